@@ -1,0 +1,185 @@
+//! The native JSON API between the browser app and the server: request and answer types, the
+//! same on both sides of the wire.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Direction, Media};
+use crate::ids::{ConversationId, OrgId, UserId};
+use crate::protection::{PlanError, ProtectAction, SelectionSummary};
+use crate::time::Instant;
+
+/// The header every state-changing request of the app carries, as a CSRF defence: a cross-site
+/// form cannot set it.
+pub const CSRF_HEADER: &str = "x-holdfast-csrf";
+
+/// The most ids one selection may list; larger selections use a filter.
+pub const MAX_SELECTION_IDS: usize = 1000;
+
+/// `POST /api/session`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// The signed-in user: `GET /api/session`, and the answer to a login.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub user_id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub org_id: OrgId,
+    pub org_name: String,
+    /// Genesys permission names.
+    pub permissions: Vec<String>,
+}
+
+/// `GET /api/org/status`: the organization's protected count and cap.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgStatusDto {
+    pub protected: u32,
+    pub cap: u32,
+}
+
+/// One row of the interactions table.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationRow {
+    pub id: ConversationId,
+    #[serde(with = "crate::time::iso")]
+    pub start_time: Instant,
+    #[serde(with = "crate::time::iso")]
+    pub end_time: Instant,
+    pub duration_ms: u64,
+    pub direction: Direction,
+    pub queue: Option<String>,
+    pub agents: Vec<String>,
+    pub remote_party: Option<String>,
+    pub wrap_up: Option<String>,
+    /// The media of its recordings, each once.
+    pub media: Vec<Media>,
+    pub recording_count: u32,
+    pub protected: bool,
+    /// The earliest deletion date among its available recordings; `None` = kept or none.
+    #[serde(with = "crate::time::iso_opt")]
+    pub deletion_date: Option<Instant>,
+}
+
+/// `GET /api/conversations?<view query>`: one page of the view.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationPage {
+    pub entities: Vec<ConversationRow>,
+    /// Every conversation the filters match.
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// What a protect, release or summary applies to.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Selection {
+    /// Listed conversations (a row, a page).
+    Ids { ids: Vec<ConversationId> },
+    /// Every conversation matching the filters (a view query of filter parameters), except some.
+    Filter {
+        query: String,
+        except: Vec<ConversationId>,
+    },
+}
+
+/// `POST /api/selection/summary`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct SummaryRequest {
+    pub selection: Selection,
+}
+
+/// The summary of a selection together with the organization's status, taken at one moment, so
+/// the app can run `plan_protection` on consistent numbers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryResponse {
+    pub summary: SelectionSummary,
+    pub org: OrgStatusDto,
+}
+
+/// `POST /api/protection`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ProtectRequest {
+    pub action: ProtectAction,
+    pub selection: Selection,
+    pub reason: Option<String>,
+}
+
+/// What happened to one listed conversation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Changed,
+    Unchanged,
+    NoRecording,
+    NotFound,
+}
+
+/// The answer to a committed protect or release.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectResponse {
+    pub changed: u32,
+    pub unchanged: u32,
+    pub without_recording: u32,
+    pub not_found: u32,
+    pub org: OrgStatusDto,
+}
+
+/// Every error answer: `{"message","code","status"}`, plus typed details where a client acts on
+/// them (the numbers of an over-cap refusal).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub message: String,
+    pub code: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names() {
+        let sel = Selection::Filter {
+            query: "protected=no".to_owned(),
+            except: vec![],
+        };
+        let json = serde_json::to_value(&sel).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "filter", "query": "protected=no", "except": []})
+        );
+        let req: ProtectRequest = serde_json::from_str(
+            r#"{"action":"protect","selection":{"kind":"ids","ids":["6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11"]},"reason":null}"#,
+        )
+        .unwrap();
+        assert_eq!(req.action, ProtectAction::Protect);
+        let err = ErrorBody {
+            message: "m".to_owned(),
+            code: "over.cap".to_owned(),
+            status: 409,
+            plan: Some(PlanError::OverCap {
+                new: 2,
+                headroom: 1,
+                cap: 1000,
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            serde_json::json!({"message":"m","code":"over.cap","status":409,
+                "plan":{"kind":"overCap","new":2,"headroom":1,"cap":1000}})
+        );
+    }
+}

@@ -1,0 +1,21 @@
+//! Holdfast's rules: pure functions over plain data, shared by the server and the browser app.
+//!
+//! Nothing in this crate does I/O, reads a clock or draws a random number: callers pass `now` and
+//! the facts in, and get a typed outcome back. The same functions run natively in the server and
+//! as wasm32 in the browser, so a preview the browser shows is the decision the server makes.
+
+pub mod api;
+pub mod audit;
+pub mod deletion;
+pub mod domain;
+pub mod genesys;
+pub mod ids;
+pub mod protection;
+pub mod retention;
+pub mod time;
+pub mod view;
+
+pub use domain::{
+    Cap, Direction, FileState, Media, Permission, Permissions, Reason, RecordingRole,
+};
+pub use ids::{ConversationId, OrgId, RecordingId, UserId};

@@ -1,0 +1,69 @@
+//! Instants on the wire: ISO-8601 in UTC with milliseconds and `Z`, as Genesys Cloud writes them.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// An instant in UTC. Everything in Holdfast is stored and compared in UTC; the browser shows it
+/// in the user's zone.
+pub type Instant = DateTime<Utc>;
+
+/// Formats `2026-11-25T20:22:45.000Z`.
+pub fn format(t: Instant) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Parses any RFC 3339 instant and converts it to UTC.
+pub fn parse(text: &str) -> Option<Instant> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Serde adapter for an instant in the Genesys format.
+pub mod iso {
+    use super::Instant;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Instant, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Instant, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse(&text).ok_or_else(|| serde::de::Error::custom("expected an ISO-8601 instant"))
+    }
+}
+
+/// Serde adapter for an optional instant in the Genesys format (`null` when absent).
+pub mod iso_opt {
+    use super::Instant;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<Instant>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::format(*t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Instant>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => super::parse(&text)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("expected an ISO-8601 instant")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genesys_format() {
+        let t = parse("2026-11-25T21:22:45.5+01:00").unwrap();
+        assert_eq!(format(t), "2026-11-25T20:22:45.500Z");
+        assert_eq!(parse("yesterday"), None);
+        assert_eq!(parse("2026-11-25"), None);
+    }
+}
