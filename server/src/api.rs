@@ -1,0 +1,219 @@
+//! The native JSON API the app uses: plain `async fn`s over the state and a request.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use holdfast_core::api::{
+    LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto, Selection, SummaryRequest, SummaryResponse,
+};
+use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
+use holdfast_core::protection::OrgStatus;
+use holdfast_core::view::ViewState;
+use holdfast_core::{Permission, Permissions};
+use hyper::StatusCode;
+use hyper::header::{HeaderValue, SET_COOKIE};
+
+use crate::auth::{self, SESSION_COOKIE, SESSION_HOURS};
+use crate::error::ApiError;
+use crate::http::{AppState, Req, Resp, json};
+use crate::store::{AuditContext, AuditDraft, Caller, Store, StoreError};
+
+/// Runs a store call on the blocking pool.
+async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+{
+    let store: Arc<dyn Store> = state.store.clone();
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+fn client(req: &Req) -> Client {
+    Client {
+        ip: req.peer.map(|p| p.ip().to_string()),
+        user_agent: req.header("user-agent").map(|ua| ua.chars().take(256).collect()),
+        api_client: None,
+    }
+}
+
+/// The signed-in caller, or 401.
+pub async fn caller(state: &AppState, req: &Req) -> Result<Caller, ApiError> {
+    let token = req
+        .header("cookie")
+        .and_then(|c| auth::cookie(c, SESSION_COOKIE))
+        .ok_or(ApiError::Unauthorized)?;
+    let hash = auth::token_hash(token);
+    blocking(state, move |s| s.session_caller(&hash, Utc::now())).await?.ok_or(ApiError::Unauthorized)
+}
+
+fn require(caller: &Caller, perm: Permission) -> Result<(), ApiError> {
+    match caller.permissions.contains(perm) {
+        true => Ok(()),
+        false => Err(ApiError::Forbidden(perm)),
+    }
+}
+
+fn me_of(caller: &Caller) -> Me {
+    Me {
+        user_id: caller.user_id,
+        username: caller.username.clone(),
+        display_name: caller.display_name.clone(),
+        org_id: caller.org_id,
+        org_name: caller.org_name.clone(),
+        permissions: caller.permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+    }
+}
+
+pub async fn me(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    Ok(json(StatusCode::OK, &me_of(&caller)))
+}
+
+pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let body: LoginRequest = req.json()?;
+    let username = body.username.trim().to_owned();
+    if username.is_empty() || username.len() > 200 || body.password.len() > 1024 {
+        return Err(ApiError::BadCredentials);
+    }
+    let now = std::time::Instant::now();
+    let ip = req.peer.map(|p| p.ip().to_string()).unwrap_or_default();
+    let keys = vec![format!("user:{}", username.to_lowercase()), format!("ip:{ip}")];
+    if state.limiter.blocked(&keys, now) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let lookup = username.clone();
+    let record = blocking(state, move |s| s.find_login(&lookup)).await?;
+    let password = body.password;
+    let (user_id, ok) = match record {
+        Some(r) => {
+            let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &r.password_hash))
+                .await
+                .unwrap_or(false);
+            (Some(r.user_id), ok)
+        }
+        None => {
+            // Spend the same time as for a wrong password, so usernames cannot be probed.
+            let _ = tokio::task::spawn_blocking(move || auth::verify_password(&password, auth::dummy_hash())).await;
+            (None, false)
+        }
+    };
+    let Some(user_id) = user_id.filter(|_| ok) else {
+        state.limiter.record_failure(&keys, now);
+        tracing::info!(username, ip, "failed login");
+        return Err(ApiError::BadCredentials);
+    };
+    state.limiter.clear(&keys);
+    let token = auth::new_token();
+    let hash = auth::token_hash(&token);
+    let started = Utc::now();
+    let expires = started + chrono::Duration::hours(SESSION_HOURS);
+    let caller = blocking(state, move |s| {
+        s.create_session(&hash, user_id, started, expires)?;
+        s.session_caller(&hash, started)
+    })
+    .await?
+    .ok_or_else(|| ApiError::Internal("new session not found".to_owned()))?;
+    let ctx = AuditContext {
+        actor: Actor::User { id: caller.user_id, name: caller.username.clone() },
+        client: client(req),
+        now: started,
+    };
+    let org = caller.org_id;
+    let draft = AuditDraft {
+        action: AuditAction::Login,
+        entity_type: EntityType::User,
+        entity_id: caller.user_id.to_string(),
+        details: Details::default(),
+    };
+    blocking(state, move |s| s.append_audit(org, &ctx, draft)).await?;
+    let mut resp = json(StatusCode::OK, &me_of(&caller));
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION_HOURS * 3600
+    );
+    resp.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    Ok(resp)
+}
+
+pub async fn logout(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    if let Some(token) = req.header("cookie").and_then(|c| auth::cookie(c, SESSION_COOKIE)) {
+        let hash = auth::token_hash(token);
+        blocking(state, move |s| s.delete_session(&hash)).await?;
+    }
+    let mut resp = json(StatusCode::OK, &serde_json::json!({"signedOut": true}));
+    resp.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static("holdfast_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(resp)
+}
+
+fn status_dto(s: OrgStatus) -> OrgStatusDto {
+    OrgStatusDto { protected: s.protected, cap: s.cap.get() }
+}
+
+pub async fn org_status(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let org = caller.org_id;
+    let status = blocking(state, move |s| s.org_status(org)).await?;
+    Ok(json(StatusCode::OK, &status_dto(status)))
+}
+
+pub async fn conversations(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let view = ViewState::from_query(req.uri.query().unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let org = caller.org_id;
+    let page = blocking(state, move |s| s.list_conversations(org, &view)).await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+pub async fn selection_summary(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let body: SummaryRequest = req.json()?;
+    check_selection(&body.selection)?;
+    let org = caller.org_id;
+    let (summary, status) = blocking(state, move |s| {
+        let now = Utc::now();
+        Ok((s.summarize(org, &body.selection, now)?, s.org_status(org)?))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &SummaryResponse { summary, org: status_dto(status) }))
+}
+
+fn check_selection(selection: &Selection) -> Result<(), ApiError> {
+    let count = match selection {
+        Selection::Ids { ids } => ids.len(),
+        Selection::Filter { except, .. } => except.len(),
+    };
+    if count > MAX_SELECTION_IDS {
+        return Err(ApiError::BadRequest(format!(
+            "the selection lists {count} ids; at most {MAX_SELECTION_IDS} are allowed (select by filter instead)"
+        )));
+    }
+    Ok(())
+}
+
+/// The permissions of the demo roles, also used by `holdfast user add --role`.
+pub fn role_permissions(role: &str) -> Option<Permissions> {
+    use Permission::*;
+    let perms: &[Permission] = match role {
+        "manager" => &[RecordingView, ProtectionApply, ProtectionRevoke, EditRetention, AuditView],
+        "supervisor" => &[RecordingView, ProtectionApply],
+        "analyst" => &[RecordingView],
+        "auditor" => &[RecordingView, AuditView],
+        "admin" => Permission::ALL,
+        _ => return None,
+    };
+    Some(Permissions::of(perms))
+}

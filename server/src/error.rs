@@ -1,0 +1,116 @@
+//! The one error type of the HTTP layer and its one mapping to a status and a JSON body
+//! `{"message","code","status"}`.
+
+use holdfast_core::api::ErrorBody;
+use holdfast_core::protection::PlanError;
+use hyper::StatusCode;
+
+use crate::store::StoreError;
+
+/// Everything a request can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The body or a parameter does not parse; the text says what is wrong.
+    BadRequest(String),
+    /// No valid session or token.
+    Unauthorized,
+    /// Wrong username or password (deliberately not saying which).
+    BadCredentials,
+    /// Signed in, but without the permission.
+    Forbidden(holdfast_core::Permission),
+    /// A state-changing request without the CSRF header or from another origin.
+    CrossSite,
+    NotFound,
+    /// The app's files are missing: the server was started before `cargo xtask build-app`.
+    AppNotBuilt,
+    MethodNotAllowed,
+    /// A protect or release refused as a whole.
+    Plan(PlanError),
+    PayloadTooLarge { limit: usize },
+    UnsupportedMediaType,
+    TooManyRequests,
+    /// The store failed; logged, and answered without details.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::CrossSite => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::AppNotBuilt => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Plan(PlanError::MissingPermission { .. }) => StatusCode::FORBIDDEN,
+            ApiError::Plan(PlanError::EmptySelection) => StatusCode::BAD_REQUEST,
+            ApiError::Plan(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable code, in the style of Genesys Cloud's error codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad.request",
+            ApiError::Unauthorized => "not.authorized",
+            ApiError::BadCredentials => "bad.credentials",
+            ApiError::Forbidden(_) => "missing.permissions",
+            ApiError::CrossSite => "csrf.rejected",
+            ApiError::NotFound => "not.found",
+            ApiError::AppNotBuilt => "app.not.built",
+            ApiError::MethodNotAllowed => "method.not.allowed",
+            ApiError::Plan(PlanError::MissingPermission { .. }) => "missing.permissions",
+            ApiError::Plan(PlanError::EmptySelection) => "empty.selection",
+            ApiError::Plan(PlanError::NothingToDo { .. }) => "nothing.to.do",
+            ApiError::Plan(PlanError::OverCap { .. }) => "protection.limit.exceeded",
+            ApiError::PayloadTooLarge { .. } => "payload.too.large",
+            ApiError::UnsupportedMediaType => "unsupported.media.type",
+            ApiError::TooManyRequests => "too.many.requests",
+            ApiError::Internal(_) => "internal.server.error",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::BadRequest(text) => text.clone(),
+            ApiError::Unauthorized => "sign in first".to_owned(),
+            ApiError::BadCredentials => "wrong username or password".to_owned(),
+            ApiError::Forbidden(p) => format!("you do not have the permission {p}"),
+            ApiError::CrossSite => {
+                "refused: the request did not come from the Holdfast app (missing CSRF header or foreign origin)".to_owned()
+            }
+            ApiError::NotFound => "not found".to_owned(),
+            ApiError::AppNotBuilt => "the app is not built: run `cargo xtask build-app`".to_owned(),
+            ApiError::MethodNotAllowed => "this method is not allowed here".to_owned(),
+            ApiError::Plan(e) => e.to_string(),
+            ApiError::PayloadTooLarge { limit } => format!("the request body is larger than {limit} bytes"),
+            ApiError::UnsupportedMediaType => "send the body as application/json".to_owned(),
+            ApiError::TooManyRequests => "too many attempts; wait a minute and try again".to_owned(),
+            ApiError::Internal(_) => "the server failed; the request was not carried out".to_owned(),
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            message: self.message(),
+            code: self.code().to_owned(),
+            status: self.status().as_u16(),
+            plan: match self {
+                ApiError::Plan(plan) => Some(*plan),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::BadFilter(view) => ApiError::BadRequest(view.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Request handling without sockets: [`handle`] turns a request into a response, so tests call it
+//! directly; [`serve`] runs it on a listener with timeouts, body limits and graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body;
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::net::TcpListener;
+
+use crate::api;
+use crate::assets::Assets;
+use crate::auth::LoginLimiter;
+use crate::error::ApiError;
+use crate::routes::{Route, route};
+use crate::store::Store;
+
+/// The largest request body accepted.
+pub const MAX_BODY: usize = 256 * 1024;
+/// How long a client may take to send its request headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The Content-Security-Policy of every response: only this origin, wasm allowed to compile, no
+/// inline script or style.
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+img-src 'self' data:; media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+frame-ancestors 'none'; form-action 'self'";
+
+/// Everything a handler needs.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub assets: Assets,
+    pub limiter: LoginLimiter,
+    /// Mark cookies `Secure` (behind a TLS-terminating proxy).
+    pub secure_cookies: bool,
+}
+
+pub type Resp = Response<Full<Bytes>>;
+
+/// What a handler sees of a request: parts, body bytes, and the client's address.
+pub struct Req {
+    pub method: Method,
+    pub uri: hyper::Uri,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+    pub peer: Option<SocketAddr>,
+}
+
+impl Req {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON of type `T`, or a 4xx saying what is wrong.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let ct = self.header("content-type").unwrap_or("");
+        if !ct.trim_start().to_ascii_lowercase().starts_with("application/json") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// Answers one request. Never panics on request input; every failure is a JSON error.
+pub async fn handle<B>(state: &AppState, req: Request<B>, peer: Option<SocketAddr>) -> Resp
+where
+    B: Body,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let started = std::time::Instant::now();
+    let route = route(&parts.method, &path);
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            return finish(error(&ApiError::PayloadTooLarge { limit: MAX_BODY }), &method, &path, started);
+        }
+        Err(e) => return finish(error(&ApiError::BadRequest(format!("could not read the body: {e}"))), &method, &path, started),
+    };
+    let req = Req { method: parts.method, uri: parts.uri, headers: parts.headers, body, peer };
+    let resp = match route {
+        Ok(route) => dispatch(state, route, &req).await.unwrap_or_else(|e| error(&e)),
+        Err(e) => error(&e),
+    };
+    finish(resp, &method, &path, started)
+}
+
+fn finish(mut resp: Resp, method: &Method, path: &str, started: std::time::Instant) -> Resp {
+    let h = resp.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    tracing::debug!(%method, path, status = resp.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    resp
+}
+
+async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, ApiError> {
+    if route != Route::Health && !matches!(route, Route::Asset(_)) && req.method != Method::GET {
+        check_same_origin(req)?;
+    }
+    match route {
+        Route::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
+        Route::SessionGet => api::me(state, req).await,
+        Route::Login => api::login(state, req).await,
+        Route::Logout => api::logout(state, req).await,
+        Route::OrgStatus => api::org_status(state, req).await,
+        Route::Conversations => api::conversations(state, req).await,
+        Route::SelectionSummary => api::selection_summary(state, req).await,
+        Route::Asset(path) => Ok(asset(state, req, &path)),
+    }
+}
+
+/// CSRF defence for state-changing requests from the app: the custom header (which a cross-site
+/// form cannot send), and where the browser says where it comes from, this origin only.
+fn check_same_origin(req: &Req) -> Result<(), ApiError> {
+    if req.header(holdfast_core::api::CSRF_HEADER).is_none() {
+        return Err(ApiError::CrossSite);
+    }
+    if let Some(site) = req.header("sec-fetch-site")
+        && site != "same-origin"
+        && site != "none"
+    {
+        return Err(ApiError::CrossSite);
+    }
+    if let (Some(origin), Some(host)) = (req.header("origin"), req.header("host")) {
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+        if origin_host != host {
+            return Err(ApiError::CrossSite);
+        }
+    }
+    Ok(())
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Resp {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// The JSON error response for `e`; server failures are logged with their cause.
+pub fn error(e: &ApiError) -> Resp {
+    if let ApiError::Internal(cause) = e {
+        tracing::error!(cause, "request failed");
+    }
+    json(e.status(), &e.body())
+}
+
+fn asset(state: &AppState, req: &Req, path: &str) -> Resp {
+    let path = if path == "/" { "/index.html" } else { path };
+    // Client-side routes (no file extension) get the app's page.
+    let last = path.rsplit('/').next().unwrap_or("");
+    let key = if !last.contains('.') { "/index.html" } else { path };
+    let Some(asset) = state.assets.get(key) else {
+        return match state.assets.is_empty() {
+            true => error(&ApiError::AppNotBuilt),
+            false => error(&ApiError::NotFound),
+        };
+    };
+    let mut builder = Response::builder()
+        .header(header::CONTENT_TYPE, asset.content_type)
+        .header(header::ETAG, &asset.etag)
+        .header(header::VARY, "Accept-Encoding")
+        // Names are not content-hashed: the browser revalidates every time and gets a 304.
+        .header(header::CACHE_CONTROL, "no-cache");
+    if req.header("if-none-match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag)) {
+        return builder.status(StatusCode::NOT_MODIFIED).body(Full::new(Bytes::new())).unwrap_or_else(|_| error(&ApiError::Internal("response".to_owned())));
+    }
+    let (encoding, bytes) = asset.negotiate(req.header("accept-encoding").unwrap_or(""));
+    if let Some(name) = encoding.header() {
+        builder = builder.header(header::CONTENT_ENCODING, name);
+    }
+    let body = if req.method == Method::HEAD { Bytes::new() } else { bytes };
+    builder.body(Full::new(body)).unwrap_or_else(|_| error(&ApiError::Internal("response".to_owned())))
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then lets open connections finish
+/// (up to 10 seconds).
+pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) {
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let state = state.clone();
+        let service = service_fn(move |req| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(handle(&state, req, Some(peer)).await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("gave up waiting for connections to close"),
+    }
+}

@@ -1,0 +1,12 @@
+//! Holdfast's server: the HTTP API and the app's files over hyper, storage in SQLite.
+//!
+//! `main.rs` only wires these together; tests use them directly.
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod routes;
+pub mod store;

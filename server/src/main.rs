@@ -1,0 +1,138 @@
+//! The `holdfast` binary: parses the command line, opens the store, and serves or runs a command.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use holdfast_server::assets::Assets;
+use holdfast_server::auth::LoginLimiter;
+use holdfast_server::http::{AppState, serve};
+use holdfast_server::store::Store;
+use holdfast_server::store::sqlite::SqliteStore;
+use holdfast_server::{auth, demo};
+
+#[derive(Parser)]
+#[command(name = "holdfast", version, about = "Legal hold for contact-center recordings")]
+struct Cli {
+    /// Where the database and media files live.
+    #[arg(long, env = "HOLDFAST_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// Print machine-readable JSON instead of text where a command has output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the app and the API.
+    Serve {
+        #[arg(long, env = "HOLDFAST_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// The built app (`cargo xtask build-app` writes target/site).
+        #[arg(long, env = "HOLDFAST_SITE", default_value = "target/site")]
+        site: PathBuf,
+        /// Fill a new, empty database with demo data on start.
+        #[arg(long, env = "HOLDFAST_DEMO")]
+        demo: bool,
+        /// How many conversations the demo organization gets.
+        #[arg(long, default_value_t = 3000)]
+        demo_size: usize,
+        /// Mark the session cookie Secure (when served over TLS by a proxy).
+        #[arg(long, env = "HOLDFAST_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Fill an empty database with demo data.
+    Demo {
+        #[arg(long, default_value_t = 3000)]
+        size: usize,
+    },
+}
+
+fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<SqliteStore>> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let path = data_dir.join("holdfast.sqlite3");
+    let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+fn seed_demo(store: &dyn Store, size: usize) -> anyhow::Result<bool> {
+    if !store.is_empty()? {
+        return Ok(false);
+    }
+    let started = std::time::Instant::now();
+    let n = demo::seed(store, size, chrono::Utc::now())?;
+    tracing::info!(conversations = n, ms = started.elapsed().as_millis() as u64, "demo data written");
+    Ok(true)
+}
+
+fn print_logins(url: &str) {
+    println!("Holdfast is running at {url}");
+    println!("Demo logins (password: {}):", demo::DEMO_PASSWORD);
+    for login in demo::LOGINS {
+        println!("  {:<16} {:<11} {}", login.username, login.role, login.org);
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HOLDFAST_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let store = open_store(&cli.data_dir)?;
+    match cli.command {
+        Command::Demo { size } => {
+            let written = seed_demo(store.as_ref(), size)?;
+            match (cli.json, written) {
+                (true, _) => println!("{}", serde_json::json!({"seeded": written})),
+                (false, true) => println!("demo data written"),
+                (false, false) => println!("the database is not empty; nothing written"),
+            }
+        }
+        Command::Serve { addr, site, demo, demo_size, secure_cookies } => {
+            if demo {
+                seed_demo(store.as_ref(), demo_size)?;
+            }
+            let assets = Assets::load(&site).with_context(|| format!("reading {}", site.display()))?;
+            if assets.is_empty() {
+                tracing::warn!(site = %site.display(), "no app files found; run `cargo xtask build-app`");
+            }
+            // Warm the dummy hash so the first failed login is not faster than the rest.
+            let _ = auth::dummy_hash();
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+            let local = listener.local_addr()?;
+            let state = Arc::new(AppState { store, assets, limiter: LoginLimiter::default(), secure_cookies });
+            print_logins(&format!("http://{local}/"));
+            serve(listener, state, shutdown_signal()).await;
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

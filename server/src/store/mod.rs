@@ -1,0 +1,160 @@
+//! Storage behind one trait. Handlers know only [`Store`]; SQLite is the embedded default and
+//! PostgreSQL will be a second implementation with its own migrations.
+//!
+//! Every method is synchronous and scoped to an organization where the data belongs to one:
+//! another organization's ids behave exactly like ids that do not exist. Handlers call the store
+//! on tokio's blocking pool.
+
+pub mod sqlite;
+
+use std::fmt;
+
+use holdfast_core::api::{ConversationPage, Selection};
+use holdfast_core::audit::{Actor, AuditEvent, Client};
+use holdfast_core::protection::{OrgStatus, SelectionSummary};
+use holdfast_core::time::Instant;
+use holdfast_core::view::ViewState;
+use holdfast_core::{ConversationId, Direction, Media, OrgId, Permissions, RecordingRole, UserId};
+
+/// A failure of the store, not of the request.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The database failed (I/O, corruption, a bug in a query).
+    Database(String),
+    /// The stored data breaks an invariant (a permission name this version does not know, say).
+    Corrupt(String),
+    /// The selection's filter query does not parse.
+    BadFilter(holdfast_core::view::ViewError),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Database(e) => write!(f, "database error: {e}"),
+            StoreError::Corrupt(e) => write!(f, "stored data is inconsistent: {e}"),
+            StoreError::BadFilter(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user as the login check needs them.
+#[derive(Clone, Debug)]
+pub struct LoginRecord {
+    pub user_id: UserId,
+    pub password_hash: String,
+}
+
+/// The signed-in user behind a request, with the organization every query is scoped to.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub permissions: Permissions,
+}
+
+/// A new organization.
+#[derive(Clone, Debug)]
+pub struct NewOrg {
+    pub id: OrgId,
+    pub name: String,
+    pub cap: u32,
+}
+
+/// A new user with the names of the roles they get (created in their organization if missing).
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub roles: Vec<(String, Permissions)>,
+}
+
+/// A recording to add with its conversation.
+#[derive(Clone, Debug)]
+pub struct NewRecording {
+    pub id: holdfast_core::RecordingId,
+    pub media: Media,
+    pub role: RecordingRole,
+    pub created_at: Instant,
+    pub duration_ms: Option<u64>,
+    pub size_bytes: Option<u64>,
+    pub deleted: bool,
+    pub delete_date: Option<Instant>,
+    pub transcript: Option<String>,
+}
+
+/// A conversation to add, with its participants and recordings.
+#[derive(Clone, Debug)]
+pub struct NewConversation {
+    pub id: ConversationId,
+    pub start_time: Instant,
+    pub end_time: Instant,
+    pub direction: Direction,
+    pub queue: Option<String>,
+    pub agents: Vec<String>,
+    pub remote_party: Option<String>,
+    pub wrap_up: Option<String>,
+    pub recordings: Vec<NewRecording>,
+    /// Protected at import, by this user name, with this reason.
+    pub protected_by: Option<(String, Option<String>)>,
+}
+
+/// Who asked, for the audit trail.
+#[derive(Clone, Debug)]
+pub struct AuditContext {
+    pub actor: Actor,
+    pub client: Client,
+    pub now: Instant,
+}
+
+/// Holdfast's storage.
+pub trait Store: Send + Sync + 'static {
+    /// Whether the store holds no organization yet (a new database).
+    fn is_empty(&self) -> StoreResult<bool>;
+
+    fn create_org(&self, org: &NewOrg) -> StoreResult<()>;
+    fn create_user(&self, user: &NewUser) -> StoreResult<()>;
+    /// Adds conversations in one transaction.
+    fn insert_conversations(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<()>;
+
+    fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>>;
+    fn create_session(&self, token_hash: &str, user: UserId, now: Instant, expires: Instant) -> StoreResult<()>;
+    /// The caller behind a live session.
+    fn session_caller(&self, token_hash: &str, now: Instant) -> StoreResult<Option<Caller>>;
+    fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
+    fn org_status(&self, org: OrgId) -> StoreResult<OrgStatus>;
+    fn list_conversations(&self, org: OrgId, view: &ViewState) -> StoreResult<ConversationPage>;
+    fn summarize(&self, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<SelectionSummary>;
+
+    /// Appends an audit event to the organization's chain in its own transaction.
+    fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()>;
+    /// The organization's events in order, for verification and export.
+    fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>>;
+    /// The recorded head of the organization's chain.
+    fn audit_head(&self, org: OrgId) -> StoreResult<Option<(u64, String)>>;
+}
+
+/// An audit event before the store numbers and chains it.
+#[derive(Clone, Debug)]
+pub struct AuditDraft {
+    pub action: holdfast_core::audit::AuditAction,
+    pub entity_type: holdfast_core::audit::EntityType,
+    pub entity_id: String,
+    pub details: holdfast_core::audit::Details,
+}

@@ -1,0 +1,548 @@
+//! The embedded SQLite store: one file in WAL mode with `synchronous=FULL`, one writer
+//! connection and a small pool of readers. Every write transaction is `BEGIN IMMEDIATE`, so a
+//! transaction that reads and then writes (the cap check, the audit chain) holds the write lock
+//! from its first read.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{TimeZone, Utc};
+use holdfast_core::api::{ConversationPage, ConversationRow, Selection};
+use holdfast_core::audit::{self, AuditEvent, ChainHash};
+use holdfast_core::protection::{OrgStatus, SelectionSummary};
+use holdfast_core::time::Instant;
+use holdfast_core::view::{Filters, SortKey, ViewState};
+use holdfast_core::{Cap, ConversationId, Direction, Media, OrgId, Permissions, UserId};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+
+use super::{
+    AuditContext, AuditDraft, Caller, LoginRecord, NewConversation, NewOrg, NewUser, Store,
+    StoreError, StoreResult,
+};
+
+/// The migrations, in order; `user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("sqlite/0001_initial.sql")];
+
+/// Readers kept open for reuse.
+const READER_POOL: usize = 4;
+
+pub struct SqliteStore {
+    path: std::path::PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn ms(t: Instant) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(ms: i64) -> Instant {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(conn)
+}
+
+fn parse_id<T>(text: &str, parse: fn(&str) -> Result<T, holdfast_core::ids::IdError>) -> StoreResult<T> {
+    parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let mut writer = open(path)?;
+        migrate(&mut writer)?;
+        Ok(SqliteStore { path: path.to_owned(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open(&self.path)?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READER_POOL {
+            pool.push(conn);
+        }
+        out
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let done: usize = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.try_into().unwrap_or(0);
+    if done > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "the database has schema version {done}, newer than this program's {}",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The WHERE clause (after `c.org_id = ?1`) and its parameters for a set of filters.
+fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
+    let mut sql = String::from("c.org_id = ?");
+    let mut args: Vec<Value> = vec![Value::Text(org.to_string())];
+    let mut add = |clause: &str, values: Vec<Value>| {
+        sql.push_str(" AND ");
+        sql.push_str(clause);
+        args.extend(values);
+    };
+    if let Some(t) = f.from {
+        add("c.start_time >= ?", vec![Value::Integer(ms(t))]);
+    }
+    if let Some(t) = f.to {
+        add("c.start_time < ?", vec![Value::Integer(ms(t))]);
+    }
+    if !f.media.is_empty() {
+        let marks = vec!["?"; f.media.len()].join(",");
+        add(
+            &format!("EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id AND r.media IN ({marks}))"),
+            f.media.iter().map(|m| Value::Text(m.as_str().to_owned())).collect(),
+        );
+    }
+    if let Some(d) = f.direction {
+        add("c.direction = ?", vec![Value::Text(d.as_str().to_owned())]);
+    }
+    if let Some(q) = &f.queue {
+        add("c.queue = ?", vec![Value::Text(q.clone())]);
+    }
+    if let Some(a) = &f.agent {
+        add(
+            "EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')",
+            vec![Value::Text(like_pattern(a))],
+        );
+    }
+    if let Some(r) = &f.remote {
+        add("c.remote_party LIKE ? ESCAPE '\\'", vec![Value::Text(like_pattern(r))]);
+    }
+    if let Some(b) = f.has_recording {
+        let not = if b { "" } else { "NOT " };
+        add(&format!("{not}EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id)"), vec![]);
+    }
+    if let Some(b) = f.protected {
+        let not = if b { "" } else { "NOT " };
+        add(&format!("{not}EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = c.id)"), vec![]);
+    }
+    if let Some(t) = f.deleted_before {
+        add(
+            "EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id AND r.file_state = 'AVAILABLE' AND r.delete_date < ?)",
+            vec![Value::Integer(ms(t))],
+        );
+    }
+    (sql, args)
+}
+
+/// `%text%` with LIKE's wildcards escaped, so a filter matches literally.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The earliest deletion date among a conversation's available recordings.
+const NEXT_DELETE: &str =
+    "(SELECT MIN(r.delete_date) FROM recordings r WHERE r.conversation_id = c.id AND r.file_state = 'AVAILABLE')";
+
+/// A conversation with a policy-based recording that is not deleted (rule 1, as SQL).
+const PROTECTABLE: &str = "EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id AND r.role = 'policy' AND r.file_state = 'AVAILABLE')";
+const IS_PROTECTED: &str = "EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = c.id)";
+
+/// The conversations a selection names, as a WHERE clause over `c`.
+fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<(String, Vec<Value>)> {
+    match selection {
+        Selection::Ids { ids } => {
+            let marks = vec!["?"; ids.len()].join(",");
+            let mut args = vec![Value::Text(org.to_string())];
+            args.extend(ids.iter().map(|id| Value::Text(id.to_string())));
+            Ok((format!("c.org_id = ? AND c.id IN ({marks})"), args))
+        }
+        Selection::Filter { query, except } => {
+            let filters = Filters::from_query(query).map_err(StoreError::BadFilter)?;
+            let (mut sql, mut args) = filter_sql(org, &filters);
+            if !except.is_empty() {
+                sql.push_str(&format!(" AND c.id NOT IN ({})", vec!["?"; except.len()].join(",")));
+                args.extend(except.iter().map(|id| Value::Text(id.to_string())));
+            }
+            Ok((sql, args))
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn is_empty(&self) -> StoreResult<bool> {
+        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM organizations", [], |r| r.get::<_, i64>(0))? == 0))
+    }
+
+    fn create_org(&self, org: &NewOrg) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO organizations (id, name, cap) VALUES (?, ?, ?)",
+                params![org.id.to_string(), org.name, org.cap],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn create_user(&self, user: &NewUser) -> StoreResult<()> {
+        self.write(|tx| {
+            let org = user.org_id.to_string();
+            tx.execute(
+                "INSERT INTO users (id, org_id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                params![user.id.to_string(), org, user.username, user.display_name, user.password_hash, ms(Utc::now())],
+            )?;
+            for (name, perms) in &user.roles {
+                tx.execute("INSERT OR IGNORE INTO roles (org_id, name) VALUES (?, ?)", params![org, name])?;
+                let role_id: i64 =
+                    tx.query_row("SELECT id FROM roles WHERE org_id = ? AND name = ?", params![org, name], |r| r.get(0))?;
+                for p in perms.iter() {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO role_permissions (role_id, permission) VALUES (?, ?)",
+                        params![role_id, p.as_str()],
+                    )?;
+                }
+                tx.execute("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)", params![user.id.to_string(), role_id])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn insert_conversations(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<()> {
+        self.write(|tx| {
+            let org = org.to_string();
+            let mut conv = tx.prepare_cached(
+                "INSERT INTO conversations (id, org_id, start_time, end_time, duration_ms, direction, queue, remote_party, wrap_up)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )?;
+            let mut part = tx.prepare_cached("INSERT INTO participants (conversation_id, kind, name) VALUES (?, ?, ?)")?;
+            let mut rec = tx.prepare_cached(
+                "INSERT INTO recordings (id, conversation_id, org_id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, transcript)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )?;
+            let mut prot = tx.prepare_cached(
+                "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES (?, ?, ?, ?, ?)",
+            )?;
+            for c in batch {
+                let id = c.id.to_string();
+                let duration = (c.end_time - c.start_time).num_milliseconds().max(0);
+                conv.execute(params![
+                    id, org, ms(c.start_time), ms(c.end_time), duration, c.direction.as_str(), c.queue, c.remote_party, c.wrap_up
+                ])?;
+                for agent in &c.agents {
+                    part.execute(params![id, "agent", agent])?;
+                }
+                if let Some(remote) = &c.remote_party {
+                    part.execute(params![id, "remote", remote])?;
+                }
+                for r in &c.recordings {
+                    let state = if r.deleted { "DELETED" } else { "AVAILABLE" };
+                    rec.execute(params![
+                        r.id.to_string(),
+                        id,
+                        org,
+                        r.media.as_str(),
+                        r.role.as_str(),
+                        ms(r.created_at),
+                        r.duration_ms.map(|d| d as i64),
+                        r.size_bytes.map(|s| s as i64),
+                        state,
+                        r.delete_date.map(ms),
+                        r.transcript,
+                    ])?;
+                }
+                if let Some((by, reason)) = &c.protected_by {
+                    prot.execute(params![id, org, ms(c.end_time), by, reason])?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>> {
+        self.read(|c| {
+            let row = c
+                .query_row("SELECT id, password_hash FROM users WHERE username = ?", [username], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .optional()?;
+            match row {
+                None => Ok(None),
+                Some((id, password_hash)) => {
+                    Ok(Some(LoginRecord { user_id: parse_id(&id, UserId::parse)?, password_hash }))
+                }
+            }
+        })
+    }
+
+    fn create_session(&self, token_hash: &str, user: UserId, now: Instant, expires: Instant) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sessions WHERE expires_at <= ?", [ms(now)])?;
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                params![token_hash, user.to_string(), ms(now), ms(expires)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session_caller(&self, token_hash: &str, now: Instant) -> StoreResult<Option<Caller>> {
+        self.read(|c| {
+            let row = c
+                .query_row(
+                    "SELECT u.id, u.username, u.display_name, o.id, o.name
+                     FROM sessions s JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id
+                     WHERE s.token_hash = ? AND s.expires_at > ?",
+                    params![token_hash, ms(now)],
+                    |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?)),
+                )
+                .optional()?;
+            let Some((user_id, username, display_name, org_id, org_name)) = row else {
+                return Ok(None);
+            };
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT rp.permission FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = ?",
+            )?;
+            let names: Vec<String> = stmt.query_map([&user_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let permissions = Permissions::from_names(names.iter().map(String::as_str))
+                .map_err(|name| StoreError::Corrupt(format!("unknown permission '{name}'")))?;
+            Ok(Some(Caller {
+                user_id: parse_id(&user_id, UserId::parse)?,
+                username,
+                display_name,
+                org_id: parse_id(&org_id, OrgId::parse)?,
+                org_name,
+                permissions,
+            }))
+        })
+    }
+
+    fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?", [token_hash])?;
+            Ok(())
+        })
+    }
+
+    fn org_status(&self, org: OrgId) -> StoreResult<OrgStatus> {
+        self.read(|c| org_status(c, org))
+    }
+
+    fn list_conversations(&self, org: OrgId, view: &ViewState) -> StoreResult<ConversationPage> {
+        self.read(|c| {
+            let (where_sql, args) = filter_sql(org, &view.filters);
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM conversations c WHERE {where_sql}"),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let order = match view.sort.key {
+                SortKey::Date => "c.start_time",
+                SortKey::Duration => "c.duration_ms",
+                // Conversations without a date sort last either way.
+                SortKey::DeletionDate => "next_delete IS NULL, next_delete",
+            };
+            let dir = if view.sort.descending { "DESC" } else { "ASC" };
+            let order = match view.sort.key {
+                SortKey::DeletionDate => format!("next_delete IS NULL, next_delete {dir}, c.id {dir}"),
+                _ => format!("{order} {dir}, c.id {dir}"),
+            };
+            let sql = format!(
+                "SELECT c.id, c.start_time, c.end_time, c.duration_ms, c.direction, c.queue, c.remote_party, c.wrap_up,
+                        (SELECT group_concat(name, char(10)) FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent'),
+                        (SELECT group_concat(DISTINCT media) FROM recordings r WHERE r.conversation_id = c.id),
+                        (SELECT COUNT(*) FROM recordings r WHERE r.conversation_id = c.id),
+                        {IS_PROTECTED},
+                        {NEXT_DELETE} AS next_delete
+                 FROM conversations c WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
+            );
+            let mut page_args = args;
+            page_args.push(Value::Integer(i64::from(view.page_size)));
+            page_args.push(Value::Integer(i64::try_from(view.offset()).unwrap_or(i64::MAX)));
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map(params_from_iter(page_args.iter()), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, i64>(10)?,
+                    r.get::<_, bool>(11)?,
+                    r.get::<_, Option<i64>>(12)?,
+                ))
+            })?;
+            let mut entities = Vec::new();
+            for row in rows {
+                let (id, start, end, duration, direction, queue, remote, wrap_up, agents, media, count, protected, next) = row?;
+                let mut media: Vec<Media> =
+                    media.unwrap_or_default().split(',').filter_map(Media::parse).collect();
+                media.sort();
+                entities.push(ConversationRow {
+                    id: parse_id(&id, ConversationId::parse)?,
+                    start_time: from_ms(start),
+                    end_time: from_ms(end),
+                    duration_ms: u64::try_from(duration).unwrap_or(0),
+                    direction: Direction::parse(&direction)
+                        .ok_or_else(|| StoreError::Corrupt(format!("direction '{direction}'")))?,
+                    queue,
+                    agents: agents.map(|a| a.split('\n').map(str::to_owned).collect()).unwrap_or_default(),
+                    remote_party: remote,
+                    wrap_up,
+                    media,
+                    recording_count: u32::try_from(count).unwrap_or(u32::MAX),
+                    protected,
+                    deletion_date: next.map(from_ms),
+                });
+            }
+            Ok(ConversationPage {
+                entities,
+                total: u64::try_from(total).unwrap_or(0),
+                page: view.page,
+                page_size: view.page_size,
+            })
+        })
+    }
+
+    fn summarize(&self, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<SelectionSummary> {
+        self.read(|c| summarize(c, org, selection, now))
+    }
+
+    fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()> {
+        self.write(|tx| append_audit(tx, org, ctx, event))
+    }
+
+    fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT event, hash FROM audit_events WHERE org_id = ? ORDER BY seq")?;
+            let rows = stmt.query_map([org.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (json, hash) = row?;
+                let event: AuditEvent =
+                    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))?;
+                out.push((event, hash));
+            }
+            Ok(out)
+        })
+    }
+
+    fn audit_head(&self, org: OrgId) -> StoreResult<Option<(u64, String)>> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT seq, hash FROM audit_heads WHERE org_id = ?", [org.to_string()], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+            })
+            .optional()?)
+        })
+    }
+}
+
+fn org_status(c: &Connection, org: OrgId) -> StoreResult<OrgStatus> {
+    let (cap, protected): (i64, i64) = c.query_row(
+        "SELECT cap, (SELECT COUNT(*) FROM protections WHERE org_id = o.id) FROM organizations o WHERE id = ?",
+        [org.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let cap = u32::try_from(cap).ok().and_then(Cap::new).ok_or_else(|| StoreError::Corrupt(format!("cap {cap}")))?;
+    Ok(OrgStatus { protected: u32::try_from(protected).unwrap_or(u32::MAX), cap })
+}
+
+fn summarize(c: &Connection, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<SelectionSummary> {
+    let (where_sql, mut args) = selection_sql(org, selection)?;
+    let sql = format!(
+        "SELECT
+            COALESCE(SUM(prot), 0),
+            COALESCE(SUM(NOT prot AND protectable), 0),
+            COALESCE(SUM(NOT prot AND NOT protectable), 0),
+            COALESCE(SUM(CASE WHEN prot THEN
+                (SELECT COUNT(*) FROM recordings r WHERE r.conversation_id = id AND r.file_state = 'AVAILABLE' AND r.delete_date <= ?)
+                ELSE 0 END), 0)
+         FROM (SELECT c.id AS id, {IS_PROTECTED} AS prot, {PROTECTABLE} AS protectable FROM conversations c WHERE {where_sql})"
+    );
+    args.insert(0, Value::Integer(ms(now)));
+    let (protected, protectable, without, due): (i64, i64, i64, i64) =
+        c.query_row(&sql, params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+    Ok(SelectionSummary {
+        protected: n(protected),
+        protectable: n(protectable),
+        without_recording: n(without),
+        past_due_recordings: n(due),
+    })
+}
+
+/// Numbers, chains and stores one event, and moves the chain head, inside the caller's write
+/// transaction.
+pub(crate) fn append_audit(
+    tx: &rusqlite::Transaction<'_>,
+    org: OrgId,
+    ctx: &AuditContext,
+    draft: AuditDraft,
+) -> StoreResult<()> {
+    let org_text = org.to_string();
+    let head = tx
+        .query_row("SELECT seq, hash FROM audit_heads WHERE org_id = ?", [&org_text], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })
+        .optional()?;
+    let (seq, prev) = match head {
+        None => (1, audit::GENESIS),
+        Some((seq, hash)) => {
+            let prev = ChainHash::from_hex(&hash).ok_or_else(|| StoreError::Corrupt("audit head hash".to_owned()))?;
+            (seq as u64 + 1, prev)
+        }
+    };
+    let event = AuditEvent {
+        seq,
+        time: ctx.now,
+        org,
+        actor: ctx.actor.clone(),
+        client: ctx.client.clone(),
+        action: draft.action,
+        entity_type: draft.entity_type,
+        entity_id: draft.entity_id,
+        details: draft.details,
+    };
+    let hash = audit::chain_hash(&prev, &event).to_hex();
+    let json = String::from_utf8(event.canonical()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let actor_id = match &event.actor {
+        audit::Actor::User { id, .. } => Some(id.to_string()),
+        audit::Actor::System => None,
+    };
+    tx.execute(
+        "INSERT INTO audit_events (org_id, seq, time, action, entity_id, actor_id, event, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params![org_text, seq as i64, ms(event.time), event.action.as_str(), event.entity_id, actor_id, json, hash],
+    )?;
+    tx.execute(
+        "INSERT INTO audit_heads (org_id, seq, hash) VALUES (?1, ?2, ?3)
+         ON CONFLICT (org_id) DO UPDATE SET seq = ?2, hash = ?3",
+        params![org_text, seq as i64, hash],
+    )?;
+    Ok(())
+}
