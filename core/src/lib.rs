@@ -12,6 +12,7 @@ pub mod genesys;
 pub mod ids;
 pub mod protection;
 pub mod retention;
+pub mod selection;
 pub mod time;
 pub mod view;
 

@@ -1,0 +1,96 @@
+//! Every HTTP call of the app, with typed results. Components never format a URL.
+
+use gloo_net::http::{Request, Response};
+use holdfast_core::api::{
+    CSRF_HEADER, ConversationPage, ErrorBody, LoginRequest, Me, OrgStatusDto, Selection,
+    SummaryRequest, SummaryResponse,
+};
+use holdfast_core::view::ViewState;
+use serde::de::DeserializeOwned;
+
+/// Why a call failed, in words a user can read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// The session is gone: sign in again.
+    Unauthorized,
+    /// The server refused or failed, with its message.
+    Server { status: u16, code: String, message: String },
+    /// The server could not be reached.
+    Network(String),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Unauthorized => f.write_str("Your session has ended. Please sign in again."),
+            ApiError::Server { message, .. } => f.write_str(message),
+            ApiError::Network(e) => write!(f, "The server could not be reached ({e})."),
+        }
+    }
+}
+
+async fn read<T: DeserializeOwned>(resp: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
+    let resp = resp.map_err(|e| ApiError::Network(e.to_string()))?;
+    let status = resp.status();
+    if resp.ok() {
+        return resp.json::<T>().await.map_err(|e| ApiError::Network(e.to_string()));
+    }
+    match resp.json::<ErrorBody>().await {
+        Ok(body) if status == 401 && body.code == "not.authorized" => Err(ApiError::Unauthorized),
+        Ok(body) => Err(ApiError::Server { status, code: body.code, message: body.message }),
+        Err(_) => Err(ApiError::Server {
+            status,
+            code: "unknown".to_owned(),
+            message: format!("The server answered {status}."),
+        }),
+    }
+}
+
+async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    read(Request::get(url).send().await).await
+}
+
+async fn send<B: serde::Serialize, T: DeserializeOwned>(
+    method: &str,
+    url: &str,
+    body: Option<&B>,
+) -> Result<T, ApiError> {
+    let builder = match method {
+        "DELETE" => Request::delete(url),
+        _ => Request::post(url),
+    }
+    .header(CSRF_HEADER, "1");
+    let request = match body {
+        Some(body) => builder.json(body).map_err(|e| ApiError::Network(e.to_string()))?,
+        None => builder.build().map_err(|e| ApiError::Network(e.to_string()))?,
+    };
+    read(request.send().await).await
+}
+
+/// The signed-in user, or `Unauthorized`.
+pub async fn session() -> Result<Me, ApiError> {
+    get("/api/session").await
+}
+
+pub async fn login(username: &str, password: &str) -> Result<Me, ApiError> {
+    let body = LoginRequest { username: username.to_owned(), password: password.to_owned() };
+    send("POST", "/api/session", Some(&body)).await
+}
+
+pub async fn logout() -> Result<serde_json::Value, ApiError> {
+    send::<(), _>("DELETE", "/api/session", None).await
+}
+
+pub async fn org_status() -> Result<OrgStatusDto, ApiError> {
+    get("/api/org/status").await
+}
+
+/// One page of the interactions view.
+pub async fn conversations(view: &ViewState) -> Result<ConversationPage, ApiError> {
+    get(&format!("/api/conversations?{}", view.to_query())).await
+}
+
+/// The counts of a selection, with the organization's status at the same moment.
+pub async fn summary(selection: Selection) -> Result<SummaryResponse, ApiError> {
+    send("POST", "/api/selection/summary", Some(&SummaryRequest { selection })).await
+}

@@ -1,0 +1,7 @@
+//! One component per file, named after it.
+
+pub mod cap_meter;
+pub mod conversation_table;
+pub mod icons;
+pub mod protect_preview;
+pub mod shell;

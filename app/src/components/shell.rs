@@ -1,0 +1,32 @@
+//! The frame around every page: the top bar (product, organization, cap meter, user and sign
+//! out), the left navigation, and the work area.
+
+use leptos::prelude::*;
+
+use crate::components::cap_meter::CapMeter;
+use crate::components::icons::Shield;
+use crate::state::Session;
+
+#[component]
+pub fn Shell(children: Children) -> impl IntoView {
+    let session = Session::get();
+    let me = move || session.me();
+    view! {
+        <div class="shell">
+            <header class="topbar">
+                <span class="brand"><Shield />"Holdfast"</span>
+                <span class="org">{move || me().map(|m| m.org_name)}</span>
+                <span class="spacer"></span>
+                <CapMeter />
+                <span class="user">
+                    {move || me().map(|m| m.display_name)}
+                    <button class="btn" type="button" on:click=move |_| session.sign_out()>"Sign out"</button>
+                </span>
+            </header>
+            <nav class="sidenav" aria-label="Main">
+                <a href="/interactions" aria-current="page">"Interactions"</a>
+            </nav>
+            <main class="work">{children()}</main>
+        </div>
+    }
+}

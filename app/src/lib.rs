@@ -1,0 +1,30 @@
+//! Holdfast's browser app: a leptos client-side-rendered single-page app over the server's JSON
+//! API, deciding nothing itself that `holdfast_core` decides.
+
+pub mod api;
+pub mod components;
+pub mod format;
+pub mod pages;
+pub mod routes;
+pub mod state;
+
+use leptos::prelude::*;
+
+use crate::pages::interactions::InteractionsPage;
+use crate::pages::login::LoginPage;
+use crate::components::shell::Shell;
+use crate::state::Session;
+
+/// The whole app: the sign-in page until a session exists, then the shell with the page.
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::provide();
+    session.refresh();
+    view! {
+        {move || match session.phase.get() {
+            state::Phase::Checking => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
+            state::Phase::SignedOut => view! { <LoginPage /> }.into_any(),
+            state::Phase::SignedIn(_) => view! { <Shell><InteractionsPage /></Shell> }.into_any(),
+        }}
+    }
+}

@@ -1,0 +1,150 @@
+//! The interactions view: the table of the organization's conversations, the selection, and the
+//! Protect / Release toolbar with its preview.
+
+use holdfast_core::Permission;
+use holdfast_core::protection::{ProtectAction, plan_protection};
+use holdfast_core::selection::Selected;
+use holdfast_core::view::ViewState;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::components::conversation_table::ConversationTable;
+use crate::components::protect_preview::{Preview, ProtectPreview};
+use crate::format::count;
+use crate::routes;
+use crate::state::{self, Session};
+
+#[component]
+pub fn InteractionsPage() -> impl IntoView {
+    let session = Session::get();
+    let (initial, url_error) = routes::current_view();
+    let view_state = RwSignal::new(initial);
+    let selected = RwSignal::new(Selected::Nothing);
+    let preview = RwSignal::new(None::<Preview>);
+
+    // Back and forward restore the view in the address.
+    let _ = window_event_listener(leptos::ev::popstate, move |_| {
+        view_state.set(routes::current_view().0);
+    });
+    Effect::new(move |_| routes::push_view(&view_state.get()));
+
+    let page = LocalResource::new(move || {
+        let view = view_state.get();
+        async move { api::conversations(&view).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Err(e)) = page.get() {
+            session.handle_error(&e);
+        }
+    });
+
+    let total = move || page.get().and_then(|r| r.ok()).map(|p| p.total).unwrap_or(0);
+    let perms = move || session.permissions();
+
+    let open_preview = move |action: ProtectAction| {
+        let Some(selection) = selected.get_untracked().to_selection() else { return };
+        preview.set(Some(Preview::Loading(action)));
+        let perms = session.permissions();
+        spawn_local(async move {
+            let shown = match api::summary(selection).await {
+                Ok(answer) => {
+                    session.org.set(Some(answer.org));
+                    match state::org_status(answer.org) {
+                        Some(org) => match plan_protection(&org, perms, action, &answer.summary) {
+                            Ok(plan) => Preview::Plan(plan),
+                            Err(e) => Preview::Refused(action, e),
+                        },
+                        None => Preview::Failed("The organization's limit could not be read.".to_owned()),
+                    }
+                }
+                Err(e) => {
+                    session.handle_error(&e);
+                    Preview::Failed(e.to_string())
+                }
+            };
+            preview.set(Some(shown));
+        });
+    };
+
+    let go_to_page = move |delta: i64| {
+        view_state.update(|v| {
+            let next = (i64::from(v.page) + delta).max(1);
+            v.page = u32::try_from(next).unwrap_or(1);
+        });
+    };
+
+    let selection_bar = move || {
+        let sel = selected.get();
+        let total = total();
+        let on_page = page.get().and_then(|r| r.ok()).map(|p| p.entities.len()).unwrap_or(0) as u64;
+        let n = sel.count(total);
+        if sel.is_empty() {
+            return view! { <span class="count">"No interaction selected"</span> }.into_any();
+        }
+        let all_matching = matches!(sel, Selected::AllMatching { .. });
+        let offer = (!all_matching && n >= on_page && total > n).then(|| {
+            let label = format!("Select all {} matching interactions", count(total));
+            view! {
+                <button class="btn-link" type="button"
+                    on:click=move |_| selected.update(|s| s.select_all_matching(&view_state.get_untracked().filters))>
+                    {label}
+                </button>
+            }
+        });
+        let text = match all_matching {
+            true => format!("All {} matching interactions are selected.", count(n)),
+            false => format!("{} selected.", count(n)),
+        };
+        view! {
+            <span class="count" role="status">{text}</span>
+            {offer}
+            <button class="btn-link" type="button" on:click=move |_| selected.set(Selected::Nothing)>"Clear selection"</button>
+        }
+        .into_any()
+    };
+
+    view! {
+        <h1>"Interactions"</h1>
+        {url_error.map(|e| view! { <p class="alert" role="alert">{format!("The address held an invalid view ({e}); showing the default view.")}</p> })}
+        <div class="toolbar" role="toolbar" aria-label="Protection">
+            <Show when=move || perms().contains(Permission::ProtectionApply)>
+                <button class="btn btn-primary" type="button" disabled=move || selected.with(Selected::is_empty)
+                    on:click=move |_| open_preview(ProtectAction::Protect)>"Protect Recordings"</button>
+            </Show>
+            <Show when=move || perms().contains(Permission::ProtectionRevoke)>
+                <button class="btn" type="button" disabled=move || selected.with(Selected::is_empty)
+                    on:click=move |_| open_preview(ProtectAction::Release)>"Release Recordings"</button>
+            </Show>
+        </div>
+        <div class="selection-bar">{selection_bar}</div>
+        {move || match page.get() {
+            None => view! { <p class="loading" role="status">"Loading interactions…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any(),
+            Some(Ok(p)) if p.entities.is_empty() => {
+                view! { <p class="empty">"No interaction matches this view."</p> }.into_any()
+            }
+            Some(Ok(p)) => {
+                let view = view_state.get_untracked();
+                let first = view.offset() + 1;
+                let last = view.offset() + p.entities.len() as u64;
+                let has_next = last < p.total;
+                let range = format!("{}–{} of {}", count(first), count(last), count(p.total));
+                view! {
+                    <ConversationTable rows=p.entities columns=view.columns selected=selected />
+                    <div class="pager">
+                        <span class="count">{range}</span>
+                        <button class="btn" type="button" disabled=view.page <= 1 on:click=move |_| go_to_page(-1)>"Previous page"</button>
+                        <button class="btn" type="button" disabled=!has_next on:click=move |_| go_to_page(1)>"Next page"</button>
+                    </div>
+                }.into_any()
+            }
+        }}
+        <ProtectPreview preview=preview />
+    }
+}
+
+/// The state of a fresh view, for tests.
+pub fn default_view() -> ViewState {
+    ViewState::default()
+}

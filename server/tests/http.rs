@@ -1,0 +1,338 @@
+//! The server over real HTTP on an ephemeral port: sign-in, tenancy, the interactions list, the
+//! selection summary, the app's files and every kind of bad input.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use holdfast_core::api::{ConversationPage, Me, SummaryResponse};
+use holdfast_core::audit::{self, AuditAction, ChainHash};
+use holdfast_server::assets::Assets;
+use holdfast_server::auth::LoginLimiter;
+use holdfast_server::http::{AppState, serve};
+use holdfast_server::store::Store;
+use holdfast_server::store::sqlite::SqliteStore;
+use holdfast_server::demo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A raw HTTP/1.1 answer.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
+        })
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("unexpected body ({e}): {}", String::from_utf8_lossy(&self.body))
+        })
+    }
+
+    /// Asserts a JSON error with this status and code.
+    #[track_caller]
+    fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", String::from_utf8_lossy(&self.body));
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert_eq!(body["code"], code);
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+}
+
+struct Server {
+    addr: SocketAddr,
+    store: Arc<SqliteStore>,
+    _dir: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = std::env::temp_dir().join(format!("holdfast-test-{tag}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn start(tag: &str) -> Server {
+    let dir = TempDir::new(tag);
+    let store = Arc::new(SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap());
+    demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
+    let site = dir.0.join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("index.html"), "<!doctype html><title>Holdfast</title>").unwrap();
+    std::fs::write(site.join("index.html.br"), "brotli bytes").unwrap();
+    std::fs::write(site.join("pkg/app_bg.wasm"), b"\0asm").unwrap();
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        assets: Assets::load(&site).unwrap(),
+        limiter: LoginLimiter::default(),
+        secure_cookies: false,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve(listener, state, std::future::pending()));
+    Server { addr, store, _dir: dir }
+}
+
+impl Server {
+    async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr, body.len());
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // A body over the limit may be refused before it is all sent.
+        let _ = stream.write_all(body).await;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        parse_answer(&raw)
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> Answer {
+        self.send("GET", path, &[("cookie", cookie)], b"").await
+    }
+
+    async fn post_json(&self, path: &str, cookie: &str, body: &serde_json::Value) -> Answer {
+        let body = serde_json::to_vec(body).unwrap();
+        let headers = [("cookie", cookie), ("content-type", "application/json"), ("x-holdfast-csrf", "1")];
+        self.send("POST", path, &headers, &body).await
+    }
+
+    /// Signs in and returns the cookie pair.
+    async fn login(&self, username: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD});
+        let answer = self.post_json("/api/session", "", &body).await;
+        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+        let set = answer.header("set-cookie").expect("a session cookie").to_owned();
+        set.split(';').next().unwrap().to_owned()
+    }
+}
+
+fn parse_answer(raw: &[u8]) -> Answer {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete answer");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect::<Vec<_>>();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked") {
+        body = dechunk(&body);
+    }
+    Answer { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[line_end + 2..line_end + 2 + size]);
+        data = &data[line_end + 4 + size..];
+    }
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
+    let server = start("login").await;
+    let wrong = serde_json::json!({"username": "manager", "password": "nope"});
+    server.post_json("/api/session", "", &wrong).await.assert_error(401, "bad.credentials");
+    let unknown = serde_json::json!({"username": "nobody", "password": "nope"});
+    server.post_json("/api/session", "", &unknown).await.assert_error(401, "bad.credentials");
+
+    let body = serde_json::json!({"username": "manager", "password": demo::DEMO_PASSWORD});
+    let answer = server.post_json("/api/session", "", &body).await;
+    assert_eq!(answer.status, 200);
+    let cookie = answer.header("set-cookie").unwrap();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let me: Me = answer.parse();
+    assert_eq!(me.org_name, demo::NORTHWIND);
+    assert!(me.permissions.contains(&"recording:deletionProtection:revoke".to_owned()));
+
+    let pair = cookie.split(';').next().unwrap();
+    let again: Me = server.get("/api/session", pair).await.parse();
+    assert_eq!(again.user_id, me.user_id);
+
+    // Signing out ends the session on the server, not only in the browser.
+    let out = server.send("DELETE", "/api/session", &[("cookie", pair), ("x-holdfast-csrf", "1")], b"").await;
+    assert_eq!(out.status, 200);
+    server.get("/api/session", pair).await.assert_error(401, "not.authorized");
+
+    // Both logins and failed logins leave the chain sound; the successful one is audited.
+    let events = server.store.audit_events(me.org_id).unwrap();
+    assert_eq!(events.iter().filter(|(e, _)| e.action == AuditAction::Login).count(), 1);
+    let head = server.store.audit_head(me.org_id).unwrap().map(|(s, h)| (s, ChainHash::from_hex(&h).unwrap()));
+    let links: Vec<_> = events.iter().map(|(e, h)| (e, ChainHash::from_hex(h).unwrap())).collect();
+    assert_eq!(audit::verify_chain(links, head), Ok(1));
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_rate_limited() {
+    let server = start("limit").await;
+    let wrong = serde_json::json!({"username": "analyst", "password": "wrong"});
+    for _ in 0..10 {
+        server.post_json("/api/session", "", &wrong).await.assert_error(401, "bad.credentials");
+    }
+    server.post_json("/api/session", "", &wrong).await.assert_error(429, "too.many.requests");
+}
+
+#[tokio::test]
+async fn every_api_call_needs_a_session_and_state_changes_need_the_csrf_header() {
+    let server = start("csrf").await;
+    server.get("/api/conversations", "").await.assert_error(401, "not.authorized");
+    server.get("/api/org/status", "holdfast_session=forged").await.assert_error(401, "not.authorized");
+    let body = br#"{"username":"manager","password":"holdfast-demo"}"#;
+    let no_header = server.send("POST", "/api/session", &[("content-type", "application/json")], body).await;
+    no_header.assert_error(403, "csrf.rejected");
+    let foreign = server
+        .send(
+            "POST",
+            "/api/session",
+            &[("content-type", "application/json"), ("x-holdfast-csrf", "1"), ("sec-fetch-site", "cross-site")],
+            body,
+        )
+        .await;
+    foreign.assert_error(403, "csrf.rejected");
+    let other_origin = server
+        .send(
+            "POST",
+            "/api/session",
+            &[("content-type", "application/json"), ("x-holdfast-csrf", "1"), ("origin", "http://evil.example")],
+            body,
+        )
+        .await;
+    other_origin.assert_error(403, "csrf.rejected");
+}
+
+#[tokio::test]
+async fn interactions_are_listed_paged_and_scoped_to_the_organization() {
+    let server = start("tenancy").await;
+    let northwind = server.login("manager").await;
+    let contoso = server.login("contoso.manager").await;
+
+    let page: ConversationPage = server.get("/api/conversations?size=10", &northwind).await.parse();
+    assert_eq!(page.total, 300);
+    assert_eq!(page.entities.len(), 10);
+    assert!(page.entities.windows(2).all(|w| w[0].start_time >= w[1].start_time), "newest first");
+    let second: ConversationPage = server.get("/api/conversations?size=10&page=2", &northwind).await.parse();
+    assert!(second.entities.iter().all(|r| !page.entities.iter().any(|p| p.id == r.id)));
+
+    let theirs: ConversationPage = server.get("/api/conversations?size=100", &contoso).await.parse();
+    assert_eq!(theirs.total, 60);
+    let all_ours: Vec<_> = {
+        let mut ids = Vec::new();
+        for n in 1..=3 {
+            let p: ConversationPage = server.get(&format!("/api/conversations?size=100&page={n}"), &northwind).await.parse();
+            ids.extend(p.entities.into_iter().map(|r| r.id));
+        }
+        ids
+    };
+    assert_eq!(all_ours.len(), 300);
+    assert!(theirs.entities.iter().all(|r| !all_ours.contains(&r.id)));
+
+    // Another organization's ids count as nothing at all, exactly like unknown ids.
+    let ids: Vec<String> = all_ours[..5].iter().map(|id| id.to_string()).collect();
+    let body = serde_json::json!({"selection": {"kind": "ids", "ids": ids}});
+    let summary: SummaryResponse = server.post_json("/api/selection/summary", &contoso, &body).await.parse();
+    assert_eq!(summary.summary.matching(), 0);
+    let summary: SummaryResponse = server.post_json("/api/selection/summary", &northwind, &body).await.parse();
+    assert_eq!(summary.summary.matching(), 5);
+
+    let protected: ConversationPage = server.get("/api/conversations?protected=yes&size=100", &northwind).await.parse();
+    assert!(protected.total > 0 && protected.entities.iter().all(|r| r.protected));
+    let status: serde_json::Value = server.get("/api/org/status", &northwind).await.json();
+    assert_eq!(status["protected"], protected.total);
+    assert_eq!(status["cap"], 1000);
+}
+
+#[tokio::test]
+async fn the_summary_of_a_filter_counts_every_kind_once() {
+    let server = start("summary").await;
+    let cookie = server.login("supervisor").await;
+    let body = serde_json::json!({"selection": {"kind": "filter", "query": "", "except": []}});
+    let all: SummaryResponse = server.post_json("/api/selection/summary", &cookie, &body).await.parse();
+    assert_eq!(all.summary.matching(), 300);
+    assert_eq!(all.summary.protected, all.org.protected);
+    let body = serde_json::json!({"selection": {"kind": "filter", "query": "recorded=no", "except": []}});
+    let none: SummaryResponse = server.post_json("/api/selection/summary", &cookie, &body).await.parse();
+    assert_eq!(none.summary.protected + none.summary.protectable, 0);
+    assert!(none.summary.without_recording > 0);
+    let body = serde_json::json!({"selection": {"kind": "filter", "query": "page=2", "except": []}});
+    server.post_json("/api/selection/summary", &cookie, &body).await.assert_error(400, "bad.request");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_json_4xx() {
+    let server = start("bad").await;
+    let cookie = server.login("manager").await;
+    server.get("/api/conversations?page=0", &cookie).await.assert_error(400, "bad.request");
+    server.get("/api/conversations?colour=red", &cookie).await.assert_error(400, "bad.request");
+    server.get("/api/conversations?queue=%FF", &cookie).await.assert_error(400, "bad.request");
+    server.get("/api/nothing-here", &cookie).await.assert_error(404, "not.found");
+    server.send("PUT", "/api/conversations", &[("cookie", &cookie)], b"").await.assert_error(405, "method.not.allowed");
+    let headers = [("cookie", cookie.as_str()), ("content-type", "application/json"), ("x-holdfast-csrf", "1")];
+    server.send("POST", "/api/selection/summary", &headers, b"{not json").await.assert_error(400, "bad.request");
+    server
+        .send("POST", "/api/selection/summary", &headers, br#"{"selection":{"kind":"ids","ids":["nope"]}}"#)
+        .await
+        .assert_error(400, "bad.request");
+    server.send("POST", "/api/selection/summary", &headers, &vec![b' '; 300 * 1024]).await.assert_error(413, "payload.too.large");
+    let text = [("cookie", cookie.as_str()), ("content-type", "text/plain"), ("x-holdfast-csrf", "1")];
+    server.send("POST", "/api/selection/summary", &text, b"{}").await.assert_error(415, "unsupported.media.type");
+    let many: Vec<String> = (0..1001).map(|i| format!("00000000-0000-4000-8000-{i:012}")).collect();
+    let body = serde_json::json!({"selection": {"kind": "ids", "ids": many}});
+    server.post_json("/api/selection/summary", &cookie, &body).await.assert_error(400, "bad.request");
+}
+
+#[tokio::test]
+async fn the_app_is_served_precompressed_with_a_strict_policy() {
+    let server = start("assets").await;
+    let page = server.send("GET", "/interactions?protected=yes", &[("accept-encoding", "gzip, br")], b"").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(page.header("content-encoding"), Some("br"));
+    assert_eq!(page.body, b"brotli bytes");
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"), "{csp}");
+    let plain = server.send("GET", "/", &[], b"").await;
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.body, b"<!doctype html><title>Holdfast</title>");
+    let etag = plain.header("etag").unwrap().to_owned();
+    let cached = server.send("GET", "/", &[("if-none-match", &etag)], b"").await;
+    assert_eq!(cached.status, 304);
+    let wasm = server.send("GET", "/pkg/app_bg.wasm", &[], b"").await;
+    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    server.send("GET", "/pkg/missing.js", &[], b"").await.assert_error(404, "not.found");
+    let health = server.send("GET", "/healthz", &[], b"").await;
+    assert_eq!(health.json()["status"], "ok");
+}
