@@ -4,19 +4,20 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use holdfast_core::api::{
-    LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto, Selection, SummaryRequest, SummaryResponse,
+    LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto, ProtectRequest, ProtectResponse, Selection,
+    SummaryRequest, SummaryResponse,
 };
 use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
 use holdfast_core::protection::OrgStatus;
 use holdfast_core::view::ViewState;
-use holdfast_core::{Permission, Permissions};
+use holdfast_core::{Permission, Permissions, Reason};
 use hyper::StatusCode;
 use hyper::header::{HeaderValue, SET_COOKIE};
 
 use crate::auth::{self, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::ApiError;
 use crate::http::{AppState, Req, Resp, json};
-use crate::store::{AuditContext, AuditDraft, Caller, Store, StoreError};
+use crate::store::{AuditContext, AuditDraft, Caller, ProtectionChange, Store, StoreError};
 
 /// Runs a store call on the blocking pool.
 async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
@@ -189,6 +190,38 @@ pub async fn selection_summary(state: &AppState, req: &Req) -> Result<Resp, ApiE
     })
     .await?;
     Ok(json(StatusCode::OK, &SummaryResponse { summary, org: status_dto(status) }))
+}
+
+pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let body: ProtectRequest = req.json()?;
+    check_selection(&body.selection)?;
+    let reason = Reason::new(body.reason.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let change = ProtectionChange { action: body.action, selection: body.selection, reason };
+    let ctx = AuditContext {
+        actor: Actor::User { id: caller.user_id, name: caller.username.clone() },
+        client: client(req),
+        now: Utc::now(),
+    };
+    let (org, perms) = (caller.org_id, caller.permissions);
+    let (outcome, status) = blocking(state, move |s| {
+        let outcome = s.apply_protection(org, perms, &change, &ctx)?;
+        Ok((outcome, s.org_status(org)?))
+    })
+    .await?;
+    let outcome = outcome.map_err(ApiError::Plan)?;
+    Ok(json(
+        StatusCode::OK,
+        &ProtectResponse {
+            changed: outcome.plan.change,
+            unchanged: outcome.plan.unchanged,
+            without_recording: outcome.plan.without_recording,
+            not_found: u32::try_from(outcome.not_found.len()).unwrap_or(u32::MAX),
+            org: status_dto(status),
+        },
+    ))
 }
 
 fn check_selection(selection: &Selection) -> Result<(), ApiError> {

@@ -121,6 +121,7 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         Route::OrgStatus => api::org_status(state, req).await,
         Route::Conversations => api::conversations(state, req).await,
         Route::SelectionSummary => api::selection_summary(state, req).await,
+        Route::Protection => api::protection(state, req).await,
         Route::Asset(path) => Ok(asset(state, req, &path)),
     }
 }

@@ -14,6 +14,7 @@ pub enum Route {
     OrgStatus,
     Conversations,
     SelectionSummary,
+    Protection,
     /// A file of the app, or the app's page for a client-side route.
     Asset(String),
 }
@@ -38,6 +39,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         "/api/org/status" => api(&[(Method::GET, Route::OrgStatus)]),
         "/api/conversations" => api(&[(Method::GET, Route::Conversations)]),
         "/api/selection/summary" => api(&[(Method::POST, Route::SelectionSummary)]),
+        "/api/protection" => api(&[(Method::POST, Route::Protection)]),
         _ if path == "/api" || path.starts_with("/api/") || path.starts_with("/oauth/") => {
             Err(ApiError::NotFound)
         }
@@ -59,6 +61,7 @@ impl Route {
             Route::OrgStatus => "org.status",
             Route::Conversations => "conversations.list",
             Route::SelectionSummary => "selection.summary",
+            Route::Protection => "protection.change",
             Route::Asset(_) => "asset",
         }
     }

@@ -336,3 +336,112 @@ async fn the_app_is_served_precompressed_with_a_strict_policy() {
     let health = server.send("GET", "/healthz", &[], b"").await;
     assert_eq!(health.json()["status"], "ok");
 }
+
+async fn page_ids(server: &Server, cookie: &str, query: &str) -> Vec<String> {
+    let page: ConversationPage = server.get(&format!("/api/conversations?{query}"), cookie).await.parse();
+    page.entities.iter().map(|r| r.id.to_string()).collect()
+}
+
+async fn status(server: &Server, cookie: &str) -> (u64, u64) {
+    let s = server.get("/api/org/status", cookie).await.json();
+    (s["protected"].as_u64().unwrap(), s["cap"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
+    let server = start("protect").await;
+    let cookie = server.login("manager").await;
+    let me: Me = server.get("/api/session", &cookie).await.parse();
+    let ids = page_ids(&server, &cookie, "protected=no&recorded=yes&size=10").await;
+    let (before, _) = status(&server, &cookie).await;
+    let events_before = server.store.audit_events(me.org_id).unwrap().len();
+
+    let body = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": " Case 7 "});
+    let answer = server.post_json("/api/protection", &cookie, &body).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let done = answer.json();
+    let changed = done["changed"].as_u64().unwrap();
+    assert_eq!(changed + done["withoutRecording"].as_u64().unwrap(), 10);
+    assert!(changed > 0);
+    assert_eq!(done["org"]["protected"].as_u64().unwrap(), before + changed);
+
+    let events = server.store.audit_events(me.org_id).unwrap();
+    let applied: Vec<_> = events[events_before..].iter().filter(|(e, _)| e.action == AuditAction::ApplyProtection).collect();
+    assert_eq!(applied.len() as u64, changed);
+    assert!(applied.iter().all(|(e, _)| e.details.reason.as_deref() == Some("Case 7") && !e.details.recordings.is_empty()));
+
+    // Protecting the same selection again changes nothing.
+    server.post_json("/api/protection", &cookie, &body).await.assert_error(409, "nothing.to.do");
+
+    let release = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}, "reason": null});
+    let answer = server.post_json("/api/protection", &cookie, &release).await;
+    assert_eq!(answer.json()["changed"].as_u64().unwrap(), changed);
+    assert_eq!(status(&server, &cookie).await.0, before);
+    let events = server.store.audit_events(me.org_id).unwrap();
+    let revoked = events.iter().filter(|(e, _)| e.action == AuditAction::RevokeProtection).count();
+    assert_eq!(revoked as u64, changed);
+    let head = server.store.audit_head(me.org_id).unwrap().map(|(s, h)| (s, ChainHash::from_hex(&h).unwrap()));
+    let links: Vec<_> = events.iter().map(|(e, h)| (e, ChainHash::from_hex(h).unwrap())).collect();
+    assert_eq!(audit::verify_chain(links, head), Ok(events.len() as u64));
+}
+
+#[tokio::test]
+async fn over_the_cap_nothing_changes_and_the_numbers_are_given() {
+    let server = start("cap").await;
+    let cookie = server.login("manager").await;
+    let me: Me = server.get("/api/session", &cookie).await.parse();
+    let (before, _) = status(&server, &cookie).await;
+    server.store.set_cap(me.org_id, holdfast_core::Cap::new(before as u32 + 3).unwrap()).unwrap();
+    let events_before = server.store.audit_events(me.org_id).unwrap().len();
+
+    let body = serde_json::json!({"action": "protect", "selection": {"kind": "filter", "query": "protected=no", "except": []}});
+    let answer = server.post_json("/api/protection", &cookie, &body).await;
+    answer.assert_error(409, "protection.limit.exceeded");
+    let plan = &answer.json()["plan"];
+    assert_eq!(plan["kind"], "overCap");
+    assert_eq!(plan["headroom"], 3);
+    assert_eq!(plan["cap"], before + 3);
+    assert!(plan["new"].as_u64().unwrap() > 3);
+    assert_eq!(status(&server, &cookie).await.0, before);
+    assert_eq!(server.store.audit_events(me.org_id).unwrap().len(), events_before);
+}
+
+#[tokio::test]
+async fn permissions_are_enforced_by_the_server() {
+    let server = start("perms").await;
+    let supervisor = server.login("supervisor").await;
+    let analyst = server.login("analyst").await;
+    let ids = page_ids(&server, &supervisor, "protected=yes&size=10").await;
+    let release = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}});
+    server.post_json("/api/protection", &supervisor, &release).await.assert_error(403, "missing.permissions");
+    let ids = page_ids(&server, &analyst, "protected=no&recorded=yes&size=10").await;
+    let protect = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}});
+    server.post_json("/api/protection", &analyst, &protect).await.assert_error(403, "missing.permissions");
+    let long = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "x".repeat(501)});
+    server.post_json("/api/protection", &supervisor, &long).await.assert_error(400, "bad.request");
+}
+
+#[tokio::test]
+async fn racing_clients_never_push_the_organization_past_its_cap() {
+    let server = Arc::new(start("race").await);
+    let cookie = server.login("manager").await;
+    let me: Me = server.get("/api/session", &cookie).await.parse();
+    let (before, _) = status(&server, &cookie).await;
+    let cap = before + 5;
+    server.store.set_cap(me.org_id, holdfast_core::Cap::new(cap as u32).unwrap()).unwrap();
+    let candidates = page_ids(&server, &cookie, "protected=no&recorded=yes&media=call&size=50").await;
+    let mut tasks = Vec::new();
+    for pair in candidates.chunks(2).take(20) {
+        let (server, cookie) = (server.clone(), cookie.clone());
+        let body = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": pair}});
+        tasks.push(tokio::spawn(async move { server.post_json("/api/protection", &cookie, &body).await.status }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    let (after, _) = status(&server, &cookie).await;
+    assert!(after <= cap, "{after} protected with a cap of {cap}");
+    assert!(after >= cap - 1, "the headroom was used: {after} of {cap}");
+}

@@ -11,10 +11,12 @@ use std::fmt;
 
 use holdfast_core::api::{ConversationPage, Selection};
 use holdfast_core::audit::{Actor, AuditEvent, Client};
-use holdfast_core::protection::{OrgStatus, SelectionSummary};
+use holdfast_core::protection::{OrgStatus, PlanError, ProtectAction, ProtectPlan, SelectionSummary};
 use holdfast_core::time::Instant;
 use holdfast_core::view::ViewState;
-use holdfast_core::{ConversationId, Direction, Media, OrgId, Permissions, RecordingRole, UserId};
+use holdfast_core::{
+    Cap, ConversationId, Direction, Media, OrgId, Permissions, Reason, RecordingRole, UserId,
+};
 
 /// A failure of the store, not of the request.
 #[derive(Debug)]
@@ -129,6 +131,9 @@ pub trait Store: Send + Sync + 'static {
 
     fn create_org(&self, org: &NewOrg) -> StoreResult<()>;
     fn create_user(&self, user: &NewUser) -> StoreResult<()>;
+    /// Sets the organization's cap. Lowering it below the protected count is allowed: nothing
+    /// is released, and no new protection fits until the count is under the cap again.
+    fn set_cap(&self, org: OrgId, cap: Cap) -> StoreResult<()>;
     /// Adds conversations in one transaction.
     fn insert_conversations(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<()>;
 
@@ -142,12 +147,41 @@ pub trait Store: Send + Sync + 'static {
     fn list_conversations(&self, org: OrgId, view: &ViewState) -> StoreResult<ConversationPage>;
     fn summarize(&self, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<SelectionSummary>;
 
+    /// Protects or releases a selection in one transaction: counts it, asks core for the plan
+    /// against the cap and the caller's permissions, applies it, and writes one audit event per
+    /// conversation changed. A refused plan changes nothing and is returned as `Ok(Err(_))`.
+    fn apply_protection(
+        &self,
+        org: OrgId,
+        perms: Permissions,
+        request: &ProtectionChange,
+        ctx: &AuditContext,
+    ) -> StoreResult<Result<ProtectionOutcome, PlanError>>;
+
     /// Appends an audit event to the organization's chain in its own transaction.
     fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()>;
     /// The organization's events in order, for verification and export.
     fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>>;
     /// The recorded head of the organization's chain.
     fn audit_head(&self, org: OrgId) -> StoreResult<Option<(u64, String)>>;
+}
+
+/// A protect or release to apply.
+#[derive(Clone, Debug)]
+pub struct ProtectionChange {
+    pub action: ProtectAction,
+    pub selection: Selection,
+    pub reason: Option<Reason>,
+}
+
+/// What a committed protect or release did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtectionOutcome {
+    pub plan: ProtectPlan,
+    /// The conversations whose protection changed.
+    pub changed: Vec<ConversationId>,
+    /// Listed ids that are not in the organization.
+    pub not_found: Vec<ConversationId>,
 }
 
 /// An audit event before the store numbers and chains it.

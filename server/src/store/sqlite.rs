@@ -9,16 +9,19 @@ use std::sync::Mutex;
 use chrono::{TimeZone, Utc};
 use holdfast_core::api::{ConversationPage, ConversationRow, Selection};
 use holdfast_core::audit::{self, AuditEvent, ChainHash};
-use holdfast_core::protection::{OrgStatus, SelectionSummary};
+use holdfast_core::audit::{AuditAction, Details, EntityType};
+use holdfast_core::protection::{
+    OrgStatus, PlanError, ProtectAction, SelectionSummary, plan_protection,
+};
 use holdfast_core::time::Instant;
 use holdfast_core::view::{Filters, SortKey, ViewState};
-use holdfast_core::{Cap, ConversationId, Direction, Media, OrgId, Permissions, UserId};
+use holdfast_core::{Cap, ConversationId, Direction, Media, OrgId, Permissions, RecordingId, UserId};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AuditContext, AuditDraft, Caller, LoginRecord, NewConversation, NewOrg, NewUser, Store,
-    StoreError, StoreResult,
+    AuditContext, AuditDraft, Caller, LoginRecord, NewConversation, NewOrg, NewUser,
+    ProtectionChange, ProtectionOutcome, Store, StoreError, StoreResult,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -202,6 +205,13 @@ impl Store for SqliteStore {
                 "INSERT INTO organizations (id, name, cap) VALUES (?, ?, ?)",
                 params![org.id.to_string(), org.name, org.cap],
             )?;
+            Ok(())
+        })
+    }
+
+    fn set_cap(&self, org: OrgId, cap: Cap) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE organizations SET cap = ? WHERE id = ?", params![cap.get(), org.to_string()])?;
             Ok(())
         })
     }
@@ -434,6 +444,16 @@ impl Store for SqliteStore {
         self.read(|c| summarize(c, org, selection, now))
     }
 
+    fn apply_protection(
+        &self,
+        org: OrgId,
+        perms: Permissions,
+        change: &ProtectionChange,
+        ctx: &AuditContext,
+    ) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
+        self.write(|tx| apply_protection(tx, org, perms, change, ctx))
+    }
+
     fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()> {
         self.write(|tx| append_audit(tx, org, ctx, event))
     }
@@ -545,4 +565,87 @@ pub(crate) fn append_audit(
         params![org_text, seq as i64, hash],
     )?;
     Ok(())
+}
+
+/// The body of [`Store::apply_protection`], inside one `BEGIN IMMEDIATE` transaction: the counts
+/// the plan is made from cannot change before the plan is applied.
+fn apply_protection(
+    tx: &rusqlite::Transaction<'_>,
+    org: OrgId,
+    perms: Permissions,
+    change: &ProtectionChange,
+    ctx: &AuditContext,
+) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
+    let status = org_status(tx, org)?;
+    let summary = summarize(tx, org, &change.selection, ctx.now)?;
+    let plan = match plan_protection(&status, perms, change.action, &summary) {
+        Ok(plan) => plan,
+        Err(e) => return Ok(Err(e)),
+    };
+    let (where_sql, args) = selection_sql(org, &change.selection)?;
+    let wanted = match change.action {
+        ProtectAction::Protect => format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
+        ProtectAction::Release => IS_PROTECTED.to_owned(),
+    };
+    let ids: Vec<String> = {
+        let mut stmt = tx.prepare(&format!("SELECT c.id FROM conversations c WHERE {where_sql} AND {wanted}"))?;
+        stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))?.collect::<Result<_, _>>()?
+    };
+    let reason = change.reason.as_ref().map(|r| r.as_str().to_owned());
+    let by = match &ctx.actor {
+        audit::Actor::User { name, .. } => name.clone(),
+        audit::Actor::System => "system".to_owned(),
+    };
+    let mut changed = Vec::with_capacity(ids.len());
+    for id in &ids {
+        match change.action {
+            ProtectAction::Protect => tx.execute(
+                "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES (?, ?, ?, ?, ?)",
+                params![id, org.to_string(), ms(ctx.now), by, reason],
+            )?,
+            ProtectAction::Release => tx.execute("DELETE FROM protections WHERE conversation_id = ?", [id])?,
+        };
+        let recordings: Vec<String> = {
+            let mut stmt = tx.prepare_cached("SELECT id FROM recordings WHERE conversation_id = ? ORDER BY created_at, id")?;
+            stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?
+        };
+        let recordings = recordings
+            .iter()
+            .map(|r| parse_id(r, RecordingId::parse))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let action = match change.action {
+            ProtectAction::Protect => AuditAction::ApplyProtection,
+            ProtectAction::Release => AuditAction::RevokeProtection,
+        };
+        let draft = AuditDraft {
+            action,
+            entity_type: EntityType::Conversation,
+            entity_id: id.clone(),
+            details: Details { recordings, reason: reason.clone(), ..Details::default() },
+        };
+        append_audit(tx, org, ctx, draft)?;
+        changed.push(parse_id(id, ConversationId::parse)?);
+    }
+    let not_found = match &change.selection {
+        Selection::Ids { ids } => {
+            let mut stmt = tx.prepare_cached("SELECT 1 FROM conversations WHERE id = ? AND org_id = ?")?;
+            let mut missing = Vec::new();
+            for id in ids {
+                if !stmt.exists(params![id.to_string(), org.to_string()])? {
+                    missing.push(*id);
+                }
+            }
+            missing
+        }
+        Selection::Filter { .. } => Vec::new(),
+    };
+    // The plan was made from the same counts inside this transaction; a mismatch is a bug.
+    if changed.len() != plan.change as usize {
+        return Err(StoreError::Corrupt(format!(
+            "planned {} changes but found {} conversations",
+            plan.change,
+            changed.len()
+        )));
+    }
+    Ok(Ok(ProtectionOutcome { plan, changed, not_found }))
 }
