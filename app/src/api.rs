@@ -2,9 +2,10 @@
 
 use gloo_net::http::{Request, Response};
 use holdfast_core::api::{
-    CSRF_HEADER, ConversationPage, ErrorBody, LoginRequest, Me, OrgStatusDto, Selection,
-    SummaryRequest, SummaryResponse,
+    CSRF_HEADER, ConversationPage, ErrorBody, LoginRequest, Me, OrgStatusDto, ProtectRequest,
+    ProtectResponse, Selection, SummaryRequest, SummaryResponse,
 };
+use holdfast_core::protection::ProtectAction;
 use holdfast_core::view::ViewState;
 use serde::de::DeserializeOwned;
 
@@ -93,4 +94,13 @@ pub async fn conversations(view: &ViewState) -> Result<ConversationPage, ApiErro
 /// The counts of a selection, with the organization's status at the same moment.
 pub async fn summary(selection: Selection) -> Result<SummaryResponse, ApiError> {
     send("POST", "/api/selection/summary", Some(&SummaryRequest { selection })).await
+}
+
+/// Protects or releases a selection; the server re-checks the plan and commits it atomically.
+pub async fn change_protection(
+    action: ProtectAction,
+    selection: Selection,
+    reason: Option<String>,
+) -> Result<ProtectResponse, ApiError> {
+    send("POST", "/api/protection", Some(&ProtectRequest { action, selection, reason })).await
 }

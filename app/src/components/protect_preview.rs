@@ -1,19 +1,37 @@
 //! The preview shown before a protect or release is sent: the plan that core computes in the
 //! browser from the selection's counts and the organization's standing, or the reason it is
-//! refused. Nothing is sent from here while the plan is refused.
+//! refused. Nothing is sent while the plan is refused; a plan is sent only on confirmation.
 
+use holdfast_core::api::Selection;
+use holdfast_core::domain::REASON_MAX_CHARS;
 use holdfast_core::protection::{PlanError, ProtectAction, ProtectPlan};
+use holdfast_core::{Reason, selection::Selected};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
+use crate::api;
 use crate::format::count;
+use crate::state::Session;
 
 /// What the dialog shows.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Preview {
     Loading(ProtectAction),
-    Plan(ProtectPlan),
+    Plan(ProtectPlan, Selection),
+    Sending(ProtectAction),
     Refused(ProtectAction, PlanError),
+    Done(ProtectAction, String),
     Failed(String),
+}
+
+impl Preview {
+    fn action(&self) -> Option<ProtectAction> {
+        match self {
+            Preview::Loading(a) | Preview::Sending(a) | Preview::Refused(a, _) | Preview::Done(a, _) => Some(*a),
+            Preview::Plan(plan, _) => Some(plan.action),
+            Preview::Failed(_) => None,
+        }
+    }
 }
 
 fn title(action: ProtectAction) -> &'static str {
@@ -23,7 +41,8 @@ fn title(action: ProtectAction) -> &'static str {
     }
 }
 
-fn refusal(e: &PlanError) -> String {
+/// A refusal in words.
+pub fn refusal(e: &PlanError) -> String {
     match e {
         PlanError::OverCap { new, headroom, cap } => format!(
             "Over the limit: protecting {} more interactions would exceed the limit of {} protected conversations by {}. Only {} more can be protected. Nothing was sent.",
@@ -32,13 +51,16 @@ fn refusal(e: &PlanError) -> String {
             count(new - headroom),
             count(*headroom)
         ),
-        other => format!("{}.", capitalize(&other.to_string())),
+        PlanError::NothingToDo { unchanged, without_recording } => format!(
+            "Nothing to do: {} already in that state and {} without a recording that can be protected.",
+            count(*unchanged),
+            count(*without_recording)
+        ),
+        PlanError::EmptySelection => "No interaction is selected.".to_owned(),
+        PlanError::MissingPermission { permission } => {
+            format!("You do not have the permission {permission}.")
+        }
     }
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
 fn numbers(plan: &ProtectPlan) -> AnyView {
@@ -62,20 +84,59 @@ fn numbers(plan: &ProtectPlan) -> AnyView {
     view! { <dl class="numbers" aria-label="Preview">{items}</dl> }.into_any()
 }
 
+/// The dialog. After a commit it clears the selection and bumps `revision`, so the table and
+/// the cap meter show the new state without a reload.
 #[component]
-pub fn ProtectPreview(preview: RwSignal<Option<Preview>>) -> impl IntoView {
-    let close = move |_| preview.set(None);
+pub fn ProtectPreview(
+    preview: RwSignal<Option<Preview>>,
+    selected: RwSignal<Selected>,
+    revision: RwSignal<u64>,
+) -> impl IntoView {
+    let session = Session::get();
+    let reason = RwSignal::new(String::new());
+    let close = move |_| {
+        reason.set(String::new());
+        preview.set(None);
+    };
+    let reason_error = move || Reason::new(&reason.get()).err().map(|e| e.to_string());
+    let confirm = move |_| {
+        let Some(Preview::Plan(plan, selection)) = preview.get_untracked() else { return };
+        let Ok(text) = Reason::new(&reason.get_untracked()) else { return };
+        preview.set(Some(Preview::Sending(plan.action)));
+        spawn_local(async move {
+            let text = text.map(|r| r.as_str().to_owned());
+            let next = match api::change_protection(plan.action, selection, text).await {
+                Ok(done) => {
+                    session.org.set(Some(done.org));
+                    selected.set(Selected::Nothing);
+                    revision.update(|r| *r += 1);
+                    reason.set(String::new());
+                    let verb = match plan.action {
+                        ProtectAction::Protect => "Protected",
+                        ProtectAction::Release => "Released",
+                    };
+                    Preview::Done(plan.action, format!("{verb} {} interactions.", count(done.changed)))
+                }
+                Err(e) => {
+                    session.handle_error(&e);
+                    Preview::Failed(e.to_string())
+                }
+            };
+            preview.set(Some(next));
+        });
+    };
     move || {
         preview.get().map(|p| {
-            let action = match &p {
-                Preview::Loading(a) | Preview::Refused(a, _) => Some(*a),
-                Preview::Plan(plan) => Some(plan.action),
-                Preview::Failed(_) => None,
-            };
-            let heading = action.map(title).unwrap_or("Preview");
+            let heading = p.action().map(title).unwrap_or("Preview");
+            let mut confirm_label = None;
             let content = match &p {
                 Preview::Loading(_) => view! { <p role="status">"Counting the selection…"</p> }.into_any(),
-                Preview::Plan(plan) => {
+                Preview::Sending(_) => view! { <p role="status">"Saving…"</p> }.into_any(),
+                Preview::Plan(plan, _) => {
+                    confirm_label = Some(match plan.action {
+                        ProtectAction::Protect => "Protect",
+                        ProtectAction::Release => "Release",
+                    });
                     let past_due = (plan.action == ProtectAction::Release && plan.past_due_recordings > 0).then(|| {
                         view! {
                             <p class="refusal">{format!(
@@ -84,18 +145,34 @@ pub fn ProtectPreview(preview: RwSignal<Option<Preview>>) -> impl IntoView {
                             )}</p>
                         }
                     });
-                    view! { {numbers(plan)} {past_due} }.into_any()
+                    let reason_field = (plan.action == ProtectAction::Protect).then(|| view! {
+                        <div class="field">
+                            <label for="reason">"Reason (optional)"</label>
+                            <input id="reason" maxlength=REASON_MAX_CHARS.to_string() placeholder="Case or matter reference"
+                                prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
+                            {move || reason_error().map(|e| view! { <span class="refusal" role="alert">{e}</span> })}
+                        </div>
+                    });
+                    view! { {numbers(plan)} {past_due} {reason_field} }.into_any()
                 }
                 Preview::Refused(_, e) => view! { <p class="refusal" role="alert">{refusal(e)}</p> }.into_any(),
+                Preview::Done(_, message) => view! { <p class="done" role="status">{message.clone()}</p> }.into_any(),
                 Preview::Failed(e) => view! { <p class="refusal" role="alert">{e.clone()}</p> }.into_any(),
             };
+            let confirm_button = confirm_label.map(|label| view! {
+                <button class="btn btn-primary" type="button" on:click=confirm
+                    disabled=move || reason_error().is_some()>{label}</button>
+            });
             view! {
                 <div class="overlay">
                     <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="preview-title">
                         <h2 id="preview-title">{heading}</h2>
                         {content}
                         <div class="dialog-actions">
-                            <button class="btn" type="button" on:click=close>"Close"</button>
+                            <button class="btn" type="button" on:click=close>
+                                {if confirm_label.is_some() { "Cancel" } else { "Close" }}
+                            </button>
+                            {confirm_button}
                         </div>
                     </div>
                 </div>

@@ -4,7 +4,6 @@
 use holdfast_core::Permission;
 use holdfast_core::protection::{ProtectAction, plan_protection};
 use holdfast_core::selection::Selected;
-use holdfast_core::view::ViewState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -22,6 +21,8 @@ pub fn InteractionsPage() -> impl IntoView {
     let view_state = RwSignal::new(initial);
     let selected = RwSignal::new(Selected::Nothing);
     let preview = RwSignal::new(None::<Preview>);
+    // Bumped after a commit, so the page is fetched again.
+    let revision = RwSignal::new(0u64);
 
     // Back and forward restore the view in the address.
     let _ = window_event_listener(leptos::ev::popstate, move |_| {
@@ -30,6 +31,7 @@ pub fn InteractionsPage() -> impl IntoView {
     Effect::new(move |_| routes::push_view(&view_state.get()));
 
     let page = LocalResource::new(move || {
+        revision.track();
         let view = view_state.get();
         async move { api::conversations(&view).await }
     });
@@ -44,6 +46,7 @@ pub fn InteractionsPage() -> impl IntoView {
 
     let open_preview = move |action: ProtectAction| {
         let Some(selection) = selected.get_untracked().to_selection() else { return };
+        let sent = selection.clone();
         preview.set(Some(Preview::Loading(action)));
         let perms = session.permissions();
         spawn_local(async move {
@@ -52,7 +55,7 @@ pub fn InteractionsPage() -> impl IntoView {
                     session.org.set(Some(answer.org));
                     match state::org_status(answer.org) {
                         Some(org) => match plan_protection(&org, perms, action, &answer.summary) {
-                            Ok(plan) => Preview::Plan(plan),
+                            Ok(plan) => Preview::Plan(plan, sent),
                             Err(e) => Preview::Refused(action, e),
                         },
                         None => Preview::Failed("The organization's limit could not be read.".to_owned()),
@@ -140,11 +143,6 @@ pub fn InteractionsPage() -> impl IntoView {
                 }.into_any()
             }
         }}
-        <ProtectPreview preview=preview />
+        <ProtectPreview preview=preview selected=selected revision=revision />
     }
-}
-
-/// The state of a fresh view, for tests.
-pub fn default_view() -> ViewState {
-    ViewState::default()
 }
