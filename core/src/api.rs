@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Direction, Media};
-use crate::ids::{ConversationId, OrgId, UserId};
+use crate::deletion::EffectiveDeletion;
+use crate::domain::{Direction, FileState, Media, RecordingRole};
+use crate::ids::{ConversationId, OrgId, RecordingId, UserId};
 use crate::protection::{PlanError, ProtectAction, SelectionSummary};
 use crate::time::Instant;
 
@@ -133,6 +134,66 @@ pub struct ProtectResponse {
     pub without_recording: u32,
     pub not_found: u32,
     pub org: OrgStatusDto,
+}
+
+/// An attachment of a recording (an e-mail attachment, a file sent in a chat).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentInfo {
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+}
+
+/// One recording in the details of an interaction.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingInfo {
+    pub id: RecordingId,
+    pub media: Media,
+    pub role: RecordingRole,
+    #[serde(with = "crate::time::iso")]
+    pub created_at: Instant,
+    pub duration_ms: Option<u64>,
+    pub size_bytes: Option<u64>,
+    pub file_state: FileState,
+    /// The stored retention date; suspended while the conversation is protected.
+    #[serde(with = "crate::time::iso_opt")]
+    pub delete_date: Option<Instant>,
+    /// What the user is shown: "Protected", a date, kept, or deleted.
+    pub effective_deletion: EffectiveDeletion,
+    /// Whether media bytes can be fetched (played or downloaded).
+    pub has_media: bool,
+    pub transcript: Option<String>,
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// Who protected an interaction, when and why.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectionInfo {
+    #[serde(with = "crate::time::iso")]
+    pub since: Instant,
+    pub by: String,
+    pub reason: Option<String>,
+}
+
+/// `GET /api/conversations/{id}`: one interaction with its recordings.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationDetails {
+    pub conversation: ConversationRow,
+    pub recordings: Vec<RecordingInfo>,
+    pub protection: Option<ProtectionInfo>,
+}
+
+/// `PUT /api/recordings/{id}/deleteDate`: a new retention date, or `null` to keep.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteDateRequest {
+    #[serde(with = "crate::time::iso_opt")]
+    pub delete_date: Option<Instant>,
 }
 
 /// Every error answer: `{"message","code","status"}`, plus typed details where a client acts on

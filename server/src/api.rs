@@ -4,20 +4,22 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use holdfast_core::api::{
-    LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto, ProtectRequest, ProtectResponse, Selection,
+    DeleteDateRequest, LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto, ProtectRequest, ProtectResponse, Selection,
     SummaryRequest, SummaryResponse,
 };
 use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
 use holdfast_core::protection::OrgStatus;
 use holdfast_core::view::ViewState;
-use holdfast_core::{Permission, Permissions, Reason};
+use holdfast_core::deletion::DeletionRefusal;
+use holdfast_core::{ConversationId, Permission, Permissions, Reason, RecordingId};
 use hyper::StatusCode;
 use hyper::header::{HeaderValue, SET_COOKIE};
 
 use crate::auth::{self, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::ApiError;
 use crate::http::{AppState, Req, Resp, json};
-use crate::store::{AuditContext, AuditDraft, Caller, ProtectionChange, Store, StoreError};
+use crate::media;
+use crate::store::{AuditContext, AuditDraft, Caller, Deletion, ProtectionChange, Store, StoreError};
 
 /// Runs a store call on the blocking pool.
 async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
@@ -249,4 +251,47 @@ pub fn role_permissions(role: &str) -> Option<Permissions> {
         _ => return None,
     };
     Some(Permissions::of(perms))
+}
+
+pub async fn conversation_details(state: &AppState, req: &Req, id: ConversationId) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let org = caller.org_id;
+    let details = blocking(state, move |s| s.conversation_details(org, id)).await?.ok_or(ApiError::NotFound)?;
+    Ok(json(StatusCode::OK, &details))
+}
+
+fn audit_context(caller: &Caller, req: &Req) -> AuditContext {
+    AuditContext {
+        actor: Actor::User { id: caller.user_id, name: caller.username.clone() },
+        client: client(req),
+        now: Utc::now(),
+    }
+}
+
+/// Answers a deletion or date change, removing files only after the commit.
+fn deletion_answer(state: &AppState, outcome: Option<Result<Deletion, DeletionRefusal>>) -> Result<Resp, ApiError> {
+    let deletion = outcome.ok_or(ApiError::NotFound)?.map_err(ApiError::Deletion)?;
+    media::remove_files(&state.media_dir, &deletion.files);
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({"deleted": deletion.deleted, "change": deletion.change}),
+    ))
+}
+
+pub async fn delete_recording(state: &AppState, req: &Req, id: RecordingId) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let (org, perms, ctx) = (caller.org_id, caller.permissions, audit_context(&caller, req));
+    let outcome = blocking(state, move |s| s.delete_recording(org, perms, id, &ctx)).await?;
+    deletion_answer(state, outcome)
+}
+
+pub async fn set_delete_date(state: &AppState, req: &Req, id: RecordingId) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let body: DeleteDateRequest = req.json()?;
+    let (org, perms, ctx) = (caller.org_id, caller.permissions, audit_context(&caller, req));
+    let outcome = blocking(state, move |s| s.set_delete_date(org, perms, id, body.delete_date, &ctx)).await?;
+    deletion_answer(state, outcome)
 }

@@ -2,6 +2,7 @@
 //! `{"message","code","status"}`.
 
 use holdfast_core::api::ErrorBody;
+use holdfast_core::deletion::DeletionRefusal;
 use holdfast_core::protection::PlanError;
 use hyper::StatusCode;
 
@@ -26,6 +27,8 @@ pub enum ApiError {
     MethodNotAllowed,
     /// A protect or release refused as a whole.
     Plan(PlanError),
+    /// A manual deletion or date change refused.
+    Deletion(DeletionRefusal),
     PayloadTooLarge { limit: usize },
     UnsupportedMediaType,
     TooManyRequests,
@@ -44,6 +47,8 @@ impl ApiError {
             ApiError::Plan(PlanError::MissingPermission { .. }) => StatusCode::FORBIDDEN,
             ApiError::Plan(PlanError::EmptySelection) => StatusCode::BAD_REQUEST,
             ApiError::Plan(_) => StatusCode::CONFLICT,
+            ApiError::Deletion(DeletionRefusal::MissingPermission { .. }) => StatusCode::FORBIDDEN,
+            ApiError::Deletion(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -66,6 +71,9 @@ impl ApiError {
             ApiError::Plan(PlanError::EmptySelection) => "empty.selection",
             ApiError::Plan(PlanError::NothingToDo { .. }) => "nothing.to.do",
             ApiError::Plan(PlanError::OverCap { .. }) => "protection.limit.exceeded",
+            ApiError::Deletion(DeletionRefusal::MissingPermission { .. }) => "missing.permissions",
+            ApiError::Deletion(DeletionRefusal::Protected) => "recording.protected",
+            ApiError::Deletion(DeletionRefusal::AlreadyDeleted) => "recording.already.deleted",
             ApiError::PayloadTooLarge { .. } => "payload.too.large",
             ApiError::UnsupportedMediaType => "unsupported.media.type",
             ApiError::TooManyRequests => "too.many.requests",
@@ -86,6 +94,7 @@ impl ApiError {
             ApiError::AppNotBuilt => "the app is not built: run `cargo xtask build-app`".to_owned(),
             ApiError::MethodNotAllowed => "this method is not allowed here".to_owned(),
             ApiError::Plan(e) => e.to_string(),
+            ApiError::Deletion(e) => e.to_string(),
             ApiError::PayloadTooLarge { limit } => format!("the request body is larger than {limit} bytes"),
             ApiError::UnsupportedMediaType => "send the body as application/json".to_owned(),
             ApiError::TooManyRequests => "too many attempts; wait a minute and try again".to_owned(),

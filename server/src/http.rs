@@ -45,6 +45,8 @@ pub struct AppState {
     pub limiter: LoginLimiter,
     /// Mark cookies `Secure` (behind a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// Where media and attachment files live.
+    pub media_dir: std::path::PathBuf,
 }
 
 pub type Resp = Response<Full<Bytes>>;
@@ -122,6 +124,9 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         Route::Conversations => api::conversations(state, req).await,
         Route::SelectionSummary => api::selection_summary(state, req).await,
         Route::Protection => api::protection(state, req).await,
+        Route::ConversationDetails(id) => api::conversation_details(state, req, id).await,
+        Route::DeleteRecording(id) => api::delete_recording(state, req, id).await,
+        Route::SetDeleteDate(id) => api::set_delete_date(state, req, id).await,
         Route::Asset(path) => Ok(asset(state, req, &path)),
     }
 }

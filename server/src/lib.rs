@@ -8,5 +8,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod media;
 pub mod routes;
 pub mod store;
+pub mod sweep;

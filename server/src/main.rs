@@ -11,7 +11,7 @@ use holdfast_server::auth::LoginLimiter;
 use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::Store;
 use holdfast_server::store::sqlite::SqliteStore;
-use holdfast_server::{auth, demo};
+use holdfast_server::{auth, demo, sweep};
 
 #[derive(Parser)]
 #[command(name = "holdfast", version, about = "Legal hold for contact-center recordings")]
@@ -44,7 +44,12 @@ enum Command {
         /// Mark the session cookie Secure (when served over TLS by a proxy).
         #[arg(long, env = "HOLDFAST_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Seconds between retention sweeps; 0 turns the background sweep off.
+        #[arg(long, env = "HOLDFAST_SWEEP_INTERVAL", default_value_t = 300)]
+        sweep_interval: u64,
     },
+    /// Run the retention sweep once: delete what is past due and not protected.
+    Sweep,
     /// Fill an empty database with demo data.
     Demo {
         #[arg(long, default_value_t = 3000)]
@@ -95,7 +100,14 @@ async fn main() -> anyhow::Result<()> {
                 (false, false) => println!("the database is not empty; nothing written"),
             }
         }
-        Command::Serve { addr, site, demo, demo_size, secure_cookies } => {
+        Command::Sweep => {
+            let report = sweep::run_once(store.as_ref(), &cli.data_dir.join("media"), chrono::Utc::now())?;
+            match cli.json {
+                true => println!("{}", serde_json::json!({"deleted": report})),
+                false => println!("{report} recordings deleted"),
+            }
+        }
+        Command::Serve { addr, site, demo, demo_size, secure_cookies, sweep_interval } => {
             if demo {
                 seed_demo(store.as_ref(), demo_size)?;
             }
@@ -107,7 +119,13 @@ async fn main() -> anyhow::Result<()> {
             let _ = auth::dummy_hash();
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
-            let state = Arc::new(AppState { store, assets, limiter: LoginLimiter::default(), secure_cookies });
+            let media_dir = cli.data_dir.join("media");
+            std::fs::create_dir_all(&media_dir).with_context(|| format!("creating {}", media_dir.display()))?;
+            let state = Arc::new(AppState { store, assets, limiter: LoginLimiter::default(), secure_cookies, media_dir });
+            if sweep_interval > 0 {
+                let (store, media) = (state.store.clone(), state.media_dir.clone());
+                tokio::spawn(sweep::every(store, media, std::time::Duration::from_secs(sweep_interval)));
+            }
             print_logins(&format!("http://{local}/"));
             serve(listener, state, shutdown_signal()).await;
         }

@@ -3,7 +3,13 @@
 
 use hyper::Method;
 
+use holdfast_core::{ConversationId, RecordingId};
+
 use crate::error::ApiError;
+
+fn id<T>(text: &str, parse: fn(&str) -> Result<T, holdfast_core::ids::IdError>) -> Result<T, ApiError> {
+    parse(text).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -15,6 +21,9 @@ pub enum Route {
     Conversations,
     SelectionSummary,
     Protection,
+    ConversationDetails(ConversationId),
+    DeleteRecording(RecordingId),
+    SetDeleteDate(RecordingId),
     /// A file of the app, or the app's page for a client-side route.
     Asset(String),
 }
@@ -29,6 +38,22 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             .map(|(_, r)| r.clone())
             .ok_or(ApiError::MethodNotAllowed)
     };
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["api", "conversations", c] => {
+            let c = id(c, ConversationId::parse)?;
+            return api(&[(Method::GET, Route::ConversationDetails(c))]);
+        }
+        ["api", "recordings", r] => {
+            let r = id(r, RecordingId::parse)?;
+            return api(&[(Method::DELETE, Route::DeleteRecording(r))]);
+        }
+        ["api", "recordings", r, "deleteDate"] => {
+            let r = id(r, RecordingId::parse)?;
+            return api(&[(Method::PUT, Route::SetDeleteDate(r))]);
+        }
+        _ => {}
+    }
     match path {
         "/healthz" => api(&[(Method::GET, Route::Health)]),
         "/api/session" => api(&[
@@ -62,6 +87,9 @@ impl Route {
             Route::Conversations => "conversations.list",
             Route::SelectionSummary => "selection.summary",
             Route::Protection => "protection.change",
+            Route::ConversationDetails(_) => "conversations.details",
+            Route::DeleteRecording(_) => "recordings.delete",
+            Route::SetDeleteDate(_) => "recordings.deleteDate",
             Route::Asset(_) => "asset",
         }
     }
@@ -87,5 +115,13 @@ mod tests {
         check(Method::GET, "/oauth/nope", Err("not.found"));
         check(Method::GET, "/interactions", Ok(Route::Asset("/interactions".to_owned())));
         check(Method::POST, "/index.html", Err("method.not.allowed"));
+        let c = "6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11";
+        let cid = ConversationId::parse(c).unwrap();
+        check(Method::GET, &format!("/api/conversations/{c}"), Ok(Route::ConversationDetails(cid)));
+        check(Method::GET, "/api/conversations/nope", Err("bad.request"));
+        check(Method::DELETE, &format!("/api/conversations/{c}"), Err("method.not.allowed"));
+        let rid = RecordingId::parse(c).unwrap();
+        check(Method::PUT, &format!("/api/recordings/{c}/deleteDate"), Ok(Route::SetDeleteDate(rid)));
+        check(Method::DELETE, &format!("/api/recordings/{c}"), Ok(Route::DeleteRecording(rid)));
     }
 }

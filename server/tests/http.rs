@@ -88,6 +88,7 @@ async fn start(tag: &str) -> Server {
         assets: Assets::load(&site).unwrap(),
         limiter: LoginLimiter::default(),
         secure_cookies: false,
+        media_dir: dir.0.join("media"),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -444,4 +445,94 @@ async fn racing_clients_never_push_the_organization_past_its_cap() {
     let (after, _) = status(&server, &cookie).await;
     assert!(after <= cap, "{after} protected with a cap of {cap}");
     assert!(after >= cap - 1, "the headroom was used: {after} of {cap}");
+}
+
+async fn details(server: &Server, cookie: &str, id: &str) -> holdfast_core::api::ConversationDetails {
+    server.get(&format!("/api/conversations/{id}"), cookie).await.parse()
+}
+
+async fn put_json(server: &Server, path: &str, cookie: &str, body: &serde_json::Value) -> Answer {
+    let body = serde_json::to_vec(body).unwrap();
+    let headers = [("cookie", cookie), ("content-type", "application/json"), ("x-holdfast-csrf", "1")];
+    server.send("PUT", path, &headers, &body).await
+}
+
+async fn delete(server: &Server, path: &str, cookie: &str) -> Answer {
+    server.send("DELETE", path, &[("cookie", cookie), ("x-holdfast-csrf", "1")], b"").await
+}
+
+#[tokio::test]
+async fn deletion_is_refused_while_protected_and_allowed_after_release() {
+    let server = start("delete").await;
+    let cookie = server.login("manager").await;
+    let me: Me = server.get("/api/session", &cookie).await.parse();
+    let conv = page_ids(&server, &cookie, "protected=yes&size=10").await[0].clone();
+    let rec = details(&server, &cookie, &conv).await.recordings.into_iter().find(|r| r.file_state == holdfast_core::FileState::Available).unwrap();
+    let rec_path = format!("/api/recordings/{}", rec.id);
+    assert_eq!(rec.effective_deletion, holdfast_core::deletion::EffectiveDeletion::Protected);
+
+    delete(&server, &rec_path, &cookie).await.assert_error(409, "recording.protected");
+    let past = serde_json::json!({"deleteDate": "2020-01-01T00:00:00.000Z"});
+    put_json(&server, &format!("{rec_path}/deleteDate"), &cookie, &past).await.assert_error(409, "recording.protected");
+    let blocked = server.store.audit_events(me.org_id).unwrap().iter().filter(|(e, _)| e.action == AuditAction::DeletionBlocked).count();
+    assert_eq!(blocked, 2);
+
+    // A future date is stored while protected, and stays suspended.
+    let future = serde_json::json!({"deleteDate": "2099-01-01T00:00:00.000Z"});
+    let answer = put_json(&server, &format!("{rec_path}/deleteDate"), &cookie, &future).await;
+    assert_eq!(answer.json()["change"], "storeSuspended");
+    let after = details(&server, &cookie, &conv).await;
+    let same = after.recordings.iter().find(|r| r.id == rec.id).unwrap();
+    assert_eq!(same.delete_date, holdfast_core::time::parse("2099-01-01T00:00:00Z"));
+    assert_eq!(same.file_state, holdfast_core::FileState::Available);
+
+    // The supervisor may not delete at all.
+    let supervisor = server.login("supervisor").await;
+    delete(&server, &rec_path, &supervisor).await.assert_error(403, "missing.permissions");
+
+    let release = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": [conv]}});
+    assert_eq!(server.post_json("/api/protection", &cookie, &release).await.status, 200);
+    let answer = delete(&server, &rec_path, &cookie).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let gone = details(&server, &cookie, &conv).await;
+    let gone = gone.recordings.iter().find(|r| r.id == rec.id).unwrap();
+    assert_eq!(gone.file_state, holdfast_core::FileState::Deleted);
+    assert_eq!(gone.transcript, None);
+    delete(&server, &rec_path, &cookie).await.assert_error(409, "recording.already.deleted");
+
+    // Another organization's recording is unknown; so is a made-up one.
+    let contoso = server.login("contoso.manager").await;
+    delete(&server, &rec_path, &contoso).await.assert_error(404, "not.found");
+    server.get(&format!("/api/conversations/{conv}"), &contoso).await.assert_error(404, "not.found");
+    delete(&server, "/api/recordings/00000000-0000-4000-8000-000000000000", &cookie).await.assert_error(404, "not.found");
+    delete(&server, "/api/recordings/not-a-uuid", &cookie).await.assert_error(400, "bad.request");
+}
+
+#[tokio::test]
+async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_release() {
+    let server = start("sweep").await;
+    let cookie = server.login("manager").await;
+    let protected = page_ids(&server, &cookie, "protected=yes&size=100").await;
+    let mut before = Vec::new();
+    for id in &protected {
+        before.push(details(&server, &cookie, id).await.recordings);
+    }
+    let far_future = holdfast_core::time::parse("2200-01-01T00:00:00Z").unwrap();
+    let media = std::env::temp_dir();
+    let deleted = holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
+    assert!(deleted > 0, "unprotected past-due recordings are swept");
+    for (id, recordings) in protected.iter().zip(&before) {
+        assert_eq!(&details(&server, &cookie, id).await.recordings, recordings, "protected {id} is untouched");
+    }
+    // Release them all: the next sweep deletes what is past due, "as part of that policy".
+    let release = serde_json::json!({"action": "release", "selection": {"kind": "filter", "query": "protected=yes", "except": []}});
+    let summary: SummaryResponse = server
+        .post_json("/api/selection/summary", &cookie, &serde_json::json!({"selection": {"kind": "filter", "query": "protected=yes", "except": []}}))
+        .await
+        .parse();
+    assert_eq!(server.post_json("/api/protection", &cookie, &release).await.status, 200);
+    let again = holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
+    assert!(again > 0);
+    assert!(again as u32 >= summary.summary.past_due_recordings);
+    assert_eq!(holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap(), 0);
 }

@@ -9,13 +9,14 @@ pub mod sqlite;
 
 use std::fmt;
 
-use holdfast_core::api::{ConversationPage, Selection};
+use holdfast_core::api::{ConversationDetails, ConversationPage, Selection};
+use holdfast_core::deletion::{DeleteDateChange, DeletionRefusal};
 use holdfast_core::audit::{Actor, AuditEvent, Client};
 use holdfast_core::protection::{OrgStatus, PlanError, ProtectAction, ProtectPlan, SelectionSummary};
 use holdfast_core::time::Instant;
 use holdfast_core::view::ViewState;
 use holdfast_core::{
-    Cap, ConversationId, Direction, Media, OrgId, Permissions, Reason, RecordingRole, UserId,
+    Cap, ConversationId, Direction, Media, OrgId, Permissions, Reason, RecordingId, RecordingRole, UserId,
 };
 
 /// A failure of the store, not of the request.
@@ -158,12 +159,58 @@ pub trait Store: Send + Sync + 'static {
         ctx: &AuditContext,
     ) -> StoreResult<Result<ProtectionOutcome, PlanError>>;
 
+    /// One conversation with its recordings, transcripts, attachments and protection.
+    fn conversation_details(
+        &self,
+        org: OrgId,
+        id: ConversationId,
+    ) -> StoreResult<Option<ConversationDetails>>;
+
+    /// Deletes a recording by hand (rule 4): refused while protected, with a `DeletionBlocked`
+    /// event committed; otherwise its media, transcript and attachments go and a `Delete`
+    /// event is written. `None` when the recording is not in the organization. The files to
+    /// remove are returned, to be removed after the commit.
+    fn delete_recording(
+        &self,
+        org: OrgId,
+        perms: Permissions,
+        id: RecordingId,
+        ctx: &AuditContext,
+    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>>;
+
+    /// Sets a recording's deletion date (rule 4): a date not in the future is a manual deletion.
+    fn set_delete_date(
+        &self,
+        org: OrgId,
+        perms: Permissions,
+        id: RecordingId,
+        date: Option<Instant>,
+        ctx: &AuditContext,
+    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>>;
+
+    /// The policy sweep (rule 5): deletes up to `limit` available recordings whose date has
+    /// come and whose conversation is not protected, with a `Delete` event each by the system,
+    /// in one transaction that a protect cannot interleave with.
+    fn sweep(&self, now: Instant, limit: usize) -> StoreResult<Deletion>;
+
     /// Appends an audit event to the organization's chain in its own transaction.
     fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()>;
     /// The organization's events in order, for verification and export.
     fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>>;
     /// The recorded head of the organization's chain.
     fn audit_head(&self, org: OrgId) -> StoreResult<Option<(u64, String)>>;
+}
+
+/// What a deletion or date change did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Deletion {
+    /// How the date change was applied (`None` for a plain deletion or a sweep).
+    pub change: Option<DeleteDateChange>,
+    /// Recordings marked deleted.
+    pub deleted: usize,
+    /// Media and attachment files to remove once the transaction has committed, relative to
+    /// the media directory.
+    pub files: Vec<String>,
 }
 
 /// A protect or release to apply.

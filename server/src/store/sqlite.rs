@@ -7,7 +7,10 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{TimeZone, Utc};
-use holdfast_core::api::{ConversationPage, ConversationRow, Selection};
+use holdfast_core::api::{
+    AttachmentInfo, ConversationDetails, ConversationPage, ConversationRow, ProtectionInfo, RecordingInfo, Selection,
+};
+use holdfast_core::deletion::{self, DeleteDateChange, DeletionRefusal, RecordingState};
 use holdfast_core::audit::{self, AuditEvent, ChainHash};
 use holdfast_core::audit::{AuditAction, Details, EntityType};
 use holdfast_core::protection::{
@@ -15,17 +18,22 @@ use holdfast_core::protection::{
 };
 use holdfast_core::time::Instant;
 use holdfast_core::view::{Filters, SortKey, ViewState};
-use holdfast_core::{Cap, ConversationId, Direction, Media, OrgId, Permissions, RecordingId, UserId};
+use holdfast_core::{
+    Cap, ConversationId, Direction, FileState, Media, OrgId, Permissions, RecordingId, RecordingRole, UserId,
+};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AuditContext, AuditDraft, Caller, LoginRecord, NewConversation, NewOrg, NewUser,
+    AuditContext, AuditDraft, Caller, Deletion, LoginRecord, NewConversation, NewOrg, NewUser,
     ProtectionChange, ProtectionOutcome, Store, StoreError, StoreResult,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("sqlite/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("sqlite/0001_initial.sql"),
+    include_str!("sqlite/0002_clients_media_views.sql"),
+];
 
 /// Readers kept open for reuse.
 const READER_POOL: usize = 4;
@@ -367,70 +375,17 @@ impl Store for SqliteStore {
                 params_from_iter(args.iter()),
                 |r| r.get(0),
             )?;
-            let order = match view.sort.key {
-                SortKey::Date => "c.start_time",
-                SortKey::Duration => "c.duration_ms",
-                // Conversations without a date sort last either way.
-                SortKey::DeletionDate => "next_delete IS NULL, next_delete",
-            };
             let dir = if view.sort.descending { "DESC" } else { "ASC" };
             let order = match view.sort.key {
+                SortKey::Date => format!("c.start_time {dir}, c.id {dir}"),
+                SortKey::Duration => format!("c.duration_ms {dir}, c.id {dir}"),
+                // Conversations without a date sort last either way.
                 SortKey::DeletionDate => format!("next_delete IS NULL, next_delete {dir}, c.id {dir}"),
-                _ => format!("{order} {dir}, c.id {dir}"),
             };
-            let sql = format!(
-                "SELECT c.id, c.start_time, c.end_time, c.duration_ms, c.direction, c.queue, c.remote_party, c.wrap_up,
-                        (SELECT group_concat(name, char(10)) FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent'),
-                        (SELECT group_concat(DISTINCT media) FROM recordings r WHERE r.conversation_id = c.id),
-                        (SELECT COUNT(*) FROM recordings r WHERE r.conversation_id = c.id),
-                        {IS_PROTECTED},
-                        {NEXT_DELETE} AS next_delete
-                 FROM conversations c WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-            );
             let mut page_args = args;
             page_args.push(Value::Integer(i64::from(view.page_size)));
             page_args.push(Value::Integer(i64::try_from(view.offset()).unwrap_or(i64::MAX)));
-            let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map(params_from_iter(page_args.iter()), |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                    r.get::<_, i64>(10)?,
-                    r.get::<_, bool>(11)?,
-                    r.get::<_, Option<i64>>(12)?,
-                ))
-            })?;
-            let mut entities = Vec::new();
-            for row in rows {
-                let (id, start, end, duration, direction, queue, remote, wrap_up, agents, media, count, protected, next) = row?;
-                let mut media: Vec<Media> =
-                    media.unwrap_or_default().split(',').filter_map(Media::parse).collect();
-                media.sort();
-                entities.push(ConversationRow {
-                    id: parse_id(&id, ConversationId::parse)?,
-                    start_time: from_ms(start),
-                    end_time: from_ms(end),
-                    duration_ms: u64::try_from(duration).unwrap_or(0),
-                    direction: Direction::parse(&direction)
-                        .ok_or_else(|| StoreError::Corrupt(format!("direction '{direction}'")))?,
-                    queue,
-                    agents: agents.map(|a| a.split('\n').map(str::to_owned).collect()).unwrap_or_default(),
-                    remote_party: remote,
-                    wrap_up,
-                    media,
-                    recording_count: u32::try_from(count).unwrap_or(u32::MAX),
-                    protected,
-                    deletion_date: next.map(from_ms),
-                });
-            }
+            let entities = query_rows(c, &format!("{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"), &page_args)?;
             Ok(ConversationPage {
                 entities,
                 total: u64::try_from(total).unwrap_or(0),
@@ -452,6 +407,94 @@ impl Store for SqliteStore {
         ctx: &AuditContext,
     ) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
         self.write(|tx| apply_protection(tx, org, perms, change, ctx))
+    }
+
+    fn conversation_details(&self, org: OrgId, id: ConversationId) -> StoreResult<Option<ConversationDetails>> {
+        self.read(|c| conversation_details(c, org, id))
+    }
+
+    fn delete_recording(
+        &self,
+        org: OrgId,
+        perms: Permissions,
+        id: RecordingId,
+        ctx: &AuditContext,
+    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>> {
+        self.write(|tx| {
+            let Some(found) = recording_state(tx, org, id)? else { return Ok(None) };
+            if let Err(refusal) = deletion::manual_deletion(perms, &found.state) {
+                block(tx, org, ctx, id, refusal, "manual deletion")?;
+                return Ok(Some(Err(refusal)));
+            }
+            let files = delete_recordings(tx, org, ctx, &[(id, found.conversation)], "deleted by hand")?;
+            Ok(Some(Ok(Deletion { change: None, deleted: 1, files })))
+        })
+    }
+
+    fn set_delete_date(
+        &self,
+        org: OrgId,
+        perms: Permissions,
+        id: RecordingId,
+        date: Option<Instant>,
+        ctx: &AuditContext,
+    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>> {
+        self.write(|tx| {
+            let Some(found) = recording_state(tx, org, id)? else { return Ok(None) };
+            let change = match deletion::set_delete_date(perms, &found.state, date, ctx.now) {
+                Ok(change) => change,
+                Err(refusal) => {
+                    block(tx, org, ctx, id, refusal, "deletion date in the past")?;
+                    return Ok(Some(Err(refusal)));
+                }
+            };
+            if change == DeleteDateChange::DeleteNow {
+                let files = delete_recordings(tx, org, ctx, &[(id, found.conversation)], "deletion date set to the past")?;
+                return Ok(Some(Ok(Deletion { change: Some(change), deleted: 1, files })));
+            }
+            tx.execute("UPDATE recordings SET delete_date = ? WHERE id = ?", params![date.map(ms), id.to_string()])?;
+            let draft = AuditDraft {
+                action: AuditAction::UpdateRetention,
+                entity_type: EntityType::Recording,
+                entity_id: id.to_string(),
+                details: Details {
+                    recordings: vec![id],
+                    old_date: found.state.delete_date.map(holdfast_core::time::format),
+                    new_date: date.map(holdfast_core::time::format),
+                    message: (change == DeleteDateChange::StoreSuspended)
+                        .then(|| "suspended while the conversation is protected".to_owned()),
+                    ..Details::default()
+                },
+            };
+            append_audit(tx, org, ctx, draft)?;
+            Ok(Some(Ok(Deletion { change: Some(change), deleted: 0, files: Vec::new() })))
+        })
+    }
+
+    fn sweep(&self, now: Instant, limit: usize) -> StoreResult<Deletion> {
+        self.write(|tx| {
+            // Inside BEGIN IMMEDIATE: no protect can commit between this read and the deletes.
+            let due: Vec<(String, String, String)> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT r.id, r.conversation_id, r.org_id FROM recordings r
+                     WHERE r.file_state = 'AVAILABLE' AND r.delete_date <= ?
+                       AND NOT EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = r.conversation_id)
+                     ORDER BY r.org_id, r.delete_date LIMIT ?"
+                ))?;
+                stmt.query_map(params![ms(now), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<Result<_, _>>()?
+            };
+            let ctx = AuditContext { actor: audit::Actor::System, client: audit::Client::default(), now };
+            let mut files = Vec::new();
+            for (rec, conv, org) in &due {
+                let org = parse_id(org, OrgId::parse)?;
+                let pair = (parse_id(rec, RecordingId::parse)?, parse_id(conv, ConversationId::parse)?);
+                files.extend(delete_recordings(tx, org, &ctx, &[pair], "deleted by retention policy")?);
+            }
+            Ok(Deletion { change: None, deleted: due.len(), files })
+        })
     }
 
     fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()> {
@@ -481,6 +524,60 @@ impl Store for SqliteStore {
             .optional()?)
         })
     }
+}
+
+/// Conversation rows matching `tail` (a WHERE clause over `c`, with ORDER BY and LIMIT as needed).
+fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<ConversationRow>> {
+    let sql = format!(
+        "SELECT c.id, c.start_time, c.end_time, c.duration_ms, c.direction, c.queue, c.remote_party, c.wrap_up,
+                (SELECT group_concat(name, char(10)) FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent'),
+                (SELECT group_concat(DISTINCT media) FROM recordings r WHERE r.conversation_id = c.id),
+                (SELECT COUNT(*) FROM recordings r WHERE r.conversation_id = c.id),
+                {IS_PROTECTED},
+                {NEXT_DELETE} AS next_delete
+         FROM conversations c WHERE {tail}"
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, Option<String>>(8)?,
+            r.get::<_, Option<String>>(9)?,
+            r.get::<_, i64>(10)?,
+            r.get::<_, bool>(11)?,
+            r.get::<_, Option<i64>>(12)?,
+        ))
+    })?;
+    let mut entities = Vec::new();
+    for row in rows {
+        let (id, start, end, duration, direction, queue, remote, wrap_up, agents, media, count, protected, next) = row?;
+        let mut media: Vec<Media> = media.unwrap_or_default().split(',').filter_map(Media::parse).collect();
+        media.sort();
+        entities.push(ConversationRow {
+            id: parse_id(&id, ConversationId::parse)?,
+            start_time: from_ms(start),
+            end_time: from_ms(end),
+            duration_ms: u64::try_from(duration).unwrap_or(0),
+            direction: Direction::parse(&direction)
+                .ok_or_else(|| StoreError::Corrupt(format!("direction '{direction}'")))?,
+            queue,
+            agents: agents.map(|a| a.split('\n').map(str::to_owned).collect()).unwrap_or_default(),
+            remote_party: remote,
+            wrap_up,
+            media,
+            recording_count: u32::try_from(count).unwrap_or(u32::MAX),
+            protected,
+            deletion_date: next.map(from_ms),
+        });
+    }
+    Ok(entities)
 }
 
 fn org_status(c: &Connection, org: OrgId) -> StoreResult<OrgStatus> {
@@ -648,4 +745,160 @@ fn apply_protection(
         )));
     }
     Ok(Ok(ProtectionOutcome { plan, changed, not_found }))
+}
+
+/// A recording's deletion facts and its conversation, within the organization.
+struct FoundRecording {
+    conversation: ConversationId,
+    state: RecordingState,
+}
+
+fn recording_state(c: &Connection, org: OrgId, id: RecordingId) -> StoreResult<Option<FoundRecording>> {
+    let row = c
+        .query_row(
+            &format!(
+                "SELECT r.conversation_id, r.file_state, r.delete_date,
+                        EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = r.conversation_id)
+                 FROM recordings r WHERE r.id = ? AND r.org_id = ?"
+            ),
+            params![id.to_string(), org.to_string()],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?, r.get::<_, bool>(3)?)),
+        )
+        .optional()?;
+    let Some((conv, state, date, protected)) = row else { return Ok(None) };
+    let state = FileState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("file state '{state}'")))?;
+    Ok(Some(FoundRecording {
+        conversation: parse_id(&conv, ConversationId::parse)?,
+        state: RecordingState { protected, state, delete_date: date.map(from_ms) },
+    }))
+}
+
+/// Audits a refused deletion of a protected recording (`DeletionBlocked`); other refusals
+/// (permission, already deleted) are answered without an event.
+fn block(
+    tx: &rusqlite::Transaction<'_>,
+    org: OrgId,
+    ctx: &AuditContext,
+    id: RecordingId,
+    refusal: DeletionRefusal,
+    what: &str,
+) -> StoreResult<()> {
+    if refusal != DeletionRefusal::Protected {
+        return Ok(());
+    }
+    let draft = AuditDraft {
+        action: AuditAction::DeletionBlocked,
+        entity_type: EntityType::Recording,
+        entity_id: id.to_string(),
+        details: Details {
+            recordings: vec![id],
+            message: Some(format!("{what} refused: the conversation is protected")),
+            ..Details::default()
+        },
+    };
+    append_audit(tx, org, ctx, draft)
+}
+
+/// Marks recordings deleted, drops their transcripts and attachments, audits each, and returns
+/// the files to remove after the commit (rule 11: metadata and history stay).
+fn delete_recordings(
+    tx: &rusqlite::Transaction<'_>,
+    org: OrgId,
+    ctx: &AuditContext,
+    recordings: &[(RecordingId, ConversationId)],
+    why: &str,
+) -> StoreResult<Vec<String>> {
+    let mut files = Vec::new();
+    for (id, _conversation) in recordings {
+        let id_text = id.to_string();
+        let media: Option<String> =
+            tx.query_row("SELECT media_path FROM recordings WHERE id = ?", [&id_text], |r| r.get(0))?;
+        files.extend(media);
+        {
+            let mut stmt = tx.prepare_cached("SELECT path FROM attachments WHERE recording_id = ? AND path IS NOT NULL")?;
+            let paths: Vec<String> = stmt.query_map([&id_text], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            files.extend(paths);
+        }
+        tx.execute("DELETE FROM attachments WHERE recording_id = ?", [&id_text])?;
+        tx.execute(
+            "UPDATE recordings SET file_state = 'DELETED', media_path = NULL, transcript = NULL WHERE id = ?",
+            [&id_text],
+        )?;
+        let draft = AuditDraft {
+            action: AuditAction::Delete,
+            entity_type: EntityType::Recording,
+            entity_id: id_text,
+            details: Details { recordings: vec![*id], message: Some(why.to_owned()), ..Details::default() },
+        };
+        append_audit(tx, org, ctx, draft)?;
+    }
+    Ok(files)
+}
+
+fn conversation_details(c: &Connection, org: OrgId, id: ConversationId) -> StoreResult<Option<ConversationDetails>> {
+    let args = [Value::Text(org.to_string()), Value::Text(id.to_string())];
+    let Some(conversation) = query_rows(c, "c.org_id = ? AND c.id = ?", &args)?.into_iter().next() else {
+        return Ok(None);
+    };
+    let protection = c
+        .query_row(
+            "SELECT protected_at, protected_by, reason FROM protections WHERE conversation_id = ?",
+            [id.to_string()],
+            |r| Ok(ProtectionInfo { since: from_ms(r.get(0)?), by: r.get(1)?, reason: r.get(2)? }),
+        )
+        .optional()?;
+    let mut stmt = c.prepare_cached(
+        "SELECT id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, media_path IS NOT NULL, transcript
+         FROM recordings WHERE conversation_id = ? ORDER BY created_at, id",
+    )?;
+    let raw: Vec<_> = stmt
+        .query_map([id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+                r.get::<_, bool>(8)?,
+                r.get::<_, Option<String>>(9)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut attachments_stmt =
+        c.prepare_cached("SELECT id, name, content_type, size_bytes FROM attachments WHERE recording_id = ? ORDER BY name")?;
+    let mut recordings = Vec::with_capacity(raw.len());
+    for (rid, media, role, created, duration, size, state, date, has_media, transcript) in raw {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("recording {rid}: {what}"));
+        let file_state = FileState::parse(&state).ok_or_else(|| corrupt("file state"))?;
+        let delete_date = date.map(from_ms);
+        let facts = RecordingState { protected: protection.is_some(), state: file_state, delete_date };
+        let attachments = attachments_stmt
+            .query_map([&rid], |r| {
+                Ok(AttachmentInfo {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    content_type: r.get(2)?,
+                    size_bytes: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        recordings.push(RecordingInfo {
+            id: parse_id(&rid, RecordingId::parse)?,
+            media: Media::parse(&media).ok_or_else(|| corrupt("media"))?,
+            role: RecordingRole::parse(&role).ok_or_else(|| corrupt("role"))?,
+            created_at: from_ms(created),
+            duration_ms: duration.and_then(|d| u64::try_from(d).ok()),
+            size_bytes: size.and_then(|s| u64::try_from(s).ok()),
+            file_state,
+            delete_date,
+            effective_deletion: deletion::effective_deletion(&facts),
+            has_media,
+            transcript,
+            attachments,
+        });
+    }
+    Ok(Some(ConversationDetails { conversation, recordings, protection }))
 }
