@@ -22,7 +22,7 @@ use crate::media;
 use crate::store::{AuditContext, AuditDraft, Caller, Deletion, ProtectionChange, Store, StoreError};
 
 /// Runs a store call on the blocking pool.
-async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
@@ -35,15 +35,28 @@ where
 }
 
 fn client(req: &Req) -> Client {
+    client_of(req, None)
+}
+
+fn client_of(req: &Req, api_client: Option<String>) -> Client {
     Client {
         ip: req.peer.map(|p| p.ip().to_string()),
         user_agent: req.header("user-agent").map(|ua| ua.chars().take(256).collect()),
-        api_client: None,
+        api_client,
     }
 }
 
-/// The signed-in caller, or 401.
+/// The caller: an API client with a bearer token, or a signed-in user; otherwise 401.
 pub async fn caller(state: &AppState, req: &Req) -> Result<Caller, ApiError> {
+    if let Some(auth) = req.header("authorization") {
+        let token = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+            .ok_or(ApiError::Unauthorized)?
+            .trim();
+        let hash = auth::token_hash(token);
+        return blocking(state, move |s| s.token_caller(&hash, Utc::now())).await?.ok_or(ApiError::Unauthorized);
+    }
     let token = req
         .header("cookie")
         .and_then(|c| auth::cookie(c, SESSION_COOKIE))
@@ -52,7 +65,7 @@ pub async fn caller(state: &AppState, req: &Req) -> Result<Caller, ApiError> {
     blocking(state, move |s| s.session_caller(&hash, Utc::now())).await?.ok_or(ApiError::Unauthorized)
 }
 
-fn require(caller: &Caller, perm: Permission) -> Result<(), ApiError> {
+pub(crate) fn require(caller: &Caller, perm: Permission) -> Result<(), ApiError> {
     match caller.permissions.contains(perm) {
         true => Ok(()),
         false => Err(ApiError::Forbidden(perm)),
@@ -202,11 +215,7 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let reason = Reason::new(body.reason.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let change = ProtectionChange { action: body.action, selection: body.selection, reason };
-    let ctx = AuditContext {
-        actor: Actor::User { id: caller.user_id, name: caller.username.clone() },
-        client: client(req),
-        now: Utc::now(),
-    };
+    let ctx = audit_context(&caller, req);
     let (org, perms) = (caller.org_id, caller.permissions);
     let (outcome, status) = blocking(state, move |s| {
         let outcome = s.apply_protection(org, perms, &change, &ctx)?;
@@ -261,18 +270,26 @@ pub async fn conversation_details(state: &AppState, req: &Req, id: ConversationI
     Ok(json(StatusCode::OK, &details))
 }
 
-fn audit_context(caller: &Caller, req: &Req) -> AuditContext {
+pub(crate) fn audit_context(caller: &Caller, req: &Req) -> AuditContext {
     AuditContext {
         actor: Actor::User { id: caller.user_id, name: caller.username.clone() },
-        client: client(req),
+        client: client_of(req, caller.api_client.clone()),
         now: Utc::now(),
     }
 }
 
-/// Answers a deletion or date change, removing files only after the commit.
-fn deletion_answer(state: &AppState, outcome: Option<Result<Deletion, DeletionRefusal>>) -> Result<Resp, ApiError> {
+/// The deletion or date change, once committed, with its files removed.
+pub(crate) fn deletion_outcome(
+    state: &AppState,
+    outcome: Option<Result<Deletion, DeletionRefusal>>,
+) -> Result<Deletion, ApiError> {
     let deletion = outcome.ok_or(ApiError::NotFound)?.map_err(ApiError::Deletion)?;
     media::remove_files(&state.media_dir, &deletion.files);
+    Ok(deletion)
+}
+
+fn deletion_answer(state: &AppState, outcome: Option<Result<Deletion, DeletionRefusal>>) -> Result<Resp, ApiError> {
+    let deletion = deletion_outcome(state, outcome)?;
     Ok(json(
         StatusCode::OK,
         &serde_json::json!({"deleted": deletion.deleted, "change": deletion.change}),

@@ -71,6 +71,44 @@ pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header.split(';').filter_map(|part| part.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
 }
 
+/// The client id and secret of an `Authorization: Basic` header.
+pub fn basic_credentials(header: &str) -> Option<(String, String)> {
+    let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?.trim();
+    let decoded = String::from_utf8(base64_decode(encoded)?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// Standard base64 with padding; twenty lines instead of a dependency.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        match c {
+            b'A'..=b'Z' => Some(u32::from(c - b'A')),
+            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    };
+    let bytes = text.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut acc = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            acc |= value(*c)? << (18 - 6 * i);
+        }
+        let n = match chunk.len() {
+            4 => 3,
+            3 => 2,
+            2 => 1,
+            _ => return None,
+        };
+        out.extend_from_slice(&acc.to_be_bytes()[1..1 + n]);
+    }
+    Some(out)
+}
+
 /// Failed logins allowed per key within the window before further attempts are refused.
 const MAX_FAILURES: u32 = 10;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -127,6 +165,15 @@ mod tests {
         let t = new_token();
         assert_eq!(t.len(), 64);
         assert_ne!(token_hash(&t), t);
+    }
+
+    #[test]
+    fn basic_authentication() {
+        // "client:s3cret" and "a:b:c" (the secret may hold a colon).
+        assert_eq!(basic_credentials("Basic Y2xpZW50OnMzY3JldA=="), Some(("client".to_owned(), "s3cret".to_owned())));
+        assert_eq!(basic_credentials("Basic YTpiOmM="), Some(("a".to_owned(), "b:c".to_owned())));
+        assert_eq!(basic_credentials("Basic !!!"), None);
+        assert_eq!(basic_credentials("Bearer x"), None);
     }
 
     #[test]

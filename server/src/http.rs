@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 
 use crate::api;
+use crate::genesys;
 use crate::assets::Assets;
 use crate::auth::LoginLimiter;
 use crate::error::ApiError;
@@ -112,7 +113,10 @@ fn finish(mut resp: Resp, method: &Method, path: &str, started: std::time::Insta
 }
 
 async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, ApiError> {
-    if route != Route::Health && !matches!(route, Route::Asset(_)) && req.method != Method::GET {
+    // Requests that carry their credentials explicitly (a bearer token, or a client secret for
+    // a token) cannot be forged cross-site; cookie-authenticated ones must prove they are ours.
+    let explicit = req.header("authorization").is_some();
+    if !explicit && route != Route::Health && !matches!(route, Route::Asset(_)) && req.method != Method::GET {
         check_same_origin(req)?;
     }
     match route {
@@ -125,6 +129,13 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         Route::SelectionSummary => api::selection_summary(state, req).await,
         Route::Protection => api::protection(state, req).await,
         Route::ConversationDetails(id) => api::conversation_details(state, req, id).await,
+        Route::OauthToken => genesys::token(state, req).await,
+        Route::GenesysSetProtection => genesys::set_deletion_protection(state, req).await,
+        Route::GenesysGetProtection => genesys::get_deletion_protection(state, req).await,
+        Route::GenesysRecordingMetadata(c) => genesys::recording_metadata(state, req, c).await,
+        Route::GenesysRecording(c, r) => genesys::get_recording(state, req, c, r).await,
+        Route::GenesysPutRecording(c, r) => genesys::put_recording(state, req, c, r).await,
+        Route::GenesysAuditQuery => genesys::audit_query(state, req).await,
         Route::DeleteRecording(id) => api::delete_recording(state, req, id).await,
         Route::SetDeleteDate(id) => api::set_delete_date(state, req, id).await,
         Route::Asset(path) => Ok(asset(state, req, &path)),

@@ -4,9 +4,11 @@
 
 pub mod api;
 pub mod assets;
+pub mod audit_cli;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod genesys;
 pub mod http;
 pub mod media;
 pub mod routes;

@@ -11,7 +11,9 @@ use holdfast_server::auth::LoginLimiter;
 use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::Store;
 use holdfast_server::store::sqlite::SqliteStore;
-use holdfast_server::{auth, demo, sweep};
+use holdfast_core::UserId;
+use holdfast_server::store::{NewClient, NewOrg, NewUser};
+use holdfast_server::{api, audit_cli, auth, demo, sweep};
 
 #[derive(Parser)]
 #[command(name = "holdfast", version, about = "Legal hold for contact-center recordings")]
@@ -48,12 +50,64 @@ enum Command {
         #[arg(long, env = "HOLDFAST_SWEEP_INTERVAL", default_value_t = 300)]
         sweep_interval: u64,
     },
-    /// Run the retention sweep once: delete what is past due and not protected.
-    Sweep,
     /// Fill an empty database with demo data.
     Demo {
         #[arg(long, default_value_t = 3000)]
         size: usize,
+    },
+    /// Run the retention sweep once: delete what is past due and not protected.
+    Sweep,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API clients (OAuth client credentials for the Genesys-compatible API).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Verify or export the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user to an organization, creating the organization if it does not exist.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// manager, supervisor, analyst, auditor or admin; repeatable.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The password; read from HOLDFAST_PASSWORD so it stays out of the shell history.
+        #[arg(long, env = "HOLDFAST_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Add an API client; prints its client id and secret once.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify every organization's hash chain; names the first broken link.
+    Verify,
+    /// Export an organization's audit log as CSV on standard output.
+    Export {
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -62,6 +116,26 @@ fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<SqliteStore>> {
     let path = data_dir.join("holdfast.sqlite3");
     let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
     Ok(Arc::new(store))
+}
+
+fn org_or_create(store: &dyn Store, name: &str) -> anyhow::Result<holdfast_core::OrgId> {
+    if let Some(id) = store.find_org(name)? {
+        return Ok(id);
+    }
+    let id = holdfast_core::OrgId::from_uuid(uuid::Uuid::new_v4());
+    store.create_org(&NewOrg { id, name: name.to_owned(), cap: holdfast_core::Cap::DEFAULT.get() })?;
+    Ok(id)
+}
+
+fn parse_roles(names: &[String]) -> anyhow::Result<Vec<(String, holdfast_core::Permissions)>> {
+    names
+        .iter()
+        .map(|n| {
+            api::role_permissions(n)
+                .map(|p| (n.clone(), p))
+                .with_context(|| format!("unknown role '{n}' (manager, supervisor, analyst, auditor, admin)"))
+        })
+        .collect()
 }
 
 fn seed_demo(store: &dyn Store, size: usize) -> anyhow::Result<bool> {
@@ -99,6 +173,64 @@ async fn main() -> anyhow::Result<()> {
                 (false, true) => println!("demo data written"),
                 (false, false) => println!("the database is not empty; nothing written"),
             }
+        }
+        Command::User(UserCommand::Add { org, username, display_name, roles, password }) => {
+            let org_id = org_or_create(store.as_ref(), &org)?;
+            let roles = parse_roles(&roles)?;
+            let id = UserId::from_uuid(uuid::Uuid::new_v4());
+            store.create_user(&NewUser {
+                id,
+                org_id,
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username: username.clone(),
+                password_hash: auth::hash_password(&password),
+                roles,
+            })?;
+            match cli.json {
+                true => println!("{}", serde_json::json!({"userId": id.to_string(), "username": username})),
+                false => println!("user {username} added ({id})"),
+            }
+        }
+        Command::Client(ClientCommand::Add { org, name, roles }) => {
+            let org_id = store.find_org(&org)?.with_context(|| format!("no organization named '{org}'"))?;
+            let roles = parse_roles(&roles)?;
+            let id = uuid::Uuid::new_v4().to_string();
+            let secret = auth::new_token();
+            store.create_client(&NewClient {
+                id: id.clone(),
+                org_id,
+                name,
+                secret_hash: auth::hash_password(&secret),
+                roles,
+            })?;
+            match cli.json {
+                true => println!("{}", serde_json::json!({"clientId": id, "clientSecret": secret})),
+                false => println!("client id:     {id}\nclient secret: {secret}\n(the secret is shown only now)"),
+            }
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let reports = audit_cli::verify_all(store.as_ref())?;
+            let broken = reports.iter().any(|r| r.result.is_err());
+            for r in &reports {
+                match (&r.result, cli.json) {
+                    (_, true) => println!(
+                        "{}",
+                        serde_json::json!({"org": r.org_name, "ok": r.result.is_ok(),
+                            "events": r.result.as_ref().ok(), "error": r.result.as_ref().err().map(ToString::to_string)})
+                    ),
+                    (Ok(n), false) => println!("{}: {n} events, chain verified", r.org_name),
+                    (Err(e), false) => println!("{}: BROKEN: {e}", r.org_name),
+                }
+            }
+            if broken {
+                anyhow::bail!("the audit chain is broken");
+            }
+        }
+        Command::Audit(AuditCommand::Export { org }) => {
+            let org_id = store.find_org(&org)?.with_context(|| format!("no organization named '{org}'"))?;
+            let events = store.audit_events(org_id)?;
+            let mut out = std::io::stdout().lock();
+            audit_cli::write_csv(&mut out, events.iter().map(|(e, h)| (e, h.as_str())))?;
         }
         Command::Sweep => {
             let report = sweep::run_once(store.as_ref(), &cli.data_dir.join("media"), chrono::Utc::now())?;

@@ -22,6 +22,13 @@ pub enum Route {
     SelectionSummary,
     Protection,
     ConversationDetails(ConversationId),
+    OauthToken,
+    GenesysSetProtection,
+    GenesysGetProtection,
+    GenesysRecordingMetadata(ConversationId),
+    GenesysRecording(ConversationId, RecordingId),
+    GenesysPutRecording(ConversationId, RecordingId),
+    GenesysAuditQuery,
     DeleteRecording(RecordingId),
     SetDeleteDate(RecordingId),
     /// A file of the app, or the app's page for a client-side route.
@@ -44,6 +51,14 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             let c = id(c, ConversationId::parse)?;
             return api(&[(Method::GET, Route::ConversationDetails(c))]);
         }
+        ["api", "v2", "conversations", c, "recordingmetadata"] => {
+            let c = id(c, ConversationId::parse)?;
+            return api(&[(Method::GET, Route::GenesysRecordingMetadata(c))]);
+        }
+        ["api", "v2", "conversations", c, "recordings", r] => {
+            let (c, r) = (id(c, ConversationId::parse)?, id(r, RecordingId::parse)?);
+            return api(&[(Method::GET, Route::GenesysRecording(c, r)), (Method::PUT, Route::GenesysPutRecording(c, r))]);
+        }
         ["api", "recordings", r] => {
             let r = id(r, RecordingId::parse)?;
             return api(&[(Method::DELETE, Route::DeleteRecording(r))]);
@@ -65,6 +80,12 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         "/api/conversations" => api(&[(Method::GET, Route::Conversations)]),
         "/api/selection/summary" => api(&[(Method::POST, Route::SelectionSummary)]),
         "/api/protection" => api(&[(Method::POST, Route::Protection)]),
+        "/oauth/token" => api(&[(Method::POST, Route::OauthToken)]),
+        "/api/v2/recordings/deletionprotection" => api(&[
+            (Method::PUT, Route::GenesysSetProtection),
+            (Method::POST, Route::GenesysGetProtection),
+        ]),
+        "/api/v2/audits/query/realtime" => api(&[(Method::POST, Route::GenesysAuditQuery)]),
         _ if path == "/api" || path.starts_with("/api/") || path.starts_with("/oauth/") => {
             Err(ApiError::NotFound)
         }
@@ -88,6 +109,13 @@ impl Route {
             Route::SelectionSummary => "selection.summary",
             Route::Protection => "protection.change",
             Route::ConversationDetails(_) => "conversations.details",
+            Route::OauthToken => "oauth.token",
+            Route::GenesysSetProtection => "v2.deletionprotection.put",
+            Route::GenesysGetProtection => "v2.deletionprotection.post",
+            Route::GenesysRecordingMetadata(_) => "v2.recordingmetadata",
+            Route::GenesysRecording(..) => "v2.recording.get",
+            Route::GenesysPutRecording(..) => "v2.recording.put",
+            Route::GenesysAuditQuery => "v2.audits.query",
             Route::DeleteRecording(_) => "recordings.delete",
             Route::SetDeleteDate(_) => "recordings.deleteDate",
             Route::Asset(_) => "asset",

@@ -66,6 +66,8 @@ pub struct Caller {
     pub org_id: OrgId,
     pub org_name: String,
     pub permissions: Permissions,
+    /// Set when the caller is an API client (OAuth client credentials), not a person.
+    pub api_client: Option<String>,
 }
 
 /// A new organization.
@@ -74,6 +76,25 @@ pub struct NewOrg {
     pub id: OrgId,
     pub name: String,
     pub cap: u32,
+}
+
+/// Where one conversation stands for protection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Protected,
+    Protectable,
+    NotProtectable,
+    NotFound,
+}
+
+/// A new API client.
+#[derive(Clone, Debug)]
+pub struct NewClient {
+    pub id: String,
+    pub org_id: OrgId,
+    pub name: String,
+    pub secret_hash: String,
+    pub roles: Vec<(String, Permissions)>,
 }
 
 /// A new user with the names of the roles they get (created in their organization if missing).
@@ -139,6 +160,20 @@ pub trait Store: Send + Sync + 'static {
     fn insert_conversations(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<()>;
 
     fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>>;
+    /// Every organization, id and name.
+    fn organizations(&self) -> StoreResult<Vec<(OrgId, String)>>;
+    /// The organization with this name.
+    fn find_org(&self, name: &str) -> StoreResult<Option<OrgId>>;
+
+    /// Adds an API client with the roles given (created in its organization if missing).
+    fn create_client(&self, client: &NewClient) -> StoreResult<()>;
+    /// The stored secret hash of an API client.
+    fn client_secret(&self, client_id: &str) -> StoreResult<Option<String>>;
+    fn create_token(&self, token_hash: &str, client_id: &str, now: Instant, expires: Instant) -> StoreResult<()>;
+    /// The API client behind a live bearer token.
+    fn token_caller(&self, token_hash: &str, now: Instant) -> StoreResult<Option<Caller>>;
+    /// Where each listed conversation stands, within the organization.
+    fn classify(&self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<(ConversationId, Standing)>>;
     fn create_session(&self, token_hash: &str, user: UserId, now: Instant, expires: Instant) -> StoreResult<()>;
     /// The caller behind a live session.
     fn session_caller(&self, token_hash: &str, now: Instant) -> StoreResult<Option<Caller>>;

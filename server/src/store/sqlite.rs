@@ -25,8 +25,8 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AuditContext, AuditDraft, Caller, Deletion, LoginRecord, NewConversation, NewOrg, NewUser,
-    ProtectionChange, ProtectionOutcome, Store, StoreError, StoreResult,
+    AuditContext, AuditDraft, Caller, Deletion, LoginRecord, NewClient, NewConversation, NewOrg,
+    NewUser, ProtectionChange, ProtectionOutcome, Standing, Store, StoreError, StoreResult,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -232,15 +232,7 @@ impl Store for SqliteStore {
                 params![user.id.to_string(), org, user.username, user.display_name, user.password_hash, ms(Utc::now())],
             )?;
             for (name, perms) in &user.roles {
-                tx.execute("INSERT OR IGNORE INTO roles (org_id, name) VALUES (?, ?)", params![org, name])?;
-                let role_id: i64 =
-                    tx.query_row("SELECT id FROM roles WHERE org_id = ? AND name = ?", params![org, name], |r| r.get(0))?;
-                for p in perms.iter() {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO role_permissions (role_id, permission) VALUES (?, ?)",
-                        params![role_id, p.as_str()],
-                    )?;
-                }
+                let role_id = ensure_role(tx, &org, name, *perms)?;
                 tx.execute("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)", params![user.id.to_string(), role_id])?;
             }
             Ok(())
@@ -352,7 +344,108 @@ impl Store for SqliteStore {
                 org_id: parse_id(&org_id, OrgId::parse)?,
                 org_name,
                 permissions,
+                api_client: None,
             }))
+        })
+    }
+
+    fn organizations(&self) -> StoreResult<Vec<(OrgId, String)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT id, name FROM organizations ORDER BY name")?;
+            let rows: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            rows.into_iter().map(|(id, name)| Ok((parse_id(&id, OrgId::parse)?, name))).collect()
+        })
+    }
+
+    fn find_org(&self, name: &str) -> StoreResult<Option<OrgId>> {
+        self.read(|c| {
+            let id: Option<String> =
+                c.query_row("SELECT id FROM organizations WHERE name = ?", [name], |r| r.get(0)).optional()?;
+            id.map(|id| parse_id(&id, OrgId::parse)).transpose()
+        })
+    }
+
+    fn create_client(&self, client: &NewClient) -> StoreResult<()> {
+        self.write(|tx| {
+            let org = client.org_id.to_string();
+            tx.execute(
+                "INSERT INTO api_clients (id, org_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                params![client.id, org, client.name, client.secret_hash, ms(Utc::now())],
+            )?;
+            for (name, perms) in &client.roles {
+                let role_id = ensure_role(tx, &org, name, *perms)?;
+                tx.execute("INSERT INTO api_client_roles (client_id, role_id) VALUES (?, ?)", params![client.id, role_id])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn client_secret(&self, client_id: &str) -> StoreResult<Option<String>> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT secret_hash FROM api_clients WHERE id = ?", [client_id], |r| r.get(0)).optional()?)
+        })
+    }
+
+    fn create_token(&self, token_hash: &str, client_id: &str, now: Instant, expires: Instant) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM access_tokens WHERE expires_at <= ?", [ms(now)])?;
+            tx.execute(
+                "INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES (?, ?, ?)",
+                params![token_hash, client_id, ms(expires)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn token_caller(&self, token_hash: &str, now: Instant) -> StoreResult<Option<Caller>> {
+        self.read(|c| {
+            let row = c
+                .query_row(
+                    "SELECT k.id, k.name, o.id, o.name FROM access_tokens t
+                     JOIN api_clients k ON k.id = t.client_id JOIN organizations o ON o.id = k.org_id
+                     WHERE t.token_hash = ? AND t.expires_at > ?",
+                    params![token_hash, ms(now)],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((client_id, name, org_id, org_name)) = row else { return Ok(None) };
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT rp.permission FROM api_client_roles cr JOIN role_permissions rp ON rp.role_id = cr.role_id WHERE cr.client_id = ?",
+            )?;
+            let names: Vec<String> = stmt.query_map([&client_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let permissions = Permissions::from_names(names.iter().map(String::as_str))
+                .map_err(|name| StoreError::Corrupt(format!("unknown permission '{name}'")))?;
+            Ok(Some(Caller {
+                user_id: parse_id(&client_id, UserId::parse)?,
+                username: name.clone(),
+                display_name: name,
+                org_id: parse_id(&org_id, OrgId::parse)?,
+                org_name,
+                permissions,
+                api_client: Some(client_id),
+            }))
+        })
+    }
+
+    fn classify(&self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<(ConversationId, Standing)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {IS_PROTECTED}, {PROTECTABLE} FROM conversations c WHERE c.id = ? AND c.org_id = ?"
+            ))?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let row = stmt
+                    .query_row(params![id.to_string(), org.to_string()], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?)))
+                    .optional()?;
+                let standing = match row {
+                    None => Standing::NotFound,
+                    Some((true, _)) => Standing::Protected,
+                    Some((false, true)) => Standing::Protectable,
+                    Some((false, false)) => Standing::NotProtectable,
+                };
+                out.push((*id, standing));
+            }
+            Ok(out)
         })
     }
 
@@ -745,6 +838,16 @@ fn apply_protection(
         )));
     }
     Ok(Ok(ProtectionOutcome { plan, changed, not_found }))
+}
+
+/// The id of the organization's role `name`, created with `perms` if missing.
+fn ensure_role(tx: &rusqlite::Transaction<'_>, org: &str, name: &str, perms: Permissions) -> StoreResult<i64> {
+    tx.execute("INSERT OR IGNORE INTO roles (org_id, name) VALUES (?, ?)", params![org, name])?;
+    let role_id: i64 = tx.query_row("SELECT id FROM roles WHERE org_id = ? AND name = ?", params![org, name], |r| r.get(0))?;
+    for p in perms.iter() {
+        tx.execute("INSERT OR IGNORE INTO role_permissions (role_id, permission) VALUES (?, ?)", params![role_id, p.as_str()])?;
+    }
+    Ok(role_id)
 }
 
 /// A recording's deletion facts and its conversation, within the organization.

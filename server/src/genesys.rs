@@ -1,0 +1,282 @@
+//! The Genesys Cloud Platform API v2 subset, for scripts and SDKs written against Genesys:
+//! the same paths, field names and limits, decided by the same core rules as the native API.
+
+use chrono::Utc;
+use holdfast_core::api::{ConversationDetails, RecordingInfo};
+use holdfast_core::audit::{Actor, AuditAction, AuditEvent, EntityType};
+use holdfast_core::genesys::{
+    AddressableEntityRef, AuditLogMessage, AuditQueryRequest, AuditQueryResponse,
+    ConversationDeletionProtectionQuery, ConversationDeletionProtectionResponse, FailedUpdate,
+    Recording, TokenResponse,
+};
+use holdfast_core::protection::{PlanError, ProtectAction};
+use holdfast_core::{ConversationId, Permission, RecordingId};
+use hyper::StatusCode;
+
+use crate::api::{audit_context, blocking, caller, deletion_outcome, require};
+use crate::auth;
+use crate::error::ApiError;
+use crate::http::{AppState, Req, Resp, json};
+use crate::store::{ProtectionChange, Standing};
+
+/// How long a bearer token lives, as in Genesys Cloud.
+pub const TOKEN_SECONDS: i64 = 86_400;
+
+/// The largest audit page.
+pub const MAX_AUDIT_PAGE: u32 = 500;
+
+/// `POST /oauth/token`: the client credentials grant, with the client id and secret in HTTP
+/// Basic authentication and `grant_type=client_credentials` in a form body.
+pub async fn token(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let form = String::from_utf8_lossy(&req.body);
+    let grant = form
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == "grant_type")
+        .map(|(_, v)| v.to_owned());
+    if grant.as_deref() != Some("client_credentials") {
+        return Err(ApiError::BadRequest("grant_type must be client_credentials".to_owned()));
+    }
+    let (client_id, secret) = req
+        .header("authorization")
+        .and_then(auth::basic_credentials)
+        .ok_or(ApiError::BadCredentials)?;
+    let lookup = client_id.clone();
+    let stored = blocking(state, move |s| s.client_secret(&lookup)).await?;
+    let ok = tokio::task::spawn_blocking(move || {
+        auth::verify_password(&secret, stored.as_deref().unwrap_or(auth::dummy_hash()))
+    })
+    .await
+    .unwrap_or(false);
+    if !ok {
+        return Err(ApiError::BadCredentials);
+    }
+    let token = auth::new_token();
+    let hash = auth::token_hash(&token);
+    let now = Utc::now();
+    let expires = now + chrono::Duration::seconds(TOKEN_SECONDS);
+    blocking(state, move |s| s.create_token(&hash, &client_id, now, expires)).await?;
+    Ok(json(
+        StatusCode::OK,
+        &TokenResponse { access_token: token, token_type: "bearer".to_owned(), expires_in: TOKEN_SECONDS as u64 },
+    ))
+}
+
+fn body_ids(req: &Req) -> Result<Vec<ConversationId>, ApiError> {
+    let body: ConversationDeletionProtectionQuery = req.json()?;
+    body.ids().map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+fn failed(id: ConversationId, code: &str, message: &str) -> FailedUpdate {
+    FailedUpdate {
+        conversation: AddressableEntityRef::conversation(id),
+        error_message: message.to_owned(),
+        error_code: code.to_owned(),
+    }
+}
+
+/// `PUT /api/v2/recordings/deletionprotection?protect=true|false`.
+pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    let protect = match req.uri.query().unwrap_or("").split('&').find_map(|p| p.strip_prefix("protect=")) {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(ApiError::BadRequest("the query parameter protect must be true or false".to_owned())),
+    };
+    let action = if protect { ProtectAction::Protect } else { ProtectAction::Release };
+    require(&caller, action.permission())?;
+    let ids = body_ids(req)?;
+    let org = caller.org_id;
+    let listed = ids.clone();
+    let standings = blocking(state, move |s| s.classify(org, &listed)).await?;
+    let mut failed_updates = Vec::new();
+    for (id, standing) in &standings {
+        match standing {
+            Standing::NotFound => failed_updates.push(failed(*id, "not.found", "The conversation was not found.")),
+            Standing::NotProtectable if protect => failed_updates.push(failed(
+                *id,
+                "recording.not.protectable",
+                "The conversation has no policy-based recording that is not deleted.",
+            )),
+            _ => {}
+        }
+    }
+    let change = ProtectionChange { action, selection: holdfast_core::api::Selection::Ids { ids }, reason: None };
+    let (perms, ctx) = (caller.permissions, audit_context(&caller, req));
+    let outcome = blocking(state, move |s| s.apply_protection(org, perms, &change, &ctx)).await?;
+    match outcome {
+        Ok(_) | Err(PlanError::NothingToDo { .. }) | Err(PlanError::EmptySelection) => {}
+        Err(e) => return Err(ApiError::Plan(e)),
+    }
+    Ok(json(StatusCode::OK, &ConversationDeletionProtectionResponse { failed_updates }))
+}
+
+/// `POST /api/v2/recordings/deletionprotection`: which of the listed conversations are protected.
+pub async fn get_deletion_protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let ids = body_ids(req)?;
+    let org = caller.org_id;
+    let standings = blocking(state, move |s| s.classify(org, &ids)).await?;
+    let protected: Vec<AddressableEntityRef> = standings
+        .into_iter()
+        .filter(|(_, s)| *s == Standing::Protected)
+        .map(|(id, _)| AddressableEntityRef::conversation(id))
+        .collect();
+    Ok(json(StatusCode::OK, &protected))
+}
+
+fn recording(details: &ConversationDetails, r: &RecordingInfo) -> Recording {
+    let conv = details.conversation.id;
+    Recording {
+        id: r.id.to_string(),
+        conversation_id: conv.to_string(),
+        media: r.media.genesys_name().to_owned(),
+        file_state: r.file_state.as_str().to_owned(),
+        delete_date: r.delete_date,
+        archive_date: None,
+        creation_time: Some(r.created_at),
+        start_time: Some(details.conversation.start_time),
+        end_time: Some(details.conversation.end_time),
+        recording_file_role: Some(r.role.genesys_name().to_owned()),
+        output_duration_ms: r.duration_ms,
+        output_size_in_bytes: r.size_bytes,
+        self_uri: Some(format!("/api/v2/conversations/{conv}/recordings/{}", r.id)),
+    }
+}
+
+async fn details(state: &AppState, req: &Req, id: ConversationId) -> Result<ConversationDetails, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let org = caller.org_id;
+    blocking(state, move |s| s.conversation_details(org, id)).await?.ok_or(ApiError::NotFound)
+}
+
+/// `GET /api/v2/conversations/{id}/recordingmetadata`.
+pub async fn recording_metadata(state: &AppState, req: &Req, id: ConversationId) -> Result<Resp, ApiError> {
+    let d = details(state, req, id).await?;
+    let list: Vec<Recording> = d.recordings.iter().map(|r| recording(&d, r)).collect();
+    Ok(json(StatusCode::OK, &list))
+}
+
+/// `GET /api/v2/conversations/{id}/recordings/{recordingId}`.
+pub async fn get_recording(state: &AppState, req: &Req, conv: ConversationId, rec: RecordingId) -> Result<Resp, ApiError> {
+    let d = details(state, req, conv).await?;
+    let r = d.recordings.iter().find(|r| r.id == rec).ok_or(ApiError::NotFound)?;
+    Ok(json(StatusCode::OK, &recording(&d, r)))
+}
+
+/// `PUT /api/v2/conversations/{id}/recordings/{recordingId}`: updates the `deleteDate` under
+/// rule 4 and answers the updated Recording.
+pub async fn put_recording(state: &AppState, req: &Req, conv: ConversationId, rec: RecordingId) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    let body: Recording = req.json()?;
+    let d = details(state, req, conv).await?;
+    let current = d.recordings.iter().find(|r| r.id == rec).ok_or(ApiError::NotFound)?;
+    if body.delete_date != current.delete_date {
+        let (org, perms, ctx) = (caller.org_id, caller.permissions, audit_context(&caller, req));
+        let date = body.delete_date;
+        let outcome = blocking(state, move |s| s.set_delete_date(org, perms, rec, date, &ctx)).await?;
+        deletion_outcome(state, outcome)?;
+    }
+    let d = details(state, req, conv).await?;
+    let r = d.recordings.iter().find(|r| r.id == rec).ok_or(ApiError::NotFound)?;
+    Ok(json(StatusCode::OK, &recording(&d, r)))
+}
+
+fn message(e: &AuditEvent) -> AuditLogMessage {
+    let (user, level) = match &e.actor {
+        Actor::User { id, .. } => (
+            Some(AddressableEntityRef { id: id.to_string(), self_uri: format!("/api/v2/users/{id}") }),
+            "USER",
+        ),
+        Actor::System => (None, "SYSTEM"),
+    };
+    let entity_path = match e.entity_type {
+        EntityType::Conversation => "conversations",
+        EntityType::Recording => "recordings",
+        EntityType::User => "users",
+        EntityType::RetentionPolicy => "recording/mediaretentionpolicies",
+    };
+    let mut context = serde_json::Map::new();
+    if let Some(reason) = &e.details.reason {
+        context.insert("reason".to_owned(), reason.clone().into());
+    }
+    if !e.details.recordings.is_empty() {
+        let ids: Vec<String> = e.details.recordings.iter().map(|r| r.to_string()).collect();
+        context.insert("recordingIds".to_owned(), ids.join(",").into());
+    }
+    for (key, value) in [("oldDeleteDate", &e.details.old_date), ("newDeleteDate", &e.details.new_date), ("message", &e.details.message)] {
+        if let Some(v) = value {
+            context.insert(key.to_owned(), v.clone().into());
+        }
+    }
+    AuditLogMessage {
+        id: format!("{}-{}", e.org, e.seq),
+        user,
+        remote_ip: e.client.ip.clone().map(|ip| vec![ip]),
+        service_name: "Quality".to_owned(),
+        level: level.to_owned(),
+        event_date: e.time,
+        action: e.action.as_str().to_owned(),
+        entity: AddressableEntityRef { id: e.entity_id.clone(), self_uri: format!("/api/v2/{entity_path}/{}", e.entity_id) },
+        entity_type: e.entity_type.as_str().to_owned(),
+        context,
+    }
+}
+
+/// `POST /api/v2/audits/query/realtime`.
+pub async fn audit_query(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::AuditView)?;
+    let body: AuditQueryRequest = req.json()?;
+    if body.service_name != "Quality" {
+        return Err(ApiError::BadRequest("serviceName must be Quality".to_owned()));
+    }
+    let (start, end) = body
+        .interval
+        .split_once('/')
+        .and_then(|(a, b)| Some((holdfast_core::time::parse(a)?, holdfast_core::time::parse(b)?)))
+        .ok_or_else(|| ApiError::BadRequest("interval must be two ISO-8601 instants: start/end".to_owned()))?;
+    let page_size = body.page_size.unwrap_or(25);
+    let page_number = body.page_number.unwrap_or(1);
+    if !(1..=MAX_AUDIT_PAGE).contains(&page_size) || page_number == 0 {
+        return Err(ApiError::BadRequest(format!("pageSize must be 1 to {MAX_AUDIT_PAGE} and pageNumber at least 1")));
+    }
+    let mut filters: Vec<Box<dyn Fn(&AuditEvent) -> bool + Send>> = Vec::new();
+    for f in &body.filters {
+        let value = f.value.clone();
+        match f.property.as_str() {
+            "Action" => {
+                let action = AuditAction::parse(&value)
+                    .ok_or_else(|| ApiError::BadRequest(format!("unknown Action '{value}'")))?;
+                filters.push(Box::new(move |e| e.action == action));
+            }
+            "EntityType" => filters.push(Box::new(move |e| e.entity_type.as_str() == value)),
+            "EntityId" => filters.push(Box::new(move |e| e.entity_id == value || e.details.recordings.iter().any(|r| r.to_string() == value))),
+            "UserId" => filters.push(Box::new(move |e| matches!(&e.actor, Actor::User { id, .. } if id.to_string() == value))),
+            other => return Err(ApiError::BadRequest(format!("unknown filter property '{other}'"))),
+        }
+    }
+    let org = caller.org_id;
+    let events = blocking(state, move |s| s.audit_events(org)).await?;
+    let matching: Vec<&AuditEvent> = events
+        .iter()
+        .map(|(e, _)| e)
+        .filter(|e| e.time >= start && e.time < end && filters.iter().all(|f| f(e)))
+        .collect();
+    let total = matching.len() as u64;
+    let skip = (u64::from(page_number) - 1) * u64::from(page_size);
+    let entities: Vec<AuditLogMessage> =
+        matching.iter().rev().skip(usize::try_from(skip).unwrap_or(usize::MAX)).take(page_size as usize).map(|e| message(e)).collect();
+    Ok(json(
+        StatusCode::OK,
+        &AuditQueryResponse {
+            entities,
+            page_size,
+            page_number,
+            total,
+            page_count: u32::try_from(total.div_ceil(u64::from(page_size))).unwrap_or(u32::MAX),
+        },
+    ))
+}
