@@ -536,3 +536,152 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
     assert!(again as u32 >= summary.summary.past_due_recordings);
     assert_eq!(holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap(), 0);
 }
+
+/// Adds an API client and returns a bearer token for it.
+async fn bearer(server: &Server, role: &str) -> String {
+    let me_org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let secret = "s3cret-for-tests";
+    let id = uuid::Uuid::new_v4().to_string();
+    server
+        .store
+        .create_client(&holdfast_server::store::NewClient {
+            id: id.clone(),
+            org_id: me_org,
+            name: format!("{role} script"),
+            secret_hash: holdfast_server::auth::hash_password(secret),
+            roles: vec![(role.to_owned(), holdfast_server::api::role_permissions(role).unwrap())],
+        })
+        .unwrap();
+    // HTTP Basic: base64 of "id:secret", computed here with a tiny encoder.
+    let basic = base64(&format!("{id}:{secret}"));
+    let headers = [("authorization", format!("Basic {basic}")), ("content-type", "application/x-www-form-urlencoded".to_owned())];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let answer = server.send("POST", "/oauth/token", &headers, b"grant_type=client_credentials").await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let token = answer.json();
+    assert_eq!(token["token_type"], "bearer");
+    let wrong = [("authorization", format!("Basic {}", base64(&format!("{id}:wrong"))))];
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    server.send("POST", "/oauth/token", &wrong, b"grant_type=client_credentials").await.assert_error(401, "bad.credentials");
+    format!("Bearer {}", token["access_token"].as_str().unwrap())
+}
+
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+async fn v2(server: &Server, method: &str, path: &str, token: &str, body: &serde_json::Value) -> Answer {
+    let body = serde_json::to_vec(body).unwrap();
+    server.send(method, path, &[("authorization", token), ("content-type", "application/json")], &body).await
+}
+
+#[tokio::test]
+async fn the_genesys_deletion_protection_api_works_like_genesys() {
+    let server = start("genesys").await;
+    let token = bearer(&server, "manager").await;
+    let cookie = server.login("manager").await;
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let candidates: Vec<holdfast_core::ConversationId> = page_ids(&server, &cookie, "protected=no&recorded=yes&size=25")
+        .await
+        .iter()
+        .map(|id| holdfast_core::ConversationId::parse(id).unwrap())
+        .collect();
+    let fresh: Vec<String> = server
+        .store
+        .classify(org, &candidates)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, s)| *s == holdfast_server::store::Standing::Protectable)
+        .map(|(id, _)| id.to_string())
+        .collect();
+    let bare = page_ids(&server, &cookie, "recorded=no&size=10").await;
+    let unknown = "00000000-0000-4000-8000-000000000000".to_owned();
+    let ids = vec![fresh[0].clone(), fresh[1].clone(), bare[0].clone(), unknown.clone()];
+    let path = "/api/v2/recordings/deletionprotection";
+
+    let answer = v2(&server, "PUT", &format!("{path}?protect=true"), &token, &serde_json::json!({"conversationIds": ids})).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let failed = answer.json()["failedUpdates"].as_array().unwrap().clone();
+    let codes: Vec<(&str, &str)> = failed
+        .iter()
+        .map(|f| (f["conversation"]["id"].as_str().unwrap(), f["errorCode"].as_str().unwrap()))
+        .collect();
+    assert_eq!(codes, vec![(bare[0].as_str(), "recording.not.protectable"), (unknown.as_str(), "not.found")]);
+    assert_eq!(failed[1]["conversation"]["selfUri"], format!("/api/v2/conversations/{unknown}"));
+
+    let listed = v2(&server, "POST", path, &token, &serde_json::json!({"conversationIds": ids})).await.json();
+    let protected: Vec<&str> = listed.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(protected, vec![fresh[0].as_str(), fresh[1].as_str()]);
+
+    // Idempotent: protecting again is no error.
+    let again = v2(&server, "PUT", &format!("{path}?protect=true"), &token, &serde_json::json!({"conversationIds": [fresh[0]]})).await;
+    assert_eq!(again.json()["failedUpdates"], serde_json::json!([]));
+
+    let too_many: Vec<String> = (0..101).map(|i| format!("00000000-0000-4000-8000-{i:012}")).collect();
+    v2(&server, "PUT", &format!("{path}?protect=true"), &token, &serde_json::json!({"conversationIds": too_many})).await.assert_error(400, "bad.request");
+    v2(&server, "PUT", &format!("{path}?protect=maybe"), &token, &serde_json::json!({"conversationIds": [fresh[0]]})).await.assert_error(400, "bad.request");
+    v2(&server, "PUT", &format!("{path}?protect=true"), &token, &serde_json::json!({"conversationIds": ["x"]})).await.assert_error(400, "bad.request");
+    v2(&server, "PUT", &format!("{path}?protect=true"), "Bearer forged", &serde_json::json!({"conversationIds": [fresh[0]]})).await.assert_error(401, "not.authorized");
+
+    // A client without the revoke permission cannot release.
+    let supervisor = bearer(&server, "supervisor").await;
+    v2(&server, "PUT", &format!("{path}?protect=false"), &supervisor, &serde_json::json!({"conversationIds": [fresh[0]]})).await.assert_error(403, "missing.permissions");
+    let released = v2(&server, "PUT", &format!("{path}?protect=false"), &token, &serde_json::json!({"conversationIds": [fresh[0]]})).await;
+    assert_eq!(released.json()["failedUpdates"], serde_json::json!([]));
+
+    // The audit query finds the client's events by action, in Genesys' page shape.
+    let query = serde_json::json!({"interval": "2000-01-01T00:00:00Z/2100-01-01T00:00:00Z", "serviceName": "Quality",
+        "filters": [{"property": "Action", "value": "ApplyProtection"}], "pageSize": 1});
+    let page = v2(&server, "POST", "/api/v2/audits/query/realtime", &token, &query).await.json();
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["pageCount"], 2);
+    assert_eq!(page["entities"][0]["action"], "ApplyProtection");
+    assert_eq!(page["entities"][0]["serviceName"], "Quality");
+    let bad = serde_json::json!({"interval": "yesterday", "serviceName": "Quality"});
+    v2(&server, "POST", "/api/v2/audits/query/realtime", &token, &bad).await.assert_error(400, "bad.request");
+    v2(&server, "POST", "/api/v2/audits/query/realtime", &supervisor, &query).await.assert_error(403, "missing.permissions");
+}
+
+#[tokio::test]
+async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() {
+    let server = start("v2rec").await;
+    let token = bearer(&server, "manager").await;
+    let cookie = server.login("manager").await;
+    let conv = page_ids(&server, &cookie, "protected=yes&size=10").await[0].clone();
+    let list = v2(&server, "GET", &format!("/api/v2/conversations/{conv}/recordingmetadata"), &token, &serde_json::json!(null)).await;
+    assert_eq!(list.status, 200);
+    let first = list.json()[0].clone();
+    for field in ["id", "conversationId", "media", "fileState", "creationTime", "selfUri"] {
+        assert!(first.get(field).is_some(), "{field} in {first}");
+    }
+    assert!(["audio", "chat", "email", "message", "screen"].contains(&first["media"].as_str().unwrap()));
+    assert!(first["creationTime"].as_str().unwrap().ends_with('Z'));
+    let rec_path = format!("/api/v2/conversations/{conv}/recordings/{}", first["id"].as_str().unwrap());
+    let got = v2(&server, "GET", &rec_path, &token, &serde_json::json!(null)).await.json();
+    assert_eq!(got, first);
+
+    let mut past = got.clone();
+    past["deleteDate"] = "2001-01-01T00:00:00.000Z".into();
+    v2(&server, "PUT", &rec_path, &token, &past).await.assert_error(409, "recording.protected");
+    let mut future = got.clone();
+    future["deleteDate"] = "2099-06-01T00:00:00.000Z".into();
+    let updated = v2(&server, "PUT", &rec_path, &token, &future).await;
+    assert_eq!(updated.status, 200, "{}", String::from_utf8_lossy(&updated.body));
+    assert_eq!(updated.json()["deleteDate"], "2099-06-01T00:00:00.000Z");
+
+    let other = format!("/api/v2/conversations/{conv}/recordings/00000000-0000-4000-8000-000000000000");
+    v2(&server, "GET", &other, &token, &serde_json::json!(null)).await.assert_error(404, "not.found");
+}
