@@ -15,7 +15,11 @@ pub enum ApiError {
     /// The session is gone: sign in again.
     Unauthorized,
     /// The server refused or failed, with its message.
-    Server { status: u16, code: String, message: String },
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// The server could not be reached.
     Network(String),
 }
@@ -34,11 +38,18 @@ async fn read<T: DeserializeOwned>(resp: Result<Response, gloo_net::Error>) -> R
     let resp = resp.map_err(|e| ApiError::Network(e.to_string()))?;
     let status = resp.status();
     if resp.ok() {
-        return resp.json::<T>().await.map_err(|e| ApiError::Network(e.to_string()));
+        return resp
+            .json::<T>()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()));
     }
     match resp.json::<ErrorBody>().await {
         Ok(body) if status == 401 && body.code == "not.authorized" => Err(ApiError::Unauthorized),
-        Ok(body) => Err(ApiError::Server { status, code: body.code, message: body.message }),
+        Ok(body) => Err(ApiError::Server {
+            status,
+            code: body.code,
+            message: body.message,
+        }),
         Err(_) => Err(ApiError::Server {
             status,
             code: "unknown".to_owned(),
@@ -62,8 +73,12 @@ async fn send<B: serde::Serialize, T: DeserializeOwned>(
     }
     .header(CSRF_HEADER, "1");
     let request = match body {
-        Some(body) => builder.json(body).map_err(|e| ApiError::Network(e.to_string()))?,
-        None => builder.build().map_err(|e| ApiError::Network(e.to_string()))?,
+        Some(body) => builder
+            .json(body)
+            .map_err(|e| ApiError::Network(e.to_string()))?,
+        None => builder
+            .build()
+            .map_err(|e| ApiError::Network(e.to_string()))?,
     };
     read(request.send().await).await
 }
@@ -74,7 +89,10 @@ pub async fn session() -> Result<Me, ApiError> {
 }
 
 pub async fn login(username: &str, password: &str) -> Result<Me, ApiError> {
-    let body = LoginRequest { username: username.to_owned(), password: password.to_owned() };
+    let body = LoginRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    };
     send("POST", "/api/session", Some(&body)).await
 }
 
@@ -93,7 +111,12 @@ pub async fn conversations(view: &ViewState) -> Result<ConversationPage, ApiErro
 
 /// The counts of a selection, with the organization's status at the same moment.
 pub async fn summary(selection: Selection) -> Result<SummaryResponse, ApiError> {
-    send("POST", "/api/selection/summary", Some(&SummaryRequest { selection })).await
+    send(
+        "POST",
+        "/api/selection/summary",
+        Some(&SummaryRequest { selection }),
+    )
+    .await
 }
 
 /// Protects or releases a selection; the server re-checks the plan and commits it atomically.
@@ -102,5 +125,14 @@ pub async fn change_protection(
     selection: Selection,
     reason: Option<String>,
 ) -> Result<ProtectResponse, ApiError> {
-    send("POST", "/api/protection", Some(&ProtectRequest { action, selection, reason })).await
+    send(
+        "POST",
+        "/api/protection",
+        Some(&ProtectRequest {
+            action,
+            selection,
+            reason,
+        }),
+    )
+    .await
 }

@@ -10,9 +10,9 @@ pub mod state;
 
 use leptos::prelude::*;
 
+use crate::components::shell::Shell;
 use crate::pages::interactions::InteractionsPage;
 use crate::pages::login::LoginPage;
-use crate::components::shell::Shell;
 use crate::state::Session;
 
 /// The whole app: the sign-in page until a session exists, then the shell with the page.

@@ -9,7 +9,9 @@ fn window() -> Option<web_sys::Window> {
 
 /// The view in the current address; an invalid address gives the default view and the error.
 pub fn current_view() -> (ViewState, Option<ViewError>) {
-    let search = window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let search = window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
     match ViewState::from_query(&search) {
         Ok(view) => (view, None),
         Err(e) => (ViewState::default(), Some(e)),
@@ -28,7 +30,8 @@ pub fn view_url(view: &ViewState) -> String {
 pub fn push_view(view: &ViewState) {
     let Some(w) = window() else { return };
     let url = view_url(view);
-    let current = w.location().pathname().unwrap_or_default() + &w.location().search().unwrap_or_default();
+    let current =
+        w.location().pathname().unwrap_or_default() + &w.location().search().unwrap_or_default();
     if current == url {
         return;
     }

@@ -102,5 +102,8 @@ impl Session {
 
 /// The core type from the wire type.
 pub fn org_status(dto: OrgStatusDto) -> Option<OrgStatus> {
-    holdfast_core::Cap::new(dto.cap).map(|cap| OrgStatus { protected: dto.protected, cap })
+    holdfast_core::Cap::new(dto.cap).map(|cap| OrgStatus {
+        protected: dto.protected,
+        cap,
+    })
 }

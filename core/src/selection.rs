@@ -13,7 +13,10 @@ pub enum Selected {
     Nothing,
     Ids(Vec<ConversationId>),
     /// Every interaction matching `filters`, except the ones unticked since.
-    AllMatching { filters: Filters, except: Vec<ConversationId> },
+    AllMatching {
+        filters: Filters,
+        except: Vec<ConversationId>,
+    },
 }
 
 /// The header checkbox: none, some or all of the page's rows selected.
@@ -80,7 +83,10 @@ impl Selected {
 
     /// Selects every interaction matching `filters`.
     pub fn select_all_matching(&mut self, filters: &Filters) {
-        *self = Selected::AllMatching { filters: filters.clone(), except: Vec::new() };
+        *self = Selected::AllMatching {
+            filters: filters.clone(),
+            except: Vec::new(),
+        };
     }
 
     fn set(&mut self, rows: &[ConversationId], on: bool) {
@@ -89,7 +95,12 @@ impl Selected {
             Selected::Nothing => {}
             Selected::Ids(ids) => {
                 match on {
-                    true => ids.extend(rows.iter().filter(|r| !ids.contains(r)).copied().collect::<Vec<_>>()),
+                    true => ids.extend(
+                        rows.iter()
+                            .filter(|r| !ids.contains(r))
+                            .copied()
+                            .collect::<Vec<_>>(),
+                    ),
                     false => ids.retain(|id| !rows.contains(id)),
                 }
                 if ids.is_empty() {
@@ -98,7 +109,12 @@ impl Selected {
             }
             Selected::AllMatching { except, .. } => match on {
                 true => except.retain(|id| !rows.contains(id)),
-                false => except.extend(rows.iter().filter(|r| !except.contains(r)).copied().collect::<Vec<_>>()),
+                false => except.extend(
+                    rows.iter()
+                        .filter(|r| !except.contains(r))
+                        .copied()
+                        .collect::<Vec<_>>(),
+                ),
             },
         }
     }
@@ -108,9 +124,10 @@ impl Selected {
         match self {
             Selected::Nothing => None,
             Selected::Ids(ids) => Some(Selection::Ids { ids: ids.clone() }),
-            Selected::AllMatching { filters, except } => {
-                Some(Selection::Filter { query: filters.to_query(), except: except.clone() })
-            }
+            Selected::AllMatching { filters, except } => Some(Selection::Filter {
+                query: filters.to_query(),
+                except: except.clone(),
+            }),
         }
     }
 }
@@ -121,7 +138,9 @@ mod tests {
     use uuid::Uuid;
 
     fn ids(n: u128) -> Vec<ConversationId> {
-        (1..=n).map(|i| ConversationId::from_uuid(Uuid::from_u128(i))).collect()
+        (1..=n)
+            .map(|i| ConversationId::from_uuid(Uuid::from_u128(i)))
+            .collect()
     }
 
     #[test]
@@ -144,7 +163,10 @@ mod tests {
     #[test]
     fn all_matching_with_exceptions() {
         let page = ids(3);
-        let filters = Filters { protected: Some(false), ..Filters::default() };
+        let filters = Filters {
+            protected: Some(false),
+            ..Filters::default()
+        };
         let mut sel = Selected::Nothing;
         sel.select_all_matching(&filters);
         assert_eq!(sel.count(3000), 3000);
@@ -153,7 +175,10 @@ mod tests {
         assert_eq!(sel.header_state(&page), HeaderState::Some);
         assert_eq!(
             sel.to_selection(),
-            Some(Selection::Filter { query: "protected=no".to_owned(), except: vec![page[1]] })
+            Some(Selection::Filter {
+                query: "protected=no".to_owned(),
+                except: vec![page[1]]
+            })
         );
         sel.toggle_page(&page);
         assert_eq!(sel.header_state(&page), HeaderState::All);

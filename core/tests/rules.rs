@@ -26,17 +26,25 @@ fn media() -> impl Strategy<Value = Vec<Media>> {
 
 fn filters() -> impl Strategy<Value = Filters> {
     (
-        (proptest::option::of(instant()), proptest::option::of(instant()), media()),
+        (
+            proptest::option::of(instant()),
+            proptest::option::of(instant()),
+            media(),
+        ),
         proptest::option::of(select(Direction::ALL.to_vec())),
-        (proptest::option::of(text()), proptest::option::of(text()), proptest::option::of(text())),
+        (
+            proptest::option::of(text()),
+            proptest::option::of(text()),
+            proptest::option::of(text()),
+        ),
         (
             proptest::option::of(any::<bool>()),
             proptest::option::of(any::<bool>()),
             proptest::option::of(instant()),
         ),
     )
-        .prop_map(|((from, to, media), direction, (queue, agent, remote), (rec, prot, del))| {
-            Filters {
+        .prop_map(
+            |((from, to, media), direction, (queue, agent, remote), (rec, prot, del))| Filters {
                 from,
                 to,
                 media,
@@ -47,8 +55,8 @@ fn filters() -> impl Strategy<Value = Filters> {
                 has_recording: rec,
                 protected: prot,
                 deleted_before: del,
-            }
-        })
+            },
+        )
 }
 
 fn view() -> impl Strategy<Value = ViewState> {
@@ -60,13 +68,15 @@ fn view() -> impl Strategy<Value = ViewState> {
         select(PAGE_SIZES.to_vec()),
         subsequence(Column::ALL.to_vec(), 1..=Column::ALL.len()).prop_shuffle(),
     )
-        .prop_map(|(filters, key, descending, page, page_size, columns)| ViewState {
-            filters,
-            sort: Sort { key, descending },
-            page,
-            page_size,
-            columns,
-        })
+        .prop_map(
+            |(filters, key, descending, page, page_size, columns)| ViewState {
+                filters,
+                sort: Sort { key, descending },
+                page,
+                page_size,
+                columns,
+            },
+        )
 }
 
 proptest! {
@@ -97,16 +107,44 @@ proptest! {
 fn core_depends_on_no_io_crate() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = std::process::Command::new(cargo)
-        .args(["tree", "-p", "holdfast-core", "-e", "normal", "--target", "all", "--prefix", "none"])
+        .args([
+            "tree",
+            "-p",
+            "holdfast-core",
+            "-e",
+            "normal",
+            "--target",
+            "all",
+            "--prefix",
+            "none",
+        ])
         .args(["--format", "{p}", "--offline"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo tree runs");
-    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let tree = String::from_utf8_lossy(&out.stdout);
-    let names: Vec<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let names: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert!(names.contains(&"serde"), "the tree was read: {names:?}");
-    for banned in ["tokio", "hyper", "rusqlite", "web-sys", "js-sys", "wasm-bindgen", "getrandom"] {
-        assert!(!names.contains(&banned), "holdfast-core depends on {banned}: {names:?}");
+    for banned in [
+        "tokio",
+        "hyper",
+        "rusqlite",
+        "web-sys",
+        "js-sys",
+        "wasm-bindgen",
+        "getrandom",
+    ] {
+        assert!(
+            !names.contains(&banned),
+            "holdfast-core depends on {banned}: {names:?}"
+        );
     }
 }

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use holdfast_core::api::{
-    DeleteDateRequest, LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto, ProtectRequest, ProtectResponse, Selection,
-    SummaryRequest, SummaryResponse,
+    DeleteDateRequest, LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto, ProtectRequest,
+    ProtectResponse, Selection, SummaryRequest, SummaryResponse,
 };
 use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
+use holdfast_core::deletion::DeletionRefusal;
 use holdfast_core::protection::OrgStatus;
 use holdfast_core::view::ViewState;
-use holdfast_core::deletion::DeletionRefusal;
 use holdfast_core::{ConversationId, Permission, Permissions, Reason, RecordingId};
 use hyper::StatusCode;
 use hyper::header::{HeaderValue, SET_COOKIE};
@@ -19,7 +19,9 @@ use crate::auth::{self, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::ApiError;
 use crate::http::{AppState, Req, Resp, json};
 use crate::media;
-use crate::store::{AuditContext, AuditDraft, Caller, Deletion, ProtectionChange, Store, StoreError};
+use crate::store::{
+    AuditContext, AuditDraft, Caller, Deletion, ProtectionChange, Store, StoreError,
+};
 
 /// Runs a store call on the blocking pool.
 pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
@@ -41,7 +43,9 @@ fn client(req: &Req) -> Client {
 fn client_of(req: &Req, api_client: Option<String>) -> Client {
     Client {
         ip: req.peer.map(|p| p.ip().to_string()),
-        user_agent: req.header("user-agent").map(|ua| ua.chars().take(256).collect()),
+        user_agent: req
+            .header("user-agent")
+            .map(|ua| ua.chars().take(256).collect()),
         api_client,
     }
 }
@@ -55,14 +59,18 @@ pub async fn caller(state: &AppState, req: &Req) -> Result<Caller, ApiError> {
             .ok_or(ApiError::Unauthorized)?
             .trim();
         let hash = auth::token_hash(token);
-        return blocking(state, move |s| s.token_caller(&hash, Utc::now())).await?.ok_or(ApiError::Unauthorized);
+        return blocking(state, move |s| s.token_caller(&hash, Utc::now()))
+            .await?
+            .ok_or(ApiError::Unauthorized);
     }
     let token = req
         .header("cookie")
         .and_then(|c| auth::cookie(c, SESSION_COOKIE))
         .ok_or(ApiError::Unauthorized)?;
     let hash = auth::token_hash(token);
-    blocking(state, move |s| s.session_caller(&hash, Utc::now())).await?.ok_or(ApiError::Unauthorized)
+    blocking(state, move |s| s.session_caller(&hash, Utc::now()))
+        .await?
+        .ok_or(ApiError::Unauthorized)
 }
 
 pub(crate) fn require(caller: &Caller, perm: Permission) -> Result<(), ApiError> {
@@ -79,7 +87,11 @@ fn me_of(caller: &Caller) -> Me {
         display_name: caller.display_name.clone(),
         org_id: caller.org_id,
         org_name: caller.org_name.clone(),
-        permissions: caller.permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+        permissions: caller
+            .permissions
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
     }
 }
 
@@ -96,7 +108,10 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     }
     let now = std::time::Instant::now();
     let ip = req.peer.map(|p| p.ip().to_string()).unwrap_or_default();
-    let keys = vec![format!("user:{}", username.to_lowercase()), format!("ip:{ip}")];
+    let keys = vec![
+        format!("user:{}", username.to_lowercase()),
+        format!("ip:{ip}"),
+    ];
     if state.limiter.blocked(&keys, now) {
         return Err(ApiError::TooManyRequests);
     }
@@ -105,14 +120,19 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let password = body.password;
     let (user_id, ok) = match record {
         Some(r) => {
-            let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &r.password_hash))
-                .await
-                .unwrap_or(false);
+            let ok = tokio::task::spawn_blocking(move || {
+                auth::verify_password(&password, &r.password_hash)
+            })
+            .await
+            .unwrap_or(false);
             (Some(r.user_id), ok)
         }
         None => {
             // Spend the same time as for a wrong password, so usernames cannot be probed.
-            let _ = tokio::task::spawn_blocking(move || auth::verify_password(&password, auth::dummy_hash())).await;
+            let _ = tokio::task::spawn_blocking(move || {
+                auth::verify_password(&password, auth::dummy_hash())
+            })
+            .await;
             (None, false)
         }
     };
@@ -133,7 +153,10 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     .await?
     .ok_or_else(|| ApiError::Internal("new session not found".to_owned()))?;
     let ctx = AuditContext {
-        actor: Actor::User { id: caller.user_id, name: caller.username.clone() },
+        actor: Actor::User {
+            id: caller.user_id,
+            name: caller.username.clone(),
+        },
         client: client(req),
         now: started,
     };
@@ -159,7 +182,10 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
 }
 
 pub async fn logout(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
-    if let Some(token) = req.header("cookie").and_then(|c| auth::cookie(c, SESSION_COOKIE)) {
+    if let Some(token) = req
+        .header("cookie")
+        .and_then(|c| auth::cookie(c, SESSION_COOKIE))
+    {
         let hash = auth::token_hash(token);
         blocking(state, move |s| s.delete_session(&hash)).await?;
     }
@@ -172,7 +198,10 @@ pub async fn logout(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
 }
 
 fn status_dto(s: OrgStatus) -> OrgStatusDto {
-    OrgStatusDto { protected: s.protected, cap: s.cap.get() }
+    OrgStatusDto {
+        protected: s.protected,
+        cap: s.cap.get(),
+    }
 }
 
 pub async fn org_status(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
@@ -204,7 +233,13 @@ pub async fn selection_summary(state: &AppState, req: &Req) -> Result<Resp, ApiE
         Ok((s.summarize(org, &body.selection, now)?, s.org_status(org)?))
     })
     .await?;
-    Ok(json(StatusCode::OK, &SummaryResponse { summary, org: status_dto(status) }))
+    Ok(json(
+        StatusCode::OK,
+        &SummaryResponse {
+            summary,
+            org: status_dto(status),
+        },
+    ))
 }
 
 pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
@@ -214,7 +249,11 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     check_selection(&body.selection)?;
     let reason = Reason::new(body.reason.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let change = ProtectionChange { action: body.action, selection: body.selection, reason };
+    let change = ProtectionChange {
+        action: body.action,
+        selection: body.selection,
+        reason,
+    };
     let ctx = audit_context(&caller, req);
     let (org, perms) = (caller.org_id, caller.permissions);
     let (outcome, status) = blocking(state, move |s| {
@@ -252,7 +291,13 @@ fn check_selection(selection: &Selection) -> Result<(), ApiError> {
 pub fn role_permissions(role: &str) -> Option<Permissions> {
     use Permission::*;
     let perms: &[Permission] = match role {
-        "manager" => &[RecordingView, ProtectionApply, ProtectionRevoke, EditRetention, AuditView],
+        "manager" => &[
+            RecordingView,
+            ProtectionApply,
+            ProtectionRevoke,
+            EditRetention,
+            AuditView,
+        ],
         "supervisor" => &[RecordingView, ProtectionApply],
         "analyst" => &[RecordingView],
         "auditor" => &[RecordingView, AuditView],
@@ -262,17 +307,26 @@ pub fn role_permissions(role: &str) -> Option<Permissions> {
     Some(Permissions::of(perms))
 }
 
-pub async fn conversation_details(state: &AppState, req: &Req, id: ConversationId) -> Result<Resp, ApiError> {
+pub async fn conversation_details(
+    state: &AppState,
+    req: &Req,
+    id: ConversationId,
+) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
     require(&caller, Permission::RecordingView)?;
     let org = caller.org_id;
-    let details = blocking(state, move |s| s.conversation_details(org, id)).await?.ok_or(ApiError::NotFound)?;
+    let details = blocking(state, move |s| s.conversation_details(org, id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(json(StatusCode::OK, &details))
 }
 
 pub(crate) fn audit_context(caller: &Caller, req: &Req) -> AuditContext {
     AuditContext {
-        actor: Actor::User { id: caller.user_id, name: caller.username.clone() },
+        actor: Actor::User {
+            id: caller.user_id,
+            name: caller.username.clone(),
+        },
         client: client_of(req, caller.api_client.clone()),
         now: Utc::now(),
     }
@@ -283,12 +337,17 @@ pub(crate) fn deletion_outcome(
     state: &AppState,
     outcome: Option<Result<Deletion, DeletionRefusal>>,
 ) -> Result<Deletion, ApiError> {
-    let deletion = outcome.ok_or(ApiError::NotFound)?.map_err(ApiError::Deletion)?;
+    let deletion = outcome
+        .ok_or(ApiError::NotFound)?
+        .map_err(ApiError::Deletion)?;
     media::remove_files(&state.media_dir, &deletion.files);
     Ok(deletion)
 }
 
-fn deletion_answer(state: &AppState, outcome: Option<Result<Deletion, DeletionRefusal>>) -> Result<Resp, ApiError> {
+fn deletion_answer(
+    state: &AppState,
+    outcome: Option<Result<Deletion, DeletionRefusal>>,
+) -> Result<Resp, ApiError> {
     let deletion = deletion_outcome(state, outcome)?;
     Ok(json(
         StatusCode::OK,
@@ -296,19 +355,38 @@ fn deletion_answer(state: &AppState, outcome: Option<Result<Deletion, DeletionRe
     ))
 }
 
-pub async fn delete_recording(state: &AppState, req: &Req, id: RecordingId) -> Result<Resp, ApiError> {
+pub async fn delete_recording(
+    state: &AppState,
+    req: &Req,
+    id: RecordingId,
+) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
     require(&caller, Permission::RecordingView)?;
-    let (org, perms, ctx) = (caller.org_id, caller.permissions, audit_context(&caller, req));
+    let (org, perms, ctx) = (
+        caller.org_id,
+        caller.permissions,
+        audit_context(&caller, req),
+    );
     let outcome = blocking(state, move |s| s.delete_recording(org, perms, id, &ctx)).await?;
     deletion_answer(state, outcome)
 }
 
-pub async fn set_delete_date(state: &AppState, req: &Req, id: RecordingId) -> Result<Resp, ApiError> {
+pub async fn set_delete_date(
+    state: &AppState,
+    req: &Req,
+    id: RecordingId,
+) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
     require(&caller, Permission::RecordingView)?;
     let body: DeleteDateRequest = req.json()?;
-    let (org, perms, ctx) = (caller.org_id, caller.permissions, audit_context(&caller, req));
-    let outcome = blocking(state, move |s| s.set_delete_date(org, perms, id, body.delete_date, &ctx)).await?;
+    let (org, perms, ctx) = (
+        caller.org_id,
+        caller.permissions,
+        audit_context(&caller, req),
+    );
+    let outcome = blocking(state, move |s| {
+        s.set_delete_date(org, perms, id, body.delete_date, &ctx)
+    })
+    .await?;
     deletion_answer(state, outcome)
 }

@@ -37,10 +37,18 @@ impl Encoding {
 impl Asset {
     /// The best variant the client accepts, and its bytes.
     pub fn negotiate(&self, accept_encoding: &str) -> (Encoding, Bytes) {
-        if let Some(b) = self.brotli.as_ref().filter(|_| accepts(accept_encoding, "br")) {
+        if let Some(b) = self
+            .brotli
+            .as_ref()
+            .filter(|_| accepts(accept_encoding, "br"))
+        {
             return (Encoding::Brotli, b.clone());
         }
-        if let Some(g) = self.gzip.as_ref().filter(|_| accepts(accept_encoding, "gzip")) {
+        if let Some(g) = self
+            .gzip
+            .as_ref()
+            .filter(|_| accepts(accept_encoding, "gzip"))
+        {
             return (Encoding::Gzip, g.clone());
         }
         (Encoding::Identity, self.identity.clone())
@@ -53,7 +61,9 @@ pub fn accepts(header: &str, coding: &str) -> bool {
         let mut parts = item.split(';').map(str::trim);
         let name = parts.next().unwrap_or("");
         let refused = parts.any(|p| {
-            p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q == 0.0)
+            p.strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
         });
         name.eq_ignore_ascii_case(coding) && !refused
     })
@@ -116,14 +126,30 @@ fn collect(root: &Path, dir: &Path, files: &mut HashMap<String, Asset>) -> std::
         if name.ends_with(".br") || name.ends_with(".gz") {
             continue;
         }
-        let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
         let identity = Bytes::from(std::fs::read(&path)?);
         let sibling = |ext: &str| std::fs::read(format!("{name}.{ext}")).ok().map(Bytes::from);
         let digest = Sha256::digest(&identity);
-        let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let etag = format!(
+            "\"{}\"",
+            digest[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
         files.insert(
             format!("/{rel}"),
-            Asset { content_type: content_type(&rel), etag, brotli: sibling("br"), gzip: sibling("gz"), identity },
+            Asset {
+                content_type: content_type(&rel),
+                etag,
+                brotli: sibling("br"),
+                gzip: sibling("gz"),
+                identity,
+            },
         );
     }
     Ok(())

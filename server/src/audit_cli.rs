@@ -13,11 +13,17 @@ pub struct OrgReport {
 }
 
 /// Verifies one organization's chain against its recorded head.
-pub fn verify(store: &dyn Store, org: holdfast_core::OrgId) -> StoreResult<Result<u64, ChainBreak>> {
+pub fn verify(
+    store: &dyn Store,
+    org: holdfast_core::OrgId,
+) -> StoreResult<Result<u64, ChainBreak>> {
     let events = store.audit_events(org)?;
     let head = store.audit_head(org)?;
-    let parse = |h: &str| ChainHash::from_hex(h).ok_or_else(|| StoreError::Corrupt(format!("hash '{h}'")));
-    let head = head.map(|(seq, h)| parse(&h).map(|h| (seq, h))).transpose()?;
+    let parse =
+        |h: &str| ChainHash::from_hex(h).ok_or_else(|| StoreError::Corrupt(format!("hash '{h}'")));
+    let head = head
+        .map(|(seq, h)| parse(&h).map(|h| (seq, h)))
+        .transpose()?;
     let mut links = Vec::with_capacity(events.len());
     for (event, hash) in &events {
         // A stored hash that is not even hex is a broken link, not a failure to verify.
@@ -34,7 +40,12 @@ pub fn verify_all(store: &dyn Store) -> StoreResult<Vec<OrgReport>> {
     store
         .organizations()?
         .into_iter()
-        .map(|(id, name)| Ok(OrgReport { org_name: name, result: verify(store, id)? }))
+        .map(|(id, name)| {
+            Ok(OrgReport {
+                org_name: name,
+                result: verify(store, id)?,
+            })
+        })
         .collect()
 }
 
@@ -48,8 +59,14 @@ fn csv_field(text: &str) -> String {
 }
 
 /// Writes events as CSV with a header row.
-pub fn write_csv<'a>(out: &mut dyn Write, events: impl IntoIterator<Item = (&'a AuditEvent, &'a str)>) -> std::io::Result<()> {
-    writeln!(out, "seq,time,action,entity_type,entity_id,actor,ip,user_agent,api_client,reason,recordings,old_date,new_date,message,hash")?;
+pub fn write_csv<'a>(
+    out: &mut dyn Write,
+    events: impl IntoIterator<Item = (&'a AuditEvent, &'a str)>,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "seq,time,action,entity_type,entity_id,actor,ip,user_agent,api_client,reason,recordings,old_date,new_date,message,hash"
+    )?;
     for (e, hash) in events {
         let actor = match &e.actor {
             Actor::User { name, .. } => name.clone(),

@@ -40,7 +40,9 @@ pub fn hash_password(password: &str) -> String {
 /// Whether `password` matches the stored hash. A malformed stored hash matches nothing.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -68,12 +70,19 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The value of cookie `name` in a `Cookie` header.
 pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
-    header.split(';').filter_map(|part| part.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
+    header
+        .split(';')
+        .filter_map(|part| part.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 /// The client id and secret of an `Authorization: Basic` header.
 pub fn basic_credentials(header: &str) -> Option<(String, String)> {
-    let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?.trim();
+    let encoded = header
+        .strip_prefix("Basic ")
+        .or_else(|| header.strip_prefix("basic "))?
+        .trim();
     let decoded = String::from_utf8(base64_decode(encoded)?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
@@ -123,7 +132,10 @@ impl LoginLimiter {
     /// Whether any of `keys` has used up its failures.
     pub fn blocked(&self, keys: &[String], now: Instant) -> bool {
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        keys.iter().any(|k| map.get(k).is_some_and(|(start, n)| now.duration_since(*start) < WINDOW && *n >= MAX_FAILURES))
+        keys.iter().any(|k| {
+            map.get(k)
+                .is_some_and(|(start, n)| now.duration_since(*start) < WINDOW && *n >= MAX_FAILURES)
+        })
     }
 
     pub fn record_failure(&self, keys: &[String], now: Instant) {
@@ -160,7 +172,10 @@ mod tests {
 
     #[test]
     fn cookies_and_tokens() {
-        assert_eq!(cookie("a=1; holdfast_session=abc; b=2", SESSION_COOKIE), Some("abc"));
+        assert_eq!(
+            cookie("a=1; holdfast_session=abc; b=2", SESSION_COOKIE),
+            Some("abc")
+        );
         assert_eq!(cookie("a=1", SESSION_COOKIE), None);
         let t = new_token();
         assert_eq!(t.len(), 64);
@@ -170,8 +185,14 @@ mod tests {
     #[test]
     fn basic_authentication() {
         // "client:s3cret" and "a:b:c" (the secret may hold a colon).
-        assert_eq!(basic_credentials("Basic Y2xpZW50OnMzY3JldA=="), Some(("client".to_owned(), "s3cret".to_owned())));
-        assert_eq!(basic_credentials("Basic YTpiOmM="), Some(("a".to_owned(), "b:c".to_owned())));
+        assert_eq!(
+            basic_credentials("Basic Y2xpZW50OnMzY3JldA=="),
+            Some(("client".to_owned(), "s3cret".to_owned()))
+        );
+        assert_eq!(
+            basic_credentials("Basic YTpiOmM="),
+            Some(("a".to_owned(), "b:c".to_owned()))
+        );
         assert_eq!(basic_credentials("Basic !!!"), None);
         assert_eq!(basic_credentials("Bearer x"), None);
     }

@@ -25,11 +25,31 @@ pub const NORTHWIND: &str = "Northwind Contact Center";
 pub const CONTOSO: &str = "Contoso Support";
 
 pub const LOGINS: &[DemoLogin] = &[
-    DemoLogin { username: "manager", org: NORTHWIND, role: "manager" },
-    DemoLogin { username: "supervisor", org: NORTHWIND, role: "supervisor" },
-    DemoLogin { username: "analyst", org: NORTHWIND, role: "analyst" },
-    DemoLogin { username: "admin", org: NORTHWIND, role: "admin" },
-    DemoLogin { username: "contoso.manager", org: CONTOSO, role: "manager" },
+    DemoLogin {
+        username: "manager",
+        org: NORTHWIND,
+        role: "manager",
+    },
+    DemoLogin {
+        username: "supervisor",
+        org: NORTHWIND,
+        role: "supervisor",
+    },
+    DemoLogin {
+        username: "analyst",
+        org: NORTHWIND,
+        role: "analyst",
+    },
+    DemoLogin {
+        username: "admin",
+        org: NORTHWIND,
+        role: "admin",
+    },
+    DemoLogin {
+        username: "contoso.manager",
+        org: CONTOSO,
+        role: "manager",
+    },
 ];
 
 /// SplitMix64: a tiny, good-enough generator for demo data; ten lines instead of a dependency.
@@ -63,16 +83,32 @@ impl Rng {
 }
 
 const FIRST: &[&str] = &[
-    "Ana", "Ben", "Chloé", "Dmitri", "Emeka", "Fatima", "Gustav", "Hana", "Ivan", "Jun", "Keira", "Luis",
-    "Maya", "Nils", "Olu", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Viktor", "Wen", "Yusuf", "Zoë",
+    "Ana", "Ben", "Chloé", "Dmitri", "Emeka", "Fatima", "Gustav", "Hana", "Ivan", "Jun", "Keira",
+    "Luis", "Maya", "Nils", "Olu", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Viktor",
+    "Wen", "Yusuf", "Zoë",
 ];
 const LAST: &[&str] = &[
-    "Alvarez", "Berg", "Chen", "Dubois", "Eze", "Fischer", "García", "Haddad", "Ito", "Jensen", "Kowalski",
-    "Larsen", "Moreau", "Nakamura", "Okafor", "Petrov", "Rossi", "Schmidt", "Tanaka", "Novak",
+    "Alvarez", "Berg", "Chen", "Dubois", "Eze", "Fischer", "García", "Haddad", "Ito", "Jensen",
+    "Kowalski", "Larsen", "Moreau", "Nakamura", "Okafor", "Petrov", "Rossi", "Schmidt", "Tanaka",
+    "Novak",
 ];
-const QUEUES: &[&str] = &["Sales", "Support", "Billing", "Retention", "Technical Support", "Complaints", "Collections"];
+const QUEUES: &[&str] = &[
+    "Sales",
+    "Support",
+    "Billing",
+    "Retention",
+    "Technical Support",
+    "Complaints",
+    "Collections",
+];
 const WRAP_UPS: &[&str] = &[
-    "Resolved", "Escalated", "Callback scheduled", "Refund issued", "Sale closed", "No answer", "Complaint logged",
+    "Resolved",
+    "Escalated",
+    "Callback scheduled",
+    "Refund issued",
+    "Sale closed",
+    "No answer",
+    "Complaint logged",
     "Transferred",
 ];
 const DOMAINS: &[&str] = &["example.com", "mail.example.org", "corp.example.net"];
@@ -80,7 +116,12 @@ const DOMAINS: &[&str] = &["example.com", "mail.example.org", "corp.example.net"
 fn remote_party(rng: &mut Rng, media: Media) -> String {
     match media {
         Media::Call | Media::Screen => {
-            format!("+1 {} {:03} {:04}", 200 + rng.below(700), rng.below(1000), rng.below(10000))
+            format!(
+                "+1 {} {:03} {:04}",
+                200 + rng.below(700),
+                rng.below(1000),
+                rng.below(10000)
+            )
         }
         Media::Email => format!(
             "{}.{}@{}",
@@ -88,7 +129,11 @@ fn remote_party(rng: &mut Rng, media: Media) -> String {
             rng.pick(LAST).to_lowercase(),
             rng.pick(DOMAINS)
         ),
-        Media::Chat => format!("web-chat:{}{}", rng.pick(FIRST).to_lowercase(), rng.below(1000)),
+        Media::Chat => format!(
+            "web-chat:{}{}",
+            rng.pick(FIRST).to_lowercase(),
+            rng.below(1000)
+        ),
         Media::Message => format!("+44 7{:03} {:06}", rng.below(1000), rng.below(1_000_000)),
     }
 }
@@ -115,13 +160,26 @@ fn transcript(rng: &mut Rng, agent: &str, media: Media) -> Option<String> {
 }
 
 /// Generates `count` conversations for one organization, ending before `now`.
-fn conversations(rng: &mut Rng, count: usize, now: Instant, protect: usize, agents: &[String]) -> Vec<NewConversation> {
+fn conversations(
+    rng: &mut Rng,
+    count: usize,
+    now: Instant,
+    protect: usize,
+    agents: &[String],
+) -> Vec<NewConversation> {
     let mut out = Vec::with_capacity(count);
     let mut protected = 0;
     for i in 0..count {
         // Spread over the last 200 days.
         let start = now - Duration::seconds(rng.below(200 * 86_400) as i64 + 600);
-        let primary = *rng.pick(&[Media::Call, Media::Call, Media::Call, Media::Chat, Media::Email, Media::Message]);
+        let primary = *rng.pick(&[
+            Media::Call,
+            Media::Call,
+            Media::Call,
+            Media::Chat,
+            Media::Email,
+            Media::Message,
+        ]);
         let duration_s = match primary {
             Media::Call => 45 + rng.below(1500),
             Media::Chat | Media::Message => 120 + rng.below(2400),
@@ -142,7 +200,11 @@ fn conversations(rng: &mut Rng, count: usize, now: Instant, protect: usize, agen
                 media.push(Media::Screen);
             }
             for m in media {
-                let role = if rng.chance(5) { RecordingRole::Adhoc } else { RecordingRole::Policy };
+                let role = if rng.chance(5) {
+                    RecordingRole::Adhoc
+                } else {
+                    RecordingRole::Policy
+                };
                 // Retention: calls 180 days, screens 90, text 120; some kept forever.
                 let days = match m {
                     Media::Call => 180,
@@ -157,7 +219,11 @@ fn conversations(rng: &mut Rng, count: usize, now: Instant, protect: usize, agen
                     role,
                     created_at: end,
                     duration_ms: (!m.is_text()).then_some(duration_s as u64 * 1000),
-                    size_bytes: Some(if m.is_text() { 2_000 + rng.below(20_000) } else { duration_s as u64 * 16_000 }),
+                    size_bytes: Some(if m.is_text() {
+                        2_000 + rng.below(20_000)
+                    } else {
+                        duration_s as u64 * 16_000
+                    }),
                     // Past due and unprotected ones were mostly swept already.
                     deleted: past_due && rng.chance(60),
                     delete_date,
@@ -165,16 +231,25 @@ fn conversations(rng: &mut Rng, count: usize, now: Instant, protect: usize, agen
                 });
             }
         }
-        let protectable = recordings.iter().any(|r| r.role == RecordingRole::Policy && !r.deleted);
+        let protectable = recordings
+            .iter()
+            .any(|r| r.role == RecordingRole::Policy && !r.deleted);
         let protected_by = (protected < protect && protectable).then(|| {
             protected += 1;
-            ("manager".to_owned(), Some(format!("Case 2026-{:03}", 100 + i % 37)))
+            (
+                "manager".to_owned(),
+                Some(format!("Case 2026-{:03}", 100 + i % 37)),
+            )
         });
         out.push(NewConversation {
             id: ConversationId::from_uuid(rng.uuid()),
             start_time: start,
             end_time: end,
-            direction: if rng.chance(70) { Direction::Inbound } else { Direction::Outbound },
+            direction: if rng.chance(70) {
+                Direction::Inbound
+            } else {
+                Direction::Outbound
+            },
             queue: rng.chance(95).then(|| rng.pick(QUEUES).to_string()),
             agents: names,
             remote_party: Some(remote_party(rng, primary)),
@@ -187,7 +262,9 @@ fn conversations(rng: &mut Rng, count: usize, now: Instant, protect: usize, agen
 }
 
 fn people(rng: &mut Rng, n: usize) -> Vec<String> {
-    let mut names: Vec<String> = (0..n).map(|_| format!("{} {}", rng.pick(FIRST), rng.pick(LAST))).collect();
+    let mut names: Vec<String> = (0..n)
+        .map(|_| format!("{} {}", rng.pick(FIRST), rng.pick(LAST)))
+        .collect();
     names.sort();
     names.dedup();
     names
@@ -201,7 +278,11 @@ pub fn seed(store: &dyn Store, size: usize, now: Instant) -> StoreResult<usize> 
     let mut total = 0;
     for (org_name, n, protect) in [(NORTHWIND, size, 40), (CONTOSO, size / 5, 12)] {
         let org = OrgId::from_uuid(rng.uuid());
-        store.create_org(&NewOrg { id: org, name: org_name.to_owned(), cap: 1000 })?;
+        store.create_org(&NewOrg {
+            id: org,
+            name: org_name.to_owned(),
+            cap: 1000,
+        })?;
         for login in LOGINS.iter().filter(|l| l.org == org_name) {
             let display = match login.role {
                 "manager" => "Maria Manager",
@@ -215,7 +296,10 @@ pub fn seed(store: &dyn Store, size: usize, now: Instant) -> StoreResult<usize> 
                 username: login.username.to_owned(),
                 display_name: display.to_owned(),
                 password_hash: hash.clone(),
-                roles: vec![(login.role.to_owned(), role_permissions(login.role).unwrap_or_default())],
+                roles: vec![(
+                    login.role.to_owned(),
+                    role_permissions(login.role).unwrap_or_default(),
+                )],
             })?;
         }
         let agents = people(&mut rng, 24);
@@ -230,5 +314,7 @@ pub fn seed(store: &dyn Store, size: usize, now: Instant) -> StoreResult<usize> 
 
 /// A fixed "now" for tests that want the same data every run.
 pub fn fixed_now() -> Instant {
-    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
 }

@@ -29,7 +29,9 @@ pub enum ApiError {
     Plan(PlanError),
     /// A manual deletion or date change refused.
     Deletion(DeletionRefusal),
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     UnsupportedMediaType,
     TooManyRequests,
     /// The store failed; logged, and answered without details.

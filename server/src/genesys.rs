@@ -35,7 +35,9 @@ pub async fn token(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         .find(|(k, _)| *k == "grant_type")
         .map(|(_, v)| v.to_owned());
     if grant.as_deref() != Some("client_credentials") {
-        return Err(ApiError::BadRequest("grant_type must be client_credentials".to_owned()));
+        return Err(ApiError::BadRequest(
+            "grant_type must be client_credentials".to_owned(),
+        ));
     }
     let (client_id, secret) = req
         .header("authorization")
@@ -55,10 +57,17 @@ pub async fn token(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let hash = auth::token_hash(&token);
     let now = Utc::now();
     let expires = now + chrono::Duration::seconds(TOKEN_SECONDS);
-    blocking(state, move |s| s.create_token(&hash, &client_id, now, expires)).await?;
+    blocking(state, move |s| {
+        s.create_token(&hash, &client_id, now, expires)
+    })
+    .await?;
     Ok(json(
         StatusCode::OK,
-        &TokenResponse { access_token: token, token_type: "bearer".to_owned(), expires_in: TOKEN_SECONDS as u64 },
+        &TokenResponse {
+            access_token: token,
+            token_type: "bearer".to_owned(),
+            expires_in: TOKEN_SECONDS as u64,
+        },
     ))
 }
 
@@ -78,12 +87,26 @@ fn failed(id: ConversationId, code: &str, message: &str) -> FailedUpdate {
 /// `PUT /api/v2/recordings/deletionprotection?protect=true|false`.
 pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
-    let protect = match req.uri.query().unwrap_or("").split('&').find_map(|p| p.strip_prefix("protect=")) {
+    let protect = match req
+        .uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|p| p.strip_prefix("protect="))
+    {
         Some("true") => true,
         Some("false") => false,
-        _ => return Err(ApiError::BadRequest("the query parameter protect must be true or false".to_owned())),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "the query parameter protect must be true or false".to_owned(),
+            ));
+        }
     };
-    let action = if protect { ProtectAction::Protect } else { ProtectAction::Release };
+    let action = if protect {
+        ProtectAction::Protect
+    } else {
+        ProtectAction::Release
+    };
     require(&caller, action.permission())?;
     let ids = body_ids(req)?;
     let org = caller.org_id;
@@ -92,7 +115,9 @@ pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp
     let mut failed_updates = Vec::new();
     for (id, standing) in &standings {
         match standing {
-            Standing::NotFound => failed_updates.push(failed(*id, "not.found", "The conversation was not found.")),
+            Standing::NotFound => {
+                failed_updates.push(failed(*id, "not.found", "The conversation was not found."))
+            }
             Standing::NotProtectable if protect => failed_updates.push(failed(
                 *id,
                 "recording.not.protectable",
@@ -101,14 +126,24 @@ pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp
             _ => {}
         }
     }
-    let change = ProtectionChange { action, selection: holdfast_core::api::Selection::Ids { ids }, reason: None };
+    let change = ProtectionChange {
+        action,
+        selection: holdfast_core::api::Selection::Ids { ids },
+        reason: None,
+    };
     let (perms, ctx) = (caller.permissions, audit_context(&caller, req));
-    let outcome = blocking(state, move |s| s.apply_protection(org, perms, &change, &ctx)).await?;
+    let outcome = blocking(state, move |s| {
+        s.apply_protection(org, perms, &change, &ctx)
+    })
+    .await?;
     match outcome {
         Ok(_) | Err(PlanError::NothingToDo { .. }) | Err(PlanError::EmptySelection) => {}
         Err(e) => return Err(ApiError::Plan(e)),
     }
-    Ok(json(StatusCode::OK, &ConversationDeletionProtectionResponse { failed_updates }))
+    Ok(json(
+        StatusCode::OK,
+        &ConversationDeletionProtectionResponse { failed_updates },
+    ))
 }
 
 /// `POST /api/v2/recordings/deletionprotection`: which of the listed conversations are protected.
@@ -145,49 +180,91 @@ fn recording(details: &ConversationDetails, r: &RecordingInfo) -> Recording {
     }
 }
 
-async fn details(state: &AppState, req: &Req, id: ConversationId) -> Result<ConversationDetails, ApiError> {
+async fn details(
+    state: &AppState,
+    req: &Req,
+    id: ConversationId,
+) -> Result<ConversationDetails, ApiError> {
     let caller = caller(state, req).await?;
     require(&caller, Permission::RecordingView)?;
     let org = caller.org_id;
-    blocking(state, move |s| s.conversation_details(org, id)).await?.ok_or(ApiError::NotFound)
+    blocking(state, move |s| s.conversation_details(org, id))
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// `GET /api/v2/conversations/{id}/recordingmetadata`.
-pub async fn recording_metadata(state: &AppState, req: &Req, id: ConversationId) -> Result<Resp, ApiError> {
+pub async fn recording_metadata(
+    state: &AppState,
+    req: &Req,
+    id: ConversationId,
+) -> Result<Resp, ApiError> {
     let d = details(state, req, id).await?;
     let list: Vec<Recording> = d.recordings.iter().map(|r| recording(&d, r)).collect();
     Ok(json(StatusCode::OK, &list))
 }
 
 /// `GET /api/v2/conversations/{id}/recordings/{recordingId}`.
-pub async fn get_recording(state: &AppState, req: &Req, conv: ConversationId, rec: RecordingId) -> Result<Resp, ApiError> {
+pub async fn get_recording(
+    state: &AppState,
+    req: &Req,
+    conv: ConversationId,
+    rec: RecordingId,
+) -> Result<Resp, ApiError> {
     let d = details(state, req, conv).await?;
-    let r = d.recordings.iter().find(|r| r.id == rec).ok_or(ApiError::NotFound)?;
+    let r = d
+        .recordings
+        .iter()
+        .find(|r| r.id == rec)
+        .ok_or(ApiError::NotFound)?;
     Ok(json(StatusCode::OK, &recording(&d, r)))
 }
 
 /// `PUT /api/v2/conversations/{id}/recordings/{recordingId}`: updates the `deleteDate` under
 /// rule 4 and answers the updated Recording.
-pub async fn put_recording(state: &AppState, req: &Req, conv: ConversationId, rec: RecordingId) -> Result<Resp, ApiError> {
+pub async fn put_recording(
+    state: &AppState,
+    req: &Req,
+    conv: ConversationId,
+    rec: RecordingId,
+) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
     let body: Recording = req.json()?;
     let d = details(state, req, conv).await?;
-    let current = d.recordings.iter().find(|r| r.id == rec).ok_or(ApiError::NotFound)?;
+    let current = d
+        .recordings
+        .iter()
+        .find(|r| r.id == rec)
+        .ok_or(ApiError::NotFound)?;
     if body.delete_date != current.delete_date {
-        let (org, perms, ctx) = (caller.org_id, caller.permissions, audit_context(&caller, req));
+        let (org, perms, ctx) = (
+            caller.org_id,
+            caller.permissions,
+            audit_context(&caller, req),
+        );
         let date = body.delete_date;
-        let outcome = blocking(state, move |s| s.set_delete_date(org, perms, rec, date, &ctx)).await?;
+        let outcome = blocking(state, move |s| {
+            s.set_delete_date(org, perms, rec, date, &ctx)
+        })
+        .await?;
         deletion_outcome(state, outcome)?;
     }
     let d = details(state, req, conv).await?;
-    let r = d.recordings.iter().find(|r| r.id == rec).ok_or(ApiError::NotFound)?;
+    let r = d
+        .recordings
+        .iter()
+        .find(|r| r.id == rec)
+        .ok_or(ApiError::NotFound)?;
     Ok(json(StatusCode::OK, &recording(&d, r)))
 }
 
 fn message(e: &AuditEvent) -> AuditLogMessage {
     let (user, level) = match &e.actor {
         Actor::User { id, .. } => (
-            Some(AddressableEntityRef { id: id.to_string(), self_uri: format!("/api/v2/users/{id}") }),
+            Some(AddressableEntityRef {
+                id: id.to_string(),
+                self_uri: format!("/api/v2/users/{id}"),
+            }),
             "USER",
         ),
         Actor::System => (None, "SYSTEM"),
@@ -206,7 +283,11 @@ fn message(e: &AuditEvent) -> AuditLogMessage {
         let ids: Vec<String> = e.details.recordings.iter().map(|r| r.to_string()).collect();
         context.insert("recordingIds".to_owned(), ids.join(",").into());
     }
-    for (key, value) in [("oldDeleteDate", &e.details.old_date), ("newDeleteDate", &e.details.new_date), ("message", &e.details.message)] {
+    for (key, value) in [
+        ("oldDeleteDate", &e.details.old_date),
+        ("newDeleteDate", &e.details.new_date),
+        ("message", &e.details.message),
+    ] {
         if let Some(v) = value {
             context.insert(key.to_owned(), v.clone().into());
         }
@@ -219,11 +300,17 @@ fn message(e: &AuditEvent) -> AuditLogMessage {
         level: level.to_owned(),
         event_date: e.time,
         action: e.action.as_str().to_owned(),
-        entity: AddressableEntityRef { id: e.entity_id.clone(), self_uri: format!("/api/v2/{entity_path}/{}", e.entity_id) },
+        entity: AddressableEntityRef {
+            id: e.entity_id.clone(),
+            self_uri: format!("/api/v2/{entity_path}/{}", e.entity_id),
+        },
         entity_type: e.entity_type.as_str().to_owned(),
         context,
     }
 }
+
+/// One filter of an audit query.
+type EventFilter = Box<dyn Fn(&AuditEvent) -> bool + Send>;
 
 /// `POST /api/v2/audits/query/realtime`.
 pub async fn audit_query(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
@@ -231,19 +318,30 @@ pub async fn audit_query(state: &AppState, req: &Req) -> Result<Resp, ApiError> 
     require(&caller, Permission::AuditView)?;
     let body: AuditQueryRequest = req.json()?;
     if body.service_name != "Quality" {
-        return Err(ApiError::BadRequest("serviceName must be Quality".to_owned()));
+        return Err(ApiError::BadRequest(
+            "serviceName must be Quality".to_owned(),
+        ));
     }
     let (start, end) = body
         .interval
         .split_once('/')
-        .and_then(|(a, b)| Some((holdfast_core::time::parse(a)?, holdfast_core::time::parse(b)?)))
-        .ok_or_else(|| ApiError::BadRequest("interval must be two ISO-8601 instants: start/end".to_owned()))?;
+        .and_then(|(a, b)| {
+            Some((
+                holdfast_core::time::parse(a)?,
+                holdfast_core::time::parse(b)?,
+            ))
+        })
+        .ok_or_else(|| {
+            ApiError::BadRequest("interval must be two ISO-8601 instants: start/end".to_owned())
+        })?;
     let page_size = body.page_size.unwrap_or(25);
     let page_number = body.page_number.unwrap_or(1);
     if !(1..=MAX_AUDIT_PAGE).contains(&page_size) || page_number == 0 {
-        return Err(ApiError::BadRequest(format!("pageSize must be 1 to {MAX_AUDIT_PAGE} and pageNumber at least 1")));
+        return Err(ApiError::BadRequest(format!(
+            "pageSize must be 1 to {MAX_AUDIT_PAGE} and pageNumber at least 1"
+        )));
     }
-    let mut filters: Vec<Box<dyn Fn(&AuditEvent) -> bool + Send>> = Vec::new();
+    let mut filters: Vec<EventFilter> = Vec::new();
     for f in &body.filters {
         let value = f.value.clone();
         match f.property.as_str() {
@@ -253,9 +351,17 @@ pub async fn audit_query(state: &AppState, req: &Req) -> Result<Resp, ApiError> 
                 filters.push(Box::new(move |e| e.action == action));
             }
             "EntityType" => filters.push(Box::new(move |e| e.entity_type.as_str() == value)),
-            "EntityId" => filters.push(Box::new(move |e| e.entity_id == value || e.details.recordings.iter().any(|r| r.to_string() == value))),
-            "UserId" => filters.push(Box::new(move |e| matches!(&e.actor, Actor::User { id, .. } if id.to_string() == value))),
-            other => return Err(ApiError::BadRequest(format!("unknown filter property '{other}'"))),
+            "EntityId" => filters.push(Box::new(move |e| {
+                e.entity_id == value || e.details.recordings.iter().any(|r| r.to_string() == value)
+            })),
+            "UserId" => filters.push(Box::new(
+                move |e| matches!(&e.actor, Actor::User { id, .. } if id.to_string() == value),
+            )),
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown filter property '{other}'"
+                )));
+            }
         }
     }
     let org = caller.org_id;
@@ -267,8 +373,13 @@ pub async fn audit_query(state: &AppState, req: &Req) -> Result<Resp, ApiError> 
         .collect();
     let total = matching.len() as u64;
     let skip = (u64::from(page_number) - 1) * u64::from(page_size);
-    let entities: Vec<AuditLogMessage> =
-        matching.iter().rev().skip(usize::try_from(skip).unwrap_or(usize::MAX)).take(page_size as usize).map(|e| message(e)).collect();
+    let entities: Vec<AuditLogMessage> = matching
+        .iter()
+        .rev()
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+        .take(page_size as usize)
+        .map(|e| message(e))
+        .collect();
     Ok(json(
         StatusCode::OK,
         &AuditQueryResponse {

@@ -21,10 +21,10 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 
 use crate::api;
-use crate::genesys;
 use crate::assets::Assets;
 use crate::auth::LoginLimiter;
 use crate::error::ApiError;
+use crate::genesys;
 use crate::routes::{Route, route};
 use crate::store::Store;
 
@@ -69,10 +69,15 @@ impl Req {
     /// The body as JSON of type `T`, or a 4xx saying what is wrong.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         let ct = self.header("content-type").unwrap_or("");
-        if !ct.trim_start().to_ascii_lowercase().starts_with("application/json") {
+        if !ct
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+        {
             return Err(ApiError::UnsupportedMediaType);
         }
-        serde_json::from_slice(&self.body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
     }
 }
 
@@ -89,14 +94,39 @@ where
     let route = route(&parts.method, &path);
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            return finish(error(&ApiError::PayloadTooLarge { limit: MAX_BODY }), &method, &path, started);
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return finish(
+                error(&ApiError::PayloadTooLarge { limit: MAX_BODY }),
+                &method,
+                &path,
+                started,
+            );
         }
-        Err(e) => return finish(error(&ApiError::BadRequest(format!("could not read the body: {e}"))), &method, &path, started),
+        Err(e) => {
+            return finish(
+                error(&ApiError::BadRequest(format!(
+                    "could not read the body: {e}"
+                ))),
+                &method,
+                &path,
+                started,
+            );
+        }
     };
-    let req = Req { method: parts.method, uri: parts.uri, headers: parts.headers, body, peer };
+    let req = Req {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        body,
+        peer,
+    };
     let resp = match route {
-        Ok(route) => dispatch(state, route, &req).await.unwrap_or_else(|e| error(&e)),
+        Ok(route) => dispatch(state, route, &req)
+            .await
+            .unwrap_or_else(|e| error(&e)),
         Err(e) => error(&e),
     };
     finish(resp, &method, &path, started)
@@ -105,7 +135,10 @@ where
 fn finish(mut resp: Resp, method: &Method, path: &str, started: std::time::Instant) -> Resp {
     let h = resp.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     tracing::debug!(%method, path, status = resp.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
@@ -116,7 +149,11 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
     // Requests that carry their credentials explicitly (a bearer token, or a client secret for
     // a token) cannot be forged cross-site; cookie-authenticated ones must prove they are ours.
     let explicit = req.header("authorization").is_some();
-    if !explicit && route != Route::Health && !matches!(route, Route::Asset(_)) && req.method != Method::GET {
+    if !explicit
+        && route != Route::Health
+        && !matches!(route, Route::Asset(_))
+        && req.method != Method::GET
+    {
         check_same_origin(req)?;
     }
     match route {
@@ -155,7 +192,10 @@ fn check_same_origin(req: &Req) -> Result<(), ApiError> {
         return Err(ApiError::CrossSite);
     }
     if let (Some(origin), Some(host)) = (req.header("origin"), req.header("host")) {
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or(origin);
         if origin_host != host {
             return Err(ApiError::CrossSite);
         }
@@ -169,7 +209,10 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Resp {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
@@ -186,7 +229,11 @@ fn asset(state: &AppState, req: &Req, path: &str) -> Resp {
     let path = if path == "/" { "/index.html" } else { path };
     // Client-side routes (no file extension) get the app's page.
     let last = path.rsplit('/').next().unwrap_or("");
-    let key = if !last.contains('.') { "/index.html" } else { path };
+    let key = if !last.contains('.') {
+        "/index.html"
+    } else {
+        path
+    };
     let Some(asset) = state.assets.get(key) else {
         return match state.assets.is_empty() {
             true => error(&ApiError::AppNotBuilt),
@@ -199,20 +246,36 @@ fn asset(state: &AppState, req: &Req, path: &str) -> Resp {
         .header(header::VARY, "Accept-Encoding")
         // Names are not content-hashed: the browser revalidates every time and gets a 304.
         .header(header::CACHE_CONTROL, "no-cache");
-    if req.header("if-none-match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag)) {
-        return builder.status(StatusCode::NOT_MODIFIED).body(Full::new(Bytes::new())).unwrap_or_else(|_| error(&ApiError::Internal("response".to_owned())));
+    if req
+        .header("if-none-match")
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag))
+    {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Full::new(Bytes::new()))
+            .unwrap_or_else(|_| error(&ApiError::Internal("response".to_owned())));
     }
     let (encoding, bytes) = asset.negotiate(req.header("accept-encoding").unwrap_or(""));
     if let Some(name) = encoding.header() {
         builder = builder.header(header::CONTENT_ENCODING, name);
     }
-    let body = if req.method == Method::HEAD { Bytes::new() } else { bytes };
-    builder.body(Full::new(body)).unwrap_or_else(|_| error(&ApiError::Internal("response".to_owned())))
+    let body = if req.method == Method::HEAD {
+        Bytes::new()
+    } else {
+        bytes
+    };
+    builder
+        .body(Full::new(body))
+        .unwrap_or_else(|_| error(&ApiError::Internal("response".to_owned())))
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then lets open connections finish
 /// (up to 10 seconds).
-pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {

@@ -6,17 +6,21 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use holdfast_core::UserId;
 use holdfast_server::assets::Assets;
 use holdfast_server::auth::LoginLimiter;
 use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::Store;
 use holdfast_server::store::sqlite::SqliteStore;
-use holdfast_core::UserId;
 use holdfast_server::store::{NewClient, NewOrg, NewUser};
 use holdfast_server::{api, audit_cli, auth, demo, sweep};
 
 #[derive(Parser)]
-#[command(name = "holdfast", version, about = "Legal hold for contact-center recordings")]
+#[command(
+    name = "holdfast",
+    version,
+    about = "Legal hold for contact-center recordings"
+)]
 struct Cli {
     /// Where the database and media files live.
     #[arg(long, env = "HOLDFAST_DATA_DIR", default_value = "data", global = true)]
@@ -112,7 +116,8 @@ enum AuditCommand {
 }
 
 fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<SqliteStore>> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     let path = data_dir.join("holdfast.sqlite3");
     let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
     Ok(Arc::new(store))
@@ -123,7 +128,11 @@ fn org_or_create(store: &dyn Store, name: &str) -> anyhow::Result<holdfast_core:
         return Ok(id);
     }
     let id = holdfast_core::OrgId::from_uuid(uuid::Uuid::new_v4());
-    store.create_org(&NewOrg { id, name: name.to_owned(), cap: holdfast_core::Cap::DEFAULT.get() })?;
+    store.create_org(&NewOrg {
+        id,
+        name: name.to_owned(),
+        cap: holdfast_core::Cap::DEFAULT.get(),
+    })?;
     Ok(id)
 }
 
@@ -133,7 +142,9 @@ fn parse_roles(names: &[String]) -> anyhow::Result<Vec<(String, holdfast_core::P
         .map(|n| {
             api::role_permissions(n)
                 .map(|p| (n.clone(), p))
-                .with_context(|| format!("unknown role '{n}' (manager, supervisor, analyst, auditor, admin)"))
+                .with_context(|| {
+                    format!("unknown role '{n}' (manager, supervisor, analyst, auditor, admin)")
+                })
         })
         .collect()
 }
@@ -144,7 +155,11 @@ fn seed_demo(store: &dyn Store, size: usize) -> anyhow::Result<bool> {
     }
     let started = std::time::Instant::now();
     let n = demo::seed(store, size, chrono::Utc::now())?;
-    tracing::info!(conversations = n, ms = started.elapsed().as_millis() as u64, "demo data written");
+    tracing::info!(
+        conversations = n,
+        ms = started.elapsed().as_millis() as u64,
+        "demo data written"
+    );
     Ok(true)
 }
 
@@ -160,7 +175,8 @@ fn print_logins(url: &str) {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HOLDFAST_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("HOLDFAST_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .init();
     let cli = Cli::parse();
@@ -174,7 +190,13 @@ async fn main() -> anyhow::Result<()> {
                 (false, false) => println!("the database is not empty; nothing written"),
             }
         }
-        Command::User(UserCommand::Add { org, username, display_name, roles, password }) => {
+        Command::User(UserCommand::Add {
+            org,
+            username,
+            display_name,
+            roles,
+            password,
+        }) => {
             let org_id = org_or_create(store.as_ref(), &org)?;
             let roles = parse_roles(&roles)?;
             let id = UserId::from_uuid(uuid::Uuid::new_v4());
@@ -187,12 +209,17 @@ async fn main() -> anyhow::Result<()> {
                 roles,
             })?;
             match cli.json {
-                true => println!("{}", serde_json::json!({"userId": id.to_string(), "username": username})),
+                true => println!(
+                    "{}",
+                    serde_json::json!({"userId": id.to_string(), "username": username})
+                ),
                 false => println!("user {username} added ({id})"),
             }
         }
         Command::Client(ClientCommand::Add { org, name, roles }) => {
-            let org_id = store.find_org(&org)?.with_context(|| format!("no organization named '{org}'"))?;
+            let org_id = store
+                .find_org(&org)?
+                .with_context(|| format!("no organization named '{org}'"))?;
             let roles = parse_roles(&roles)?;
             let id = uuid::Uuid::new_v4().to_string();
             let secret = auth::new_token();
@@ -204,8 +231,13 @@ async fn main() -> anyhow::Result<()> {
                 roles,
             })?;
             match cli.json {
-                true => println!("{}", serde_json::json!({"clientId": id, "clientSecret": secret})),
-                false => println!("client id:     {id}\nclient secret: {secret}\n(the secret is shown only now)"),
+                true => println!(
+                    "{}",
+                    serde_json::json!({"clientId": id, "clientSecret": secret})
+                ),
+                false => println!(
+                    "client id:     {id}\nclient secret: {secret}\n(the secret is shown only now)"
+                ),
             }
         }
         Command::Audit(AuditCommand::Verify) => {
@@ -227,36 +259,63 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Audit(AuditCommand::Export { org }) => {
-            let org_id = store.find_org(&org)?.with_context(|| format!("no organization named '{org}'"))?;
+            let org_id = store
+                .find_org(&org)?
+                .with_context(|| format!("no organization named '{org}'"))?;
             let events = store.audit_events(org_id)?;
             let mut out = std::io::stdout().lock();
             audit_cli::write_csv(&mut out, events.iter().map(|(e, h)| (e, h.as_str())))?;
         }
         Command::Sweep => {
-            let report = sweep::run_once(store.as_ref(), &cli.data_dir.join("media"), chrono::Utc::now())?;
+            let report = sweep::run_once(
+                store.as_ref(),
+                &cli.data_dir.join("media"),
+                chrono::Utc::now(),
+            )?;
             match cli.json {
                 true => println!("{}", serde_json::json!({"deleted": report})),
                 false => println!("{report} recordings deleted"),
             }
         }
-        Command::Serve { addr, site, demo, demo_size, secure_cookies, sweep_interval } => {
+        Command::Serve {
+            addr,
+            site,
+            demo,
+            demo_size,
+            secure_cookies,
+            sweep_interval,
+        } => {
             if demo {
                 seed_demo(store.as_ref(), demo_size)?;
             }
-            let assets = Assets::load(&site).with_context(|| format!("reading {}", site.display()))?;
+            let assets =
+                Assets::load(&site).with_context(|| format!("reading {}", site.display()))?;
             if assets.is_empty() {
                 tracing::warn!(site = %site.display(), "no app files found; run `cargo xtask build-app`");
             }
             // Warm the dummy hash so the first failed login is not faster than the rest.
             let _ = auth::dummy_hash();
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
             let media_dir = cli.data_dir.join("media");
-            std::fs::create_dir_all(&media_dir).with_context(|| format!("creating {}", media_dir.display()))?;
-            let state = Arc::new(AppState { store, assets, limiter: LoginLimiter::default(), secure_cookies, media_dir });
+            std::fs::create_dir_all(&media_dir)
+                .with_context(|| format!("creating {}", media_dir.display()))?;
+            let state = Arc::new(AppState {
+                store,
+                assets,
+                limiter: LoginLimiter::default(),
+                secure_cookies,
+                media_dir,
+            });
             if sweep_interval > 0 {
                 let (store, media) = (state.store.clone(), state.media_dir.clone());
-                tokio::spawn(sweep::every(store, media, std::time::Duration::from_secs(sweep_interval)));
+                tokio::spawn(sweep::every(
+                    store,
+                    media,
+                    std::time::Duration::from_secs(sweep_interval),
+                ));
             }
             print_logins(&format!("http://{local}/"));
             serve(listener, state, shutdown_signal()).await;

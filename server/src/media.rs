@@ -15,13 +15,18 @@ pub fn resolve(media_dir: &Path, relative: &str) -> Option<PathBuf> {
 pub fn remove_files(media_dir: &Path, files: &[String]) {
     for file in files {
         let Some(path) = resolve(media_dir, file) else {
-            tracing::warn!(file, "refusing to remove a path outside the media directory");
+            tracing::warn!(
+                file,
+                "refusing to remove a path outside the media directory"
+            );
             continue;
         };
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::error!(path = %path.display(), error = %e, "could not remove a deleted recording's file"),
+            Err(e) => {
+                tracing::error!(path = %path.display(), error = %e, "could not remove a deleted recording's file")
+            }
         }
     }
 }
@@ -33,7 +38,10 @@ mod tests {
     #[test]
     fn paths_stay_inside_the_media_directory() {
         let root = Path::new("/data/media");
-        assert_eq!(resolve(root, "ab/cd.wav"), Some(PathBuf::from("/data/media/ab/cd.wav")));
+        assert_eq!(
+            resolve(root, "ab/cd.wav"),
+            Some(PathBuf::from("/data/media/ab/cd.wav"))
+        );
         assert_eq!(resolve(root, "../secret"), None);
         assert_eq!(resolve(root, "/etc/passwd"), None);
         assert_eq!(resolve(root, ""), None);

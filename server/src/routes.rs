@@ -7,7 +7,10 @@ use holdfast_core::{ConversationId, RecordingId};
 
 use crate::error::ApiError;
 
-fn id<T>(text: &str, parse: fn(&str) -> Result<T, holdfast_core::ids::IdError>) -> Result<T, ApiError> {
+fn id<T>(
+    text: &str,
+    parse: fn(&str) -> Result<T, holdfast_core::ids::IdError>,
+) -> Result<T, ApiError> {
     parse(text).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
@@ -57,7 +60,10 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }
         ["api", "v2", "conversations", c, "recordings", r] => {
             let (c, r) = (id(c, ConversationId::parse)?, id(r, RecordingId::parse)?);
-            return api(&[(Method::GET, Route::GenesysRecording(c, r)), (Method::PUT, Route::GenesysPutRecording(c, r))]);
+            return api(&[
+                (Method::GET, Route::GenesysRecording(c, r)),
+                (Method::PUT, Route::GenesysPutRecording(c, r)),
+            ]);
         }
         ["api", "recordings", r] => {
             let r = id(r, RecordingId::parse)?;
@@ -141,15 +147,35 @@ mod tests {
         check(Method::PUT, "/api/session", Err("method.not.allowed"));
         check(Method::GET, "/api/nope", Err("not.found"));
         check(Method::GET, "/oauth/nope", Err("not.found"));
-        check(Method::GET, "/interactions", Ok(Route::Asset("/interactions".to_owned())));
+        check(
+            Method::GET,
+            "/interactions",
+            Ok(Route::Asset("/interactions".to_owned())),
+        );
         check(Method::POST, "/index.html", Err("method.not.allowed"));
         let c = "6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11";
         let cid = ConversationId::parse(c).unwrap();
-        check(Method::GET, &format!("/api/conversations/{c}"), Ok(Route::ConversationDetails(cid)));
+        check(
+            Method::GET,
+            &format!("/api/conversations/{c}"),
+            Ok(Route::ConversationDetails(cid)),
+        );
         check(Method::GET, "/api/conversations/nope", Err("bad.request"));
-        check(Method::DELETE, &format!("/api/conversations/{c}"), Err("method.not.allowed"));
+        check(
+            Method::DELETE,
+            &format!("/api/conversations/{c}"),
+            Err("method.not.allowed"),
+        );
         let rid = RecordingId::parse(c).unwrap();
-        check(Method::PUT, &format!("/api/recordings/{c}/deleteDate"), Ok(Route::SetDeleteDate(rid)));
-        check(Method::DELETE, &format!("/api/recordings/{c}"), Ok(Route::DeleteRecording(rid)));
+        check(
+            Method::PUT,
+            &format!("/api/recordings/{c}/deleteDate"),
+            Ok(Route::SetDeleteDate(rid)),
+        );
+        check(
+            Method::DELETE,
+            &format!("/api/recordings/{c}"),
+            Ok(Route::DeleteRecording(rid)),
+        );
     }
 }

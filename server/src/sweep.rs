@@ -34,7 +34,10 @@ pub async fn every(store: Arc<dyn Store>, media_dir: PathBuf, interval: Duration
     loop {
         ticker.tick().await;
         let (store, media_dir) = (store.clone(), media_dir.clone());
-        let result = tokio::task::spawn_blocking(move || run_once(store.as_ref(), &media_dir, chrono::Utc::now())).await;
+        let result = tokio::task::spawn_blocking(move || {
+            run_once(store.as_ref(), &media_dir, chrono::Utc::now())
+        })
+        .await;
         match result {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(deleted = n, "retention sweep"),

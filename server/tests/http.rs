@@ -9,10 +9,10 @@ use holdfast_core::api::{ConversationPage, Me, SummaryResponse};
 use holdfast_core::audit::{self, AuditAction, ChainHash};
 use holdfast_server::assets::Assets;
 use holdfast_server::auth::LoginLimiter;
+use holdfast_server::demo;
 use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::Store;
 use holdfast_server::store::sqlite::SqliteStore;
-use holdfast_server::demo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A raw HTTP/1.1 answer.
@@ -24,25 +24,35 @@ struct Answer {
 
 impl Answer {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     fn parse<T: serde::de::DeserializeOwned>(&self) -> T {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("unexpected body ({e}): {}", String::from_utf8_lossy(&self.body))
+            panic!(
+                "unexpected body ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 
     /// Asserts a JSON error with this status and code.
     #[track_caller]
     fn assert_error(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "{}", String::from_utf8_lossy(&self.body));
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
         let body = self.json();
         assert_eq!(body["status"], status);
         assert_eq!(body["code"], code);
@@ -61,8 +71,12 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(tag: &str) -> TempDir {
-        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("holdfast-test-{tag}-{}-{n}", std::process::id()));
+        let n = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("holdfast-test-{tag}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -80,7 +94,11 @@ async fn start(tag: &str) -> Server {
     demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
     let site = dir.0.join("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
-    std::fs::write(site.join("index.html"), "<!doctype html><title>Holdfast</title>").unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        "<!doctype html><title>Holdfast</title>",
+    )
+    .unwrap();
     std::fs::write(site.join("index.html.br"), "brotli bytes").unwrap();
     std::fs::write(site.join("pkg/app_bg.wasm"), b"\0asm").unwrap();
     let state = Arc::new(AppState {
@@ -93,13 +111,27 @@ async fn start(tag: &str) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(serve(listener, state, std::future::pending()));
-    Server { addr, store, _dir: dir }
+    Server {
+        addr,
+        store,
+        _dir: dir,
+    }
 }
 
 impl Server {
-    async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
         let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr, body.len());
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
         for (k, v) in headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -118,7 +150,11 @@ impl Server {
 
     async fn post_json(&self, path: &str, cookie: &str, body: &serde_json::Value) -> Answer {
         let body = serde_json::to_vec(body).unwrap();
-        let headers = [("cookie", cookie), ("content-type", "application/json"), ("x-holdfast-csrf", "1")];
+        let headers = [
+            ("cookie", cookie),
+            ("content-type", "application/json"),
+            ("x-holdfast-csrf", "1"),
+        ];
         self.send("POST", path, &headers, &body).await
     }
 
@@ -126,33 +162,60 @@ impl Server {
     async fn login(&self, username: &str) -> String {
         let body = serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD});
         let answer = self.post_json("/api/session", "", &body).await;
-        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
-        let set = answer.header("set-cookie").expect("a session cookie").to_owned();
+        assert_eq!(
+            answer.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        let set = answer
+            .header("set-cookie")
+            .expect("a session cookie")
+            .to_owned();
         set.split(';').next().unwrap().to_owned()
     }
 }
 
 fn parse_answer(raw: &[u8]) -> Answer {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete answer");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete answer");
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect::<Vec<_>>();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked") {
+    if headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked")
+    {
         body = dechunk(&body);
     }
-    Answer { status, headers, body }
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16)
+                .unwrap();
         if size == 0 {
             return out;
         }
@@ -165,9 +228,15 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
     let server = start("login").await;
     let wrong = serde_json::json!({"username": "manager", "password": "nope"});
-    server.post_json("/api/session", "", &wrong).await.assert_error(401, "bad.credentials");
+    server
+        .post_json("/api/session", "", &wrong)
+        .await
+        .assert_error(401, "bad.credentials");
     let unknown = serde_json::json!({"username": "nobody", "password": "nope"});
-    server.post_json("/api/session", "", &unknown).await.assert_error(401, "bad.credentials");
+    server
+        .post_json("/api/session", "", &unknown)
+        .await
+        .assert_error(401, "bad.credentials");
 
     let body = serde_json::json!({"username": "manager", "password": demo::DEMO_PASSWORD});
     let answer = server.post_json("/api/session", "", &body).await;
@@ -178,22 +247,48 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
     }
     let me: Me = answer.parse();
     assert_eq!(me.org_name, demo::NORTHWIND);
-    assert!(me.permissions.contains(&"recording:deletionProtection:revoke".to_owned()));
+    assert!(
+        me.permissions
+            .contains(&"recording:deletionProtection:revoke".to_owned())
+    );
 
     let pair = cookie.split(';').next().unwrap();
     let again: Me = server.get("/api/session", pair).await.parse();
     assert_eq!(again.user_id, me.user_id);
 
     // Signing out ends the session on the server, not only in the browser.
-    let out = server.send("DELETE", "/api/session", &[("cookie", pair), ("x-holdfast-csrf", "1")], b"").await;
+    let out = server
+        .send(
+            "DELETE",
+            "/api/session",
+            &[("cookie", pair), ("x-holdfast-csrf", "1")],
+            b"",
+        )
+        .await;
     assert_eq!(out.status, 200);
-    server.get("/api/session", pair).await.assert_error(401, "not.authorized");
+    server
+        .get("/api/session", pair)
+        .await
+        .assert_error(401, "not.authorized");
 
     // Both logins and failed logins leave the chain sound; the successful one is audited.
     let events = server.store.audit_events(me.org_id).unwrap();
-    assert_eq!(events.iter().filter(|(e, _)| e.action == AuditAction::Login).count(), 1);
-    let head = server.store.audit_head(me.org_id).unwrap().map(|(s, h)| (s, ChainHash::from_hex(&h).unwrap()));
-    let links: Vec<_> = events.iter().map(|(e, h)| (e, ChainHash::from_hex(h).unwrap())).collect();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(e, _)| e.action == AuditAction::Login)
+            .count(),
+        1
+    );
+    let head = server
+        .store
+        .audit_head(me.org_id)
+        .unwrap()
+        .map(|(s, h)| (s, ChainHash::from_hex(&h).unwrap()));
+    let links: Vec<_> = events
+        .iter()
+        .map(|(e, h)| (e, ChainHash::from_hex(h).unwrap()))
+        .collect();
     assert_eq!(audit::verify_chain(links, head), Ok(1));
 }
 
@@ -202,24 +297,47 @@ async fn repeated_failed_logins_are_rate_limited() {
     let server = start("limit").await;
     let wrong = serde_json::json!({"username": "analyst", "password": "wrong"});
     for _ in 0..10 {
-        server.post_json("/api/session", "", &wrong).await.assert_error(401, "bad.credentials");
+        server
+            .post_json("/api/session", "", &wrong)
+            .await
+            .assert_error(401, "bad.credentials");
     }
-    server.post_json("/api/session", "", &wrong).await.assert_error(429, "too.many.requests");
+    server
+        .post_json("/api/session", "", &wrong)
+        .await
+        .assert_error(429, "too.many.requests");
 }
 
 #[tokio::test]
 async fn every_api_call_needs_a_session_and_state_changes_need_the_csrf_header() {
     let server = start("csrf").await;
-    server.get("/api/conversations", "").await.assert_error(401, "not.authorized");
-    server.get("/api/org/status", "holdfast_session=forged").await.assert_error(401, "not.authorized");
+    server
+        .get("/api/conversations", "")
+        .await
+        .assert_error(401, "not.authorized");
+    server
+        .get("/api/org/status", "holdfast_session=forged")
+        .await
+        .assert_error(401, "not.authorized");
     let body = br#"{"username":"manager","password":"holdfast-demo"}"#;
-    let no_header = server.send("POST", "/api/session", &[("content-type", "application/json")], body).await;
+    let no_header = server
+        .send(
+            "POST",
+            "/api/session",
+            &[("content-type", "application/json")],
+            body,
+        )
+        .await;
     no_header.assert_error(403, "csrf.rejected");
     let foreign = server
         .send(
             "POST",
             "/api/session",
-            &[("content-type", "application/json"), ("x-holdfast-csrf", "1"), ("sec-fetch-site", "cross-site")],
+            &[
+                ("content-type", "application/json"),
+                ("x-holdfast-csrf", "1"),
+                ("sec-fetch-site", "cross-site"),
+            ],
             body,
         )
         .await;
@@ -228,7 +346,11 @@ async fn every_api_call_needs_a_session_and_state_changes_need_the_csrf_header()
         .send(
             "POST",
             "/api/session",
-            &[("content-type", "application/json"), ("x-holdfast-csrf", "1"), ("origin", "http://evil.example")],
+            &[
+                ("content-type", "application/json"),
+                ("x-holdfast-csrf", "1"),
+                ("origin", "http://evil.example"),
+            ],
             body,
         )
         .await;
@@ -241,19 +363,41 @@ async fn interactions_are_listed_paged_and_scoped_to_the_organization() {
     let northwind = server.login("manager").await;
     let contoso = server.login("contoso.manager").await;
 
-    let page: ConversationPage = server.get("/api/conversations?size=10", &northwind).await.parse();
+    let page: ConversationPage = server
+        .get("/api/conversations?size=10", &northwind)
+        .await
+        .parse();
     assert_eq!(page.total, 300);
     assert_eq!(page.entities.len(), 10);
-    assert!(page.entities.windows(2).all(|w| w[0].start_time >= w[1].start_time), "newest first");
-    let second: ConversationPage = server.get("/api/conversations?size=10&page=2", &northwind).await.parse();
-    assert!(second.entities.iter().all(|r| !page.entities.iter().any(|p| p.id == r.id)));
+    assert!(
+        page.entities
+            .windows(2)
+            .all(|w| w[0].start_time >= w[1].start_time),
+        "newest first"
+    );
+    let second: ConversationPage = server
+        .get("/api/conversations?size=10&page=2", &northwind)
+        .await
+        .parse();
+    assert!(
+        second
+            .entities
+            .iter()
+            .all(|r| !page.entities.iter().any(|p| p.id == r.id))
+    );
 
-    let theirs: ConversationPage = server.get("/api/conversations?size=100", &contoso).await.parse();
+    let theirs: ConversationPage = server
+        .get("/api/conversations?size=100", &contoso)
+        .await
+        .parse();
     assert_eq!(theirs.total, 60);
     let all_ours: Vec<_> = {
         let mut ids = Vec::new();
         for n in 1..=3 {
-            let p: ConversationPage = server.get(&format!("/api/conversations?size=100&page={n}"), &northwind).await.parse();
+            let p: ConversationPage = server
+                .get(&format!("/api/conversations?size=100&page={n}"), &northwind)
+                .await
+                .parse();
             ids.extend(p.entities.into_iter().map(|r| r.id));
         }
         ids
@@ -264,12 +408,21 @@ async fn interactions_are_listed_paged_and_scoped_to_the_organization() {
     // Another organization's ids count as nothing at all, exactly like unknown ids.
     let ids: Vec<String> = all_ours[..5].iter().map(|id| id.to_string()).collect();
     let body = serde_json::json!({"selection": {"kind": "ids", "ids": ids}});
-    let summary: SummaryResponse = server.post_json("/api/selection/summary", &contoso, &body).await.parse();
+    let summary: SummaryResponse = server
+        .post_json("/api/selection/summary", &contoso, &body)
+        .await
+        .parse();
     assert_eq!(summary.summary.matching(), 0);
-    let summary: SummaryResponse = server.post_json("/api/selection/summary", &northwind, &body).await.parse();
+    let summary: SummaryResponse = server
+        .post_json("/api/selection/summary", &northwind, &body)
+        .await
+        .parse();
     assert_eq!(summary.summary.matching(), 5);
 
-    let protected: ConversationPage = server.get("/api/conversations?protected=yes&size=100", &northwind).await.parse();
+    let protected: ConversationPage = server
+        .get("/api/conversations?protected=yes&size=100", &northwind)
+        .await
+        .parse();
     assert!(protected.total > 0 && protected.entities.iter().all(|r| r.protected));
     let status: serde_json::Value = server.get("/api/org/status", &northwind).await.json();
     assert_eq!(status["protected"], protected.total);
@@ -281,65 +434,144 @@ async fn the_summary_of_a_filter_counts_every_kind_once() {
     let server = start("summary").await;
     let cookie = server.login("supervisor").await;
     let body = serde_json::json!({"selection": {"kind": "filter", "query": "", "except": []}});
-    let all: SummaryResponse = server.post_json("/api/selection/summary", &cookie, &body).await.parse();
+    let all: SummaryResponse = server
+        .post_json("/api/selection/summary", &cookie, &body)
+        .await
+        .parse();
     assert_eq!(all.summary.matching(), 300);
     assert_eq!(all.summary.protected, all.org.protected);
-    let body = serde_json::json!({"selection": {"kind": "filter", "query": "recorded=no", "except": []}});
-    let none: SummaryResponse = server.post_json("/api/selection/summary", &cookie, &body).await.parse();
+    let body =
+        serde_json::json!({"selection": {"kind": "filter", "query": "recorded=no", "except": []}});
+    let none: SummaryResponse = server
+        .post_json("/api/selection/summary", &cookie, &body)
+        .await
+        .parse();
     assert_eq!(none.summary.protected + none.summary.protectable, 0);
     assert!(none.summary.without_recording > 0);
-    let body = serde_json::json!({"selection": {"kind": "filter", "query": "page=2", "except": []}});
-    server.post_json("/api/selection/summary", &cookie, &body).await.assert_error(400, "bad.request");
+    let body =
+        serde_json::json!({"selection": {"kind": "filter", "query": "page=2", "except": []}});
+    server
+        .post_json("/api/selection/summary", &cookie, &body)
+        .await
+        .assert_error(400, "bad.request");
 }
 
 #[tokio::test]
 async fn bad_input_gets_a_json_4xx() {
     let server = start("bad").await;
     let cookie = server.login("manager").await;
-    server.get("/api/conversations?page=0", &cookie).await.assert_error(400, "bad.request");
-    server.get("/api/conversations?colour=red", &cookie).await.assert_error(400, "bad.request");
-    server.get("/api/conversations?queue=%FF", &cookie).await.assert_error(400, "bad.request");
-    server.get("/api/nothing-here", &cookie).await.assert_error(404, "not.found");
-    server.send("PUT", "/api/conversations", &[("cookie", &cookie)], b"").await.assert_error(405, "method.not.allowed");
-    let headers = [("cookie", cookie.as_str()), ("content-type", "application/json"), ("x-holdfast-csrf", "1")];
-    server.send("POST", "/api/selection/summary", &headers, b"{not json").await.assert_error(400, "bad.request");
     server
-        .send("POST", "/api/selection/summary", &headers, br#"{"selection":{"kind":"ids","ids":["nope"]}}"#)
+        .get("/api/conversations?page=0", &cookie)
         .await
         .assert_error(400, "bad.request");
-    server.send("POST", "/api/selection/summary", &headers, &vec![b' '; 300 * 1024]).await.assert_error(413, "payload.too.large");
-    let text = [("cookie", cookie.as_str()), ("content-type", "text/plain"), ("x-holdfast-csrf", "1")];
-    server.send("POST", "/api/selection/summary", &text, b"{}").await.assert_error(415, "unsupported.media.type");
-    let many: Vec<String> = (0..1001).map(|i| format!("00000000-0000-4000-8000-{i:012}")).collect();
+    server
+        .get("/api/conversations?colour=red", &cookie)
+        .await
+        .assert_error(400, "bad.request");
+    server
+        .get("/api/conversations?queue=%FF", &cookie)
+        .await
+        .assert_error(400, "bad.request");
+    server
+        .get("/api/nothing-here", &cookie)
+        .await
+        .assert_error(404, "not.found");
+    server
+        .send("PUT", "/api/conversations", &[("cookie", &cookie)], b"")
+        .await
+        .assert_error(405, "method.not.allowed");
+    let headers = [
+        ("cookie", cookie.as_str()),
+        ("content-type", "application/json"),
+        ("x-holdfast-csrf", "1"),
+    ];
+    server
+        .send("POST", "/api/selection/summary", &headers, b"{not json")
+        .await
+        .assert_error(400, "bad.request");
+    server
+        .send(
+            "POST",
+            "/api/selection/summary",
+            &headers,
+            br#"{"selection":{"kind":"ids","ids":["nope"]}}"#,
+        )
+        .await
+        .assert_error(400, "bad.request");
+    server
+        .send(
+            "POST",
+            "/api/selection/summary",
+            &headers,
+            &vec![b' '; 300 * 1024],
+        )
+        .await
+        .assert_error(413, "payload.too.large");
+    let text = [
+        ("cookie", cookie.as_str()),
+        ("content-type", "text/plain"),
+        ("x-holdfast-csrf", "1"),
+    ];
+    server
+        .send("POST", "/api/selection/summary", &text, b"{}")
+        .await
+        .assert_error(415, "unsupported.media.type");
+    let many: Vec<String> = (0..1001)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+        .collect();
     let body = serde_json::json!({"selection": {"kind": "ids", "ids": many}});
-    server.post_json("/api/selection/summary", &cookie, &body).await.assert_error(400, "bad.request");
+    server
+        .post_json("/api/selection/summary", &cookie, &body)
+        .await
+        .assert_error(400, "bad.request");
 }
 
 #[tokio::test]
 async fn the_app_is_served_precompressed_with_a_strict_policy() {
     let server = start("assets").await;
-    let page = server.send("GET", "/interactions?protected=yes", &[("accept-encoding", "gzip, br")], b"").await;
+    let page = server
+        .send(
+            "GET",
+            "/interactions?protected=yes",
+            &[("accept-encoding", "gzip, br")],
+            b"",
+        )
+        .await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(page.header("content-encoding"), Some("br"));
     assert_eq!(page.body, b"brotli bytes");
     let csp = page.header("content-security-policy").unwrap();
-    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     let plain = server.send("GET", "/", &[], b"").await;
     assert_eq!(plain.header("content-encoding"), None);
     assert_eq!(plain.body, b"<!doctype html><title>Holdfast</title>");
     let etag = plain.header("etag").unwrap().to_owned();
-    let cached = server.send("GET", "/", &[("if-none-match", &etag)], b"").await;
+    let cached = server
+        .send("GET", "/", &[("if-none-match", &etag)], b"")
+        .await;
     assert_eq!(cached.status, 304);
     let wasm = server.send("GET", "/pkg/app_bg.wasm", &[], b"").await;
     assert_eq!(wasm.header("content-type"), Some("application/wasm"));
-    server.send("GET", "/pkg/missing.js", &[], b"").await.assert_error(404, "not.found");
+    server
+        .send("GET", "/pkg/missing.js", &[], b"")
+        .await
+        .assert_error(404, "not.found");
     let health = server.send("GET", "/healthz", &[], b"").await;
     assert_eq!(health.json()["status"], "ok");
 }
 
 async fn page_ids(server: &Server, cookie: &str, query: &str) -> Vec<String> {
-    let page: ConversationPage = server.get(&format!("/api/conversations?{query}"), cookie).await.parse();
+    let page: ConversationPage = server
+        .get(&format!("/api/conversations?{query}"), cookie)
+        .await
+        .parse();
     page.entities.iter().map(|r| r.id.to_string()).collect()
 }
 
@@ -359,7 +591,12 @@ async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
 
     let body = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": " Case 7 "});
     let answer = server.post_json("/api/protection", &cookie, &body).await;
-    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
     let done = answer.json();
     let changed = done["changed"].as_u64().unwrap();
     assert_eq!(changed + done["withoutRecording"].as_u64().unwrap(), 10);
@@ -367,22 +604,43 @@ async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
     assert_eq!(done["org"]["protected"].as_u64().unwrap(), before + changed);
 
     let events = server.store.audit_events(me.org_id).unwrap();
-    let applied: Vec<_> = events[events_before..].iter().filter(|(e, _)| e.action == AuditAction::ApplyProtection).collect();
+    let applied: Vec<_> = events[events_before..]
+        .iter()
+        .filter(|(e, _)| e.action == AuditAction::ApplyProtection)
+        .collect();
     assert_eq!(applied.len() as u64, changed);
-    assert!(applied.iter().all(|(e, _)| e.details.reason.as_deref() == Some("Case 7") && !e.details.recordings.is_empty()));
+    assert!(
+        applied
+            .iter()
+            .all(|(e, _)| e.details.reason.as_deref() == Some("Case 7")
+                && !e.details.recordings.is_empty())
+    );
 
     // Protecting the same selection again changes nothing.
-    server.post_json("/api/protection", &cookie, &body).await.assert_error(409, "nothing.to.do");
+    server
+        .post_json("/api/protection", &cookie, &body)
+        .await
+        .assert_error(409, "nothing.to.do");
 
     let release = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}, "reason": null});
     let answer = server.post_json("/api/protection", &cookie, &release).await;
     assert_eq!(answer.json()["changed"].as_u64().unwrap(), changed);
     assert_eq!(status(&server, &cookie).await.0, before);
     let events = server.store.audit_events(me.org_id).unwrap();
-    let revoked = events.iter().filter(|(e, _)| e.action == AuditAction::RevokeProtection).count();
+    let revoked = events
+        .iter()
+        .filter(|(e, _)| e.action == AuditAction::RevokeProtection)
+        .count();
     assert_eq!(revoked as u64, changed);
-    let head = server.store.audit_head(me.org_id).unwrap().map(|(s, h)| (s, ChainHash::from_hex(&h).unwrap()));
-    let links: Vec<_> = events.iter().map(|(e, h)| (e, ChainHash::from_hex(h).unwrap())).collect();
+    let head = server
+        .store
+        .audit_head(me.org_id)
+        .unwrap()
+        .map(|(s, h)| (s, ChainHash::from_hex(&h).unwrap()));
+    let links: Vec<_> = events
+        .iter()
+        .map(|(e, h)| (e, ChainHash::from_hex(h).unwrap()))
+        .collect();
     assert_eq!(audit::verify_chain(links, head), Ok(events.len() as u64));
 }
 
@@ -392,7 +650,13 @@ async fn over_the_cap_nothing_changes_and_the_numbers_are_given() {
     let cookie = server.login("manager").await;
     let me: Me = server.get("/api/session", &cookie).await.parse();
     let (before, _) = status(&server, &cookie).await;
-    server.store.set_cap(me.org_id, holdfast_core::Cap::new(before as u32 + 3).unwrap()).unwrap();
+    server
+        .store
+        .set_cap(
+            me.org_id,
+            holdfast_core::Cap::new(before as u32 + 3).unwrap(),
+        )
+        .unwrap();
     let events_before = server.store.audit_events(me.org_id).unwrap().len();
 
     let body = serde_json::json!({"action": "protect", "selection": {"kind": "filter", "query": "protected=no", "except": []}});
@@ -404,7 +668,10 @@ async fn over_the_cap_nothing_changes_and_the_numbers_are_given() {
     assert_eq!(plan["cap"], before + 3);
     assert!(plan["new"].as_u64().unwrap() > 3);
     assert_eq!(status(&server, &cookie).await.0, before);
-    assert_eq!(server.store.audit_events(me.org_id).unwrap().len(), events_before);
+    assert_eq!(
+        server.store.audit_events(me.org_id).unwrap().len(),
+        events_before
+    );
 }
 
 #[tokio::test]
@@ -413,13 +680,24 @@ async fn permissions_are_enforced_by_the_server() {
     let supervisor = server.login("supervisor").await;
     let analyst = server.login("analyst").await;
     let ids = page_ids(&server, &supervisor, "protected=yes&size=10").await;
-    let release = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}});
-    server.post_json("/api/protection", &supervisor, &release).await.assert_error(403, "missing.permissions");
+    let release =
+        serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}});
+    server
+        .post_json("/api/protection", &supervisor, &release)
+        .await
+        .assert_error(403, "missing.permissions");
     let ids = page_ids(&server, &analyst, "protected=no&recorded=yes&size=10").await;
-    let protect = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}});
-    server.post_json("/api/protection", &analyst, &protect).await.assert_error(403, "missing.permissions");
+    let protect =
+        serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}});
+    server
+        .post_json("/api/protection", &analyst, &protect)
+        .await
+        .assert_error(403, "missing.permissions");
     let long = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "x".repeat(501)});
-    server.post_json("/api/protection", &supervisor, &long).await.assert_error(400, "bad.request");
+    server
+        .post_json("/api/protection", &supervisor, &long)
+        .await
+        .assert_error(400, "bad.request");
 }
 
 #[tokio::test]
@@ -429,36 +707,71 @@ async fn racing_clients_never_push_the_organization_past_its_cap() {
     let me: Me = server.get("/api/session", &cookie).await.parse();
     let (before, _) = status(&server, &cookie).await;
     let cap = before + 5;
-    server.store.set_cap(me.org_id, holdfast_core::Cap::new(cap as u32).unwrap()).unwrap();
-    let candidates = page_ids(&server, &cookie, "protected=no&recorded=yes&media=call&size=50").await;
+    server
+        .store
+        .set_cap(me.org_id, holdfast_core::Cap::new(cap as u32).unwrap())
+        .unwrap();
+    let candidates = page_ids(
+        &server,
+        &cookie,
+        "protected=no&recorded=yes&media=call&size=50",
+    )
+    .await;
     let mut tasks = Vec::new();
     for pair in candidates.chunks(2).take(20) {
         let (server, cookie) = (server.clone(), cookie.clone());
-        let body = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": pair}});
-        tasks.push(tokio::spawn(async move { server.post_json("/api/protection", &cookie, &body).await.status }));
+        let body =
+            serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": pair}});
+        tasks.push(tokio::spawn(async move {
+            server
+                .post_json("/api/protection", &cookie, &body)
+                .await
+                .status
+        }));
     }
     let mut statuses = Vec::new();
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
     let (after, _) = status(&server, &cookie).await;
     assert!(after <= cap, "{after} protected with a cap of {cap}");
     assert!(after >= cap - 1, "the headroom was used: {after} of {cap}");
 }
 
-async fn details(server: &Server, cookie: &str, id: &str) -> holdfast_core::api::ConversationDetails {
-    server.get(&format!("/api/conversations/{id}"), cookie).await.parse()
+async fn details(
+    server: &Server,
+    cookie: &str,
+    id: &str,
+) -> holdfast_core::api::ConversationDetails {
+    server
+        .get(&format!("/api/conversations/{id}"), cookie)
+        .await
+        .parse()
 }
 
 async fn put_json(server: &Server, path: &str, cookie: &str, body: &serde_json::Value) -> Answer {
     let body = serde_json::to_vec(body).unwrap();
-    let headers = [("cookie", cookie), ("content-type", "application/json"), ("x-holdfast-csrf", "1")];
+    let headers = [
+        ("cookie", cookie),
+        ("content-type", "application/json"),
+        ("x-holdfast-csrf", "1"),
+    ];
     server.send("PUT", path, &headers, &body).await
 }
 
 async fn delete(server: &Server, path: &str, cookie: &str) -> Answer {
-    server.send("DELETE", path, &[("cookie", cookie), ("x-holdfast-csrf", "1")], b"").await
+    server
+        .send(
+            "DELETE",
+            path,
+            &[("cookie", cookie), ("x-holdfast-csrf", "1")],
+            b"",
+        )
+        .await
 }
 
 #[tokio::test]
@@ -467,14 +780,32 @@ async fn deletion_is_refused_while_protected_and_allowed_after_release() {
     let cookie = server.login("manager").await;
     let me: Me = server.get("/api/session", &cookie).await.parse();
     let conv = page_ids(&server, &cookie, "protected=yes&size=10").await[0].clone();
-    let rec = details(&server, &cookie, &conv).await.recordings.into_iter().find(|r| r.file_state == holdfast_core::FileState::Available).unwrap();
+    let rec = details(&server, &cookie, &conv)
+        .await
+        .recordings
+        .into_iter()
+        .find(|r| r.file_state == holdfast_core::FileState::Available)
+        .unwrap();
     let rec_path = format!("/api/recordings/{}", rec.id);
-    assert_eq!(rec.effective_deletion, holdfast_core::deletion::EffectiveDeletion::Protected);
+    assert_eq!(
+        rec.effective_deletion,
+        holdfast_core::deletion::EffectiveDeletion::Protected
+    );
 
-    delete(&server, &rec_path, &cookie).await.assert_error(409, "recording.protected");
+    delete(&server, &rec_path, &cookie)
+        .await
+        .assert_error(409, "recording.protected");
     let past = serde_json::json!({"deleteDate": "2020-01-01T00:00:00.000Z"});
-    put_json(&server, &format!("{rec_path}/deleteDate"), &cookie, &past).await.assert_error(409, "recording.protected");
-    let blocked = server.store.audit_events(me.org_id).unwrap().iter().filter(|(e, _)| e.action == AuditAction::DeletionBlocked).count();
+    put_json(&server, &format!("{rec_path}/deleteDate"), &cookie, &past)
+        .await
+        .assert_error(409, "recording.protected");
+    let blocked = server
+        .store
+        .audit_events(me.org_id)
+        .unwrap()
+        .iter()
+        .filter(|(e, _)| e.action == AuditAction::DeletionBlocked)
+        .count();
     assert_eq!(blocked, 2);
 
     // A future date is stored while protected, and stays suspended.
@@ -483,29 +814,61 @@ async fn deletion_is_refused_while_protected_and_allowed_after_release() {
     assert_eq!(answer.json()["change"], "storeSuspended");
     let after = details(&server, &cookie, &conv).await;
     let same = after.recordings.iter().find(|r| r.id == rec.id).unwrap();
-    assert_eq!(same.delete_date, holdfast_core::time::parse("2099-01-01T00:00:00Z"));
+    assert_eq!(
+        same.delete_date,
+        holdfast_core::time::parse("2099-01-01T00:00:00Z")
+    );
     assert_eq!(same.file_state, holdfast_core::FileState::Available);
 
     // The supervisor may not delete at all.
     let supervisor = server.login("supervisor").await;
-    delete(&server, &rec_path, &supervisor).await.assert_error(403, "missing.permissions");
+    delete(&server, &rec_path, &supervisor)
+        .await
+        .assert_error(403, "missing.permissions");
 
-    let release = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": [conv]}});
-    assert_eq!(server.post_json("/api/protection", &cookie, &release).await.status, 200);
+    let release =
+        serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": [conv]}});
+    assert_eq!(
+        server
+            .post_json("/api/protection", &cookie, &release)
+            .await
+            .status,
+        200
+    );
     let answer = delete(&server, &rec_path, &cookie).await;
-    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
     let gone = details(&server, &cookie, &conv).await;
     let gone = gone.recordings.iter().find(|r| r.id == rec.id).unwrap();
     assert_eq!(gone.file_state, holdfast_core::FileState::Deleted);
     assert_eq!(gone.transcript, None);
-    delete(&server, &rec_path, &cookie).await.assert_error(409, "recording.already.deleted");
+    delete(&server, &rec_path, &cookie)
+        .await
+        .assert_error(409, "recording.already.deleted");
 
     // Another organization's recording is unknown; so is a made-up one.
     let contoso = server.login("contoso.manager").await;
-    delete(&server, &rec_path, &contoso).await.assert_error(404, "not.found");
-    server.get(&format!("/api/conversations/{conv}"), &contoso).await.assert_error(404, "not.found");
-    delete(&server, "/api/recordings/00000000-0000-4000-8000-000000000000", &cookie).await.assert_error(404, "not.found");
-    delete(&server, "/api/recordings/not-a-uuid", &cookie).await.assert_error(400, "bad.request");
+    delete(&server, &rec_path, &contoso)
+        .await
+        .assert_error(404, "not.found");
+    server
+        .get(&format!("/api/conversations/{conv}"), &contoso)
+        .await
+        .assert_error(404, "not.found");
+    delete(
+        &server,
+        "/api/recordings/00000000-0000-4000-8000-000000000000",
+        &cookie,
+    )
+    .await
+    .assert_error(404, "not.found");
+    delete(&server, "/api/recordings/not-a-uuid", &cookie)
+        .await
+        .assert_error(400, "bad.request");
 }
 
 #[tokio::test]
@@ -519,10 +882,15 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
     }
     let far_future = holdfast_core::time::parse("2200-01-01T00:00:00Z").unwrap();
     let media = std::env::temp_dir();
-    let deleted = holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
+    let deleted =
+        holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
     assert!(deleted > 0, "unprotected past-due recordings are swept");
     for (id, recordings) in protected.iter().zip(&before) {
-        assert_eq!(&details(&server, &cookie, id).await.recordings, recordings, "protected {id} is untouched");
+        assert_eq!(
+            &details(&server, &cookie, id).await.recordings,
+            recordings,
+            "protected {id} is untouched"
+        );
     }
     // Release them all: the next sweep deletes what is past due, "as part of that policy".
     let release = serde_json::json!({"action": "release", "selection": {"kind": "filter", "query": "protected=yes", "except": []}});
@@ -530,11 +898,21 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
         .post_json("/api/selection/summary", &cookie, &serde_json::json!({"selection": {"kind": "filter", "query": "protected=yes", "except": []}}))
         .await
         .parse();
-    assert_eq!(server.post_json("/api/protection", &cookie, &release).await.status, 200);
-    let again = holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
+    assert_eq!(
+        server
+            .post_json("/api/protection", &cookie, &release)
+            .await
+            .status,
+        200
+    );
+    let again =
+        holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
     assert!(again > 0);
     assert!(again as u32 >= summary.summary.past_due_recordings);
-    assert_eq!(holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap(), 0);
+    assert_eq!(
+        holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap(),
+        0
+    );
 }
 
 /// Adds an API client and returns a bearer token for it.
@@ -549,20 +927,52 @@ async fn bearer(server: &Server, role: &str) -> String {
             org_id: me_org,
             name: format!("{role} script"),
             secret_hash: holdfast_server::auth::hash_password(secret),
-            roles: vec![(role.to_owned(), holdfast_server::api::role_permissions(role).unwrap())],
+            roles: vec![(
+                role.to_owned(),
+                holdfast_server::api::role_permissions(role).unwrap(),
+            )],
         })
         .unwrap();
     // HTTP Basic: base64 of "id:secret", computed here with a tiny encoder.
     let basic = base64(&format!("{id}:{secret}"));
-    let headers = [("authorization", format!("Basic {basic}")), ("content-type", "application/x-www-form-urlencoded".to_owned())];
+    let headers = [
+        ("authorization", format!("Basic {basic}")),
+        (
+            "content-type",
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+    ];
     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let answer = server.send("POST", "/oauth/token", &headers, b"grant_type=client_credentials").await;
-    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let answer = server
+        .send(
+            "POST",
+            "/oauth/token",
+            &headers,
+            b"grant_type=client_credentials",
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
     let token = answer.json();
     assert_eq!(token["token_type"], "bearer");
-    let wrong = [("authorization", format!("Basic {}", base64(&format!("{id}:wrong"))))];
+    let wrong = [(
+        "authorization",
+        format!("Basic {}", base64(&format!("{id}:wrong"))),
+    )];
     let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    server.send("POST", "/oauth/token", &wrong, b"grant_type=client_credentials").await.assert_error(401, "bad.credentials");
+    server
+        .send(
+            "POST",
+            "/oauth/token",
+            &wrong,
+            b"grant_type=client_credentials",
+        )
+        .await
+        .assert_error(401, "bad.credentials");
     format!("Bearer {}", token["access_token"].as_str().unwrap())
 }
 
@@ -571,7 +981,10 @@ fn base64(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -583,9 +996,25 @@ fn base64(text: &str) -> String {
     out
 }
 
-async fn v2(server: &Server, method: &str, path: &str, token: &str, body: &serde_json::Value) -> Answer {
+async fn v2(
+    server: &Server,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> Answer {
     let body = serde_json::to_vec(body).unwrap();
-    server.send(method, path, &[("authorization", token), ("content-type", "application/json")], &body).await
+    server
+        .send(
+            method,
+            path,
+            &[
+                ("authorization", token),
+                ("content-type", "application/json"),
+            ],
+            &body,
+        )
+        .await
 }
 
 #[tokio::test]
@@ -594,11 +1023,12 @@ async fn the_genesys_deletion_protection_api_works_like_genesys() {
     let token = bearer(&server, "manager").await;
     let cookie = server.login("manager").await;
     let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
-    let candidates: Vec<holdfast_core::ConversationId> = page_ids(&server, &cookie, "protected=no&recorded=yes&size=25")
-        .await
-        .iter()
-        .map(|id| holdfast_core::ConversationId::parse(id).unwrap())
-        .collect();
+    let candidates: Vec<holdfast_core::ConversationId> =
+        page_ids(&server, &cookie, "protected=no&recorded=yes&size=25")
+            .await
+            .iter()
+            .map(|id| holdfast_core::ConversationId::parse(id).unwrap())
+            .collect();
     let fresh: Vec<String> = server
         .store
         .classify(org, &candidates)
@@ -609,50 +1039,174 @@ async fn the_genesys_deletion_protection_api_works_like_genesys() {
         .collect();
     let bare = page_ids(&server, &cookie, "recorded=no&size=10").await;
     let unknown = "00000000-0000-4000-8000-000000000000".to_owned();
-    let ids = vec![fresh[0].clone(), fresh[1].clone(), bare[0].clone(), unknown.clone()];
+    let ids = vec![
+        fresh[0].clone(),
+        fresh[1].clone(),
+        bare[0].clone(),
+        unknown.clone(),
+    ];
     let path = "/api/v2/recordings/deletionprotection";
 
-    let answer = v2(&server, "PUT", &format!("{path}?protect=true"), &token, &serde_json::json!({"conversationIds": ids})).await;
-    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let answer = v2(
+        &server,
+        "PUT",
+        &format!("{path}?protect=true"),
+        &token,
+        &serde_json::json!({"conversationIds": ids}),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
     let failed = answer.json()["failedUpdates"].as_array().unwrap().clone();
     let codes: Vec<(&str, &str)> = failed
         .iter()
-        .map(|f| (f["conversation"]["id"].as_str().unwrap(), f["errorCode"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["conversation"]["id"].as_str().unwrap(),
+                f["errorCode"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(codes, vec![(bare[0].as_str(), "recording.not.protectable"), (unknown.as_str(), "not.found")]);
-    assert_eq!(failed[1]["conversation"]["selfUri"], format!("/api/v2/conversations/{unknown}"));
+    assert_eq!(
+        codes,
+        vec![
+            (bare[0].as_str(), "recording.not.protectable"),
+            (unknown.as_str(), "not.found")
+        ]
+    );
+    assert_eq!(
+        failed[1]["conversation"]["selfUri"],
+        format!("/api/v2/conversations/{unknown}")
+    );
 
-    let listed = v2(&server, "POST", path, &token, &serde_json::json!({"conversationIds": ids})).await.json();
-    let protected: Vec<&str> = listed.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    let listed = v2(
+        &server,
+        "POST",
+        path,
+        &token,
+        &serde_json::json!({"conversationIds": ids}),
+    )
+    .await
+    .json();
+    let protected: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
     assert_eq!(protected, vec![fresh[0].as_str(), fresh[1].as_str()]);
 
     // Idempotent: protecting again is no error.
-    let again = v2(&server, "PUT", &format!("{path}?protect=true"), &token, &serde_json::json!({"conversationIds": [fresh[0]]})).await;
+    let again = v2(
+        &server,
+        "PUT",
+        &format!("{path}?protect=true"),
+        &token,
+        &serde_json::json!({"conversationIds": [fresh[0]]}),
+    )
+    .await;
     assert_eq!(again.json()["failedUpdates"], serde_json::json!([]));
 
-    let too_many: Vec<String> = (0..101).map(|i| format!("00000000-0000-4000-8000-{i:012}")).collect();
-    v2(&server, "PUT", &format!("{path}?protect=true"), &token, &serde_json::json!({"conversationIds": too_many})).await.assert_error(400, "bad.request");
-    v2(&server, "PUT", &format!("{path}?protect=maybe"), &token, &serde_json::json!({"conversationIds": [fresh[0]]})).await.assert_error(400, "bad.request");
-    v2(&server, "PUT", &format!("{path}?protect=true"), &token, &serde_json::json!({"conversationIds": ["x"]})).await.assert_error(400, "bad.request");
-    v2(&server, "PUT", &format!("{path}?protect=true"), "Bearer forged", &serde_json::json!({"conversationIds": [fresh[0]]})).await.assert_error(401, "not.authorized");
+    let too_many: Vec<String> = (0..101)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+        .collect();
+    v2(
+        &server,
+        "PUT",
+        &format!("{path}?protect=true"),
+        &token,
+        &serde_json::json!({"conversationIds": too_many}),
+    )
+    .await
+    .assert_error(400, "bad.request");
+    v2(
+        &server,
+        "PUT",
+        &format!("{path}?protect=maybe"),
+        &token,
+        &serde_json::json!({"conversationIds": [fresh[0]]}),
+    )
+    .await
+    .assert_error(400, "bad.request");
+    v2(
+        &server,
+        "PUT",
+        &format!("{path}?protect=true"),
+        &token,
+        &serde_json::json!({"conversationIds": ["x"]}),
+    )
+    .await
+    .assert_error(400, "bad.request");
+    v2(
+        &server,
+        "PUT",
+        &format!("{path}?protect=true"),
+        "Bearer forged",
+        &serde_json::json!({"conversationIds": [fresh[0]]}),
+    )
+    .await
+    .assert_error(401, "not.authorized");
 
     // A client without the revoke permission cannot release.
     let supervisor = bearer(&server, "supervisor").await;
-    v2(&server, "PUT", &format!("{path}?protect=false"), &supervisor, &serde_json::json!({"conversationIds": [fresh[0]]})).await.assert_error(403, "missing.permissions");
-    let released = v2(&server, "PUT", &format!("{path}?protect=false"), &token, &serde_json::json!({"conversationIds": [fresh[0]]})).await;
+    v2(
+        &server,
+        "PUT",
+        &format!("{path}?protect=false"),
+        &supervisor,
+        &serde_json::json!({"conversationIds": [fresh[0]]}),
+    )
+    .await
+    .assert_error(403, "missing.permissions");
+    let released = v2(
+        &server,
+        "PUT",
+        &format!("{path}?protect=false"),
+        &token,
+        &serde_json::json!({"conversationIds": [fresh[0]]}),
+    )
+    .await;
     assert_eq!(released.json()["failedUpdates"], serde_json::json!([]));
 
     // The audit query finds the client's events by action, in Genesys' page shape.
     let query = serde_json::json!({"interval": "2000-01-01T00:00:00Z/2100-01-01T00:00:00Z", "serviceName": "Quality",
         "filters": [{"property": "Action", "value": "ApplyProtection"}], "pageSize": 1});
-    let page = v2(&server, "POST", "/api/v2/audits/query/realtime", &token, &query).await.json();
+    let page = v2(
+        &server,
+        "POST",
+        "/api/v2/audits/query/realtime",
+        &token,
+        &query,
+    )
+    .await
+    .json();
     assert_eq!(page["total"], 2);
     assert_eq!(page["pageCount"], 2);
     assert_eq!(page["entities"][0]["action"], "ApplyProtection");
     assert_eq!(page["entities"][0]["serviceName"], "Quality");
     let bad = serde_json::json!({"interval": "yesterday", "serviceName": "Quality"});
-    v2(&server, "POST", "/api/v2/audits/query/realtime", &token, &bad).await.assert_error(400, "bad.request");
-    v2(&server, "POST", "/api/v2/audits/query/realtime", &supervisor, &query).await.assert_error(403, "missing.permissions");
+    v2(
+        &server,
+        "POST",
+        "/api/v2/audits/query/realtime",
+        &token,
+        &bad,
+    )
+    .await
+    .assert_error(400, "bad.request");
+    v2(
+        &server,
+        "POST",
+        "/api/v2/audits/query/realtime",
+        &supervisor,
+        &query,
+    )
+    .await
+    .assert_error(403, "missing.permissions");
 }
 
 #[tokio::test]
@@ -661,27 +1215,58 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
     let token = bearer(&server, "manager").await;
     let cookie = server.login("manager").await;
     let conv = page_ids(&server, &cookie, "protected=yes&size=10").await[0].clone();
-    let list = v2(&server, "GET", &format!("/api/v2/conversations/{conv}/recordingmetadata"), &token, &serde_json::json!(null)).await;
+    let list = v2(
+        &server,
+        "GET",
+        &format!("/api/v2/conversations/{conv}/recordingmetadata"),
+        &token,
+        &serde_json::json!(null),
+    )
+    .await;
     assert_eq!(list.status, 200);
     let first = list.json()[0].clone();
-    for field in ["id", "conversationId", "media", "fileState", "creationTime", "selfUri"] {
+    for field in [
+        "id",
+        "conversationId",
+        "media",
+        "fileState",
+        "creationTime",
+        "selfUri",
+    ] {
         assert!(first.get(field).is_some(), "{field} in {first}");
     }
-    assert!(["audio", "chat", "email", "message", "screen"].contains(&first["media"].as_str().unwrap()));
+    assert!(
+        ["audio", "chat", "email", "message", "screen"].contains(&first["media"].as_str().unwrap())
+    );
     assert!(first["creationTime"].as_str().unwrap().ends_with('Z'));
-    let rec_path = format!("/api/v2/conversations/{conv}/recordings/{}", first["id"].as_str().unwrap());
-    let got = v2(&server, "GET", &rec_path, &token, &serde_json::json!(null)).await.json();
+    let rec_path = format!(
+        "/api/v2/conversations/{conv}/recordings/{}",
+        first["id"].as_str().unwrap()
+    );
+    let got = v2(&server, "GET", &rec_path, &token, &serde_json::json!(null))
+        .await
+        .json();
     assert_eq!(got, first);
 
     let mut past = got.clone();
     past["deleteDate"] = "2001-01-01T00:00:00.000Z".into();
-    v2(&server, "PUT", &rec_path, &token, &past).await.assert_error(409, "recording.protected");
+    v2(&server, "PUT", &rec_path, &token, &past)
+        .await
+        .assert_error(409, "recording.protected");
     let mut future = got.clone();
     future["deleteDate"] = "2099-06-01T00:00:00.000Z".into();
     let updated = v2(&server, "PUT", &rec_path, &token, &future).await;
-    assert_eq!(updated.status, 200, "{}", String::from_utf8_lossy(&updated.body));
+    assert_eq!(
+        updated.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&updated.body)
+    );
     assert_eq!(updated.json()["deleteDate"], "2099-06-01T00:00:00.000Z");
 
-    let other = format!("/api/v2/conversations/{conv}/recordings/00000000-0000-4000-8000-000000000000");
-    v2(&server, "GET", &other, &token, &serde_json::json!(null)).await.assert_error(404, "not.found");
+    let other =
+        format!("/api/v2/conversations/{conv}/recordings/00000000-0000-4000-8000-000000000000");
+    v2(&server, "GET", &other, &token, &serde_json::json!(null))
+        .await
+        .assert_error(404, "not.found");
 }

@@ -45,7 +45,10 @@ pub fn ConversationTable(
     let header_page = page.clone();
     let header = Memo::new(move |_| selected.with(|s| s.header_state(&header_page)));
     let toggle_page = move |_| selected.update(|s| s.toggle_page(&page));
-    let head: Vec<_> = columns.iter().map(|c| view! { <th scope="col">{c.label()}</th> }).collect();
+    let head: Vec<_> = columns
+        .iter()
+        .map(|c| view! { <th scope="col">{c.label()}</th> })
+        .collect();
     let body: Vec<_> = rows
         .into_iter()
         .map(|row| {
@@ -54,9 +57,14 @@ pub fn ConversationTable(
             let label = format!(
                 "Select interaction of {} with {}",
                 format::instant(row.start_time),
-                row.remote_party.clone().unwrap_or_else(|| "unknown party".to_owned())
+                row.remote_party
+                    .clone()
+                    .unwrap_or_else(|| "unknown party".to_owned())
             );
-            let cells: Vec<_> = columns.iter().map(|c| view! { <td>{cell(*c, &row)}</td> }).collect();
+            let cells: Vec<_> = columns
+                .iter()
+                .map(|c| view! { <td>{cell(*c, &row)}</td> })
+                .collect();
             view! {
                 <tr aria-selected=move || checked().to_string()>
                     <td class="check">

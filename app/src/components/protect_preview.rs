@@ -27,7 +27,10 @@ pub enum Preview {
 impl Preview {
     fn action(&self) -> Option<ProtectAction> {
         match self {
-            Preview::Loading(a) | Preview::Sending(a) | Preview::Refused(a, _) | Preview::Done(a, _) => Some(*a),
+            Preview::Loading(a)
+            | Preview::Sending(a)
+            | Preview::Refused(a, _)
+            | Preview::Done(a, _) => Some(*a),
             Preview::Plan(plan, _) => Some(plan.action),
             Preview::Failed(_) => None,
         }
@@ -51,7 +54,10 @@ pub fn refusal(e: &PlanError) -> String {
             count(new - headroom),
             count(*headroom)
         ),
-        PlanError::NothingToDo { unchanged, without_recording } => format!(
+        PlanError::NothingToDo {
+            unchanged,
+            without_recording,
+        } => format!(
             "Nothing to do: {} already in that state and {} without a recording that can be protected.",
             count(*unchanged),
             count(*without_recording)
@@ -69,18 +75,36 @@ fn numbers(plan: &ProtectPlan) -> AnyView {
             ("Will be protected", count(plan.change)),
             ("Already protected", count(plan.unchanged)),
             ("No recording to protect", count(plan.without_recording)),
-            ("Protected conversations now", format!("{} / {}", count(plan.before), count(plan.cap))),
-            ("After protecting", format!("{} / {}", count(plan.after), count(plan.cap))),
+            (
+                "Protected conversations now",
+                format!("{} / {}", count(plan.before), count(plan.cap)),
+            ),
+            (
+                "After protecting",
+                format!("{} / {}", count(plan.after), count(plan.cap)),
+            ),
         ],
         ProtectAction::Release => vec![
             ("Will be released", count(plan.change)),
             ("Not protected", count(plan.unchanged)),
-            ("Recordings past their deletion date", count(plan.past_due_recordings)),
-            ("Protected conversations now", format!("{} / {}", count(plan.before), count(plan.cap))),
-            ("After releasing", format!("{} / {}", count(plan.after), count(plan.cap))),
+            (
+                "Recordings past their deletion date",
+                count(plan.past_due_recordings),
+            ),
+            (
+                "Protected conversations now",
+                format!("{} / {}", count(plan.before), count(plan.cap)),
+            ),
+            (
+                "After releasing",
+                format!("{} / {}", count(plan.after), count(plan.cap)),
+            ),
         ],
     };
-    let items: Vec<_> = rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect();
+    let items: Vec<_> = rows
+        .into_iter()
+        .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
+        .collect();
     view! { <dl class="numbers" aria-label="Preview">{items}</dl> }.into_any()
 }
 
@@ -100,8 +124,12 @@ pub fn ProtectPreview(
     };
     let reason_error = move || Reason::new(&reason.get()).err().map(|e| e.to_string());
     let confirm = move |_| {
-        let Some(Preview::Plan(plan, selection)) = preview.get_untracked() else { return };
-        let Ok(text) = Reason::new(&reason.get_untracked()) else { return };
+        let Some(Preview::Plan(plan, selection)) = preview.get_untracked() else {
+            return;
+        };
+        let Ok(text) = Reason::new(&reason.get_untracked()) else {
+            return;
+        };
         preview.set(Some(Preview::Sending(plan.action)));
         spawn_local(async move {
             let text = text.map(|r| r.as_str().to_owned());
@@ -115,7 +143,10 @@ pub fn ProtectPreview(
                         ProtectAction::Protect => "Protected",
                         ProtectAction::Release => "Released",
                     };
-                    Preview::Done(plan.action, format!("{verb} {} interactions.", count(done.changed)))
+                    Preview::Done(
+                        plan.action,
+                        format!("{verb} {} interactions.", count(done.changed)),
+                    )
                 }
                 Err(e) => {
                     session.handle_error(&e);

@@ -41,11 +41,18 @@ pub fn InteractionsPage() -> impl IntoView {
         }
     });
 
-    let total = move || page.get().and_then(|r| r.ok()).map(|p| p.total).unwrap_or(0);
+    let total = move || {
+        page.get()
+            .and_then(|r| r.ok())
+            .map(|p| p.total)
+            .unwrap_or(0)
+    };
     let perms = move || session.permissions();
 
     let open_preview = move |action: ProtectAction| {
-        let Some(selection) = selected.get_untracked().to_selection() else { return };
+        let Some(selection) = selected.get_untracked().to_selection() else {
+            return;
+        };
         let sent = selection.clone();
         preview.set(Some(Preview::Loading(action)));
         let perms = session.permissions();
@@ -58,7 +65,9 @@ pub fn InteractionsPage() -> impl IntoView {
                             Ok(plan) => Preview::Plan(plan, sent),
                             Err(e) => Preview::Refused(action, e),
                         },
-                        None => Preview::Failed("The organization's limit could not be read.".to_owned()),
+                        None => Preview::Failed(
+                            "The organization's limit could not be read.".to_owned(),
+                        ),
                     }
                 }
                 Err(e) => {
@@ -80,7 +89,11 @@ pub fn InteractionsPage() -> impl IntoView {
     let selection_bar = move || {
         let sel = selected.get();
         let total = total();
-        let on_page = page.get().and_then(|r| r.ok()).map(|p| p.entities.len()).unwrap_or(0) as u64;
+        let on_page = page
+            .get()
+            .and_then(|r| r.ok())
+            .map(|p| p.entities.len())
+            .unwrap_or(0) as u64;
         let n = sel.count(total);
         if sel.is_empty() {
             return view! { <span class="count">"No interaction selected"</span> }.into_any();

@@ -10,13 +10,16 @@ pub mod sqlite;
 use std::fmt;
 
 use holdfast_core::api::{ConversationDetails, ConversationPage, Selection};
-use holdfast_core::deletion::{DeleteDateChange, DeletionRefusal};
 use holdfast_core::audit::{Actor, AuditEvent, Client};
-use holdfast_core::protection::{OrgStatus, PlanError, ProtectAction, ProtectPlan, SelectionSummary};
+use holdfast_core::deletion::{DeleteDateChange, DeletionRefusal};
+use holdfast_core::protection::{
+    OrgStatus, PlanError, ProtectAction, ProtectPlan, SelectionSummary,
+};
 use holdfast_core::time::Instant;
 use holdfast_core::view::ViewState;
 use holdfast_core::{
-    Cap, ConversationId, Direction, Media, OrgId, Permissions, Reason, RecordingId, RecordingRole, UserId,
+    Cap, ConversationId, Direction, Media, OrgId, Permissions, Reason, RecordingId, RecordingRole,
+    UserId,
 };
 
 /// A failure of the store, not of the request.
@@ -169,19 +172,40 @@ pub trait Store: Send + Sync + 'static {
     fn create_client(&self, client: &NewClient) -> StoreResult<()>;
     /// The stored secret hash of an API client.
     fn client_secret(&self, client_id: &str) -> StoreResult<Option<String>>;
-    fn create_token(&self, token_hash: &str, client_id: &str, now: Instant, expires: Instant) -> StoreResult<()>;
+    fn create_token(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: Instant,
+        expires: Instant,
+    ) -> StoreResult<()>;
     /// The API client behind a live bearer token.
     fn token_caller(&self, token_hash: &str, now: Instant) -> StoreResult<Option<Caller>>;
     /// Where each listed conversation stands, within the organization.
-    fn classify(&self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<(ConversationId, Standing)>>;
-    fn create_session(&self, token_hash: &str, user: UserId, now: Instant, expires: Instant) -> StoreResult<()>;
+    fn classify(
+        &self,
+        org: OrgId,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<(ConversationId, Standing)>>;
+    fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: Instant,
+        expires: Instant,
+    ) -> StoreResult<()>;
     /// The caller behind a live session.
     fn session_caller(&self, token_hash: &str, now: Instant) -> StoreResult<Option<Caller>>;
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 
     fn org_status(&self, org: OrgId) -> StoreResult<OrgStatus>;
     fn list_conversations(&self, org: OrgId, view: &ViewState) -> StoreResult<ConversationPage>;
-    fn summarize(&self, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<SelectionSummary>;
+    fn summarize(
+        &self,
+        org: OrgId,
+        selection: &Selection,
+        now: Instant,
+    ) -> StoreResult<SelectionSummary>;
 
     /// Protects or releases a selection in one transaction: counts it, asks core for the plan
     /// against the cap and the caller's permissions, applies it, and writes one audit event per

@@ -8,18 +8,20 @@ use std::sync::Mutex;
 
 use chrono::{TimeZone, Utc};
 use holdfast_core::api::{
-    AttachmentInfo, ConversationDetails, ConversationPage, ConversationRow, ProtectionInfo, RecordingInfo, Selection,
+    AttachmentInfo, ConversationDetails, ConversationPage, ConversationRow, ProtectionInfo,
+    RecordingInfo, Selection,
 };
-use holdfast_core::deletion::{self, DeleteDateChange, DeletionRefusal, RecordingState};
 use holdfast_core::audit::{self, AuditEvent, ChainHash};
 use holdfast_core::audit::{AuditAction, Details, EntityType};
+use holdfast_core::deletion::{self, DeleteDateChange, DeletionRefusal, RecordingState};
 use holdfast_core::protection::{
     OrgStatus, PlanError, ProtectAction, SelectionSummary, plan_protection,
 };
 use holdfast_core::time::Instant;
 use holdfast_core::view::{Filters, SortKey, ViewState};
 use holdfast_core::{
-    Cap, ConversationId, Direction, FileState, Media, OrgId, Permissions, RecordingId, RecordingRole, UserId,
+    Cap, ConversationId, Direction, FileState, Media, OrgId, Permissions, RecordingId,
+    RecordingRole, UserId,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
@@ -61,7 +63,10 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-fn parse_id<T>(text: &str, parse: fn(&str) -> Result<T, holdfast_core::ids::IdError>) -> StoreResult<T> {
+fn parse_id<T>(
+    text: &str,
+    parse: fn(&str) -> Result<T, holdfast_core::ids::IdError>,
+) -> StoreResult<T> {
     parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -70,11 +75,21 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
         let mut writer = open(path)?;
         migrate(&mut writer)?;
-        Ok(SqliteStore { path: path.to_owned(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
     }
 
-    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
@@ -98,7 +113,10 @@ impl SqliteStore {
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let done: usize = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.try_into().unwrap_or(0);
+    let done: usize = tx
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?
+        .try_into()
+        .unwrap_or(0);
     if done > MIGRATIONS.len() {
         return Err(StoreError::Corrupt(format!(
             "the database has schema version {done}, newer than this program's {}",
@@ -131,8 +149,13 @@ fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
     if !f.media.is_empty() {
         let marks = vec!["?"; f.media.len()].join(",");
         add(
-            &format!("EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id AND r.media IN ({marks}))"),
-            f.media.iter().map(|m| Value::Text(m.as_str().to_owned())).collect(),
+            &format!(
+                "EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id AND r.media IN ({marks}))"
+            ),
+            f.media
+                .iter()
+                .map(|m| Value::Text(m.as_str().to_owned()))
+                .collect(),
         );
     }
     if let Some(d) = f.direction {
@@ -148,15 +171,24 @@ fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
         );
     }
     if let Some(r) = &f.remote {
-        add("c.remote_party LIKE ? ESCAPE '\\'", vec![Value::Text(like_pattern(r))]);
+        add(
+            "c.remote_party LIKE ? ESCAPE '\\'",
+            vec![Value::Text(like_pattern(r))],
+        );
     }
     if let Some(b) = f.has_recording {
         let not = if b { "" } else { "NOT " };
-        add(&format!("{not}EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id)"), vec![]);
+        add(
+            &format!("{not}EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id)"),
+            vec![],
+        );
     }
     if let Some(b) = f.protected {
         let not = if b { "" } else { "NOT " };
-        add(&format!("{not}EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = c.id)"), vec![]);
+        add(
+            &format!("{not}EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = c.id)"),
+            vec![],
+        );
     }
     if let Some(t) = f.deleted_before {
         add(
@@ -169,13 +201,15 @@ fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
 
 /// `%text%` with LIKE's wildcards escaped, so a filter matches literally.
 fn like_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
 /// The earliest deletion date among a conversation's available recordings.
-const NEXT_DELETE: &str =
-    "(SELECT MIN(r.delete_date) FROM recordings r WHERE r.conversation_id = c.id AND r.file_state = 'AVAILABLE')";
+const NEXT_DELETE: &str = "(SELECT MIN(r.delete_date) FROM recordings r WHERE r.conversation_id = c.id AND r.file_state = 'AVAILABLE')";
 
 /// A conversation with a policy-based recording that is not deleted (rule 1, as SQL).
 const PROTECTABLE: &str = "EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id AND r.role = 'policy' AND r.file_state = 'AVAILABLE')";
@@ -194,7 +228,10 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<(String, Vec<
             let filters = Filters::from_query(query).map_err(StoreError::BadFilter)?;
             let (mut sql, mut args) = filter_sql(org, &filters);
             if !except.is_empty() {
-                sql.push_str(&format!(" AND c.id NOT IN ({})", vec!["?"; except.len()].join(",")));
+                sql.push_str(&format!(
+                    " AND c.id NOT IN ({})",
+                    vec!["?"; except.len()].join(",")
+                ));
                 args.extend(except.iter().map(|id| Value::Text(id.to_string())));
             }
             Ok((sql, args))
@@ -204,7 +241,11 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<(String, Vec<
 
 impl Store for SqliteStore {
     fn is_empty(&self) -> StoreResult<bool> {
-        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM organizations", [], |r| r.get::<_, i64>(0))? == 0))
+        self.read(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM organizations", [], |r| {
+                r.get::<_, i64>(0)
+            })? == 0)
+        })
     }
 
     fn create_org(&self, org: &NewOrg) -> StoreResult<()> {
@@ -219,7 +260,10 @@ impl Store for SqliteStore {
 
     fn set_cap(&self, org: OrgId, cap: Cap) -> StoreResult<()> {
         self.write(|tx| {
-            tx.execute("UPDATE organizations SET cap = ? WHERE id = ?", params![cap.get(), org.to_string()])?;
+            tx.execute(
+                "UPDATE organizations SET cap = ? WHERE id = ?",
+                params![cap.get(), org.to_string()],
+            )?;
             Ok(())
         })
     }
@@ -293,20 +337,29 @@ impl Store for SqliteStore {
     fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>> {
         self.read(|c| {
             let row = c
-                .query_row("SELECT id, password_hash FROM users WHERE username = ?", [username], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })
+                .query_row(
+                    "SELECT id, password_hash FROM users WHERE username = ?",
+                    [username],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                )
                 .optional()?;
             match row {
                 None => Ok(None),
-                Some((id, password_hash)) => {
-                    Ok(Some(LoginRecord { user_id: parse_id(&id, UserId::parse)?, password_hash }))
-                }
+                Some((id, password_hash)) => Ok(Some(LoginRecord {
+                    user_id: parse_id(&id, UserId::parse)?,
+                    password_hash,
+                })),
             }
         })
     }
 
-    fn create_session(&self, token_hash: &str, user: UserId, now: Instant, expires: Instant) -> StoreResult<()> {
+    fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: Instant,
+        expires: Instant,
+    ) -> StoreResult<()> {
         self.write(|tx| {
             tx.execute("DELETE FROM sessions WHERE expires_at <= ?", [ms(now)])?;
             tx.execute(
@@ -352,15 +405,22 @@ impl Store for SqliteStore {
     fn organizations(&self) -> StoreResult<Vec<(OrgId, String)>> {
         self.read(|c| {
             let mut stmt = c.prepare("SELECT id, name FROM organizations ORDER BY name")?;
-            let rows: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-            rows.into_iter().map(|(id, name)| Ok((parse_id(&id, OrgId::parse)?, name))).collect()
+            let rows: Vec<(String, String)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(id, name)| Ok((parse_id(&id, OrgId::parse)?, name)))
+                .collect()
         })
     }
 
     fn find_org(&self, name: &str) -> StoreResult<Option<OrgId>> {
         self.read(|c| {
-            let id: Option<String> =
-                c.query_row("SELECT id FROM organizations WHERE name = ?", [name], |r| r.get(0)).optional()?;
+            let id: Option<String> = c
+                .query_row("SELECT id FROM organizations WHERE name = ?", [name], |r| {
+                    r.get(0)
+                })
+                .optional()?;
             id.map(|id| parse_id(&id, OrgId::parse)).transpose()
         })
     }
@@ -382,11 +442,22 @@ impl Store for SqliteStore {
 
     fn client_secret(&self, client_id: &str) -> StoreResult<Option<String>> {
         self.read(|c| {
-            Ok(c.query_row("SELECT secret_hash FROM api_clients WHERE id = ?", [client_id], |r| r.get(0)).optional()?)
+            Ok(c.query_row(
+                "SELECT secret_hash FROM api_clients WHERE id = ?",
+                [client_id],
+                |r| r.get(0),
+            )
+            .optional()?)
         })
     }
 
-    fn create_token(&self, token_hash: &str, client_id: &str, now: Instant, expires: Instant) -> StoreResult<()> {
+    fn create_token(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: Instant,
+        expires: Instant,
+    ) -> StoreResult<()> {
         self.write(|tx| {
             tx.execute("DELETE FROM access_tokens WHERE expires_at <= ?", [ms(now)])?;
             tx.execute(
@@ -427,7 +498,11 @@ impl Store for SqliteStore {
         })
     }
 
-    fn classify(&self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<(ConversationId, Standing)>> {
+    fn classify(
+        &self,
+        org: OrgId,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<(ConversationId, Standing)>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {IS_PROTECTED}, {PROTECTABLE} FROM conversations c WHERE c.id = ? AND c.org_id = ?"
@@ -473,12 +548,20 @@ impl Store for SqliteStore {
                 SortKey::Date => format!("c.start_time {dir}, c.id {dir}"),
                 SortKey::Duration => format!("c.duration_ms {dir}, c.id {dir}"),
                 // Conversations without a date sort last either way.
-                SortKey::DeletionDate => format!("next_delete IS NULL, next_delete {dir}, c.id {dir}"),
+                SortKey::DeletionDate => {
+                    format!("next_delete IS NULL, next_delete {dir}, c.id {dir}")
+                }
             };
             let mut page_args = args;
             page_args.push(Value::Integer(i64::from(view.page_size)));
-            page_args.push(Value::Integer(i64::try_from(view.offset()).unwrap_or(i64::MAX)));
-            let entities = query_rows(c, &format!("{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"), &page_args)?;
+            page_args.push(Value::Integer(
+                i64::try_from(view.offset()).unwrap_or(i64::MAX),
+            ));
+            let entities = query_rows(
+                c,
+                &format!("{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"),
+                &page_args,
+            )?;
             Ok(ConversationPage {
                 entities,
                 total: u64::try_from(total).unwrap_or(0),
@@ -488,7 +571,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn summarize(&self, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<SelectionSummary> {
+    fn summarize(
+        &self,
+        org: OrgId,
+        selection: &Selection,
+        now: Instant,
+    ) -> StoreResult<SelectionSummary> {
         self.read(|c| summarize(c, org, selection, now))
     }
 
@@ -502,7 +590,11 @@ impl Store for SqliteStore {
         self.write(|tx| apply_protection(tx, org, perms, change, ctx))
     }
 
-    fn conversation_details(&self, org: OrgId, id: ConversationId) -> StoreResult<Option<ConversationDetails>> {
+    fn conversation_details(
+        &self,
+        org: OrgId,
+        id: ConversationId,
+    ) -> StoreResult<Option<ConversationDetails>> {
         self.read(|c| conversation_details(c, org, id))
     }
 
@@ -514,13 +606,20 @@ impl Store for SqliteStore {
         ctx: &AuditContext,
     ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>> {
         self.write(|tx| {
-            let Some(found) = recording_state(tx, org, id)? else { return Ok(None) };
+            let Some(found) = recording_state(tx, org, id)? else {
+                return Ok(None);
+            };
             if let Err(refusal) = deletion::manual_deletion(perms, &found.state) {
                 block(tx, org, ctx, id, refusal, "manual deletion")?;
                 return Ok(Some(Err(refusal)));
             }
-            let files = delete_recordings(tx, org, ctx, &[(id, found.conversation)], "deleted by hand")?;
-            Ok(Some(Ok(Deletion { change: None, deleted: 1, files })))
+            let files =
+                delete_recordings(tx, org, ctx, &[(id, found.conversation)], "deleted by hand")?;
+            Ok(Some(Ok(Deletion {
+                change: None,
+                deleted: 1,
+                files,
+            })))
         })
     }
 
@@ -533,7 +632,9 @@ impl Store for SqliteStore {
         ctx: &AuditContext,
     ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>> {
         self.write(|tx| {
-            let Some(found) = recording_state(tx, org, id)? else { return Ok(None) };
+            let Some(found) = recording_state(tx, org, id)? else {
+                return Ok(None);
+            };
             let change = match deletion::set_delete_date(perms, &found.state, date, ctx.now) {
                 Ok(change) => change,
                 Err(refusal) => {
@@ -542,10 +643,23 @@ impl Store for SqliteStore {
                 }
             };
             if change == DeleteDateChange::DeleteNow {
-                let files = delete_recordings(tx, org, ctx, &[(id, found.conversation)], "deletion date set to the past")?;
-                return Ok(Some(Ok(Deletion { change: Some(change), deleted: 1, files })));
+                let files = delete_recordings(
+                    tx,
+                    org,
+                    ctx,
+                    &[(id, found.conversation)],
+                    "deletion date set to the past",
+                )?;
+                return Ok(Some(Ok(Deletion {
+                    change: Some(change),
+                    deleted: 1,
+                    files,
+                })));
             }
-            tx.execute("UPDATE recordings SET delete_date = ? WHERE id = ?", params![date.map(ms), id.to_string()])?;
+            tx.execute(
+                "UPDATE recordings SET delete_date = ? WHERE id = ?",
+                params![date.map(ms), id.to_string()],
+            )?;
             let draft = AuditDraft {
                 action: AuditAction::UpdateRetention,
                 entity_type: EntityType::Recording,
@@ -560,7 +674,11 @@ impl Store for SqliteStore {
                 },
             };
             append_audit(tx, org, ctx, draft)?;
-            Ok(Some(Ok(Deletion { change: Some(change), deleted: 0, files: Vec::new() })))
+            Ok(Some(Ok(Deletion {
+                change: Some(change),
+                deleted: 0,
+                files: Vec::new(),
+            })))
         })
     }
 
@@ -568,12 +686,12 @@ impl Store for SqliteStore {
         self.write(|tx| {
             // Inside BEGIN IMMEDIATE: no protect can commit between this read and the deletes.
             let due: Vec<(String, String, String)> = {
-                let mut stmt = tx.prepare(&format!(
+                let mut stmt = tx.prepare(
                     "SELECT r.id, r.conversation_id, r.org_id FROM recordings r
                      WHERE r.file_state = 'AVAILABLE' AND r.delete_date <= ?
                        AND NOT EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = r.conversation_id)
-                     ORDER BY r.org_id, r.delete_date LIMIT ?"
-                ))?;
+                     ORDER BY r.org_id, r.delete_date LIMIT ?",
+                )?;
                 stmt.query_map(params![ms(now), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?
@@ -596,13 +714,16 @@ impl Store for SqliteStore {
 
     fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT event, hash FROM audit_events WHERE org_id = ? ORDER BY seq")?;
-            let rows = stmt.query_map([org.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let mut stmt =
+                c.prepare("SELECT event, hash FROM audit_events WHERE org_id = ? ORDER BY seq")?;
+            let rows = stmt.query_map([org.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
             let mut out = Vec::new();
             for row in rows {
                 let (json, hash) = row?;
-                let event: AuditEvent =
-                    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))?;
+                let event: AuditEvent = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))?;
                 out.push((event, hash));
             }
             Ok(out)
@@ -611,9 +732,11 @@ impl Store for SqliteStore {
 
     fn audit_head(&self, org: OrgId) -> StoreResult<Option<(u64, String)>> {
         self.read(|c| {
-            Ok(c.query_row("SELECT seq, hash FROM audit_heads WHERE org_id = ?", [org.to_string()], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-            })
+            Ok(c.query_row(
+                "SELECT seq, hash FROM audit_heads WHERE org_id = ?",
+                [org.to_string()],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
             .optional()?)
         })
     }
@@ -650,8 +773,26 @@ fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<Con
     })?;
     let mut entities = Vec::new();
     for row in rows {
-        let (id, start, end, duration, direction, queue, remote, wrap_up, agents, media, count, protected, next) = row?;
-        let mut media: Vec<Media> = media.unwrap_or_default().split(',').filter_map(Media::parse).collect();
+        let (
+            id,
+            start,
+            end,
+            duration,
+            direction,
+            queue,
+            remote,
+            wrap_up,
+            agents,
+            media,
+            count,
+            protected,
+            next,
+        ) = row?;
+        let mut media: Vec<Media> = media
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(Media::parse)
+            .collect();
         media.sort();
         entities.push(ConversationRow {
             id: parse_id(&id, ConversationId::parse)?,
@@ -661,7 +802,9 @@ fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<Con
             direction: Direction::parse(&direction)
                 .ok_or_else(|| StoreError::Corrupt(format!("direction '{direction}'")))?,
             queue,
-            agents: agents.map(|a| a.split('\n').map(str::to_owned).collect()).unwrap_or_default(),
+            agents: agents
+                .map(|a| a.split('\n').map(str::to_owned).collect())
+                .unwrap_or_default(),
             remote_party: remote,
             wrap_up,
             media,
@@ -679,11 +822,22 @@ fn org_status(c: &Connection, org: OrgId) -> StoreResult<OrgStatus> {
         [org.to_string()],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let cap = u32::try_from(cap).ok().and_then(Cap::new).ok_or_else(|| StoreError::Corrupt(format!("cap {cap}")))?;
-    Ok(OrgStatus { protected: u32::try_from(protected).unwrap_or(u32::MAX), cap })
+    let cap = u32::try_from(cap)
+        .ok()
+        .and_then(Cap::new)
+        .ok_or_else(|| StoreError::Corrupt(format!("cap {cap}")))?;
+    Ok(OrgStatus {
+        protected: u32::try_from(protected).unwrap_or(u32::MAX),
+        cap,
+    })
 }
 
-fn summarize(c: &Connection, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<SelectionSummary> {
+fn summarize(
+    c: &Connection,
+    org: OrgId,
+    selection: &Selection,
+    now: Instant,
+) -> StoreResult<SelectionSummary> {
     let (where_sql, mut args) = selection_sql(org, selection)?;
     let sql = format!(
         "SELECT
@@ -697,7 +851,9 @@ fn summarize(c: &Connection, org: OrgId, selection: &Selection, now: Instant) ->
     );
     args.insert(0, Value::Integer(ms(now)));
     let (protected, protectable, without, due): (i64, i64, i64, i64) =
-        c.query_row(&sql, params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        c.query_row(&sql, params_from_iter(args.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
     let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
     Ok(SelectionSummary {
         protected: n(protected),
@@ -717,14 +873,17 @@ pub(crate) fn append_audit(
 ) -> StoreResult<()> {
     let org_text = org.to_string();
     let head = tx
-        .query_row("SELECT seq, hash FROM audit_heads WHERE org_id = ?", [&org_text], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })
+        .query_row(
+            "SELECT seq, hash FROM audit_heads WHERE org_id = ?",
+            [&org_text],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )
         .optional()?;
     let (seq, prev) = match head {
         None => (1, audit::GENESIS),
         Some((seq, hash)) => {
-            let prev = ChainHash::from_hex(&hash).ok_or_else(|| StoreError::Corrupt("audit head hash".to_owned()))?;
+            let prev = ChainHash::from_hex(&hash)
+                .ok_or_else(|| StoreError::Corrupt("audit head hash".to_owned()))?;
             (seq as u64 + 1, prev)
         }
     };
@@ -740,7 +899,8 @@ pub(crate) fn append_audit(
         details: draft.details,
     };
     let hash = audit::chain_hash(&prev, &event).to_hex();
-    let json = String::from_utf8(event.canonical()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let json =
+        String::from_utf8(event.canonical()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let actor_id = match &event.actor {
         audit::Actor::User { id, .. } => Some(id.to_string()),
         audit::Actor::System => None,
@@ -778,8 +938,11 @@ fn apply_protection(
         ProtectAction::Release => IS_PROTECTED.to_owned(),
     };
     let ids: Vec<String> = {
-        let mut stmt = tx.prepare(&format!("SELECT c.id FROM conversations c WHERE {where_sql} AND {wanted}"))?;
-        stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))?.collect::<Result<_, _>>()?
+        let mut stmt = tx.prepare(&format!(
+            "SELECT c.id FROM conversations c WHERE {where_sql} AND {wanted}"
+        ))?;
+        stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))?
+            .collect::<Result<_, _>>()?
     };
     let reason = change.reason.as_ref().map(|r| r.as_str().to_owned());
     let by = match &ctx.actor {
@@ -796,8 +959,11 @@ fn apply_protection(
             ProtectAction::Release => tx.execute("DELETE FROM protections WHERE conversation_id = ?", [id])?,
         };
         let recordings: Vec<String> = {
-            let mut stmt = tx.prepare_cached("SELECT id FROM recordings WHERE conversation_id = ? ORDER BY created_at, id")?;
-            stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?
+            let mut stmt = tx.prepare_cached(
+                "SELECT id FROM recordings WHERE conversation_id = ? ORDER BY created_at, id",
+            )?;
+            stmt.query_map([id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
         };
         let recordings = recordings
             .iter()
@@ -811,14 +977,19 @@ fn apply_protection(
             action,
             entity_type: EntityType::Conversation,
             entity_id: id.clone(),
-            details: Details { recordings, reason: reason.clone(), ..Details::default() },
+            details: Details {
+                recordings,
+                reason: reason.clone(),
+                ..Details::default()
+            },
         };
         append_audit(tx, org, ctx, draft)?;
         changed.push(parse_id(id, ConversationId::parse)?);
     }
     let not_found = match &change.selection {
         Selection::Ids { ids } => {
-            let mut stmt = tx.prepare_cached("SELECT 1 FROM conversations WHERE id = ? AND org_id = ?")?;
+            let mut stmt =
+                tx.prepare_cached("SELECT 1 FROM conversations WHERE id = ? AND org_id = ?")?;
             let mut missing = Vec::new();
             for id in ids {
                 if !stmt.exists(params![id.to_string(), org.to_string()])? {
@@ -837,15 +1008,34 @@ fn apply_protection(
             changed.len()
         )));
     }
-    Ok(Ok(ProtectionOutcome { plan, changed, not_found }))
+    Ok(Ok(ProtectionOutcome {
+        plan,
+        changed,
+        not_found,
+    }))
 }
 
 /// The id of the organization's role `name`, created with `perms` if missing.
-fn ensure_role(tx: &rusqlite::Transaction<'_>, org: &str, name: &str, perms: Permissions) -> StoreResult<i64> {
-    tx.execute("INSERT OR IGNORE INTO roles (org_id, name) VALUES (?, ?)", params![org, name])?;
-    let role_id: i64 = tx.query_row("SELECT id FROM roles WHERE org_id = ? AND name = ?", params![org, name], |r| r.get(0))?;
+fn ensure_role(
+    tx: &rusqlite::Transaction<'_>,
+    org: &str,
+    name: &str,
+    perms: Permissions,
+) -> StoreResult<i64> {
+    tx.execute(
+        "INSERT OR IGNORE INTO roles (org_id, name) VALUES (?, ?)",
+        params![org, name],
+    )?;
+    let role_id: i64 = tx.query_row(
+        "SELECT id FROM roles WHERE org_id = ? AND name = ?",
+        params![org, name],
+        |r| r.get(0),
+    )?;
     for p in perms.iter() {
-        tx.execute("INSERT OR IGNORE INTO role_permissions (role_id, permission) VALUES (?, ?)", params![role_id, p.as_str()])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO role_permissions (role_id, permission) VALUES (?, ?)",
+            params![role_id, p.as_str()],
+        )?;
     }
     Ok(role_id)
 }
@@ -856,23 +1046,39 @@ struct FoundRecording {
     state: RecordingState,
 }
 
-fn recording_state(c: &Connection, org: OrgId, id: RecordingId) -> StoreResult<Option<FoundRecording>> {
+fn recording_state(
+    c: &Connection,
+    org: OrgId,
+    id: RecordingId,
+) -> StoreResult<Option<FoundRecording>> {
     let row = c
         .query_row(
-            &format!(
-                "SELECT r.conversation_id, r.file_state, r.delete_date,
-                        EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = r.conversation_id)
-                 FROM recordings r WHERE r.id = ? AND r.org_id = ?"
-            ),
+            "SELECT r.conversation_id, r.file_state, r.delete_date,
+                    EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = r.conversation_id)
+             FROM recordings r WHERE r.id = ? AND r.org_id = ?",
             params![id.to_string(), org.to_string()],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?, r.get::<_, bool>(3)?)),
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            },
         )
         .optional()?;
-    let Some((conv, state, date, protected)) = row else { return Ok(None) };
-    let state = FileState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("file state '{state}'")))?;
+    let Some((conv, state, date, protected)) = row else {
+        return Ok(None);
+    };
+    let state = FileState::parse(&state)
+        .ok_or_else(|| StoreError::Corrupt(format!("file state '{state}'")))?;
     Ok(Some(FoundRecording {
         conversation: parse_id(&conv, ConversationId::parse)?,
-        state: RecordingState { protected, state, delete_date: date.map(from_ms) },
+        state: RecordingState {
+            protected,
+            state,
+            delete_date: date.map(from_ms),
+        },
     }))
 }
 
@@ -914,12 +1120,19 @@ fn delete_recordings(
     let mut files = Vec::new();
     for (id, _conversation) in recordings {
         let id_text = id.to_string();
-        let media: Option<String> =
-            tx.query_row("SELECT media_path FROM recordings WHERE id = ?", [&id_text], |r| r.get(0))?;
+        let media: Option<String> = tx.query_row(
+            "SELECT media_path FROM recordings WHERE id = ?",
+            [&id_text],
+            |r| r.get(0),
+        )?;
         files.extend(media);
         {
-            let mut stmt = tx.prepare_cached("SELECT path FROM attachments WHERE recording_id = ? AND path IS NOT NULL")?;
-            let paths: Vec<String> = stmt.query_map([&id_text], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT path FROM attachments WHERE recording_id = ? AND path IS NOT NULL",
+            )?;
+            let paths: Vec<String> = stmt
+                .query_map([&id_text], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             files.extend(paths);
         }
         tx.execute("DELETE FROM attachments WHERE recording_id = ?", [&id_text])?;
@@ -931,23 +1144,40 @@ fn delete_recordings(
             action: AuditAction::Delete,
             entity_type: EntityType::Recording,
             entity_id: id_text,
-            details: Details { recordings: vec![*id], message: Some(why.to_owned()), ..Details::default() },
+            details: Details {
+                recordings: vec![*id],
+                message: Some(why.to_owned()),
+                ..Details::default()
+            },
         };
         append_audit(tx, org, ctx, draft)?;
     }
     Ok(files)
 }
 
-fn conversation_details(c: &Connection, org: OrgId, id: ConversationId) -> StoreResult<Option<ConversationDetails>> {
+fn conversation_details(
+    c: &Connection,
+    org: OrgId,
+    id: ConversationId,
+) -> StoreResult<Option<ConversationDetails>> {
     let args = [Value::Text(org.to_string()), Value::Text(id.to_string())];
-    let Some(conversation) = query_rows(c, "c.org_id = ? AND c.id = ?", &args)?.into_iter().next() else {
+    let Some(conversation) = query_rows(c, "c.org_id = ? AND c.id = ?", &args)?
+        .into_iter()
+        .next()
+    else {
         return Ok(None);
     };
     let protection = c
         .query_row(
             "SELECT protected_at, protected_by, reason FROM protections WHERE conversation_id = ?",
             [id.to_string()],
-            |r| Ok(ProtectionInfo { since: from_ms(r.get(0)?), by: r.get(1)?, reason: r.get(2)? }),
+            |r| {
+                Ok(ProtectionInfo {
+                    since: from_ms(r.get(0)?),
+                    by: r.get(1)?,
+                    reason: r.get(2)?,
+                })
+            },
         )
         .optional()?;
     let mut stmt = c.prepare_cached(
@@ -977,7 +1207,11 @@ fn conversation_details(c: &Connection, org: OrgId, id: ConversationId) -> Store
         let corrupt = |what: &str| StoreError::Corrupt(format!("recording {rid}: {what}"));
         let file_state = FileState::parse(&state).ok_or_else(|| corrupt("file state"))?;
         let delete_date = date.map(from_ms);
-        let facts = RecordingState { protected: protection.is_some(), state: file_state, delete_date };
+        let facts = RecordingState {
+            protected: protection.is_some(),
+            state: file_state,
+            delete_date,
+        };
         let attachments = attachments_stmt
             .query_map([&rid], |r| {
                 Ok(AttachmentInfo {
@@ -1003,5 +1237,9 @@ fn conversation_details(c: &Connection, org: OrgId, id: ConversationId) -> Store
             attachments,
         });
     }
-    Ok(Some(ConversationDetails { conversation, recordings, protection }))
+    Ok(Some(ConversationDetails {
+        conversation,
+        recordings,
+        protection,
+    }))
 }
