@@ -4,16 +4,273 @@
 //! `cargo xtask test`, which builds the app and the server and sets the environment the harness
 //! reads.
 
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use fantoccini::elements::Element;
 use holdfast_e2e::Harness;
 
-#[tokio::test]
-async fn the_app_page_loads() {
-    let harness = Harness::start().await;
-    harness
-        .client()
-        .goto(harness.base_url())
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Waits for the first element matching `css`.
+async fn find(h: &Harness, css: &str) -> Element {
+    h.client()
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element matches {css:?}: {e}"))
+}
+
+async fn all(h: &Harness, css: &str) -> Vec<Element> {
+    h.client()
+        .find_all(Locator::Css(css))
+        .await
+        .expect("the browser answers")
+}
+
+/// Polls `check` until it gives `Some`, or panics after a while with a screenshot.
+async fn eventually<T, F, Fut>(h: &Harness, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if started.elapsed() > PATIENCE {
+            let shot = h.screenshot(&format!("failed-{what}")).await;
+            panic!(
+                "gave up waiting for {what}; screenshot at {}",
+                shot.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn text(h: &Harness, css: &str) -> String {
+    find(h, css)
+        .await
+        .text()
+        .await
+        .expect("the element has text")
+}
+
+async fn sign_in(h: &Harness, username: &str, password: &str) {
+    h.client()
+        .goto(&h.url("/interactions"))
         .await
         .expect("the browser opens the app");
-    harness.wait_for_title("Holdfast").await;
-    harness.finish().await;
+    find(h, "input#username")
+        .await
+        .send_keys(username)
+        .await
+        .expect("typing works");
+    find(h, "input#password")
+        .await
+        .send_keys(password)
+        .await
+        .expect("typing works");
+    find(h, "form button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("the button clicks");
+}
+
+async fn row_ids(h: &Harness) -> Vec<String> {
+    let rows = eventually(h, "rows", || async {
+        let rows = all(h, "tbody tr[data-id]").await;
+        (!rows.is_empty()).then_some(rows)
+    })
+    .await;
+    let mut ids = Vec::new();
+    for row in rows {
+        ids.push(
+            row.attr("data-id")
+                .await
+                .expect("attributes read")
+                .expect("rows carry their id"),
+        );
+    }
+    ids
+}
+
+#[tokio::test]
+async fn manager_selects_a_page_previews_and_protects() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    let ids = row_ids(&h).await;
+    assert_eq!(ids.len(), 25, "the first page of the view");
+    let meter = eventually(&h, "the cap meter", || async {
+        let t = text(&h, ".cap-meter").await;
+        t.contains("/ 1,000").then_some(t)
+    })
+    .await;
+    assert!(meter.starts_with("Protected conversations: "), "{meter}");
+    let before: u32 = meter["Protected conversations: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap();
+    h.screenshot("interactions").await;
+
+    let header = find(&h, "input[aria-label='Select all']").await;
+    header.click().await.expect("the header checkbox clicks");
+    eventually(&h, "the page to be selected", || async {
+        (header.attr("aria-checked").await.ok()?? == "true").then_some(())
+    })
+    .await;
+    for row in all(&h, "tbody input[type=checkbox]").await {
+        assert_eq!(row.prop("checked").await.unwrap().as_deref(), Some("true"));
+    }
+    assert!(text(&h, ".selection-bar").await.contains("25 selected."));
+    // One row unticked: the header shows "mixed".
+    all(&h, "tbody input[type=checkbox]").await[0]
+        .click()
+        .await
+        .unwrap();
+    eventually(&h, "a mixed header", || async {
+        (header.attr("aria-checked").await.ok()?? == "mixed").then_some(())
+    })
+    .await;
+    header.click().await.unwrap();
+
+    find(&h, "button.btn-primary:not([disabled])")
+        .await
+        .click()
+        .await
+        .expect("Protect Recordings clicks");
+    let numbers = eventually(&h, "the preview numbers", || async {
+        let dl = h
+            .client()
+            .find(Locator::Css("[role=dialog] dl"))
+            .await
+            .ok()?;
+        dl.text().await.ok()
+    })
+    .await;
+    h.screenshot("protect-preview").await;
+    let figure = |label: &str| -> u32 {
+        let line = numbers
+            .lines()
+            .skip_while(|l| !l.starts_with(label))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{label} in {numbers}"));
+        line.split(' ')
+            .next()
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap()
+    };
+    let new = figure("Will be protected");
+    let already = figure("Already protected");
+    let without = figure("No recording to protect");
+    assert_eq!(new + already + without, 25, "{numbers}");
+    assert_eq!(figure("Protected conversations now"), before);
+    assert_eq!(figure("After protecting"), before + new);
+
+    find(&h, "[role=dialog] input#reason")
+        .await
+        .send_keys("Case 2026-118")
+        .await
+        .unwrap();
+    find(&h, "[role=dialog] button.btn-primary")
+        .await
+        .click()
+        .await
+        .expect("Protect clicks");
+    let done = text(&h, "[role=dialog] .done").await;
+    assert_eq!(done, format!("Protected {new} interactions."));
+    find(&h, "[role=dialog] button.btn")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let after = format!("Protected conversations: {} / 1,000", before + new);
+    eventually(&h, "the cap meter to update", || async {
+        (text(&h, ".cap-meter").await == after).then_some(())
+    })
+    .await;
+    let locks = eventually(&h, "lock icons", || async {
+        let n = all(&h, "tbody svg[aria-label=Protected]").await.len();
+        (n as u32 == new + already).then_some(n)
+    })
+    .await;
+    assert!(locks > 0);
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn another_organization_sees_none_of_the_first_ones_interactions() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    let northwind = row_ids(&h).await;
+    assert!(
+        text(&h, ".topbar")
+            .await
+            .contains("Northwind Contact Center")
+    );
+    find(&h, ".topbar button")
+        .await
+        .click()
+        .await
+        .expect("Sign out clicks");
+    find(&h, "input#username").await;
+    sign_in(&h, "contoso.manager", "holdfast-demo").await;
+    eventually(&h, "Contoso's top bar", || async {
+        text(&h, ".topbar")
+            .await
+            .contains("Contoso Support")
+            .then_some(())
+    })
+    .await;
+    let contoso = row_ids(&h).await;
+    assert!(!contoso.is_empty());
+    assert!(
+        contoso.iter().all(|id| !northwind.contains(id)),
+        "no Northwind interaction is shown to Contoso"
+    );
+    // Even by address: another organization's interaction is not found.
+    let probe = h
+        .client()
+        .execute_async(
+            "fetch('/api/conversations/' + arguments[0]).then(r => arguments[1](r.status))",
+            vec![serde_json::json!(northwind[0])],
+        )
+        .await
+        .expect("the script runs");
+    assert_eq!(probe, serde_json::json!(404));
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_with_a_message() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "not-the-password").await;
+    let alert = text(&h, "[role=alert]").await;
+    assert!(alert.contains("wrong username or password"), "{alert}");
+    assert!(all(&h, "tbody tr").await.is_empty());
+    h.screenshot("sign-in-refused").await;
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn a_supervisor_sees_no_release_button() {
+    let h = Harness::start().await;
+    sign_in(&h, "supervisor", "holdfast-demo").await;
+    row_ids(&h).await;
+    let buttons = all(&h, ".toolbar button").await;
+    let mut labels = Vec::new();
+    for b in buttons {
+        labels.push(b.text().await.unwrap());
+    }
+    assert_eq!(labels, vec!["Protect Recordings".to_owned()]);
+    h.finish().await;
 }

@@ -66,7 +66,7 @@ pub fn ConversationTable(
                 .map(|c| view! { <td>{cell(*c, &row)}</td> })
                 .collect();
             view! {
-                <tr aria-selected=move || checked().to_string()>
+                <tr data-id=id.to_string() aria-selected=move || checked().to_string()>
                     <td class="check">
                         <input type="checkbox" aria-label=label prop:checked=checked
                             on:change=move |_| selected.update(|s| s.toggle(id)) />
