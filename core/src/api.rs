@@ -196,6 +196,48 @@ pub struct DeleteDateRequest {
     pub delete_date: Option<Instant>,
 }
 
+/// One row of the audit trail page.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditPage {
+    pub entities: Vec<crate::audit::AuditEvent>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+    /// Whether the organization's whole chain verifies, and if not, the first broken link.
+    pub chain_verified: bool,
+    pub chain_error: Option<String>,
+}
+
+/// A saved view of the interactions page: a name and the view's query string.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedView {
+    pub id: String,
+    pub name: String,
+    /// A `ViewState` query string (canonical form).
+    pub query: String,
+}
+
+/// `POST /api/views` and `PATCH /api/views/{id}` (which renames).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct SaveViewRequest {
+    pub name: String,
+    #[serde(default)]
+    pub query: Option<String>,
+}
+
+/// The longest view name, in characters.
+pub const VIEW_NAME_MAX: usize = 100;
+
+/// A view name: trimmed, 1 to [`VIEW_NAME_MAX`] characters, no control characters.
+pub fn view_name(text: &str) -> Option<String> {
+    let t = text.trim();
+    let ok =
+        !t.is_empty() && t.chars().count() <= VIEW_NAME_MAX && !t.chars().any(char::is_control);
+    ok.then(|| t.to_owned())
+}
+
 /// Every error answer: `{"message","code","status"}`, plus typed details where a client acts on
 /// them (the numbers of an over-cap refusal).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -343,3 +343,146 @@ mod tests {
         );
     }
 }
+
+/// The audit trail's filters and page, as the app sends them in a query string.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditQuery {
+    pub action: Option<AuditAction>,
+    /// The actor's user name, exactly.
+    pub user: Option<String>,
+    /// Events about this conversation or one of its recordings.
+    pub conversation: Option<ConversationId>,
+    pub from: Option<Instant>,
+    pub to: Option<Instant>,
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// The largest page of the audit trail.
+pub const AUDIT_PAGE_MAX: u32 = 500;
+
+impl AuditQuery {
+    /// Parses `action=ApplyProtection&user=manager&conversation=<id>&from=..&to=..&page=2&size=50`.
+    pub fn from_query(query: &str) -> Result<AuditQuery, crate::view::ViewError> {
+        use crate::view::{ViewError, percent_decode};
+        let mut q = AuditQuery {
+            page: 1,
+            page_size: 50,
+            ..AuditQuery::default()
+        };
+        for pair in query
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (name, value) = (percent_decode(name)?, percent_decode(value)?);
+            let invalid = || ViewError::InvalidValue {
+                name: name.clone(),
+                value: value.chars().take(64).collect(),
+            };
+            match name.as_str() {
+                "action" => q.action = Some(AuditAction::parse(&value).ok_or_else(invalid)?),
+                "user" if !value.is_empty() => q.user = Some(value.clone()),
+                "conversation" => {
+                    q.conversation = Some(ConversationId::parse(&value).map_err(|_| invalid())?)
+                }
+                "from" => q.from = Some(crate::time::parse(&value).ok_or_else(invalid)?),
+                "to" => q.to = Some(crate::time::parse(&value).ok_or_else(invalid)?),
+                "page" => q.page = value.parse().ok().filter(|p| *p >= 1).ok_or_else(invalid)?,
+                "size" => {
+                    q.page_size = value
+                        .parse()
+                        .ok()
+                        .filter(|s| (1..=AUDIT_PAGE_MAX).contains(s))
+                        .ok_or_else(invalid)?;
+                }
+                _ => {
+                    return Err(ViewError::UnknownParameter {
+                        name: name.chars().take(64).collect(),
+                    });
+                }
+            }
+        }
+        Ok(q)
+    }
+
+    /// The query string of the filters (no paging), for links such as the CSV export.
+    pub fn filters_query(&self) -> String {
+        use crate::view::percent_encode;
+        let mut parts = Vec::new();
+        if let Some(a) = self.action {
+            parts.push(format!("action={}", a.as_str()));
+        }
+        if let Some(u) = &self.user {
+            parts.push(format!("user={}", percent_encode(u)));
+        }
+        if let Some(c) = self.conversation {
+            parts.push(format!("conversation={c}"));
+        }
+        if let Some(t) = self.from {
+            parts.push(format!("from={}", percent_encode(&crate::time::format(t))));
+        }
+        if let Some(t) = self.to {
+            parts.push(format!("to={}", percent_encode(&crate::time::format(t))));
+        }
+        parts.join("&")
+    }
+
+    /// Whether `event` passes the filters; `recordings_of` tells which recordings belong to the
+    /// conversation filtered on.
+    pub fn matches(&self, event: &AuditEvent, recordings_of: &[RecordingId]) -> bool {
+        let by_user = match (&self.user, &event.actor) {
+            (None, _) => true,
+            (Some(u), Actor::User { name, .. }) => name == u,
+            (Some(u), Actor::System) => u == "system",
+        };
+        let about = match self.conversation {
+            None => true,
+            Some(c) => {
+                event.conversation_id() == Some(c)
+                    || event
+                        .details
+                        .recordings
+                        .iter()
+                        .any(|r| recordings_of.contains(r))
+            }
+        };
+        self.action.is_none_or(|a| a == event.action)
+            && by_user
+            && about
+            && self.from.is_none_or(|t| event.time >= t)
+            && self.to.is_none_or(|t| event.time < t)
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[test]
+    fn audit_queries_parse_and_round_trip_their_filters() {
+        let q = AuditQuery::from_query(
+            "action=RevokeProtection&user=Maria%20M&from=2026-11-01T00:00:00.000Z&page=2&size=10",
+        )
+        .unwrap();
+        assert_eq!(q.action, Some(AuditAction::RevokeProtection));
+        assert_eq!(q.user.as_deref(), Some("Maria M"));
+        assert_eq!((q.page, q.page_size), (2, 10));
+        let again = AuditQuery::from_query(&q.filters_query()).unwrap();
+        assert_eq!(
+            again,
+            AuditQuery {
+                page: 1,
+                page_size: 50,
+                ..q
+            }
+        );
+        assert!(AuditQuery::from_query("action=Nope").is_err());
+        assert!(AuditQuery::from_query("size=501").is_err());
+        assert!(AuditQuery::from_query("colour=red").is_err());
+        assert!(AuditQuery::from_query("conversation=x").is_err());
+    }
+}

@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use holdfast_core::api::{
-    DeleteDateRequest, LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto, ProtectRequest,
-    ProtectResponse, Selection, SummaryRequest, SummaryResponse,
+    AuditPage, DeleteDateRequest, LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto,
+    ProtectRequest, ProtectResponse, SaveViewRequest, Selection, SummaryRequest, SummaryResponse,
+    VIEW_NAME_MAX, view_name,
 };
 use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
+use holdfast_core::audit::{AuditEvent, AuditQuery};
 use holdfast_core::deletion::DeletionRefusal;
 use holdfast_core::protection::OrgStatus;
 use holdfast_core::view::ViewState;
@@ -118,14 +120,13 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let lookup = username.clone();
     let record = blocking(state, move |s| s.find_login(&lookup)).await?;
     let password = body.password;
-    let (user_id, ok) = match record {
+    let (user, ok) = match record {
         Some(r) => {
-            let ok = tokio::task::spawn_blocking(move || {
-                auth::verify_password(&password, &r.password_hash)
-            })
-            .await
-            .unwrap_or(false);
-            (Some(r.user_id), ok)
+            let hash = r.password_hash.clone();
+            let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+                .await
+                .unwrap_or(false);
+            (Some(r), ok)
         }
         None => {
             // Spend the same time as for a wrong password, so usernames cannot be probed.
@@ -136,10 +137,35 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
             (None, false)
         }
     };
-    let Some(user_id) = user_id.filter(|_| ok) else {
-        state.limiter.record_failure(&keys, now);
-        tracing::info!(username, ip, "failed login");
-        return Err(ApiError::BadCredentials);
+    let user_id = match (user, ok) {
+        (Some(user), true) => user.user_id,
+        (user, _) => {
+            state.limiter.record_failure(&keys, now);
+            tracing::info!(username, ip, "failed login");
+            // A failed login to a known account is audited in its organization; unknown
+            // usernames belong to no organization and are only logged.
+            if let Some(user) = user {
+                let ctx = AuditContext {
+                    actor: Actor::User {
+                        id: user.user_id,
+                        name: username.clone(),
+                    },
+                    client: client(req),
+                    now: Utc::now(),
+                };
+                let draft = AuditDraft {
+                    action: AuditAction::LoginFailed,
+                    entity_type: EntityType::User,
+                    entity_id: user.user_id.to_string(),
+                    details: Details {
+                        message: Some("wrong password".to_owned()),
+                        ..Details::default()
+                    },
+                };
+                blocking(state, move |s| s.append_audit(user.org_id, &ctx, draft)).await?;
+            }
+            return Err(ApiError::BadCredentials);
+        }
     };
     state.limiter.clear(&keys);
     let token = auth::new_token();
@@ -389,4 +415,133 @@ pub async fn set_delete_date(
     })
     .await?;
     deletion_answer(state, outcome)
+}
+
+/// `GET /api/audit?<filters>`: a page of the audit trail and whether the chain verifies;
+/// `GET /api/audit.csv?<filters>`: every matching event as CSV.
+pub async fn audit(state: &AppState, req: &Req, csv: bool) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::AuditView)?;
+    let query = AuditQuery::from_query(req.uri.query().unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let org = caller.org_id;
+    let (events, recordings, chain) = blocking(state, move |s| {
+        let recordings = match query.conversation {
+            Some(c) => s
+                .conversation_details(org, c)?
+                .map(|d| d.recordings.iter().map(|r| r.id).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok((
+            s.audit_events(org)?,
+            recordings,
+            crate::audit_cli::verify(s, org)?,
+        ))
+    })
+    .await?;
+    let query = AuditQuery::from_query(req.uri.query().unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    // Newest first.
+    let matching: Vec<&(AuditEvent, String)> = events
+        .iter()
+        .rev()
+        .filter(|(e, _)| query.matches(e, &recordings))
+        .collect();
+    if csv {
+        let mut out = Vec::new();
+        crate::audit_cli::write_csv(&mut out, matching.iter().map(|(e, h)| (e, h.as_str())))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut resp = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(out)));
+        let h = resp.headers_mut();
+        h.insert(
+            hyper::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
+        h.insert(
+            hyper::header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment; filename=\"holdfast-audit.csv\""),
+        );
+        h.insert(
+            hyper::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+        return Ok(resp);
+    }
+    let skip = usize::try_from(u64::from(query.page - 1) * u64::from(query.page_size))
+        .unwrap_or(usize::MAX);
+    let page = AuditPage {
+        entities: matching
+            .iter()
+            .skip(skip)
+            .take(query.page_size as usize)
+            .map(|(e, _)| e.clone())
+            .collect(),
+        total: matching.len() as u64,
+        page: query.page,
+        page_size: query.page_size,
+        chain_verified: chain.is_ok(),
+        chain_error: chain.err().map(|e| e.to_string()),
+    };
+    Ok(json(StatusCode::OK, &page))
+}
+
+fn view_body(req: &Req) -> Result<(String, Option<String>), ApiError> {
+    let body: SaveViewRequest = req.json()?;
+    let name = view_name(&body.name).ok_or_else(|| {
+        ApiError::BadRequest(format!("a view name has 1 to {VIEW_NAME_MAX} characters"))
+    })?;
+    let query = match body.query {
+        Some(q) => Some(
+            ViewState::from_query(&q)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?
+                .to_query(),
+        ),
+        None => None,
+    };
+    Ok((name, query))
+}
+
+/// `GET /api/views` lists the caller's saved views; `POST /api/views` saves one.
+pub async fn views(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let user = caller.user_id;
+    if req.method == hyper::Method::GET {
+        let views = blocking(state, move |s| s.views(user)).await?;
+        return Ok(json(StatusCode::OK, &views));
+    }
+    let (name, query) = view_body(req)?;
+    let query = query.unwrap_or_default();
+    let taken = name.clone();
+    let saved = blocking(state, move |s| s.create_view(user, &name, &query)).await?;
+    match saved {
+        Some(view) => Ok(json(StatusCode::CREATED, &view)),
+        None => Err(ApiError::Conflict(format!(
+            "you already have a view named '{taken}'"
+        ))),
+    }
+}
+
+/// `PATCH /api/views/{id}` renames a view; `DELETE` deletes it.
+pub async fn view(state: &AppState, req: &Req, id: &str) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let (user, id) = (caller.user_id, id.to_owned());
+    if req.method == hyper::Method::DELETE {
+        let deleted = blocking(state, move |s| s.delete_view(user, &id)).await?;
+        return match deleted {
+            true => Ok(json(StatusCode::OK, &serde_json::json!({"deleted": true}))),
+            false => Err(ApiError::NotFound),
+        };
+    }
+    let (name, _) = view_body(req)?;
+    let taken = name.clone();
+    match blocking(state, move |s| s.rename_view(user, &id, &name)).await? {
+        None => Err(ApiError::NotFound),
+        Some(false) => Err(ApiError::Conflict(format!(
+            "you already have a view named '{taken}'"
+        ))),
+        Some(true) => Ok(json(StatusCode::OK, &serde_json::json!({"renamed": true}))),
+    }
 }

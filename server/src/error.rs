@@ -22,6 +22,8 @@ pub enum ApiError {
     /// A state-changing request without the CSRF header or from another origin.
     CrossSite,
     NotFound,
+    /// The request conflicts with what is stored (a name already taken).
+    Conflict(String),
     /// The app's files are missing: the server was started before `cargo xtask build-app`.
     AppNotBuilt,
     MethodNotAllowed,
@@ -45,6 +47,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::CrossSite => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::AppNotBuilt => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Plan(PlanError::MissingPermission { .. }) => StatusCode::FORBIDDEN,
             ApiError::Plan(PlanError::EmptySelection) => StatusCode::BAD_REQUEST,
@@ -67,6 +70,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "missing.permissions",
             ApiError::CrossSite => "csrf.rejected",
             ApiError::NotFound => "not.found",
+            ApiError::Conflict(_) => "conflict",
             ApiError::AppNotBuilt => "app.not.built",
             ApiError::MethodNotAllowed => "method.not.allowed",
             ApiError::Plan(PlanError::MissingPermission { .. }) => "missing.permissions",
@@ -93,6 +97,7 @@ impl ApiError {
                 "refused: the request did not come from the Holdfast app (missing CSRF header or foreign origin)".to_owned()
             }
             ApiError::NotFound => "not found".to_owned(),
+            ApiError::Conflict(text) => text.clone(),
             ApiError::AppNotBuilt => "the app is not built: run `cargo xtask build-app`".to_owned(),
             ApiError::MethodNotAllowed => "this method is not allowed here".to_owned(),
             ApiError::Plan(e) => e.to_string(),

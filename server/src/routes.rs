@@ -25,6 +25,10 @@ pub enum Route {
     SelectionSummary,
     Protection,
     ConversationDetails(ConversationId),
+    Audit,
+    AuditCsv,
+    Views,
+    View(String),
     OauthToken,
     GenesysSetProtection,
     GenesysGetProtection,
@@ -65,6 +69,17 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 (Method::PUT, Route::GenesysPutRecording(c, r)),
             ]);
         }
+        ["api", "views", v] => {
+            let v = uuid::Uuid::try_parse(v)
+                .map_err(|_| {
+                    ApiError::BadRequest(format!("'{v}' is not a valid view id (a UUID)"))
+                })?
+                .to_string();
+            return api(&[
+                (Method::PATCH, Route::View(v.clone())),
+                (Method::DELETE, Route::View(v)),
+            ]);
+        }
         ["api", "recordings", r] => {
             let r = id(r, RecordingId::parse)?;
             return api(&[(Method::DELETE, Route::DeleteRecording(r))]);
@@ -86,6 +101,9 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         "/api/conversations" => api(&[(Method::GET, Route::Conversations)]),
         "/api/selection/summary" => api(&[(Method::POST, Route::SelectionSummary)]),
         "/api/protection" => api(&[(Method::POST, Route::Protection)]),
+        "/api/audit" => api(&[(Method::GET, Route::Audit)]),
+        "/api/views" => api(&[(Method::GET, Route::Views), (Method::POST, Route::Views)]),
+        "/api/audit.csv" => api(&[(Method::GET, Route::AuditCsv)]),
         "/oauth/token" => api(&[(Method::POST, Route::OauthToken)]),
         "/api/v2/recordings/deletionprotection" => api(&[
             (Method::PUT, Route::GenesysSetProtection),
@@ -116,6 +134,10 @@ impl Route {
             Route::Protection => "protection.change",
             Route::ConversationDetails(_) => "conversations.details",
             Route::OauthToken => "oauth.token",
+            Route::Audit => "audit.list",
+            Route::Views => "views",
+            Route::View(_) => "views.one",
+            Route::AuditCsv => "audit.csv",
             Route::GenesysSetProtection => "v2.deletionprotection.put",
             Route::GenesysGetProtection => "v2.deletionprotection.post",
             Route::GenesysRecordingMetadata(_) => "v2.recordingmetadata",

@@ -289,7 +289,7 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
         .iter()
         .map(|(e, h)| (e, ChainHash::from_hex(h).unwrap()))
         .collect();
-    assert_eq!(audit::verify_chain(links, head), Ok(1));
+    assert_eq!(audit::verify_chain(links, head), Ok(2));
 }
 
 #[tokio::test]
@@ -1269,4 +1269,172 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
     v2(&server, "GET", &other, &token, &serde_json::json!(null))
         .await
         .assert_error(404, "not.found");
+}
+
+#[tokio::test]
+async fn the_audit_trail_filters_pages_exports_and_verifies() {
+    let server = start("audit").await;
+    let cookie = server.login("manager").await;
+    let ids = page_ids(&server, &cookie, "protected=no&recorded=yes&size=10").await;
+    let body = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "=HYPERLINK(\"x\")"});
+    let changed = server
+        .post_json("/api/protection", &cookie, &body)
+        .await
+        .json()["changed"]
+        .as_u64()
+        .unwrap();
+
+    let page = server
+        .get("/api/audit?action=ApplyProtection&size=3", &cookie)
+        .await
+        .json();
+    assert_eq!(page["total"], changed);
+    assert_eq!(page["entities"].as_array().unwrap().len(), 3);
+    assert_eq!(page["chainVerified"], true);
+    let all = server.get("/api/audit?user=manager", &cookie).await.json();
+    assert_eq!(all["total"], changed + 1, "the protections and the login");
+    let one = &ids[0];
+    let about = server
+        .get(&format!("/api/audit?conversation={one}"), &cookie)
+        .await
+        .json();
+    assert!(
+        about["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["entityId"] == one.as_str())
+    );
+
+    let csv = server
+        .get("/api/audit.csv?action=ApplyProtection", &cookie)
+        .await;
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = String::from_utf8(csv.body.clone()).unwrap();
+    assert_eq!(text.lines().count() as u64, changed + 1);
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"x\"\")\""),
+        "formulas are defused: {text}"
+    );
+
+    server
+        .get("/api/audit?action=Nope", &cookie)
+        .await
+        .assert_error(400, "bad.request");
+    let supervisor = server.login("supervisor").await;
+    server
+        .get("/api/audit", &supervisor)
+        .await
+        .assert_error(403, "missing.permissions");
+}
+
+#[tokio::test]
+async fn tampering_with_a_stored_audit_event_is_detected() {
+    let server = start("tamper").await;
+    let cookie = server.login("manager").await;
+    let ids = page_ids(&server, &cookie, "protected=yes&size=10").await;
+    let body = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}});
+    assert_eq!(
+        server
+            .post_json("/api/protection", &cookie, &body)
+            .await
+            .status,
+        200
+    );
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    assert!(
+        holdfast_server::audit_cli::verify(server.store.as_ref(), org)
+            .unwrap()
+            .is_ok()
+    );
+
+    // Edit one event's reason behind the server's back.
+    let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
+    db.execute(
+        "UPDATE audit_events SET event = replace(event, 'RevokeProtection', 'ApplyProtection') WHERE seq = 3 AND org_id = ?",
+        [org.to_string()],
+    )
+    .unwrap();
+    assert_eq!(
+        holdfast_server::audit_cli::verify(server.store.as_ref(), org).unwrap(),
+        Err(audit::ChainBreak::HashMismatch { seq: 3 })
+    );
+    let page = server.get("/api/audit", &cookie).await.json();
+    assert_eq!(page["chainVerified"], false);
+    assert!(page["chainError"].as_str().unwrap().contains("event 3"));
+
+    // Delete the last one: the head no longer matches.
+    db.execute("UPDATE audit_events SET event = replace(event, 'ApplyProtection', 'RevokeProtection') WHERE seq = 3 AND org_id = ?", [org.to_string()]).unwrap();
+    db.execute("DELETE FROM audit_events WHERE org_id = ? AND seq = (SELECT MAX(seq) FROM audit_events WHERE org_id = ?)", [org.to_string(), org.to_string()]).unwrap();
+    assert!(matches!(
+        holdfast_server::audit_cli::verify(server.store.as_ref(), org).unwrap(),
+        Err(audit::ChainBreak::Head { .. })
+    ));
+}
+
+#[tokio::test]
+async fn saved_views_are_per_user_and_validated() {
+    let server = start("views").await;
+    let cookie = server.login("manager").await;
+    let body = serde_json::json!({"name": " Open cases ", "query": "size=50&protected=yes"});
+    let saved = server.post_json("/api/views", &cookie, &body).await;
+    assert_eq!(saved.status, 201);
+    let saved = saved.json();
+    assert_eq!(saved["name"], "Open cases");
+    assert_eq!(
+        saved["query"], "protected=yes&size=50",
+        "stored in core's canonical form"
+    );
+    server
+        .post_json("/api/views", &cookie, &body)
+        .await
+        .assert_error(409, "conflict");
+    let bad = serde_json::json!({"name": "x", "query": "colour=red"});
+    server
+        .post_json("/api/views", &cookie, &bad)
+        .await
+        .assert_error(400, "bad.request");
+    let empty = serde_json::json!({"name": "  ", "query": ""});
+    server
+        .post_json("/api/views", &cookie, &empty)
+        .await
+        .assert_error(400, "bad.request");
+
+    let id = saved["id"].as_str().unwrap();
+    let headers = [
+        ("cookie", cookie.as_str()),
+        ("content-type", "application/json"),
+        ("x-holdfast-csrf", "1"),
+    ];
+    let renamed = server
+        .send(
+            "PATCH",
+            &format!("/api/views/{id}"),
+            &headers,
+            br#"{"name":"Legal holds"}"#,
+        )
+        .await;
+    assert_eq!(renamed.status, 200);
+    let list = server.get("/api/views", &cookie).await.json();
+    assert_eq!(list[0]["name"], "Legal holds");
+
+    // Another user sees none of them and cannot touch them.
+    let other = server.login("analyst").await;
+    assert_eq!(
+        server.get("/api/views", &other).await.json(),
+        serde_json::json!([])
+    );
+    delete(&server, &format!("/api/views/{id}"), &other)
+        .await
+        .assert_error(404, "not.found");
+    assert_eq!(
+        delete(&server, &format!("/api/views/{id}"), &cookie)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        server.get("/api/views", &cookie).await.json(),
+        serde_json::json!([])
+    );
 }

@@ -9,7 +9,7 @@ pub mod sqlite;
 
 use std::fmt;
 
-use holdfast_core::api::{ConversationDetails, ConversationPage, Selection};
+use holdfast_core::api::{ConversationDetails, ConversationPage, SavedView, Selection};
 use holdfast_core::audit::{Actor, AuditEvent, Client};
 use holdfast_core::deletion::{DeleteDateChange, DeletionRefusal};
 use holdfast_core::protection::{
@@ -57,6 +57,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct LoginRecord {
     pub user_id: UserId,
+    pub org_id: OrgId,
     pub password_hash: String,
 }
 
@@ -251,6 +252,16 @@ pub trait Store: Send + Sync + 'static {
     /// come and whose conversation is not protected, with a `Delete` event each by the system,
     /// in one transaction that a protect cannot interleave with.
     fn sweep(&self, now: Instant, limit: usize) -> StoreResult<Deletion>;
+
+    /// The user's saved views, by name.
+    fn views(&self, user: UserId) -> StoreResult<Vec<SavedView>>;
+    /// Saves a view; `None` when the user already has a view of that name.
+    fn create_view(&self, user: UserId, name: &str, query: &str) -> StoreResult<Option<SavedView>>;
+    /// Renames a view: `Ok(None)` when the view is not the user's, `Err(NameTaken)`-like `Ok(Some(false))`
+    /// when the name is taken.
+    fn rename_view(&self, user: UserId, id: &str, name: &str) -> StoreResult<Option<bool>>;
+    /// Deletes a view; whether it existed.
+    fn delete_view(&self, user: UserId, id: &str) -> StoreResult<bool>;
 
     /// Appends an audit event to the organization's chain in its own transaction.
     fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()>;

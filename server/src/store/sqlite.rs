@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use chrono::{TimeZone, Utc};
 use holdfast_core::api::{
     AttachmentInfo, ConversationDetails, ConversationPage, ConversationRow, ProtectionInfo,
-    RecordingInfo, Selection,
+    RecordingInfo, SavedView, Selection,
 };
 use holdfast_core::audit::{self, AuditEvent, ChainHash};
 use holdfast_core::audit::{AuditAction, Details, EntityType};
@@ -338,15 +338,22 @@ impl Store for SqliteStore {
         self.read(|c| {
             let row = c
                 .query_row(
-                    "SELECT id, password_hash FROM users WHERE username = ?",
+                    "SELECT id, password_hash, org_id FROM users WHERE username = ?",
                     [username],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    },
                 )
                 .optional()?;
             match row {
                 None => Ok(None),
-                Some((id, password_hash)) => Ok(Some(LoginRecord {
+                Some((id, password_hash, org)) => Ok(Some(LoginRecord {
                     user_id: parse_id(&id, UserId::parse)?,
+                    org_id: parse_id(&org, OrgId::parse)?,
                     password_hash,
                 })),
             }
@@ -705,6 +712,68 @@ impl Store for SqliteStore {
                 files.extend(delete_recordings(tx, org, &ctx, &[pair], "deleted by retention policy")?);
             }
             Ok(Deletion { change: None, deleted: due.len(), files })
+        })
+    }
+
+    fn views(&self, user: UserId) -> StoreResult<Vec<SavedView>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, name, query FROM saved_views WHERE user_id = ? ORDER BY name",
+            )?;
+            let views = stmt
+                .query_map([user.to_string()], |r| {
+                    Ok(SavedView {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        query: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(views)
+        })
+    }
+
+    fn create_view(&self, user: UserId, name: &str, query: &str) -> StoreResult<Option<SavedView>> {
+        self.write(|tx| {
+            let id = uuid::Uuid::new_v4().to_string();
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO saved_views (id, user_id, name, query, created_at) VALUES (?, ?, ?, ?, ?)",
+                params![id, user.to_string(), name, query, ms(Utc::now())],
+            )?;
+            Ok((n == 1).then(|| SavedView { id, name: name.to_owned(), query: query.to_owned() }))
+        })
+    }
+
+    fn rename_view(&self, user: UserId, id: &str, name: &str) -> StoreResult<Option<bool>> {
+        self.write(|tx| {
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM saved_views WHERE id = ? AND user_id = ?")?
+                .exists(params![id, user.to_string()])?;
+            if !exists {
+                return Ok(None);
+            }
+            let taken = tx
+                .prepare_cached(
+                    "SELECT 1 FROM saved_views WHERE user_id = ? AND name = ? AND id <> ?",
+                )?
+                .exists(params![user.to_string(), name, id])?;
+            if taken {
+                return Ok(Some(false));
+            }
+            tx.execute(
+                "UPDATE saved_views SET name = ? WHERE id = ?",
+                params![name, id],
+            )?;
+            Ok(Some(true))
+        })
+    }
+
+    fn delete_view(&self, user: UserId, id: &str) -> StoreResult<bool> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM saved_views WHERE id = ? AND user_id = ?",
+                params![id, user.to_string()],
+            )? == 1)
         })
     }
 
