@@ -238,6 +238,62 @@ pub fn view_name(text: &str) -> Option<String> {
     ok.then(|| t.to_owned())
 }
 
+/// An attachment to ingest, its bytes in base64.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub data_base64: String,
+}
+
+/// A recording to ingest. Its deletion date comes from the retention policies.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestRecording {
+    pub id: RecordingId,
+    pub media: Media,
+    pub role: RecordingRole,
+    /// Defaults to the conversation's end.
+    #[serde(default, with = "crate::time::iso_opt")]
+    pub created_at: Option<Instant>,
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    /// The media bytes (audio, screen video, or the raw e-mail), in base64.
+    #[serde(default)]
+    pub media_base64: Option<String>,
+    /// The media type of those bytes, such as `audio/wav`.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub transcript: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<IngestAttachment>,
+}
+
+/// `POST /api/ingest` and one line of `holdfast import`: a conversation and its recordings. An
+/// existing conversation of the organization gets the recordings added.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestConversation {
+    pub id: ConversationId,
+    #[serde(with = "crate::time::iso")]
+    pub start_time: Instant,
+    #[serde(with = "crate::time::iso")]
+    pub end_time: Instant,
+    pub direction: Direction,
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub agents: Vec<String>,
+    #[serde(default)]
+    pub remote_party: Option<String>,
+    #[serde(default)]
+    pub wrap_up: Option<String>,
+    #[serde(default)]
+    pub recordings: Vec<IngestRecording>,
+}
+
 /// Every error answer: `{"message","code","status"}`, plus typed details where a client acts on
 /// them (the numbers of an over-cap refusal).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -4,14 +4,15 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use holdfast_core::api::{
-    AuditPage, DeleteDateRequest, LoginRequest, MAX_SELECTION_IDS, Me, OrgStatusDto,
-    ProtectRequest, ProtectResponse, SaveViewRequest, Selection, SummaryRequest, SummaryResponse,
-    VIEW_NAME_MAX, view_name,
+    AuditPage, DeleteDateRequest, IngestConversation, LoginRequest, MAX_SELECTION_IDS, Me,
+    OrgStatusDto, ProtectRequest, ProtectResponse, SaveViewRequest, Selection, SummaryRequest,
+    SummaryResponse, VIEW_NAME_MAX, view_name,
 };
 use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
 use holdfast_core::audit::{AuditEvent, AuditQuery};
 use holdfast_core::deletion::DeletionRefusal;
 use holdfast_core::protection::OrgStatus;
+use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::view::ViewState;
 use holdfast_core::{ConversationId, Permission, Permissions, Reason, RecordingId};
 use hyper::StatusCode;
@@ -544,4 +545,154 @@ pub async fn view(state: &AppState, req: &Req, id: &str) -> Result<Resp, ApiErro
         ))),
         Some(true) => Ok(json(StatusCode::OK, &serde_json::json!({"renamed": true}))),
     }
+}
+
+/// `POST /api/ingest`: one conversation or a list of them, with recordings; admin only.
+pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::Admin)?;
+    let body: serde_json::Value = req.json()?;
+    let list: Vec<IngestConversation> = match body {
+        serde_json::Value::Array(_) => serde_json::from_value(body),
+        other => serde_json::from_value(other).map(|c| vec![c]),
+    }
+    .map_err(|e| ApiError::BadRequest(format!("invalid conversation: {e}")))?;
+    let (org, media_dir) = (caller.org_id, state.media_dir.clone());
+    let conversations = list.len();
+    let recordings = blocking(state, move |s| {
+        let mut written = Vec::new();
+        let mut batch = Vec::with_capacity(list.len());
+        for c in list {
+            match crate::ingest::prepare(&media_dir, org, c, &mut written) {
+                Ok(c) => batch.push(c),
+                Err(refusal) => {
+                    media::remove_files(&media_dir, &written);
+                    return Ok(Err(refusal));
+                }
+            }
+        }
+        match s.ingest(org, &batch) {
+            Ok(n) => Ok(Ok(n)),
+            Err(e) => {
+                media::remove_files(&media_dir, &written);
+                Err(e)
+            }
+        }
+    })
+    .await?
+    .map_err(|r| ApiError::BadRequest(r.to_string()))?;
+    Ok(json(
+        StatusCode::CREATED,
+        &serde_json::json!({"conversations": conversations, "recordings": recordings}),
+    ))
+}
+
+/// `GET /api/retention-policies` lists them; `POST` adds one (admin).
+pub async fn retention_policies(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    if req.method == hyper::Method::POST {
+        return save_policy(state, req, None).await;
+    }
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let org = caller.org_id;
+    let list = blocking(state, move |s| s.retention_policies(org)).await?;
+    let body: Vec<serde_json::Value> = list
+        .into_iter()
+        .map(|(id, p)| serde_json::json!({"id": id, "policy": p}))
+        .collect();
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// `POST /api/retention-policies` or `PUT /api/retention-policies/{id}`: audited as
+/// `UpdateRetention`. Applies to recordings that arrive from now on.
+pub async fn save_policy(state: &AppState, req: &Req, id: Option<&str>) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::Admin)?;
+    let policy: RetentionPolicy = req.json()?;
+    if view_name(&policy.name).is_none() {
+        return Err(ApiError::BadRequest(format!(
+            "a policy name has 1 to {VIEW_NAME_MAX} characters"
+        )));
+    }
+    let (org, ctx, id) = (
+        caller.org_id,
+        audit_context(&caller, req),
+        id.map(str::to_owned),
+    );
+    let creating = id.is_none();
+    let saved = blocking(state, move |s| {
+        s.save_policy(org, id.as_deref(), &policy, &ctx)
+    })
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let status = if creating {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json(status, &serde_json::json!({"id": saved})))
+}
+
+/// Which stored file a media request asks for.
+pub enum MediaKind {
+    Recording(RecordingId),
+    Attachment(String),
+}
+
+/// `GET /api/recordings/{id}/media` and `GET /api/attachments/{id}`: the bytes, with single
+/// `Range` requests answered 206 so the audio player can seek.
+pub async fn media(state: &AppState, req: &Req, kind: MediaKind) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let org = caller.org_id;
+    let file = blocking(state, move |s| match kind {
+        MediaKind::Recording(id) => s.media_file(org, id),
+        MediaKind::Attachment(id) => s.attachment_file(org, &id),
+    })
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let path = media::resolve(&state.media_dir, &file.path).ok_or(ApiError::NotFound)?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| ApiError::NotFound)?;
+    let total = bytes.len() as u64;
+    let range = match req.header("range") {
+        None => None,
+        Some(h) => Some(
+            media::parse_range(h, total).ok_or(ApiError::RangeNotSatisfiable { size: total })?,
+        ),
+    };
+    let (status, body, content_range) = match range {
+        None => (StatusCode::OK, bytes, None),
+        Some((start, end)) => {
+            let slice = bytes[start as usize..=end as usize].to_vec();
+            (
+                StatusCode::PARTIAL_CONTENT,
+                slice,
+                Some(format!("bytes {start}-{end}/{total}")),
+            )
+        }
+    };
+    let mut builder = hyper::Response::builder()
+        .status(status)
+        .header(hyper::header::CONTENT_TYPE, file.content_type)
+        .header(hyper::header::ACCEPT_RANGES, "bytes")
+        .header(hyper::header::CACHE_CONTROL, "private, no-store");
+    if let Some(cr) = content_range {
+        builder = builder.header(hyper::header::CONTENT_RANGE, cr);
+    }
+    if let Some(name) = file.name {
+        let safe: String = name
+            .chars()
+            .filter(|c| c.is_ascii_graphic() || *c == ' ')
+            .filter(|c| *c != '"')
+            .collect();
+        builder = builder.header(
+            hyper::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{safe}\""),
+        );
+    }
+    builder
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -89,7 +89,7 @@ pub fn basic_credentials(header: &str) -> Option<(String, String)> {
 }
 
 /// Standard base64 with padding; twenty lines instead of a dependency.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let value = |c: u8| -> Option<u32> {
         match c {
             b'A'..=b'Z' => Some(u32::from(c - b'A')),

@@ -228,6 +228,9 @@ fn conversations(
                     deleted: past_due && rng.chance(60),
                     delete_date,
                     transcript: transcript(rng, &agent, m),
+                    media_path: None,
+                    content_type: None,
+                    attachments: Vec::new(),
                 });
             }
         }

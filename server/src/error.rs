@@ -35,6 +35,10 @@ pub enum ApiError {
         limit: usize,
     },
     UnsupportedMediaType,
+    /// A `Range` outside the file.
+    RangeNotSatisfiable {
+        size: u64,
+    },
     TooManyRequests,
     /// The store failed; logged, and answered without details.
     Internal(String),
@@ -56,6 +60,7 @@ impl ApiError {
             ApiError::Deletion(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,6 +87,7 @@ impl ApiError {
             ApiError::Deletion(DeletionRefusal::AlreadyDeleted) => "recording.already.deleted",
             ApiError::PayloadTooLarge { .. } => "payload.too.large",
             ApiError::UnsupportedMediaType => "unsupported.media.type",
+            ApiError::RangeNotSatisfiable { .. } => "range.not.satisfiable",
             ApiError::TooManyRequests => "too.many.requests",
             ApiError::Internal(_) => "internal.server.error",
         }
@@ -104,6 +110,7 @@ impl ApiError {
             ApiError::Deletion(e) => e.to_string(),
             ApiError::PayloadTooLarge { limit } => format!("the request body is larger than {limit} bytes"),
             ApiError::UnsupportedMediaType => "send the body as application/json".to_owned(),
+            ApiError::RangeNotSatisfiable { size } => format!("the range is outside the file of {size} bytes"),
             ApiError::TooManyRequests => "too many attempts; wait a minute and try again".to_owned(),
             ApiError::Internal(_) => "the server failed; the request was not carried out".to_owned(),
         }
@@ -126,6 +133,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::BadFilter(view) => ApiError::BadRequest(view.to_string()),
+            e @ StoreError::IdTaken(_) => ApiError::Conflict(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 
-use crate::api;
+use crate::api::{self, MediaKind};
 use crate::assets::Assets;
 use crate::auth::LoginLimiter;
 use crate::error::ApiError;
@@ -169,6 +169,11 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         Route::OauthToken => genesys::token(state, req).await,
         Route::Audit => api::audit(state, req, false).await,
         Route::Views => api::views(state, req).await,
+        Route::Ingest => api::ingest(state, req).await,
+        Route::RecordingMedia(id) => api::media(state, req, MediaKind::Recording(id)).await,
+        Route::Attachment(id) => api::media(state, req, MediaKind::Attachment(id)).await,
+        Route::RetentionPolicies => api::retention_policies(state, req).await,
+        Route::RetentionPolicy(id) => api::save_policy(state, req, Some(&id)).await,
         Route::View(id) => api::view(state, req, &id).await,
         Route::AuditCsv => api::audit(state, req, true).await,
         Route::GenesysSetProtection => genesys::set_deletion_protection(state, req).await,

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod genesys;
 pub mod http;
+pub mod ingest;
 pub mod media;
 pub mod routes;
 pub mod store;

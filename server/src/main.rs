@@ -13,7 +13,7 @@ use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::Store;
 use holdfast_server::store::sqlite::SqliteStore;
 use holdfast_server::store::{NewClient, NewOrg, NewUser};
-use holdfast_server::{api, audit_cli, auth, demo, sweep};
+use holdfast_server::{api, audit_cli, auth, demo, ingest, sweep};
 
 #[derive(Parser)]
 #[command(
@@ -61,6 +61,13 @@ enum Command {
     },
     /// Run the retention sweep once: delete what is past due and not protected.
     Sweep,
+    /// Import conversations and recordings from JSON lines (one conversation per line, the
+    /// shape of `POST /api/ingest`); `-` reads standard input.
+    Import {
+        #[arg(long)]
+        org: String,
+        file: PathBuf,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -121,6 +128,20 @@ fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<SqliteStore>> {
     let path = data_dir.join("holdfast.sqlite3");
     let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
     Ok(Arc::new(store))
+}
+
+/// `[#######.............]  35%  12,000 conversations`, or a plain count when the size is unknown.
+fn progress_bar(bytes: u64, total: u64, conversations: usize) -> String {
+    if total == 0 {
+        return format!("{conversations} conversations imported");
+    }
+    let done = (bytes.min(total) * 30 / total) as usize;
+    let percent = bytes.min(total) * 100 / total;
+    format!(
+        "[{}{}] {percent:>3}%  {conversations} conversations",
+        "#".repeat(done),
+        ".".repeat(30 - done)
+    )
 }
 
 fn org_or_create(store: &dyn Store, name: &str) -> anyhow::Result<holdfast_core::OrgId> {
@@ -265,6 +286,44 @@ async fn main() -> anyhow::Result<()> {
             let events = store.audit_events(org_id)?;
             let mut out = std::io::stdout().lock();
             audit_cli::write_csv(&mut out, events.iter().map(|(e, h)| (e, h.as_str())))?;
+        }
+        Command::Import { org, file } => {
+            let org_id = store
+                .find_org(&org)?
+                .with_context(|| format!("no organization named '{org}'"))?;
+            let media_dir = cli.data_dir.join("media");
+            let (reader, total): (Box<dyn std::io::BufRead>, u64) = match file.to_str() {
+                Some("-") => (Box::new(std::io::stdin().lock()), 0),
+                _ => {
+                    let f = std::fs::File::open(&file)
+                        .with_context(|| format!("opening {}", file.display()))?;
+                    let total = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    (Box::new(std::io::BufReader::new(f)), total)
+                }
+            };
+            let show = !cli.json;
+            let report = ingest::import(store.as_ref(), &media_dir, org_id, reader, |bytes, n| {
+                if show {
+                    eprint!("\r{}", progress_bar(bytes, total, n));
+                }
+            });
+            if show {
+                eprintln!();
+            }
+            match cli.json {
+                true => println!(
+                    "{}",
+                    serde_json::json!({"conversations": report.conversations, "recordings": report.recordings,
+                        "failedLine": report.failed.as_ref().map(|f| f.0), "error": report.failed.as_ref().map(|f| &f.1)})
+                ),
+                false => println!(
+                    "imported {} conversations with {} recordings",
+                    report.conversations, report.recordings
+                ),
+            }
+            if let Some((line, e)) = report.failed {
+                anyhow::bail!("line {line}: {e}");
+            }
         }
         Command::Sweep => {
             let report = sweep::run_once(

@@ -29,6 +29,11 @@ pub enum Route {
     AuditCsv,
     Views,
     View(String),
+    Ingest,
+    RecordingMedia(RecordingId),
+    Attachment(String),
+    RetentionPolicies,
+    RetentionPolicy(String),
     OauthToken,
     GenesysSetProtection,
     GenesysGetProtection,
@@ -80,6 +85,26 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 (Method::DELETE, Route::View(v)),
             ]);
         }
+        ["api", "retention-policies", p] => {
+            let p = uuid::Uuid::try_parse(p)
+                .map_err(|_| {
+                    ApiError::BadRequest(format!("'{p}' is not a valid policy id (a UUID)"))
+                })?
+                .to_string();
+            return api(&[(Method::PUT, Route::RetentionPolicy(p))]);
+        }
+        ["api", "recordings", r, "media"] => {
+            let r = id(r, RecordingId::parse)?;
+            return api(&[(Method::GET, Route::RecordingMedia(r))]);
+        }
+        ["api", "attachments", a] => {
+            let a = uuid::Uuid::try_parse(a)
+                .map_err(|_| {
+                    ApiError::BadRequest(format!("'{a}' is not a valid attachment id (a UUID)"))
+                })?
+                .to_string();
+            return api(&[(Method::GET, Route::Attachment(a))]);
+        }
         ["api", "recordings", r] => {
             let r = id(r, RecordingId::parse)?;
             return api(&[(Method::DELETE, Route::DeleteRecording(r))]);
@@ -102,6 +127,11 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         "/api/selection/summary" => api(&[(Method::POST, Route::SelectionSummary)]),
         "/api/protection" => api(&[(Method::POST, Route::Protection)]),
         "/api/audit" => api(&[(Method::GET, Route::Audit)]),
+        "/api/ingest" => api(&[(Method::POST, Route::Ingest)]),
+        "/api/retention-policies" => api(&[
+            (Method::GET, Route::RetentionPolicies),
+            (Method::POST, Route::RetentionPolicies),
+        ]),
         "/api/views" => api(&[(Method::GET, Route::Views), (Method::POST, Route::Views)]),
         "/api/audit.csv" => api(&[(Method::GET, Route::AuditCsv)]),
         "/oauth/token" => api(&[(Method::POST, Route::OauthToken)]),
@@ -121,6 +151,14 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
 }
 
 impl Route {
+    /// The largest body this route accepts: ingest carries media bytes.
+    pub fn body_limit(&self) -> usize {
+        match self {
+            Route::Ingest => 64 * 1024 * 1024,
+            _ => crate::http::MAX_BODY,
+        }
+    }
+
     /// A short name for logs and metrics.
     pub fn name(&self) -> &'static str {
         match self {
@@ -136,6 +174,11 @@ impl Route {
             Route::OauthToken => "oauth.token",
             Route::Audit => "audit.list",
             Route::Views => "views",
+            Route::Ingest => "ingest",
+            Route::RecordingMedia(_) => "recordings.media",
+            Route::Attachment(_) => "attachments.get",
+            Route::RetentionPolicies => "retention.policies",
+            Route::RetentionPolicy(_) => "retention.policy",
             Route::View(_) => "views.one",
             Route::AuditCsv => "audit.csv",
             Route::GenesysSetProtection => "v2.deletionprotection.put",

@@ -1438,3 +1438,289 @@ async fn saved_views_are_per_user_and_validated() {
         serde_json::json!([])
     );
 }
+
+fn b64(bytes: &[u8]) -> String {
+    base64(&String::from_utf8_lossy(bytes))
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[tokio::test]
+async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
+    let server = start("ingest").await;
+    let admin = server.login("admin").await;
+    let policy = serde_json::json!({"name": "Calls 30 days", "order": 1, "enabled": true, "media": ["call"],
+        "queues": [], "direction": null, "action": {"kind": "deleteAfterDays", "days": 30}});
+    let created = server
+        .post_json("/api/retention-policies", &admin, &policy)
+        .await;
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let keep = serde_json::json!({"name": "Keep text", "order": 2, "enabled": true, "media": [],
+        "queues": [], "direction": null, "action": {"kind": "keep"}});
+    assert_eq!(
+        server
+            .post_json("/api/retention-policies", &admin, &keep)
+            .await
+            .status,
+        201
+    );
+
+    let (conv, call, chat) = (new_id(), new_id(), new_id());
+    let audio = "RIFF-pretend-audio-0123456789".repeat(10);
+    let body = serde_json::json!({
+    "id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z", "direction": "inbound",
+    "queue": "Legal", "agents": ["Ana Berg"], "remoteParty": "+1 555 0100",
+    "recordings": [
+        {"id": call, "media": "call", "role": "policy", "durationMs": 300000, "mediaBase64": b64(audio.as_bytes()), "contentType": "audio/wav"},
+        {"id": chat, "media": "chat", "role": "adhoc", "transcript": "Customer: hello",
+         "attachments": [{"name": "invoice.pdf", "contentType": "application/pdf", "dataBase64": b64(b"%PDF-1.4 pretend")}]}
+    ]});
+    let answer = server.post_json("/api/ingest", &admin, &body).await;
+    assert_eq!(
+        answer.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.json()["recordings"], 2);
+
+    let d = details(&server, &admin, &conv).await;
+    let call_rec = d
+        .recordings
+        .iter()
+        .find(|r| r.id.to_string() == call)
+        .unwrap();
+    assert_eq!(
+        call_rec.delete_date,
+        holdfast_core::time::parse("2026-12-20T10:05:00Z"),
+        "end + 30 days"
+    );
+    let chat_rec = d
+        .recordings
+        .iter()
+        .find(|r| r.id.to_string() == chat)
+        .unwrap();
+    assert_eq!(chat_rec.delete_date, None, "kept by the second policy");
+    assert_eq!(chat_rec.transcript.as_deref(), Some("Customer: hello"));
+    assert!(call_rec.has_media);
+
+    let media_path = format!("/api/recordings/{call}/media");
+    let full = server.get(&media_path, &admin).await;
+    assert_eq!(full.status, 200);
+    assert_eq!(full.body, audio.as_bytes());
+    assert_eq!(full.header("content-type"), Some("audio/wav"));
+    let part = server
+        .send(
+            "GET",
+            &media_path,
+            &[("cookie", admin.as_str()), ("range", "bytes=5-14")],
+            b"",
+        )
+        .await;
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, &audio.as_bytes()[5..15]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 5-14/{}", audio.len()).as_str())
+    );
+    let bad = server
+        .send(
+            "GET",
+            &media_path,
+            &[("cookie", admin.as_str()), ("range", "bytes=9999-")],
+            b"",
+        )
+        .await;
+    bad.assert_error(416, "range.not.satisfiable");
+    let att = &chat_rec.attachments[0];
+    let file = server
+        .get(&format!("/api/attachments/{}", att.id), &admin)
+        .await;
+    assert_eq!(file.body, b"%PDF-1.4 pretend");
+    assert!(
+        file.header("content-disposition")
+            .unwrap()
+            .contains("invoice.pdf")
+    );
+    let contoso = server.login("contoso.manager").await;
+    server
+        .get(&media_path, &contoso)
+        .await
+        .assert_error(404, "not.found");
+
+    // Deleting the recording removes its file after the commit.
+    let answer = delete(&server, &media_path.replace("/media", ""), &admin).await;
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    server
+        .get(&media_path, &admin)
+        .await
+        .assert_error(404, "not.found");
+    let files: Vec<_> = walk(&server._dir.0.join("media"));
+    assert_eq!(
+        files.len(),
+        1,
+        "only the attachment of the chat is left: {files:?}"
+    );
+
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let edits = server
+        .store
+        .audit_events(org)
+        .unwrap()
+        .iter()
+        .filter(|(e, _)| e.action == AuditAction::UpdateRetention)
+        .count();
+    assert_eq!(edits, 2);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_recording_that_joins_a_protected_conversation_is_protected_at_once() {
+    let server = start("joins").await;
+    let admin = server.login("admin").await;
+    let conv = page_ids(&server, &admin, "protected=yes&size=10").await[0].clone();
+    let before = details(&server, &admin, &conv).await;
+    let rec = new_id();
+    let body = serde_json::json!({"id": conv, "startTime": holdfast_core::time::format(before.conversation.start_time),
+        "endTime": holdfast_core::time::format(before.conversation.end_time), "direction": "inbound",
+        "recordings": [{"id": rec, "media": "screen", "role": "adhoc", "createdAt": "2026-11-24T00:00:00Z"}]});
+    let answer = server.post_json("/api/ingest", &admin, &body).await;
+    assert_eq!(
+        answer.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let after = details(&server, &admin, &conv).await;
+    assert_eq!(after.recordings.len(), before.recordings.len() + 1);
+    let joined = after
+        .recordings
+        .iter()
+        .find(|r| r.id.to_string() == rec)
+        .unwrap();
+    assert_eq!(
+        joined.effective_deletion,
+        holdfast_core::deletion::EffectiveDeletion::Protected
+    );
+    delete(&server, &format!("/api/recordings/{rec}"), &admin)
+        .await
+        .assert_error(409, "recording.protected");
+}
+
+#[tokio::test]
+async fn bad_ingests_are_refused_whole_and_leave_nothing() {
+    let server = start("badingest").await;
+    let admin = server.login("admin").await;
+    let manager = server.login("manager").await;
+    let conv = |id: &str, rec: &str, data: &str| {
+        serde_json::json!({"id": id, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+            "direction": "outbound", "recordings": [{"id": rec, "media": "call", "role": "policy", "mediaBase64": data}]})
+    };
+    let one = conv(&new_id(), &new_id(), &b64(b"fine"));
+    server
+        .post_json("/api/ingest", &manager, &one)
+        .await
+        .assert_error(403, "missing.permissions");
+    let broken = serde_json::json!([one, conv(&new_id(), &new_id(), "***not base64***")]);
+    server
+        .post_json("/api/ingest", &admin, &broken)
+        .await
+        .assert_error(400, "bad.request");
+    // Another organization's conversation id cannot be reused.
+    let contoso = server.login("contoso.manager").await;
+    let theirs = page_ids(&server, &contoso, "size=10").await[0].clone();
+    let clash = serde_json::json!([one, conv(&theirs, &new_id(), &b64(b"x"))]);
+    server
+        .post_json("/api/ingest", &admin, &clash)
+        .await
+        .assert_error(409, "conflict");
+    let backwards = serde_json::json!({"id": new_id(), "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T09:00:00Z", "direction": "inbound"});
+    server
+        .post_json("/api/ingest", &admin, &backwards)
+        .await
+        .assert_error(400, "bad.request");
+    let page: ConversationPage = server
+        .get("/api/conversations?size=10", &admin)
+        .await
+        .parse();
+    assert_eq!(page.total, 300, "nothing of the refused batches was stored");
+    assert!(
+        walk(&server._dir.0.join("media")).is_empty(),
+        "no file of a refused batch is left"
+    );
+}
+
+#[tokio::test]
+async fn import_reads_json_lines_and_names_the_first_bad_line() {
+    let server = start("import").await;
+    let org = server.store.find_org(demo::CONTOSO).unwrap().unwrap();
+    let line = |rec: bool| {
+        let mut c = serde_json::json!({"id": new_id(), "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z", "direction": "inbound"});
+        if rec {
+            c["recordings"] = serde_json::json!([{"id": new_id(), "media": "email", "role": "policy", "transcript": "Dear team"}]);
+        }
+        c.to_string()
+    };
+    let mut input: Vec<String> = (0..450).map(|i| line(i % 2 == 0)).collect();
+    input.insert(10, String::new());
+    let media = server._dir.0.join("media");
+    let mut calls = 0;
+    let report = holdfast_server::ingest::import(
+        server.store.as_ref(),
+        &media,
+        org,
+        input.join("\n").as_bytes(),
+        |_, _| calls += 1,
+    );
+    assert_eq!(
+        report,
+        holdfast_server::ingest::ImportReport {
+            conversations: 450,
+            recordings: 225,
+            failed: None
+        }
+    );
+    assert!(calls >= 3, "progress after each batch");
+
+    let bad: Vec<String> = vec![
+        line(true),
+        line(false),
+        "{\"id\": 5}".to_owned(),
+        line(true),
+    ];
+    let report = holdfast_server::ingest::import(
+        server.store.as_ref(),
+        &media,
+        org,
+        bad.join("\n").as_bytes(),
+        |_, _| {},
+    );
+    assert_eq!(report.conversations, 0);
+    let (number, why) = report.failed.unwrap();
+    assert_eq!(number, 3);
+    assert!(why.contains("lines 1 to 2 were not imported"), "{why}");
+}

@@ -15,6 +15,7 @@ use holdfast_core::deletion::{DeleteDateChange, DeletionRefusal};
 use holdfast_core::protection::{
     OrgStatus, PlanError, ProtectAction, ProtectPlan, SelectionSummary,
 };
+use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
 use holdfast_core::view::ViewState;
 use holdfast_core::{
@@ -31,6 +32,9 @@ pub enum StoreError {
     Corrupt(String),
     /// The selection's filter query does not parse.
     BadFilter(holdfast_core::view::ViewError),
+    /// An ingested id is already used (by another organization's conversation, or by another
+    /// recording); the whole batch is rolled back.
+    IdTaken(String),
 }
 
 impl fmt::Display for StoreError {
@@ -39,6 +43,9 @@ impl fmt::Display for StoreError {
             StoreError::Database(e) => write!(f, "database error: {e}"),
             StoreError::Corrupt(e) => write!(f, "stored data is inconsistent: {e}"),
             StoreError::BadFilter(e) => write!(f, "{e}"),
+            StoreError::IdTaken(id) => {
+                write!(f, "the id {id} is already used; nothing was imported")
+            }
         }
     }
 }
@@ -124,6 +131,20 @@ pub struct NewRecording {
     pub deleted: bool,
     pub delete_date: Option<Instant>,
     pub transcript: Option<String>,
+    /// The media file, relative to the media directory, written before the insert commits.
+    pub media_path: Option<String>,
+    pub content_type: Option<String>,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// An attachment whose file is already written.
+#[derive(Clone, Debug)]
+pub struct NewAttachment {
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    pub path: String,
 }
 
 /// A conversation to add, with its participants and recordings.
@@ -160,8 +181,25 @@ pub trait Store: Send + Sync + 'static {
     /// Sets the organization's cap. Lowering it below the protected count is allowed: nothing
     /// is released, and no new protection fits until the count is under the cap again.
     fn set_cap(&self, org: OrgId, cap: Cap) -> StoreResult<()>;
-    /// Adds conversations in one transaction.
+    /// Adds conversations in one transaction, with the deletion dates given (demo data).
     fn insert_conversations(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<()>;
+
+    /// Ingests conversations in one transaction: recordings get their deletion date from the
+    /// organization's retention policies as they arrive; an existing conversation of the
+    /// organization gets the new recordings (covered at once if it is protected).
+    fn ingest(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<usize>;
+
+    /// The organization's retention policies with their ids, by order.
+    fn retention_policies(&self, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>>;
+    /// Creates (`id` = `None`) or replaces a policy, audited as `UpdateRetention`; `None` when
+    /// the id is not the organization's.
+    fn save_policy(
+        &self,
+        org: OrgId,
+        id: Option<&str>,
+        policy: &RetentionPolicy,
+        ctx: &AuditContext,
+    ) -> StoreResult<Option<String>>;
 
     fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>>;
     /// Every organization, id and name.
@@ -253,6 +291,11 @@ pub trait Store: Send + Sync + 'static {
     /// in one transaction that a protect cannot interleave with.
     fn sweep(&self, now: Instant, limit: usize) -> StoreResult<Deletion>;
 
+    /// A recording's stored media file and its type, within the organization.
+    fn media_file(&self, org: OrgId, id: RecordingId) -> StoreResult<Option<StoredFile>>;
+    /// An attachment's stored file, name and type, within the organization.
+    fn attachment_file(&self, org: OrgId, id: &str) -> StoreResult<Option<StoredFile>>;
+
     /// The user's saved views, by name.
     fn views(&self, user: UserId) -> StoreResult<Vec<SavedView>>;
     /// Saves a view; `None` when the user already has a view of that name.
@@ -281,6 +324,16 @@ pub struct Deletion {
     /// Media and attachment files to remove once the transaction has committed, relative to
     /// the media directory.
     pub files: Vec<String>,
+}
+
+/// A stored file to serve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Relative to the media directory.
+    pub path: String,
+    pub content_type: String,
+    /// For a download: the file name to suggest.
+    pub name: Option<String>,
 }
 
 /// A protect or release to apply.

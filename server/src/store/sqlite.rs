@@ -17,6 +17,7 @@ use holdfast_core::deletion::{self, DeleteDateChange, DeletionRefusal, Recording
 use holdfast_core::protection::{
     OrgStatus, PlanError, ProtectAction, SelectionSummary, plan_protection,
 };
+use holdfast_core::retention::{self, RetentionPolicy};
 use holdfast_core::time::Instant;
 use holdfast_core::view::{Filters, SortKey, ViewState};
 use holdfast_core::{
@@ -29,6 +30,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 use super::{
     AuditContext, AuditDraft, Caller, Deletion, LoginRecord, NewClient, NewConversation, NewOrg,
     NewUser, ProtectionChange, ProtectionOutcome, Standing, Store, StoreError, StoreResult,
+    StoredFile,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -284,53 +286,63 @@ impl Store for SqliteStore {
     }
 
     fn insert_conversations(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<()> {
+        self.write(|tx| write_conversations(tx, org, batch, None).map(drop))
+    }
+
+    fn ingest(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<usize> {
+        // An error drops the transaction: nothing of a refused batch is kept.
         self.write(|tx| {
-            let org = org.to_string();
-            let mut conv = tx.prepare_cached(
-                "INSERT INTO conversations (id, org_id, start_time, end_time, duration_ms, direction, queue, remote_party, wrap_up)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )?;
-            let mut part = tx.prepare_cached("INSERT INTO participants (conversation_id, kind, name) VALUES (?, ?, ?)")?;
-            let mut rec = tx.prepare_cached(
-                "INSERT INTO recordings (id, conversation_id, org_id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, transcript)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )?;
-            let mut prot = tx.prepare_cached(
-                "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES (?, ?, ?, ?, ?)",
-            )?;
-            for c in batch {
-                let id = c.id.to_string();
-                let duration = (c.end_time - c.start_time).num_milliseconds().max(0);
-                conv.execute(params![
-                    id, org, ms(c.start_time), ms(c.end_time), duration, c.direction.as_str(), c.queue, c.remote_party, c.wrap_up
-                ])?;
-                for agent in &c.agents {
-                    part.execute(params![id, "agent", agent])?;
+            let policies: Vec<RetentionPolicy> =
+                policies(tx, org)?.into_iter().map(|(_, p)| p).collect();
+            write_conversations(tx, org, batch, Some(&policies))
+        })
+    }
+
+    fn retention_policies(&self, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>> {
+        self.read(|c| policies(c, org))
+    }
+
+    fn save_policy(
+        &self,
+        org: OrgId,
+        id: Option<&str>,
+        policy: &RetentionPolicy,
+        ctx: &AuditContext,
+    ) -> StoreResult<Option<String>> {
+        self.write(|tx| {
+            let json =
+                serde_json::to_string(policy).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let id = match id {
+                Some(id) => {
+                    let n = tx.execute(
+                        "UPDATE retention_policies SET policy = ? WHERE id = ? AND org_id = ?",
+                        params![json, id, org.to_string()],
+                    )?;
+                    if n == 0 {
+                        return Ok(None);
+                    }
+                    id.to_owned()
                 }
-                if let Some(remote) = &c.remote_party {
-                    part.execute(params![id, "remote", remote])?;
+                None => {
+                    let id = uuid::Uuid::new_v4().to_string();
+                    tx.execute(
+                        "INSERT INTO retention_policies (id, org_id, policy) VALUES (?, ?, ?)",
+                        params![id, org.to_string(), json],
+                    )?;
+                    id
                 }
-                for r in &c.recordings {
-                    let state = if r.deleted { "DELETED" } else { "AVAILABLE" };
-                    rec.execute(params![
-                        r.id.to_string(),
-                        id,
-                        org,
-                        r.media.as_str(),
-                        r.role.as_str(),
-                        ms(r.created_at),
-                        r.duration_ms.map(|d| d as i64),
-                        r.size_bytes.map(|s| s as i64),
-                        state,
-                        r.delete_date.map(ms),
-                        r.transcript,
-                    ])?;
-                }
-                if let Some((by, reason)) = &c.protected_by {
-                    prot.execute(params![id, org, ms(c.end_time), by, reason])?;
-                }
-            }
-            Ok(())
+            };
+            let draft = AuditDraft {
+                action: AuditAction::UpdateRetention,
+                entity_type: EntityType::RetentionPolicy,
+                entity_id: id.clone(),
+                details: Details {
+                    message: Some(json),
+                    ..Details::default()
+                },
+            };
+            append_audit(tx, org, ctx, draft)?;
+            Ok(Some(id))
         })
     }
 
@@ -712,6 +724,37 @@ impl Store for SqliteStore {
                 files.extend(delete_recordings(tx, org, &ctx, &[pair], "deleted by retention policy")?);
             }
             Ok(Deletion { change: None, deleted: due.len(), files })
+        })
+    }
+
+    fn media_file(&self, org: OrgId, id: RecordingId) -> StoreResult<Option<StoredFile>> {
+        self.read(|c| {
+            let row: Option<(Option<String>, Option<String>)> = c
+                .query_row(
+                    "SELECT media_path, content_type FROM recordings WHERE id = ? AND org_id = ? AND file_state = 'AVAILABLE'",
+                    params![id.to_string(), org.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(row.and_then(|(path, ct)| {
+                path.map(|path| StoredFile {
+                    path,
+                    content_type: ct.unwrap_or_else(|| "application/octet-stream".to_owned()),
+                    name: None,
+                })
+            }))
+        })
+    }
+
+    fn attachment_file(&self, org: OrgId, id: &str) -> StoreResult<Option<StoredFile>> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT a.path, a.content_type, a.name FROM attachments a JOIN recordings r ON r.id = a.recording_id
+                 WHERE a.id = ? AND r.org_id = ? AND a.path IS NOT NULL",
+                params![id, org.to_string()],
+                |r| Ok(StoredFile { path: r.get(0)?, content_type: r.get(1)?, name: Some(r.get(2)?) }),
+            )
+            .optional()?)
         })
     }
 
@@ -1311,4 +1354,128 @@ fn conversation_details(
         recordings,
         protection,
     }))
+}
+
+fn policies(c: &Connection, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>> {
+    let mut stmt =
+        c.prepare_cached("SELECT id, policy FROM retention_policies WHERE org_id = ?")?;
+    let rows: Vec<(String, String)> = stmt
+        .query_map([org.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, json) in rows {
+        let policy: RetentionPolicy = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("retention policy {id}: {e}")))?;
+        out.push((id, policy));
+    }
+    out.sort_by_key(|(_, p)| p.order);
+    Ok(out)
+}
+
+/// Writes conversations, their participants, recordings and attachments. With `policies`,
+/// recordings get their deletion date from them (rule: on arrival) and existing conversations
+/// of the organization are extended; without, the dates given are kept.
+fn write_conversations(
+    tx: &rusqlite::Transaction<'_>,
+    org: OrgId,
+    batch: &[NewConversation],
+    policies: Option<&[RetentionPolicy]>,
+) -> StoreResult<usize> {
+    let org_text = org.to_string();
+    let mut owner = tx.prepare_cached("SELECT org_id FROM conversations WHERE id = ?")?;
+    let mut conv = tx.prepare_cached(
+        "INSERT INTO conversations (id, org_id, start_time, end_time, duration_ms, direction, queue, remote_party, wrap_up)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?;
+    let mut part = tx.prepare_cached(
+        "INSERT INTO participants (conversation_id, kind, name) VALUES (?, ?, ?)",
+    )?;
+    let mut rec_exists = tx.prepare_cached("SELECT 1 FROM recordings WHERE id = ?")?;
+    let mut rec = tx.prepare_cached(
+        "INSERT INTO recordings (id, conversation_id, org_id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, media_path, transcript, content_type)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?;
+    let mut att = tx.prepare_cached(
+        "INSERT INTO attachments (id, recording_id, name, content_type, size_bytes, path) VALUES (?, ?, ?, ?, ?, ?)",
+    )?;
+    let mut prot = tx.prepare_cached(
+        "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES (?, ?, ?, ?, ?)",
+    )?;
+    let mut recordings = 0;
+    for c in batch {
+        let id = c.id.to_string();
+        let existing: Option<String> = owner.query_row([&id], |r| r.get(0)).optional()?;
+        match existing {
+            Some(o) if o != org_text || policies.is_none() => return Err(StoreError::IdTaken(id)),
+            Some(_) => {}
+            None => {
+                let duration = (c.end_time - c.start_time).num_milliseconds().max(0);
+                conv.execute(params![
+                    id,
+                    org_text,
+                    ms(c.start_time),
+                    ms(c.end_time),
+                    duration,
+                    c.direction.as_str(),
+                    c.queue,
+                    c.remote_party,
+                    c.wrap_up
+                ])?;
+                for agent in &c.agents {
+                    part.execute(params![id, "agent", agent])?;
+                }
+                if let Some(remote) = &c.remote_party {
+                    part.execute(params![id, "remote", remote])?;
+                }
+            }
+        }
+        for r in &c.recordings {
+            if rec_exists.exists([r.id.to_string()])? {
+                return Err(StoreError::IdTaken(r.id.to_string()));
+            }
+            let state = if r.deleted { "DELETED" } else { "AVAILABLE" };
+            let delete_date = match policies {
+                Some(policies) => retention::delete_date_on_arrival(
+                    policies,
+                    &retention::Arrival {
+                        media: r.media,
+                        queue: c.queue.as_deref(),
+                        direction: c.direction,
+                        creation_time: r.created_at,
+                    },
+                ),
+                None => r.delete_date,
+            };
+            rec.execute(params![
+                r.id.to_string(),
+                id,
+                org_text,
+                r.media.as_str(),
+                r.role.as_str(),
+                ms(r.created_at),
+                r.duration_ms.and_then(|d| i64::try_from(d).ok()),
+                r.size_bytes.and_then(|s| i64::try_from(s).ok()),
+                state,
+                delete_date.map(ms),
+                r.media_path,
+                r.transcript,
+                r.content_type,
+            ])?;
+            for a in &r.attachments {
+                att.execute(params![
+                    a.id,
+                    r.id.to_string(),
+                    a.name,
+                    a.content_type,
+                    i64::try_from(a.size_bytes).unwrap_or(i64::MAX),
+                    a.path
+                ])?;
+            }
+            recordings += 1;
+        }
+        if let Some((by, reason)) = &c.protected_by {
+            prot.execute(params![id, org_text, ms(c.end_time), by, reason])?;
+        }
+    }
+    Ok(recordings)
 }

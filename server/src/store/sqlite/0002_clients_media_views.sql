@@ -48,3 +48,6 @@ CREATE TABLE saved_views (
     created_at INTEGER NOT NULL,
     UNIQUE (user_id, name)
 ) STRICT;
+
+-- The media type of a recording's stored bytes (audio/wav, video/webm, message/rfc822, ...).
+ALTER TABLE recordings ADD COLUMN content_type TEXT;

@@ -1,0 +1,247 @@
+//! Ingest: conversations and recordings arriving from the contact center, through the API or
+//! `holdfast import` (JSON lines). Media and attachment bytes are written to the media
+//! directory before the database commit, so a crash leaves at most an orphan file.
+
+use std::path::Path;
+
+use holdfast_core::api::IngestConversation;
+use holdfast_core::{OrgId, RecordingId};
+
+use crate::auth::base64_decode;
+use crate::media;
+use crate::store::{NewAttachment, NewConversation, NewRecording};
+
+/// The longest free text accepted on a conversation (queue, agent, party, wrap-up), in chars.
+const TEXT_MAX: usize = 500;
+
+/// Why an ingested conversation is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub struct IngestRefusal(pub String);
+
+impl std::fmt::Display for IngestRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn text(field: &str, value: &Option<String>) -> Result<(), IngestRefusal> {
+    match value {
+        Some(v) if v.chars().count() > TEXT_MAX || v.chars().any(char::is_control) => {
+            Err(IngestRefusal(format!(
+                "{field} is longer than {TEXT_MAX} characters or holds control characters"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn decode(what: &str, data: &str) -> Result<Vec<u8>, IngestRefusal> {
+    base64_decode(data.trim()).ok_or_else(|| IngestRefusal(format!("{what} is not valid base64")))
+}
+
+/// The relative path of a recording's media file.
+fn media_path(org: OrgId, rec: RecordingId, suffix: &str) -> String {
+    format!("{org}/{rec}{suffix}")
+}
+
+fn write_file(
+    media_dir: &Path,
+    rel: &str,
+    bytes: &[u8],
+    written: &mut Vec<String>,
+) -> Result<(), IngestRefusal> {
+    let path =
+        media::resolve(media_dir, rel).ok_or_else(|| IngestRefusal("bad media path".to_owned()))?;
+    let io = |e: std::io::Error| IngestRefusal(format!("could not store media: {e}"));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut file = std::fs::File::create(&path).map_err(io)?;
+    std::io::Write::write_all(&mut file, bytes).map_err(io)?;
+    // The bytes are on disk before the database says they exist.
+    file.sync_all().map_err(io)?;
+    written.push(rel.to_owned());
+    Ok(())
+}
+
+/// Checks a conversation and writes its files; returns what to insert. On a refusal, files
+/// already written for it are listed in `written` for the caller to remove.
+pub fn prepare(
+    media_dir: &Path,
+    org: OrgId,
+    c: IngestConversation,
+    written: &mut Vec<String>,
+) -> Result<NewConversation, IngestRefusal> {
+    if c.end_time < c.start_time {
+        return Err(IngestRefusal(format!(
+            "conversation {}: endTime is before startTime",
+            c.id
+        )));
+    }
+    for (field, value) in [
+        ("queue", &c.queue),
+        ("remoteParty", &c.remote_party),
+        ("wrapUp", &c.wrap_up),
+    ] {
+        text(field, value)?;
+    }
+    for agent in &c.agents {
+        text("agents", &Some(agent.clone()))?;
+    }
+    let mut recordings = Vec::with_capacity(c.recordings.len());
+    for r in c.recordings {
+        let mut size = None;
+        let mut path = None;
+        if let Some(data) = &r.media_base64 {
+            let bytes = decode("mediaBase64", data)?;
+            let rel = media_path(org, r.id, "");
+            write_file(media_dir, &rel, &bytes, written)?;
+            size = Some(bytes.len() as u64);
+            path = Some(rel);
+        }
+        let mut attachments = Vec::with_capacity(r.attachments.len());
+        for a in r.attachments {
+            text("attachment name", &Some(a.name.clone()))?;
+            text("attachment contentType", &Some(a.content_type.clone()))?;
+            let bytes = decode("attachment dataBase64", &a.data_base64)?;
+            let id = uuid::Uuid::new_v4().to_string();
+            let rel = media_path(org, r.id, &format!(".att-{id}"));
+            write_file(media_dir, &rel, &bytes, written)?;
+            attachments.push(NewAttachment {
+                id,
+                name: a.name,
+                content_type: a.content_type,
+                size_bytes: bytes.len() as u64,
+                path: rel,
+            });
+        }
+        let size = size.or_else(|| r.transcript.as_ref().map(|t| t.len() as u64));
+        recordings.push(NewRecording {
+            id: r.id,
+            media: r.media,
+            role: r.role,
+            created_at: r.created_at.unwrap_or(c.end_time),
+            duration_ms: r.duration_ms,
+            size_bytes: size,
+            deleted: false,
+            delete_date: None,
+            transcript: r.transcript,
+            media_path: path,
+            content_type: r.content_type.filter(|t| t.len() <= 100 && t.is_ascii()),
+            attachments,
+        });
+    }
+    Ok(NewConversation {
+        id: c.id,
+        start_time: c.start_time,
+        end_time: c.end_time,
+        direction: c.direction,
+        queue: c.queue,
+        agents: c.agents,
+        remote_party: c.remote_party,
+        wrap_up: c.wrap_up,
+        recordings,
+        protected_by: None,
+    })
+}
+
+/// Conversations per transaction when importing.
+pub const IMPORT_BATCH: usize = 200;
+
+/// How an import ended.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Conversations committed, all from the first lines of the input.
+    pub conversations: usize,
+    pub recordings: usize,
+    /// The first line that could not be imported, and why; nothing from it on was imported.
+    pub failed: Option<(usize, String)>,
+}
+
+/// Imports JSON lines of [`IngestConversation`] in batches, calling `progress` with the bytes
+/// read and conversations committed after each batch. Blank lines are skipped.
+pub fn import(
+    store: &dyn crate::store::Store,
+    media_dir: &Path,
+    org: OrgId,
+    input: impl std::io::BufRead,
+    mut progress: impl FnMut(u64, usize),
+) -> ImportReport {
+    let mut report = ImportReport {
+        conversations: 0,
+        recordings: 0,
+        failed: None,
+    };
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let mut written = Vec::new();
+    let mut first_line = 1;
+    let mut bytes = 0u64;
+    let flush =
+        |batch: &mut Vec<NewConversation>, written: &mut Vec<String>, report: &mut ImportReport| {
+            let n = batch.len();
+            let result = store.ingest(org, batch);
+            batch.clear();
+            match result {
+                Ok(recordings) => {
+                    written.clear();
+                    report.conversations += n;
+                    report.recordings += recordings;
+                    Ok(())
+                }
+                Err(e) => {
+                    media::remove_files(media_dir, written);
+                    written.clear();
+                    Err(e.to_string())
+                }
+            }
+        };
+    for (i, line) in input.lines().enumerate() {
+        let number = i + 1;
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                report.failed = Some((number, format!("could not read: {e}")));
+                break;
+            }
+        };
+        bytes += line.len() as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = serde_json::from_str::<IngestConversation>(&line)
+            .map_err(|e| e.to_string())
+            .and_then(|c| prepare(media_dir, org, c, &mut written).map_err(|r| r.to_string()));
+        match parsed {
+            Ok(c) => batch.push(c),
+            Err(e) => {
+                media::remove_files(media_dir, &written);
+                // The lines of this batch before the bad one are not committed either.
+                let why = match batch.is_empty() {
+                    true => e,
+                    false => format!(
+                        "{e} (lines {first_line} to {} were not imported either)",
+                        number - 1
+                    ),
+                };
+                report.failed = Some((number, why));
+                return report;
+            }
+        }
+        if batch.len() == IMPORT_BATCH {
+            if let Err(e) = flush(&mut batch, &mut written, &mut report) {
+                report.failed = Some((first_line, e));
+                return report;
+            }
+            first_line = number + 1;
+            progress(bytes, report.conversations);
+        }
+    }
+    if report.failed.is_none()
+        && !batch.is_empty()
+        && let Err(e) = flush(&mut batch, &mut written, &mut report)
+    {
+        report.failed = Some((first_line, e));
+    }
+    progress(bytes, report.conversations);
+    report
+}
