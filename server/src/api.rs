@@ -696,3 +696,25 @@ pub async fn media(state: &AppState, req: &Req, kind: MediaKind) -> Result<Resp,
         .body(http_body_util::Full::new(bytes::Bytes::from(body)))
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(state: &AppState) -> Result<Resp, ApiError> {
+    let protected = blocking(state, |s| {
+        s.organizations()?
+            .into_iter()
+            .map(|(id, name)| {
+                s.org_status(id)
+                    .map(|st| (name, st.protected, st.cap.get()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
+    let mut resp = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+        state.metrics.render(&protected),
+    )));
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(resp)
+}

@@ -48,6 +48,7 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Where media and attachment files live.
     pub media_dir: std::path::PathBuf,
+    pub metrics: crate::metrics::Metrics,
 }
 
 pub type Resp = Response<Full<Bytes>>;
@@ -123,12 +124,18 @@ where
         body,
         peer,
     };
-    let resp = match route {
-        Ok(route) => dispatch(state, route, &req)
-            .await
-            .unwrap_or_else(|e| error(&e)),
-        Err(e) => error(&e),
+    let (name, resp) = match route {
+        Ok(route) => (
+            route.name(),
+            dispatch(state, route, &req)
+                .await
+                .unwrap_or_else(|e| error(&e)),
+        ),
+        Err(e) => ("unrouted", error(&e)),
     };
+    state
+        .metrics
+        .observe(name, resp.status().as_u16(), started.elapsed());
     finish(resp, &method, &path, started)
 }
 
@@ -158,6 +165,8 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
     }
     match route {
         Route::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
+        Route::OpenApi => Ok(json(StatusCode::OK, &crate::openapi::document())),
+        Route::Metrics => api::metrics(state).await,
         Route::SessionGet => api::me(state, req).await,
         Route::Login => api::login(state, req).await,
         Route::Logout => api::logout(state, req).await,

@@ -12,6 +12,8 @@ pub mod genesys;
 pub mod http;
 pub mod ingest;
 pub mod media;
+pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod store;
 pub mod sweep;

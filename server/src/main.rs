@@ -367,14 +367,11 @@ async fn main() -> anyhow::Result<()> {
                 limiter: LoginLimiter::default(),
                 secure_cookies,
                 media_dir,
+                metrics: Default::default(),
             });
             if sweep_interval > 0 {
-                let (store, media) = (state.store.clone(), state.media_dir.clone());
-                tokio::spawn(sweep::every(
-                    store,
-                    media,
-                    std::time::Duration::from_secs(sweep_interval),
-                ));
+                let interval = std::time::Duration::from_secs(sweep_interval);
+                tokio::spawn(sweep::every(state.clone(), interval));
             }
             print_logins(&format!("http://{local}/"));
             serve(listener, state, shutdown_signal()).await;

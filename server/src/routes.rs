@@ -17,6 +17,8 @@ fn id<T>(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     Health,
+    Metrics,
+    OpenApi,
     SessionGet,
     Login,
     Logout,
@@ -117,6 +119,8 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     }
     match path {
         "/healthz" => api(&[(Method::GET, Route::Health)]),
+        "/metrics" => api(&[(Method::GET, Route::Metrics)]),
+        "/api/openapi.json" => api(&[(Method::GET, Route::OpenApi)]),
         "/api/session" => api(&[
             (Method::GET, Route::SessionGet),
             (Method::POST, Route::Login),
@@ -163,6 +167,8 @@ impl Route {
     pub fn name(&self) -> &'static str {
         match self {
             Route::Health => "health",
+            Route::Metrics => "metrics",
+            Route::OpenApi => "openapi",
             Route::SessionGet => "session.get",
             Route::Login => "session.login",
             Route::Logout => "session.logout",
@@ -202,6 +208,73 @@ mod tests {
     fn check(method: Method, path: &str, expect: Result<Route, &str>) {
         let got = route(&method, path).map_err(|e| e.code());
         assert_eq!(got, expect, "{method} {path}");
+    }
+
+    /// One route of each kind. `Route::name` matches exhaustively, so a new route gets a name;
+    /// add a sample here too, and the test below makes sure the OpenAPI document lists it.
+    fn samples() -> Vec<Route> {
+        let c = ConversationId::parse("6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11").unwrap();
+        let r = RecordingId::parse("6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11").unwrap();
+        let s = String::new;
+        vec![
+            Route::Health,
+            Route::Metrics,
+            Route::OpenApi,
+            Route::SessionGet,
+            Route::Login,
+            Route::Logout,
+            Route::OrgStatus,
+            Route::Conversations,
+            Route::SelectionSummary,
+            Route::Protection,
+            Route::ConversationDetails(c),
+            Route::Audit,
+            Route::AuditCsv,
+            Route::Views,
+            Route::View(s()),
+            Route::Ingest,
+            Route::RecordingMedia(r),
+            Route::Attachment(s()),
+            Route::RetentionPolicies,
+            Route::RetentionPolicy(s()),
+            Route::OauthToken,
+            Route::GenesysSetProtection,
+            Route::GenesysGetProtection,
+            Route::GenesysRecordingMetadata(c),
+            Route::GenesysRecording(c, r),
+            Route::GenesysPutRecording(c, r),
+            Route::GenesysAuditQuery,
+            Route::DeleteRecording(r),
+            Route::SetDeleteDate(r),
+        ]
+    }
+
+    #[test]
+    fn the_openapi_document_matches_the_router() {
+        use crate::openapi::ENDPOINTS;
+        let id = "6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11";
+        for e in ENDPOINTS {
+            let path = e.path.replace("{id}", id).replace("{recordingId}", id);
+            let method = Method::from_bytes(e.method.as_bytes()).unwrap();
+            let routed = route(&method, &path)
+                .unwrap_or_else(|err| panic!("{} {}: {}", e.method, e.path, err.code()));
+            assert_eq!(routed.name(), e.route, "{} {}", e.method, e.path);
+        }
+        for r in samples() {
+            assert!(
+                ENDPOINTS.iter().any(|e| e.route == r.name()),
+                "{} is not documented",
+                r.name()
+            );
+        }
+        let doc = crate::openapi::document();
+        let ops: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|p| p.as_object().unwrap().len())
+            .sum();
+        assert_eq!(ops, ENDPOINTS.len());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! conversation is protected (rule 5). The store decides and commits in one transaction; files
 //! are removed after the commit.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,18 +29,21 @@ pub fn run_once(store: &dyn Store, media_dir: &Path, now: Instant) -> StoreResul
 }
 
 /// Sweeps every `interval`, for the life of the server.
-pub async fn every(store: Arc<dyn Store>, media_dir: PathBuf, interval: Duration) {
+pub async fn every(state: Arc<crate::http::AppState>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
-        let (store, media_dir) = (store.clone(), media_dir.clone());
+        let (store, media_dir) = (state.store.clone(), state.media_dir.clone());
         let result = tokio::task::spawn_blocking(move || {
             run_once(store.as_ref(), &media_dir, chrono::Utc::now())
         })
         .await;
         match result {
             Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(deleted = n, "retention sweep"),
+            Ok(Ok(n)) => {
+                state.metrics.add_sweep(n);
+                tracing::info!(deleted = n, "retention sweep");
+            }
             Ok(Err(e)) => tracing::error!(error = %e, "retention sweep failed"),
             Err(e) => tracing::error!(error = %e, "retention sweep task failed"),
         }

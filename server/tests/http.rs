@@ -107,6 +107,7 @@ async fn start(tag: &str) -> Server {
         limiter: LoginLimiter::default(),
         secure_cookies: false,
         media_dir: dir.0.join("media"),
+        metrics: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -1723,4 +1724,26 @@ async fn import_reads_json_lines_and_names_the_first_bad_line() {
     let (number, why) = report.failed.unwrap();
     assert_eq!(number, 3);
     assert!(why.contains("lines 1 to 2 were not imported"), "{why}");
+}
+
+#[tokio::test]
+async fn metrics_and_the_openapi_document_are_served() {
+    let server = start("metrics").await;
+    let cookie = server.login("manager").await;
+    server.get("/api/conversations", &cookie).await;
+    let text = String::from_utf8(server.get("/metrics", "").await.body).unwrap();
+    assert!(
+        text.contains(
+            "holdfast_http_requests_total{route=\"conversations.list\",status=\"2xx\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("holdfast_protected_conversations{org=\"Northwind Contact Center\"} 40"),
+        "{text}"
+    );
+    assert!(text.contains("holdfast_sweep_deleted_total 0"));
+    let doc = server.get("/api/openapi.json", "").await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v2/recordings/deletionprotection"]["put"].is_object());
 }

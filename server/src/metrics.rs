@@ -1,0 +1,142 @@
+//! Prometheus metrics: requests and latency by route and status class, protected conversations
+//! per organization, and recordings deleted by the sweep.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Latency bucket bounds, in seconds.
+const BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+#[derive(Default, Clone)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; 9],
+}
+
+/// The server's counters.
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(&'static str, u16), Series>>,
+    pub sweep_deleted: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one request of `route` that answered `status` after `elapsed`.
+    pub fn observe(&self, route: &'static str, status: u16, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        let s = map.entry((route, status / 100)).or_default();
+        s.count += 1;
+        s.sum += secs;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    pub fn add_sweep(&self, n: usize) {
+        self.sweep_deleted.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// The text exposition format, with the protected counts given per organization.
+    pub fn render(&self, protected: &[(String, u32, u32)]) -> String {
+        let mut out = String::new();
+        let map = self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let _ = writeln!(
+            out,
+            "# HELP holdfast_http_requests_total Requests answered, by route and status class."
+        );
+        let _ = writeln!(out, "# TYPE holdfast_http_requests_total counter");
+        for ((route, class), s) in &map {
+            let _ = writeln!(
+                out,
+                "holdfast_http_requests_total{{route=\"{route}\",status=\"{class}xx\"}} {}",
+                s.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP holdfast_http_request_duration_seconds Request latency, by route."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_http_request_duration_seconds histogram"
+        );
+        for ((route, class), s) in &map {
+            let labels = format!("route=\"{route}\",status=\"{class}xx\"");
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "holdfast_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
+                    s.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "holdfast_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "holdfast_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "holdfast_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP holdfast_protected_conversations Protected conversations, by organization."
+        );
+        let _ = writeln!(out, "# TYPE holdfast_protected_conversations gauge");
+        for (org, n, _) in protected {
+            let _ = writeln!(
+                out,
+                "holdfast_protected_conversations{{org=\"{}\"}} {n}",
+                escape(org)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP holdfast_protection_cap The protection cap, by organization."
+        );
+        let _ = writeln!(out, "# TYPE holdfast_protection_cap gauge");
+        for (org, _, cap) in protected {
+            let _ = writeln!(
+                out,
+                "holdfast_protection_cap{{org=\"{}\"}} {cap}",
+                escape(org)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP holdfast_sweep_deleted_total Recordings deleted by the retention sweep."
+        );
+        let _ = writeln!(out, "# TYPE holdfast_sweep_deleted_total counter");
+        let _ = writeln!(
+            out,
+            "holdfast_sweep_deleted_total {}",
+            self.sweep_deleted.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
