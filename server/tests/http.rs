@@ -177,6 +177,25 @@ impl Server {
     }
 }
 
+/// The columns kept by triggers equal what they summarize, for every conversation.
+fn assert_denormalized_consistent(server: &Server) {
+    let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
+    let wrong: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM conversations c JOIN conversation_facts f ON f.id = c.id
+             WHERE c.recording_count <> f.recording_count OR c.media_mask <> f.media_mask
+                OR c.protectable <> f.protectable OR c.next_delete <> f.next_delete
+                OR c.protected <> EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = c.id)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        wrong, 0,
+        "conversations whose summary columns disagree with their recordings"
+    );
+}
+
 fn parse_answer(raw: &[u8]) -> Answer {
     let split = raw
         .windows(4)
@@ -870,6 +889,7 @@ async fn deletion_is_refused_while_protected_and_allowed_after_release() {
     delete(&server, "/api/recordings/not-a-uuid", &cookie)
         .await
         .assert_error(400, "bad.request");
+    assert_denormalized_consistent(&server);
 }
 
 #[tokio::test]
@@ -914,6 +934,7 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
         holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap(),
         0
     );
+    assert_denormalized_consistent(&server);
 }
 
 /// Adds an API client and returns a bearer token for it.
@@ -1584,6 +1605,7 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
         .filter(|(e, _)| e.action == AuditAction::UpdateRetention)
         .count();
     assert_eq!(edits, 2);
+    assert_denormalized_consistent(&server);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {

@@ -37,7 +37,22 @@ use super::{
 const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0001_initial.sql"),
     include_str!("sqlite/0002_clients_media_views.sql"),
+    include_str!("sqlite/0003_denormalized_for_scale.sql"),
 ];
+
+/// `next_delete` of a conversation without any deletion date.
+const NEVER: i64 = i64::MAX;
+
+/// The bit of a media in `media_mask`.
+fn media_bit(m: Media) -> i64 {
+    match m {
+        Media::Call => 1,
+        Media::Chat => 2,
+        Media::Email => 4,
+        Media::Message => 8,
+        Media::Screen => 16,
+    }
+}
 
 /// Readers kept open for reuse.
 const READER_POOL: usize = 4;
@@ -149,16 +164,8 @@ fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
         add("c.start_time < ?", vec![Value::Integer(ms(t))]);
     }
     if !f.media.is_empty() {
-        let marks = vec!["?"; f.media.len()].join(",");
-        add(
-            &format!(
-                "EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id AND r.media IN ({marks}))"
-            ),
-            f.media
-                .iter()
-                .map(|m| Value::Text(m.as_str().to_owned()))
-                .collect(),
-        );
+        let mask = f.media.iter().map(|m| media_bit(*m)).fold(0, |a, b| a | b);
+        add("(c.media_mask & ?) != 0", vec![Value::Integer(mask)]);
     }
     if let Some(d) = f.direction {
         add("c.direction = ?", vec![Value::Text(d.as_str().to_owned())]);
@@ -179,24 +186,20 @@ fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
         );
     }
     if let Some(b) = f.has_recording {
-        let not = if b { "" } else { "NOT " };
         add(
-            &format!("{not}EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id)"),
+            if b {
+                "c.recording_count > 0"
+            } else {
+                "c.recording_count = 0"
+            },
             vec![],
         );
     }
     if let Some(b) = f.protected {
-        let not = if b { "" } else { "NOT " };
-        add(
-            &format!("{not}EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = c.id)"),
-            vec![],
-        );
+        add("c.protected = ?", vec![Value::Integer(i64::from(b))]);
     }
     if let Some(t) = f.deleted_before {
-        add(
-            "EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id AND r.file_state = 'AVAILABLE' AND r.delete_date < ?)",
-            vec![Value::Integer(ms(t))],
-        );
+        add("c.next_delete < ?", vec![Value::Integer(ms(t))]);
     }
     (sql, args)
 }
@@ -210,12 +213,9 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// The earliest deletion date among a conversation's available recordings.
-const NEXT_DELETE: &str = "(SELECT MIN(r.delete_date) FROM recordings r WHERE r.conversation_id = c.id AND r.file_state = 'AVAILABLE')";
-
 /// A conversation with a policy-based recording that is not deleted (rule 1, as SQL).
-const PROTECTABLE: &str = "EXISTS (SELECT 1 FROM recordings r WHERE r.conversation_id = c.id AND r.role = 'policy' AND r.file_state = 'AVAILABLE')";
-const IS_PROTECTED: &str = "EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = c.id)";
+const PROTECTABLE: &str = "c.protectable = 1";
+const IS_PROTECTED: &str = "c.protected = 1";
 
 /// The conversations a selection names, as a WHERE clause over `c`.
 fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<(String, Vec<Value>)> {
@@ -566,10 +566,8 @@ impl Store for SqliteStore {
             let order = match view.sort.key {
                 SortKey::Date => format!("c.start_time {dir}, c.id {dir}"),
                 SortKey::Duration => format!("c.duration_ms {dir}, c.id {dir}"),
-                // Conversations without a date sort last either way.
-                SortKey::DeletionDate => {
-                    format!("next_delete IS NULL, next_delete {dir}, c.id {dir}")
-                }
+                // "Never" is stored as the largest value: it sorts after every date.
+                SortKey::DeletionDate => format!("c.next_delete {dir}, c.id {dir}"),
             };
             let mut page_args = args;
             page_args.push(Value::Integer(i64::from(view.page_size)));
@@ -859,10 +857,7 @@ fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<Con
     let sql = format!(
         "SELECT c.id, c.start_time, c.end_time, c.duration_ms, c.direction, c.queue, c.remote_party, c.wrap_up,
                 (SELECT group_concat(name, char(10)) FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent'),
-                (SELECT group_concat(DISTINCT media) FROM recordings r WHERE r.conversation_id = c.id),
-                (SELECT COUNT(*) FROM recordings r WHERE r.conversation_id = c.id),
-                {IS_PROTECTED},
-                {NEXT_DELETE} AS next_delete
+                c.media_mask, c.recording_count, c.protected, c.next_delete
          FROM conversations c WHERE {tail}"
     );
     let mut stmt = c.prepare_cached(&sql)?;
@@ -877,10 +872,10 @@ fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<Con
             r.get::<_, Option<String>>(6)?,
             r.get::<_, Option<String>>(7)?,
             r.get::<_, Option<String>>(8)?,
-            r.get::<_, Option<String>>(9)?,
+            r.get::<_, i64>(9)?,
             r.get::<_, i64>(10)?,
             r.get::<_, bool>(11)?,
-            r.get::<_, Option<i64>>(12)?,
+            r.get::<_, i64>(12)?,
         ))
     })?;
     let mut entities = Vec::new();
@@ -900,12 +895,11 @@ fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<Con
             protected,
             next,
         ) = row?;
-        let mut media: Vec<Media> = media
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(Media::parse)
+        let media: Vec<Media> = Media::ALL
+            .iter()
+            .copied()
+            .filter(|m| media & media_bit(*m) != 0)
             .collect();
-        media.sort();
         entities.push(ConversationRow {
             id: parse_id(&id, ConversationId::parse)?,
             start_time: from_ms(start),
@@ -922,7 +916,7 @@ fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<Con
             media,
             recording_count: u32::try_from(count).unwrap_or(u32::MAX),
             protected,
-            deletion_date: next.map(from_ms),
+            deletion_date: (next != NEVER).then(|| from_ms(next)),
         });
     }
     Ok(entities)
