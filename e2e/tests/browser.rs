@@ -274,3 +274,51 @@ async fn a_supervisor_sees_no_release_button() {
     assert_eq!(labels, vec!["Protect Recordings".to_owned()]);
     h.finish().await;
 }
+
+#[tokio::test]
+async fn selecting_all_matching_beyond_the_cap_is_refused_before_anything_is_sent() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    row_ids(&h).await;
+    find(&h, "input[aria-label='Select all']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let offer = find(&h, ".selection-bar button.btn-link").await;
+    let label = offer.text().await.unwrap();
+    assert!(label.starts_with("Select all 3,000 matching"), "{label}");
+    offer.click().await.unwrap();
+    eventually(&h, "all matching selected", || async {
+        text(&h, ".selection-bar")
+            .await
+            .contains("All 3,000 matching interactions are selected")
+            .then_some(())
+    })
+    .await;
+    find(&h, "button.btn-primary:not([disabled])")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let refusal = text(&h, "[role=dialog] [role=alert]").await;
+    assert!(refusal.starts_with("Over the limit"), "{refusal}");
+    assert!(
+        refusal.contains("Only 960 more can be protected") && refusal.contains("Nothing was sent"),
+        "{refusal}"
+    );
+    let buttons = all(&h, "[role=dialog] button").await;
+    assert_eq!(buttons.len(), 1, "only Close: there is nothing to confirm");
+    h.screenshot("over-cap").await;
+    find(&h, "[role=dialog] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // Nothing changed on the server.
+    assert_eq!(
+        text(&h, ".cap-meter").await,
+        "Protected conversations: 40 / 1,000"
+    );
+    h.finish().await;
+}
