@@ -1769,3 +1769,104 @@ async fn metrics_and_the_openapi_document_are_served() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v2/recordings/deletionprotection"]["put"].is_object());
 }
+
+#[tokio::test]
+async fn the_sweep_racing_protect_never_deletes_a_protected_recording() {
+    let server = Arc::new(start("sweeprace").await);
+    let cookie = server.login("manager").await;
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    // Conversations with recordings that a sweep "in 2200" would delete.
+    let candidates: Vec<holdfast_core::ConversationId> =
+        page_ids(&server, &cookie, "protected=no&recorded=yes&size=100")
+            .await
+            .iter()
+            .map(|id| holdfast_core::ConversationId::parse(id).unwrap())
+            .collect();
+    let targets: Vec<String> = server
+        .store
+        .classify(org, &candidates)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, s)| *s == holdfast_server::store::Standing::Protectable)
+        .map(|(id, _)| id.to_string())
+        .take(40)
+        .collect();
+    let far_future = holdfast_core::time::parse("2200-01-01T00:00:00Z").unwrap();
+    let store = server.store.clone();
+    let media = server._dir.0.join("media");
+    // The sweep runs in small batches on its own thread while protects arrive one by one.
+    let sweeper = std::thread::spawn(move || {
+        let mut total = 0;
+        loop {
+            let n = store.sweep(far_future, 3).unwrap();
+            holdfast_server::media::remove_files(&media, &n.files);
+            total += n.deleted;
+            if n.deleted == 0 {
+                return total;
+            }
+        }
+    });
+    let mut tasks = Vec::new();
+    for id in &targets {
+        let (server, cookie) = (server.clone(), cookie.clone());
+        let body =
+            serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": [id]}});
+        tasks.push(tokio::spawn(async move {
+            server
+                .post_json("/api/protection", &cookie, &body)
+                .await
+                .status
+        }));
+    }
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert!(status == 200 || status == 409, "{status}");
+    }
+    assert!(sweeper.join().unwrap() > 0);
+
+    // In the chain, commit order: no policy deletion of a recording comes after its
+    // conversation's protection.
+    let events = server.store.audit_events(org).unwrap();
+    let mut protected_at = std::collections::HashMap::new();
+    for (e, _) in &events {
+        if e.action == AuditAction::ApplyProtection {
+            for r in &e.details.recordings {
+                protected_at.insert(*r, e.seq);
+            }
+        }
+    }
+    for (e, _) in &events {
+        if e.action == AuditAction::Delete && e.actor == audit::Actor::System {
+            for r in &e.details.recordings {
+                if let Some(seq) = protected_at.get(r) {
+                    assert!(
+                        e.seq < *seq,
+                        "recording {r} was swept (event {}) after its protection (event {seq})",
+                        e.seq
+                    );
+                }
+            }
+        }
+    }
+    // And every protected conversation still has every recording it had when protected.
+    for (e, _) in events
+        .iter()
+        .filter(|(e, _)| e.action == AuditAction::ApplyProtection)
+    {
+        let d = details(&server, &cookie, &e.entity_id).await;
+        for r in &e.details.recordings {
+            let rec = d.recordings.iter().find(|x| x.id == *r).unwrap();
+            let deleted_before = events.iter().any(|(x, _)| {
+                x.action == AuditAction::Delete && x.details.recordings.contains(r) && x.seq < e.seq
+            });
+            if !deleted_before {
+                assert_eq!(
+                    rec.file_state,
+                    holdfast_core::FileState::Available,
+                    "protected recording {r} survived"
+                );
+            }
+        }
+    }
+    assert_denormalized_consistent(&server);
+}
