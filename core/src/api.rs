@@ -117,12 +117,9 @@ pub struct ProtectRequest {
 
 /// What happened to one listed conversation.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    Changed,
-    Unchanged,
-    NoRecording,
-    NotFound,
+pub struct ConversationOutcome {
+    pub id: ConversationId,
+    pub outcome: crate::protection::Outcome,
 }
 
 /// The answer to a committed protect or release.
@@ -134,6 +131,8 @@ pub struct ProtectResponse {
     pub without_recording: u32,
     pub not_found: u32,
     pub org: OrgStatusDto,
+    /// For a selection by ids: each listed conversation's outcome, in the order listed.
+    pub outcomes: Vec<ConversationOutcome>,
 }
 
 /// An attachment of a recording (an e-mail attachment, a file sent in a chat).

@@ -42,6 +42,41 @@ pub fn protectability(recordings: &[RecordingFacts]) -> Protectability {
     }
 }
 
+/// Where one listed conversation stands before a protect or release.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Standing {
+    Protected,
+    Protectable,
+    NotProtectable,
+    /// Not in the caller's organization (or nowhere).
+    NotFound,
+}
+
+/// What a protect or release does to one listed conversation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Changed,
+    Unchanged,
+    NoRecording,
+    NotFound,
+}
+
+impl ProtectAction {
+    /// The outcome for a conversation that stood at `standing` when a committed plan ran.
+    pub const fn outcome(self, standing: Standing) -> Outcome {
+        match (self, standing) {
+            (_, Standing::NotFound) => Outcome::NotFound,
+            (ProtectAction::Protect, Standing::Protectable) => Outcome::Changed,
+            (ProtectAction::Protect, Standing::Protected) => Outcome::Unchanged,
+            (ProtectAction::Protect, Standing::NotProtectable) => Outcome::NoRecording,
+            (ProtectAction::Release, Standing::Protected) => Outcome::Changed,
+            (ProtectAction::Release, _) => Outcome::Unchanged,
+        }
+    }
+}
+
 /// Protect or release.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -398,6 +433,25 @@ mod tests {
                 permission: Permission::ProtectionRevoke,
             }),
         );
+    }
+
+    #[test]
+    fn outcomes_per_conversation() {
+        use ProtectAction::*;
+        use Standing::*;
+        let cases = [
+            (Protect, Protectable, Outcome::Changed),
+            (Protect, Protected, Outcome::Unchanged),
+            (Protect, NotProtectable, Outcome::NoRecording),
+            (Protect, NotFound, Outcome::NotFound),
+            (Release, Protected, Outcome::Changed),
+            (Release, Protectable, Outcome::Unchanged),
+            (Release, NotProtectable, Outcome::Unchanged),
+            (Release, NotFound, Outcome::NotFound),
+        ];
+        for (action, standing, expect) in cases {
+            assert_eq!(action.outcome(standing), expect, "{action:?} {standing:?}");
+        }
     }
 
     #[test]

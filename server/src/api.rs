@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use holdfast_core::api::{
-    AuditPage, DeleteDateRequest, IngestConversation, LoginRequest, MAX_SELECTION_IDS, Me,
-    OrgStatusDto, ProtectRequest, ProtectResponse, SaveViewRequest, Selection, SummaryRequest,
-    SummaryResponse, VIEW_NAME_MAX, view_name,
+    AuditPage, ConversationOutcome, DeleteDateRequest, IngestConversation, LoginRequest,
+    MAX_SELECTION_IDS, Me, OrgStatusDto, ProtectRequest, ProtectResponse, SaveViewRequest,
+    Selection, SummaryRequest, SummaryResponse, VIEW_NAME_MAX, view_name,
 };
 use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
 use holdfast_core::audit::{AuditEvent, AuditQuery};
@@ -297,6 +297,14 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
             without_recording: outcome.plan.without_recording,
             not_found: u32::try_from(outcome.not_found.len()).unwrap_or(u32::MAX),
             org: status_dto(status),
+            outcomes: outcome
+                .standings
+                .iter()
+                .map(|(id, standing)| ConversationOutcome {
+                    id: *id,
+                    outcome: outcome.plan.action.outcome(*standing),
+                })
+                .collect(),
         },
     ))
 }

@@ -622,6 +622,14 @@ async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
     assert_eq!(changed + done["withoutRecording"].as_u64().unwrap(), 10);
     assert!(changed > 0);
     assert_eq!(done["org"]["protected"].as_u64().unwrap(), before + changed);
+    let outcomes = done["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 10);
+    assert_eq!(outcomes[0]["id"], ids[0].as_str(), "in the order listed");
+    let count = |o: &str| outcomes.iter().filter(|x| x["outcome"] == o).count() as u64;
+    assert_eq!(
+        (count("changed"), count("noRecording")),
+        (changed, 10 - changed)
+    );
 
     let events = server.store.audit_events(me.org_id).unwrap();
     let applied: Vec<_> = events[events_before..]

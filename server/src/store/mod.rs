@@ -89,14 +89,7 @@ pub struct NewOrg {
     pub cap: u32,
 }
 
-/// Where one conversation stands for protection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Standing {
-    Protected,
-    Protectable,
-    NotProtectable,
-    NotFound,
-}
+pub use holdfast_core::protection::Standing;
 
 /// A new API client.
 #[derive(Clone, Debug)]
@@ -352,6 +345,8 @@ pub struct ProtectionOutcome {
     pub changed: Vec<ConversationId>,
     /// Listed ids that are not in the organization.
     pub not_found: Vec<ConversationId>,
+    /// For a selection by ids: where each stood when the plan was made, in the order listed.
+    pub standings: Vec<(ConversationId, Standing)>,
 }
 
 /// An audit event before the store numbers and chains it.

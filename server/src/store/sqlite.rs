@@ -522,25 +522,7 @@ impl Store for SqliteStore {
         org: OrgId,
         ids: &[ConversationId],
     ) -> StoreResult<Vec<(ConversationId, Standing)>> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {IS_PROTECTED}, {PROTECTABLE} FROM conversations c WHERE c.id = ? AND c.org_id = ?"
-            ))?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                let row = stmt
-                    .query_row(params![id.to_string(), org.to_string()], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?)))
-                    .optional()?;
-                let standing = match row {
-                    None => Standing::NotFound,
-                    Some((true, _)) => Standing::Protected,
-                    Some((false, true)) => Standing::Protectable,
-                    Some((false, false)) => Standing::NotProtectable,
-                };
-                out.push((*id, standing));
-            }
-            Ok(out)
-        })
+        self.read(|c| classify(c, org, ids))
     }
 
     fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
@@ -1034,6 +1016,10 @@ fn apply_protection(
 ) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
     let status = org_status(tx, org)?;
     let summary = summarize(tx, org, &change.selection, ctx.now)?;
+    let standings = match &change.selection {
+        Selection::Ids { ids } => classify(tx, org, ids)?,
+        Selection::Filter { .. } => Vec::new(),
+    };
     let plan = match plan_protection(&status, perms, change.action, &summary) {
         Ok(plan) => plan,
         Err(e) => return Ok(Err(e)),
@@ -1092,20 +1078,11 @@ fn apply_protection(
         append_audit(tx, org, ctx, draft)?;
         changed.push(parse_id(id, ConversationId::parse)?);
     }
-    let not_found = match &change.selection {
-        Selection::Ids { ids } => {
-            let mut stmt =
-                tx.prepare_cached("SELECT 1 FROM conversations WHERE id = ? AND org_id = ?")?;
-            let mut missing = Vec::new();
-            for id in ids {
-                if !stmt.exists(params![id.to_string(), org.to_string()])? {
-                    missing.push(*id);
-                }
-            }
-            missing
-        }
-        Selection::Filter { .. } => Vec::new(),
-    };
+    let not_found = standings
+        .iter()
+        .filter(|(_, s)| *s == Standing::NotFound)
+        .map(|(id, _)| *id)
+        .collect();
     // The plan was made from the same counts inside this transaction; a mismatch is a bug.
     if changed.len() != plan.change as usize {
         return Err(StoreError::Corrupt(format!(
@@ -1118,6 +1095,7 @@ fn apply_protection(
         plan,
         changed,
         not_found,
+        standings,
     }))
 }
 
@@ -1472,4 +1450,31 @@ fn write_conversations(
         }
     }
     Ok(recordings)
+}
+
+/// Where each listed conversation stands, within the organization, in the order listed.
+fn classify(
+    c: &Connection,
+    org: OrgId,
+    ids: &[ConversationId],
+) -> StoreResult<Vec<(ConversationId, Standing)>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {IS_PROTECTED}, {PROTECTABLE} FROM conversations c WHERE c.id = ? AND c.org_id = ?"
+    ))?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = stmt
+            .query_row(params![id.to_string(), org.to_string()], |r| {
+                Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?))
+            })
+            .optional()?;
+        let standing = match row {
+            None => Standing::NotFound,
+            Some((true, _)) => Standing::Protected,
+            Some((false, true)) => Standing::Protectable,
+            Some((false, false)) => Standing::NotProtectable,
+        };
+        out.push((*id, standing));
+    }
+    Ok(out)
 }
