@@ -1878,3 +1878,213 @@ async fn the_sweep_racing_protect_never_deletes_a_protected_recording() {
     }
     assert_denormalized_consistent(&server);
 }
+
+#[tokio::test]
+async fn every_endpoint_against_every_role_and_the_other_organization() {
+    use holdfast_core::Permission::*;
+    let server = start("matrix").await;
+    let manager = server.login("manager").await;
+    let conv = page_ids(&server, &manager, "protected=no&recorded=yes&size=10").await[0].clone();
+    let rec = details(&server, &manager, &conv).await.recordings[0]
+        .id
+        .to_string();
+    let ids = serde_json::json!({"kind": "ids", "ids": [conv]});
+    let future = serde_json::json!({"deleteDate": "2099-01-01T00:00:00.000Z"});
+    let audit_q = serde_json::json!({"interval": "2000-01-01T00:00:00Z/2100-01-01T00:00:00Z", "serviceName": "Quality"});
+    let policy = serde_json::json!({"name": "p", "order": 1, "enabled": true, "media": [], "queues": [], "direction": null, "action": {"kind": "keep"}});
+    // (method, path, body, permission needed, whether it names Northwind data by id)
+    let cases: Vec<(
+        &str,
+        String,
+        Option<serde_json::Value>,
+        holdfast_core::Permission,
+        bool,
+    )> = vec![
+        ("GET", "/api/org/status".into(), None, RecordingView, false),
+        (
+            "GET",
+            "/api/conversations".into(),
+            None,
+            RecordingView,
+            false,
+        ),
+        (
+            "GET",
+            format!("/api/conversations/{conv}"),
+            None,
+            RecordingView,
+            true,
+        ),
+        (
+            "POST",
+            "/api/selection/summary".into(),
+            Some(serde_json::json!({"selection": ids})),
+            RecordingView,
+            false,
+        ),
+        (
+            "POST",
+            "/api/protection".into(),
+            Some(serde_json::json!({"action": "protect", "selection": ids})),
+            ProtectionApply,
+            false,
+        ),
+        (
+            "POST",
+            "/api/protection".into(),
+            Some(serde_json::json!({"action": "release", "selection": ids})),
+            ProtectionRevoke,
+            false,
+        ),
+        (
+            "PUT",
+            format!("/api/recordings/{rec}/deleteDate"),
+            Some(future.clone()),
+            EditRetention,
+            true,
+        ),
+        (
+            "GET",
+            format!("/api/recordings/{rec}/media"),
+            None,
+            RecordingView,
+            true,
+        ),
+        ("GET", "/api/audit".into(), None, AuditView, false),
+        ("GET", "/api/audit.csv".into(), None, AuditView, false),
+        ("GET", "/api/views".into(), None, RecordingView, false),
+        (
+            "GET",
+            "/api/retention-policies".into(),
+            None,
+            RecordingView,
+            false,
+        ),
+        (
+            "POST",
+            "/api/retention-policies".into(),
+            Some(policy),
+            Admin,
+            false,
+        ),
+        (
+            "POST",
+            "/api/ingest".into(),
+            Some(serde_json::json!([])),
+            Admin,
+            false,
+        ),
+        (
+            "POST",
+            "/api/v2/recordings/deletionprotection".into(),
+            Some(serde_json::json!({"conversationIds": [conv]})),
+            RecordingView,
+            false,
+        ),
+        (
+            "PUT",
+            "/api/v2/recordings/deletionprotection?protect=true".into(),
+            Some(serde_json::json!({"conversationIds": [conv]})),
+            ProtectionApply,
+            false,
+        ),
+        (
+            "GET",
+            format!("/api/v2/conversations/{conv}/recordingmetadata"),
+            None,
+            RecordingView,
+            true,
+        ),
+        (
+            "GET",
+            format!("/api/v2/conversations/{conv}/recordings/{rec}"),
+            None,
+            RecordingView,
+            true,
+        ),
+        (
+            "POST",
+            "/api/v2/audits/query/realtime".into(),
+            Some(audit_q),
+            AuditView,
+            false,
+        ),
+        (
+            "DELETE",
+            format!("/api/recordings/{rec}"),
+            None,
+            EditRetention,
+            true,
+        ),
+    ];
+    let mut users = Vec::new();
+    for name in [
+        "manager",
+        "supervisor",
+        "analyst",
+        "admin",
+        "contoso.manager",
+    ] {
+        let cookie = server.login(name).await;
+        let perms = holdfast_server::api::role_permissions(match name {
+            "contoso.manager" => "manager",
+            n => n,
+        })
+        .unwrap();
+        users.push((name, cookie, perms));
+    }
+    for (method, path, body, needed, by_id) in &cases {
+        let body = body
+            .as_ref()
+            .map(|b| serde_json::to_vec(b).unwrap())
+            .unwrap_or_default();
+        let anonymous = server
+            .send(
+                method,
+                path,
+                &[
+                    ("content-type", "application/json"),
+                    ("x-holdfast-csrf", "1"),
+                ],
+                &body,
+            )
+            .await;
+        assert_eq!(anonymous.status, 401, "{method} {path} without a session");
+        for (name, cookie, perms) in &users {
+            let headers = [
+                ("cookie", cookie.as_str()),
+                ("content-type", "application/json"),
+                ("x-holdfast-csrf", "1"),
+            ];
+            let answer = server.send(method, path, &headers, &body).await;
+            let what = format!(
+                "{method} {path} as {name}: {} {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            );
+            match (
+                perms.contains(*needed),
+                *name == "contoso.manager" && *by_id,
+            ) {
+                (false, _) => assert_eq!(answer.status, 403, "{what}"),
+                (true, true) => assert_eq!(
+                    answer.status, 404,
+                    "another organization's id is unknown: {what}"
+                ),
+                (true, false) => assert!(![401, 403, 500].contains(&answer.status), "{what}"),
+            }
+        }
+    }
+    // Nothing Contoso did touched Northwind's conversation: no event of either chain says so.
+    let contoso = server.store.find_org(demo::CONTOSO).unwrap().unwrap();
+    let northwind = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let theirs = server.store.audit_events(contoso).unwrap();
+    assert!(
+        theirs.iter().all(|(e, _)| e.entity_id != conv
+            && e.details.recordings.iter().all(|r| r.to_string() != rec))
+    );
+    let ours = server.store.audit_events(northwind).unwrap();
+    assert!(ours.iter().all(
+        |(e, _)| !matches!(&e.actor, audit::Actor::User { name, .. } if name == "contoso.manager")
+    ));
+}
