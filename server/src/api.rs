@@ -726,3 +726,20 @@ pub async fn metrics(state: &AppState) -> Result<Resp, ApiError> {
     );
     Ok(resp)
 }
+
+/// `DELETE /api/recordings/{id}/transcript` and `DELETE /api/attachments/{id}`.
+pub async fn delete_part(
+    state: &AppState,
+    req: &Req,
+    part: crate::store::Part,
+) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let (org, perms, ctx) = (
+        caller.org_id,
+        caller.permissions,
+        audit_context(&caller, req),
+    );
+    let outcome = blocking(state, move |s| s.delete_part(org, perms, &part, &ctx)).await?;
+    deletion_answer(state, outcome)
+}

@@ -26,6 +26,7 @@ use crate::auth::LoginLimiter;
 use crate::error::ApiError;
 use crate::genesys;
 use crate::routes::{Route, route};
+use crate::store::Part;
 use crate::store::Store;
 
 /// The largest request body accepted.
@@ -193,6 +194,8 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         Route::GenesysAuditQuery => genesys::audit_query(state, req).await,
         Route::DeleteRecording(id) => api::delete_recording(state, req, id).await,
         Route::SetDeleteDate(id) => api::set_delete_date(state, req, id).await,
+        Route::DeleteTranscript(id) => api::delete_part(state, req, Part::Transcript(id)).await,
+        Route::DeleteAttachment(id) => api::delete_part(state, req, Part::Attachment(id)).await,
         Route::Asset(path) => Ok(asset(state, req, &path)),
     }
 }

@@ -120,6 +120,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "An attachment",
     },
     Endpoint {
+        method: "DELETE",
+        path: "/api/attachments/{id}",
+        route: "attachments.delete",
+        permission: Some("recording:recording:editRetention"),
+        summary: "Delete an attachment by hand",
+    },
+    Endpoint {
+        method: "DELETE",
+        path: "/api/recordings/{id}/transcript",
+        route: "recordings.transcript.delete",
+        permission: Some("recording:recording:editRetention"),
+        summary: "Delete a transcript by hand",
+    },
+    Endpoint {
         method: "GET",
         path: "/api/audit",
         route: "audit.list",

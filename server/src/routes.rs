@@ -34,6 +34,8 @@ pub enum Route {
     Ingest,
     RecordingMedia(RecordingId),
     Attachment(String),
+    DeleteTranscript(RecordingId),
+    DeleteAttachment(String),
     RetentionPolicies,
     RetentionPolicy(String),
     OauthToken,
@@ -95,6 +97,10 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 .to_string();
             return api(&[(Method::PUT, Route::RetentionPolicy(p))]);
         }
+        ["api", "recordings", r, "transcript"] => {
+            let r = id(r, RecordingId::parse)?;
+            return api(&[(Method::DELETE, Route::DeleteTranscript(r))]);
+        }
         ["api", "recordings", r, "media"] => {
             let r = id(r, RecordingId::parse)?;
             return api(&[(Method::GET, Route::RecordingMedia(r))]);
@@ -105,7 +111,10 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                     ApiError::BadRequest(format!("'{a}' is not a valid attachment id (a UUID)"))
                 })?
                 .to_string();
-            return api(&[(Method::GET, Route::Attachment(a))]);
+            return api(&[
+                (Method::GET, Route::Attachment(a.clone())),
+                (Method::DELETE, Route::DeleteAttachment(a)),
+            ]);
         }
         ["api", "recordings", r] => {
             let r = id(r, RecordingId::parse)?;
@@ -183,6 +192,8 @@ impl Route {
             Route::Ingest => "ingest",
             Route::RecordingMedia(_) => "recordings.media",
             Route::Attachment(_) => "attachments.get",
+            Route::DeleteTranscript(_) => "recordings.transcript.delete",
+            Route::DeleteAttachment(_) => "attachments.delete",
             Route::RetentionPolicies => "retention.policies",
             Route::RetentionPolicy(_) => "retention.policy",
             Route::View(_) => "views.one",
@@ -246,6 +257,8 @@ mod tests {
             Route::GenesysAuditQuery,
             Route::DeleteRecording(r),
             Route::SetDeleteDate(r),
+            Route::DeleteTranscript(r),
+            Route::DeleteAttachment(s()),
         ]
     }
 

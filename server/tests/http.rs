@@ -2088,3 +2088,82 @@ async fn every_endpoint_against_every_role_and_the_other_organization() {
         |(e, _)| !matches!(&e.actor, audit::Actor::User { name, .. } if name == "contoso.manager")
     ));
 }
+
+#[tokio::test]
+async fn transcripts_and_attachments_follow_the_same_deletion_rule() {
+    let server = start("parts").await;
+    let admin = server.login("admin").await;
+    let (conv, rec) = (new_id(), new_id());
+    let body = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+        "direction": "inbound", "recordings": [{"id": rec, "media": "email", "role": "policy", "transcript": "Dear team",
+        "attachments": [{"name": "contract.pdf", "contentType": "application/pdf", "dataBase64": b64(b"%PDF")}]}]});
+    assert_eq!(
+        server.post_json("/api/ingest", &admin, &body).await.status,
+        201
+    );
+    let att = details(&server, &admin, &conv).await.recordings[0].attachments[0]
+        .id
+        .clone();
+    let protect =
+        serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": [conv]}});
+    assert_eq!(
+        server
+            .post_json("/api/protection", &admin, &protect)
+            .await
+            .status,
+        200
+    );
+
+    let transcript = format!("/api/recordings/{rec}/transcript");
+    let attachment = format!("/api/attachments/{att}");
+    delete(&server, &transcript, &admin)
+        .await
+        .assert_error(409, "recording.protected");
+    delete(&server, &attachment, &admin)
+        .await
+        .assert_error(409, "recording.protected");
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let blocked = server
+        .store
+        .audit_events(org)
+        .unwrap()
+        .iter()
+        .filter(|(e, _)| e.action == AuditAction::DeletionBlocked)
+        .count();
+    assert_eq!(blocked, 2);
+    assert_eq!(
+        server.get(&attachment, &admin).await.body,
+        b"%PDF",
+        "still there"
+    );
+
+    let release =
+        serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": [conv]}});
+    assert_eq!(
+        server
+            .post_json("/api/protection", &admin, &release)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(delete(&server, &attachment, &admin).await.status, 200);
+    assert_eq!(delete(&server, &transcript, &admin).await.status, 200);
+    let d = details(&server, &admin, &conv).await;
+    assert_eq!(d.recordings[0].transcript, None);
+    assert!(d.recordings[0].attachments.is_empty());
+    assert_eq!(
+        d.recordings[0].file_state,
+        holdfast_core::FileState::Available,
+        "the recording itself stays"
+    );
+    assert!(
+        walk(&server._dir.0.join("media")).is_empty(),
+        "the attachment's file is removed"
+    );
+    delete(&server, &transcript, &admin)
+        .await
+        .assert_error(404, "not.found");
+    delete(&server, &attachment, &admin)
+        .await
+        .assert_error(404, "not.found");
+}

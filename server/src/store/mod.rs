@@ -269,6 +269,16 @@ pub trait Store: Send + Sync + 'static {
         ctx: &AuditContext,
     ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>>;
 
+    /// Deletes a recording's transcript or one attachment by hand, under the same rule as the
+    /// recording (rule 4). `None` when it is not in the organization.
+    fn delete_part(
+        &self,
+        org: OrgId,
+        perms: Permissions,
+        part: &Part,
+        ctx: &AuditContext,
+    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>>;
+
     /// Sets a recording's deletion date (rule 4): a date not in the future is a manual deletion.
     fn set_delete_date(
         &self,
@@ -317,6 +327,13 @@ pub struct Deletion {
     /// Media and attachment files to remove once the transaction has committed, relative to
     /// the media directory.
     pub files: Vec<String>,
+}
+
+/// A part of a recording that can be deleted on its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Transcript(RecordingId),
+    Attachment(String),
 }
 
 /// A stored file to serve.

@@ -29,7 +29,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 
 use super::{
     AuditContext, AuditDraft, Caller, Deletion, LoginRecord, NewClient, NewConversation, NewOrg,
-    NewUser, ProtectionChange, ProtectionOutcome, Standing, Store, StoreError, StoreResult,
+    NewUser, Part, ProtectionChange, ProtectionOutcome, Standing, Store, StoreError, StoreResult,
     StoredFile,
 };
 
@@ -678,6 +678,69 @@ impl Store for SqliteStore {
                 deleted: 0,
                 files: Vec::new(),
             })))
+        })
+    }
+
+    fn delete_part(
+        &self,
+        org: OrgId,
+        perms: Permissions,
+        part: &Part,
+        ctx: &AuditContext,
+    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>> {
+        self.write(|tx| {
+            let (recording, file, what) = match part {
+                Part::Transcript(id) => {
+                    let has: Option<bool> = tx
+                        .query_row(
+                            "SELECT transcript IS NOT NULL FROM recordings WHERE id = ? AND org_id = ?",
+                            params![id.to_string(), org.to_string()],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    match has {
+                        Some(true) => (*id, None, "transcript".to_owned()),
+                        _ => return Ok(None),
+                    }
+                }
+                Part::Attachment(att) => {
+                    let row: Option<(String, Option<String>, String)> = tx
+                        .query_row(
+                            "SELECT a.recording_id, a.path, a.name FROM attachments a JOIN recordings r ON r.id = a.recording_id
+                             WHERE a.id = ? AND r.org_id = ?",
+                            params![att, org.to_string()],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                        )
+                        .optional()?;
+                    let Some((rec, path, name)) = row else { return Ok(None) };
+                    (parse_id(&rec, RecordingId::parse)?, path, format!("attachment {name}"))
+                }
+            };
+            let Some(found) = recording_state(tx, org, recording)? else { return Ok(None) };
+            if let Err(refusal) = deletion::manual_deletion(perms, &found.state) {
+                block(tx, org, ctx, recording, refusal, &format!("deletion of the {what}"))?;
+                return Ok(Some(Err(refusal)));
+            }
+            match part {
+                Part::Transcript(id) => {
+                    tx.execute("UPDATE recordings SET transcript = NULL WHERE id = ?", [id.to_string()])?;
+                }
+                Part::Attachment(att) => {
+                    tx.execute("DELETE FROM attachments WHERE id = ?", [att])?;
+                }
+            }
+            let draft = AuditDraft {
+                action: AuditAction::Delete,
+                entity_type: EntityType::Recording,
+                entity_id: recording.to_string(),
+                details: Details {
+                    recordings: vec![recording],
+                    message: Some(format!("{what} deleted by hand")),
+                    ..Details::default()
+                },
+            };
+            append_audit(tx, org, ctx, draft)?;
+            Ok(Some(Ok(Deletion { change: None, deleted: 0, files: file.into_iter().collect() })))
         })
     }
 
