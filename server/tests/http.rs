@@ -439,6 +439,44 @@ async fn interactions_are_listed_paged_and_scoped_to_the_organization() {
         .parse();
     assert_eq!(summary.summary.matching(), 5);
 
+    // Text filters match literally and in part; an agent filter keeps only that agent's rows.
+    let agent = page.entities[0].agents[0]
+        .split(' ')
+        .next_back()
+        .unwrap()
+        .to_owned();
+    let by_agent: ConversationPage = server
+        .get(
+            &format!("/api/conversations?agent={agent}&size=100"),
+            &northwind,
+        )
+        .await
+        .parse();
+    assert!(by_agent.total > 0 && by_agent.total < 300);
+    assert!(
+        by_agent
+            .entities
+            .iter()
+            .all(|r| r.agents.iter().any(|a| a.contains(&agent)))
+    );
+    let none: ConversationPage = server
+        .get("/api/conversations?agent=%25&size=10", &northwind)
+        .await
+        .parse();
+    assert_eq!(none.total, 0, "% is not a wildcard");
+    let sorted: ConversationPage = server
+        .get("/api/conversations?sort=deletion&size=100", &northwind)
+        .await
+        .parse();
+    let dates: Vec<_> = sorted.entities.iter().map(|r| r.deletion_date).collect();
+    assert!(
+        dates.windows(2).all(|w| match (w[0], w[1]) {
+            (Some(a), Some(b)) => a <= b,
+            (None, Some(_)) => false,
+            _ => true,
+        }),
+        "dates ascending, never last"
+    );
     let protected: ConversationPage = server
         .get("/api/conversations?protected=yes&size=100", &northwind)
         .await
