@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0001_initial.sql"),
     include_str!("sqlite/0002_clients_media_views.sql"),
     include_str!("sqlite/0003_denormalized_for_scale.sql"),
+    include_str!("sqlite/0004_participant_search.sql"),
 ];
 
 /// `next_delete` of a conversation without any deletion date.
@@ -174,12 +175,19 @@ fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
         add("c.queue = ?", vec![Value::Text(q.clone())]);
     }
     if let Some(a) = &f.agent {
-        add(
-            // One pass over the participants, then a lookup per match: 3.5 times faster at a
-            // million conversations than a correlated EXISTS per conversation.
-            "c.id IN (SELECT p.conversation_id FROM participants p WHERE p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')",
-            vec![Value::Text(like_pattern(a))],
-        );
+        match a.chars().count() >= 3 {
+            // The trigram index finds substrings of three characters or more, case-insensitive
+            // like LIKE; the phrase is quoted so that its characters mean only themselves.
+            true => add(
+                "c.id IN (SELECT s.conversation_id FROM participant_search s WHERE participant_search MATCH ? AND s.kind = 'agent')",
+                vec![Value::Text(format!("name:\"{}\"", a.replace('"', "\"\"")))],
+            ),
+            // Shorter texts have no trigram: one pass over the participants.
+            false => add(
+                "c.id IN (SELECT p.conversation_id FROM participants p WHERE p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')",
+                vec![Value::Text(like_pattern(a))],
+            ),
+        }
     }
     if let Some(r) = &f.remote {
         add(
