@@ -10,7 +10,7 @@ use holdfast_core::protection::{
     OrgStatus, PlanError, ProtectAction, SelectionSummary, plan_protection,
 };
 use holdfast_core::selection::Selected;
-use holdfast_core::view::Column;
+use holdfast_core::view::{Column, Sort};
 use holdfast_core::{Cap, ConversationId, Direction, Media, Permission, Permissions};
 use leptos::mount::mount_to;
 use leptos::prelude::*;
@@ -65,7 +65,10 @@ async fn header_checkbox_selects_the_page_and_shows_mixed() {
     let selected = RwSignal::new(Selected::Nothing);
     let rows = vec![row(1, false), row(2, true), row(3, false)];
     let _mounted = mount_to(host.clone(), move || {
-        view! { <ConversationTable rows=rows.clone() columns=Column::ALL.to_vec() selected=selected /> }
+        view! {
+            <ConversationTable rows=rows.clone() columns=Column::ALL.to_vec() sort=Sort::default()
+                selected=selected on_sort=Callback::new(|_| ()) />
+        }
     });
     let boxes = checkboxes(&host);
     assert_eq!(boxes.len(), 4);

@@ -62,6 +62,23 @@ pub struct Sort {
     pub descending: bool,
 }
 
+impl Sort {
+    /// Clicking a column header: the same key flips the direction, another key starts
+    /// descending (newest, longest, latest first).
+    pub fn toggled(self, key: SortKey) -> Sort {
+        match self.key == key {
+            true => Sort {
+                key,
+                descending: !self.descending,
+            },
+            false => Sort {
+                key,
+                descending: true,
+            },
+        }
+    }
+}
+
 impl Default for Sort {
     fn default() -> Self {
         Sort {
@@ -517,6 +534,25 @@ mod tests {
         check("queue=%", Err(ViewError::BadEncoding));
         check("queue=%zz", Err(ViewError::BadEncoding));
         check("queue=%FF", Err(ViewError::BadEncoding));
+    }
+
+    #[test]
+    fn sort_toggles() {
+        let date_desc = Sort::default();
+        assert_eq!(
+            date_desc.toggled(SortKey::Date),
+            Sort {
+                key: SortKey::Date,
+                descending: false
+            }
+        );
+        assert_eq!(
+            date_desc.toggled(SortKey::Duration),
+            Sort {
+                key: SortKey::Duration,
+                descending: true
+            }
+        );
     }
 
     #[test]

@@ -322,3 +322,81 @@ async fn selecting_all_matching_beyond_the_cap_is_refused_before_anything_is_sen
     );
     h.finish().await;
 }
+
+async fn current_query(h: &Harness) -> String {
+    let url = h.client().current_url().await.expect("the browser answers");
+    url.query().unwrap_or("").to_owned()
+}
+
+#[tokio::test]
+async fn filters_and_sorts_live_in_the_address_and_back_restores_them() {
+    let h = Harness::start().await;
+    sign_in(&h, "analyst", "holdfast-demo").await;
+    row_ids(&h).await;
+    let protected = h
+        .client()
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath(
+            "//label[normalize-space(text())='Protected']/select",
+        ))
+        .await
+        .expect("the Protected filter");
+    protected
+        .select_by_value("yes")
+        .await
+        .expect("an option is chosen");
+    eventually(&h, "the filtered address", || async {
+        (current_query(&h).await == "protected=yes").then_some(())
+    })
+    .await;
+    eventually(&h, "only protected rows", || async {
+        let rows = all(&h, "tbody tr[data-id]").await.len();
+        let locks = all(&h, "tbody svg[aria-label=Protected]").await.len();
+        (rows == 25 && locks == 25).then_some(())
+    })
+    .await;
+    find(&h, "th[aria-sort] button").await;
+    let duration = h
+        .client()
+        .find(Locator::XPath(
+            "//th/button[starts-with(normalize-space(.), 'Duration')]",
+        ))
+        .await
+        .unwrap();
+    duration.click().await.unwrap();
+    eventually(&h, "the sorted address", || async {
+        (current_query(&h).await == "protected=yes&sort=-duration").then_some(())
+    })
+    .await;
+    let th = find(&h, "th[aria-sort=descending]").await;
+    assert!(th.text().await.unwrap().starts_with("Duration"));
+    h.screenshot("filtered-sorted").await;
+
+    // A reload keeps the view; back and forward walk through the earlier ones.
+    h.client().refresh().await.unwrap();
+    find(&h, "th[aria-sort=descending]").await;
+    assert_eq!(current_query(&h).await, "protected=yes&sort=-duration");
+    h.client().back().await.unwrap();
+    eventually(&h, "back to the filter alone", || async {
+        let th = h
+            .client()
+            .find(Locator::Css("th[aria-sort=descending]"))
+            .await
+            .ok()?;
+        th.text().await.ok()?.starts_with("Date").then_some(())
+    })
+    .await;
+    assert_eq!(current_query(&h).await, "protected=yes");
+    h.client().back().await.unwrap();
+    eventually(&h, "back to the default view", || async {
+        (all(&h, "tbody svg[aria-label=Protected]").await.len() < 25).then_some(())
+    })
+    .await;
+    h.client().forward().await.unwrap();
+    eventually(&h, "forward to the filter", || async {
+        (all(&h, "tbody svg[aria-label=Protected]").await.len() == 25).then_some(())
+    })
+    .await;
+    h.finish().await;
+}

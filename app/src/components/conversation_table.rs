@@ -4,7 +4,7 @@
 use holdfast_core::ConversationId;
 use holdfast_core::api::ConversationRow;
 use holdfast_core::selection::{HeaderState, Selected};
-use holdfast_core::view::Column;
+use holdfast_core::view::{Column, Sort, SortKey};
 use leptos::prelude::*;
 
 use crate::components::icons::Lock;
@@ -39,7 +39,9 @@ fn cell(column: Column, row: &ConversationRow) -> AnyView {
 pub fn ConversationTable(
     rows: Vec<ConversationRow>,
     columns: Vec<Column>,
+    sort: Sort,
     selected: RwSignal<Selected>,
+    on_sort: Callback<SortKey>,
 ) -> impl IntoView {
     let page: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
     let header_page = page.clone();
@@ -47,7 +49,35 @@ pub fn ConversationTable(
     let toggle_page = move |_| selected.update(|s| s.toggle_page(&page));
     let head: Vec<_> = columns
         .iter()
-        .map(|c| view! { <th scope="col">{c.label()}</th> })
+        .map(|c| {
+            let key = match c {
+                Column::Date => Some(SortKey::Date),
+                Column::Duration => Some(SortKey::Duration),
+                Column::DeletionDate => Some(SortKey::DeletionDate),
+                _ => None,
+            };
+            let aria_sort = match key {
+                Some(k) if k == sort.key && sort.descending => "descending",
+                Some(k) if k == sort.key => "ascending",
+                _ => "none",
+            };
+            let arrow = match aria_sort {
+                "descending" => " ▼",
+                "ascending" => " ▲",
+                _ => "",
+            };
+            match key {
+                Some(k) => view! {
+                    <th scope="col" aria-sort=aria_sort>
+                        <button class="sort" type="button" on:click=move |_| on_sort.run(k)>
+                            {c.label()}{arrow}
+                        </button>
+                    </th>
+                }
+                .into_any(),
+                None => view! { <th scope="col">{c.label()}</th> }.into_any(),
+            }
+        })
         .collect();
     let body: Vec<_> = rows
         .into_iter()

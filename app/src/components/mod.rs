@@ -2,6 +2,7 @@
 
 pub mod cap_meter;
 pub mod conversation_table;
+pub mod filter_bar;
 pub mod icons;
 pub mod protect_preview;
 pub mod shell;

@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::conversation_table::ConversationTable;
+use crate::components::filter_bar::FilterBar;
 use crate::components::protect_preview::{Preview, ProtectPreview};
 use crate::format::count;
 use crate::routes;
@@ -123,6 +124,7 @@ pub fn InteractionsPage() -> impl IntoView {
     view! {
         <h1>"Interactions"</h1>
         {url_error.map(|e| view! { <p class="alert" role="alert">{format!("The address held an invalid view ({e}); showing the default view.")}</p> })}
+        <FilterBar view_state=view_state on_change=Callback::new(move |()| selected.set(Selected::Nothing)) />
         <div class="toolbar" role="toolbar" aria-label="Protection">
             <Show when=move || perms().contains(Permission::ProtectionApply)>
                 <button class="btn btn-primary" type="button" disabled=move || selected.with(Selected::is_empty)
@@ -147,7 +149,11 @@ pub fn InteractionsPage() -> impl IntoView {
                 let has_next = last < p.total;
                 let range = format!("{}–{} of {}", count(first), count(last), count(p.total));
                 view! {
-                    <ConversationTable rows=p.entities columns=view.columns selected=selected />
+                    <ConversationTable rows=p.entities columns=view.columns.clone() sort=view.sort selected=selected
+                        on_sort=Callback::new(move |key| view_state.update(|v| {
+                            v.sort = v.sort.toggled(key);
+                            v.page = 1;
+                        })) />
                     <div class="pager">
                         <span class="count">{range}</span>
                         <button class="btn" type="button" disabled=view.page <= 1 on:click=move |_| go_to_page(-1)>"Previous page"</button>
