@@ -109,6 +109,23 @@ pub async fn conversations(view: &ViewState) -> Result<ConversationPage, ApiErro
     get(&format!("/api/conversations?{}", view.to_query())).await
 }
 
+/// One interaction with its recordings.
+pub async fn details(
+    id: holdfast_core::ConversationId,
+) -> Result<holdfast_core::api::ConversationDetails, ApiError> {
+    get(&format!("/api/conversations/{id}")).await
+}
+
+/// Where a recording's media is played from.
+pub fn media_url(id: holdfast_core::RecordingId) -> String {
+    format!("/api/recordings/{id}/media")
+}
+
+/// Where an attachment is downloaded from.
+pub fn attachment_url(id: &str) -> String {
+    format!("/api/attachments/{id}")
+}
+
 /// The counts of a selection, with the organization's status at the same moment.
 pub async fn summary(selection: Selection) -> Result<SummaryResponse, ApiError> {
     send(

@@ -39,3 +39,15 @@ pub fn push_view(view: &ViewState) {
         let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
 }
+
+/// The interaction whose details the address shows (`/interactions/{id}`), if any.
+pub fn current_details() -> Option<holdfast_core::ConversationId> {
+    let path = window()?.location().pathname().ok()?;
+    let id = path.strip_prefix("/interactions/")?;
+    holdfast_core::ConversationId::parse(id).ok()
+}
+
+/// The address of an interaction's details.
+pub fn details_url(id: holdfast_core::ConversationId) -> String {
+    format!("/interactions/{id}")
+}

@@ -400,3 +400,114 @@ async fn filters_and_sorts_live_in_the_address_and_back_restores_them() {
     .await;
     h.finish().await;
 }
+
+#[tokio::test]
+async fn the_details_tab_releases_and_protects_with_the_protected_checkbox() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    row_ids(&h).await;
+    h.client()
+        .goto(&h.url("/interactions?protected=yes"))
+        .await
+        .unwrap();
+    let id = eventually(&h, "protected rows", || async {
+        let rows = all(&h, "tbody tr[data-id]").await;
+        let first = rows.first()?;
+        let locks = all(&h, "tbody svg[aria-label=Protected]").await.len();
+        (locks == rows.len()).then_some(())?;
+        first.attr("data-id").await.ok()?
+    })
+    .await;
+    find(&h, &format!("tr[data-id='{id}'] a"))
+        .await
+        .click()
+        .await
+        .expect("the date links to the details");
+    eventually(&h, "the details page", || async {
+        h.client()
+            .current_url()
+            .await
+            .ok()?
+            .path()
+            .ends_with(&id)
+            .then_some(())
+    })
+    .await;
+    find(&h, "table[aria-label=Recordings]").await;
+    assert!(text(&h, "main").await.contains("Recording Information"));
+    h.screenshot("details").await;
+
+    let checkbox = find(&h, ".protected-toggle input").await;
+    assert_eq!(
+        checkbox.prop("checked").await.unwrap().as_deref(),
+        Some("true")
+    );
+    checkbox.click().await.unwrap();
+    let numbers = text(&h, "[role=dialog] dl").await;
+    assert!(numbers.contains("Will be released\n1"), "{numbers}");
+    find(&h, "[role=dialog] button.btn-primary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&h, "[role=dialog] .done").await,
+        "Released 1 interactions."
+    );
+    find(&h, "[role=dialog] button.btn")
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually(&h, "the lock to go", || async {
+        let boxes = all(&h, ".protected-toggle input").await;
+        let checked = boxes.first()?.prop("checked").await.ok()??;
+        (checked == "false" && all(&h, ".protected-toggle svg").await.is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(
+        text(&h, ".cap-meter").await,
+        "Protected conversations: 39 / 1,000"
+    );
+
+    find(&h, ".protected-toggle input")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&h, "[role=dialog] button.btn-primary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&h, "[role=dialog] .done").await,
+        "Protected 1 interactions."
+    );
+    find(&h, "[role=dialog] button.btn")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&h, ".protected-toggle svg[aria-label=Protected]").await;
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn without_the_revoke_permission_the_protected_checkbox_cannot_be_unticked() {
+    let h = Harness::start().await;
+    sign_in(&h, "supervisor", "holdfast-demo").await;
+    row_ids(&h).await;
+    h.client()
+        .goto(&h.url("/interactions?protected=yes"))
+        .await
+        .unwrap();
+    find(&h, "tbody tr[data-id] a").await.click().await.unwrap();
+    let checkbox = find(&h, ".protected-toggle input").await;
+    assert_eq!(
+        checkbox.prop("checked").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert!(checkbox.attr("disabled").await.unwrap().is_some());
+    h.finish().await;
+}

@@ -12,7 +12,10 @@ use crate::format;
 
 fn cell(column: Column, row: &ConversationRow) -> AnyView {
     match column {
-        Column::Date => format::instant(row.start_time).into_any(),
+        Column::Date => {
+            let href = crate::routes::details_url(row.id);
+            view! { <a href=href>{format::instant(row.start_time)}</a> }.into_any()
+        }
         Column::Duration => format::duration(row.duration_ms).into_any(),
         Column::Media => {
             let names: Vec<&str> = row.media.iter().map(|m| m.as_str()).collect();

@@ -1,4 +1,5 @@
 //! One module per page.
 
+pub mod details;
 pub mod interactions;
 pub mod login;

@@ -1,0 +1,193 @@
+//! The details of one interaction: its recordings (media, role, created, size or duration,
+//! state, deletion date or "Protected"), transcripts, attachments, an audio player for calls,
+//! and the Protected checkbox, which applies or releases protection through the same preview.
+
+use holdfast_core::api::{ConversationDetails, RecordingInfo, Selection};
+use holdfast_core::deletion::EffectiveDeletion;
+use holdfast_core::protection::{ProtectAction, plan_protection};
+use holdfast_core::selection::Selected;
+use holdfast_core::{ConversationId, Media, Permission};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::components::icons::Lock;
+use crate::components::protect_preview::{Preview, ProtectPreview};
+use crate::format;
+use crate::state::{self, Session};
+
+fn size_or_duration(r: &RecordingInfo) -> String {
+    match (r.duration_ms, r.size_bytes) {
+        (Some(ms), _) => format::duration(ms),
+        (None, Some(bytes)) => format!("{} KB", format::count(bytes.div_ceil(1024))),
+        (None, None) => "—".to_owned(),
+    }
+}
+
+fn deletion(r: &RecordingInfo) -> AnyView {
+    match r.effective_deletion {
+        EffectiveDeletion::Protected => {
+            view! { <span class="lock"><Lock />"Protected"</span> }.into_any()
+        }
+        EffectiveDeletion::Never => "Kept".into_any(),
+        EffectiveDeletion::Deleted => "Deleted".into_any(),
+        EffectiveDeletion::On(date) => format::date(date).into_any(),
+    }
+}
+
+fn recording_row(r: &RecordingInfo) -> impl IntoView + use<> {
+    let player = (r.has_media && r.media == Media::Call).then(|| {
+        let src = api::media_url(r.id);
+        view! { <audio controls preload="none" src=src aria-label="Play the call recording"></audio> }
+    });
+    view! {
+        <tr>
+            <td>{r.media.as_str()}</td>
+            <td>{match r.role { holdfast_core::RecordingRole::Policy => "Policy", holdfast_core::RecordingRole::Adhoc => "Ad hoc" }}</td>
+            <td>{format::instant(r.created_at)}</td>
+            <td>{size_or_duration(r)}</td>
+            <td>{r.file_state.as_str()}</td>
+            <td>{deletion(r)}</td>
+            <td>{player}</td>
+        </tr>
+    }
+}
+
+fn texts(d: &ConversationDetails) -> impl IntoView + use<> {
+    let items: Vec<_> = d
+        .recordings
+        .iter()
+        .filter_map(|r| {
+            let transcript = r.transcript.clone().map(|t| view! { <pre class="transcript">{t}</pre> });
+            let attachments: Vec<_> = r
+                .attachments
+                .iter()
+                .map(|a| {
+                    let href = api::attachment_url(&a.id);
+                    view! { <li><a href=href download=a.name.clone()>{a.name.clone()}</a>" "<span class="muted">{format!("{} bytes", format::count(a.size_bytes))}</span></li> }
+                })
+                .collect();
+            (transcript.is_some() || !attachments.is_empty()).then(|| {
+                view! {
+                    <section class="text-block" aria-label=format!("{} transcript and attachments", r.media.as_str())>
+                        <h3>{format!("{} transcript", r.media.as_str())}</h3>
+                        {transcript}
+                        <ul>{attachments}</ul>
+                    </section>
+                }
+            })
+        })
+        .collect();
+    items
+}
+
+#[component]
+pub fn DetailsPage(id: ConversationId) -> impl IntoView {
+    let session = Session::get();
+    let revision = RwSignal::new(0u64);
+    let preview = RwSignal::new(None::<Preview>);
+    let selected = RwSignal::new(Selected::Nothing);
+    let copied = RwSignal::new(false);
+    let details = LocalResource::new(move || {
+        revision.track();
+        async move { api::details(id).await }
+    });
+    let perms = move || session.permissions();
+    let toggle = move |protected: bool| {
+        let action = if protected {
+            ProtectAction::Release
+        } else {
+            ProtectAction::Protect
+        };
+        preview.set(Some(Preview::Loading(action)));
+        let perms = session.permissions();
+        spawn_local(async move {
+            let selection = Selection::Ids { ids: vec![id] };
+            let shown = match api::summary(selection.clone()).await {
+                Ok(answer) => match state::org_status(answer.org) {
+                    Some(org) => match plan_protection(&org, perms, action, &answer.summary) {
+                        Ok(plan) => Preview::Plan(plan, selection),
+                        Err(e) => Preview::Refused(action, e),
+                    },
+                    None => {
+                        Preview::Failed("The organization's limit could not be read.".to_owned())
+                    }
+                },
+                Err(e) => {
+                    session.handle_error(&e);
+                    Preview::Failed(e.to_string())
+                }
+            };
+            preview.set(Some(shown));
+        });
+    };
+    let copy_link = move |_| {
+        if let Some(w) = web_sys::window() {
+            let href = w.location().href().unwrap_or_default();
+            let _ = w.navigator().clipboard().write_text(&href);
+            copied.set(true);
+        }
+    };
+    view! {
+        <p><a href="/interactions">"← Interactions"</a></p>
+        {move || match details.get() {
+            None => view! { <p class="loading" role="status">"Loading the interaction…"</p> }.into_any(),
+            Some(Err(e)) => {
+                session.handle_error(&e);
+                view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any()
+            }
+            Some(Ok(d)) => {
+                let c = d.conversation.clone();
+                let protected = c.protected;
+                let may = if protected { perms().contains(Permission::ProtectionRevoke) } else { perms().contains(Permission::ProtectionApply) };
+                let since = d.protection.clone().map(|p| {
+                    let reason = p.reason.map(|r| format!(" — {r}")).unwrap_or_default();
+                    format!("Protected since {} by {}{reason}", format::instant(p.since), p.by)
+                });
+                let rows: Vec<_> = d.recordings.iter().map(recording_row).collect();
+                view! {
+                    <h1>{format!("Interaction of {}", format::instant(c.start_time))}</h1>
+                    <div class="toolbar">
+                        <label class="protected-toggle">
+                            <input type="checkbox" prop:checked=protected disabled=!may
+                                on:change=move |_| toggle(protected) />
+                            {protected.then(|| view! { <Lock /> })}
+                            "Protected"
+                        </label>
+                        {since.map(|s| view! { <span class="muted">{s}</span> })}
+                        <span class="spacer"></span>
+                        <button class="btn" type="button" on:click=copy_link>"Copy link"</button>
+                        {move || copied.get().then(|| view! { <span role="status" class="muted">"Link copied"</span> })}
+                    </div>
+                    <dl class="facts">
+                        <dt>"Direction"</dt><dd>{c.direction.as_str()}</dd>
+                        <dt>"Duration"</dt><dd>{format::duration(c.duration_ms)}</dd>
+                        <dt>"Queue"</dt><dd>{c.queue.clone().unwrap_or_default()}</dd>
+                        <dt>"Users"</dt><dd>{c.agents.join(", ")}</dd>
+                        <dt>"Remote party"</dt><dd>{c.remote_party.clone().unwrap_or_default()}</dd>
+                        <dt>"Wrap-up"</dt><dd>{c.wrap_up.clone().unwrap_or_default()}</dd>
+                    </dl>
+                    <h2>"Recording Information"</h2>
+                    {if d.recordings.is_empty() {
+                        view! { <p class="empty">"This interaction has no recording."</p> }.into_any()
+                    } else {
+                        view! {
+                            <div class="table-wrap">
+                                <table class="grid" aria-label="Recordings">
+                                    <thead><tr>
+                                        <th scope="col">"Media"</th><th scope="col">"Role"</th><th scope="col">"Created"</th>
+                                        <th scope="col">"Size or duration"</th><th scope="col">"State"</th>
+                                        <th scope="col">"Deletion date"</th><th scope="col">"Play"</th>
+                                    </tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }}
+                    {texts(&d)}
+                }.into_any()
+            }
+        }}
+        <ProtectPreview preview=preview selected=selected revision=revision />
+    }
+}
