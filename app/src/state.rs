@@ -92,11 +92,21 @@ impl Session {
         }
     }
 
-    /// The signed-in user's permissions (none when signed out).
+    /// The permissions, without subscribing the caller to changes.
+    pub fn permissions_untracked(self) -> Permissions {
+        match self.phase.get_untracked() {
+            Phase::SignedIn(me) => {
+                Permissions::from_names(me.permissions.iter().map(String::as_str))
+                    .unwrap_or_default()
+            }
+            _ => Permissions::NONE,
+        }
+    }
+
+    /// The signed-in user's permissions (none when signed out), re-read when they change.
     pub fn permissions(self) -> Permissions {
-        self.me()
-            .and_then(|me| Permissions::from_names(me.permissions.iter().map(String::as_str)).ok())
-            .unwrap_or_default()
+        self.phase.track();
+        self.permissions_untracked()
     }
 }
 

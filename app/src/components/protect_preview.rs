@@ -4,7 +4,7 @@
 
 use holdfast_core::api::Selection;
 use holdfast_core::domain::REASON_MAX_CHARS;
-use holdfast_core::protection::{PlanError, ProtectAction, ProtectPlan};
+use holdfast_core::protection::{PlanError, ProtectAction, ProtectPlan, plan_protection};
 use holdfast_core::{Reason, selection::Selected};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +12,35 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::format::count;
 use crate::state::Session;
+
+/// Opens the preview of `action` on `selection`: fetches the selection's counts and the
+/// organization's standing, and shows core's plan or its refusal. Nothing changes yet.
+pub fn open(preview: RwSignal<Option<Preview>>, action: ProtectAction, selection: Selection) {
+    let session = Session::get();
+    preview.set(Some(Preview::Loading(action)));
+    let perms = session.permissions_untracked();
+    spawn_local(async move {
+        let shown = match api::summary(selection.clone()).await {
+            Ok(answer) => {
+                session.org.set(Some(answer.org));
+                match crate::state::org_status(answer.org) {
+                    Some(org) => match plan_protection(&org, perms, action, &answer.summary) {
+                        Ok(plan) => Preview::Plan(plan, selection),
+                        Err(e) => Preview::Refused(action, e),
+                    },
+                    None => {
+                        Preview::Failed("The organization's limit could not be read.".to_owned())
+                    }
+                }
+            }
+            Err(e) => {
+                session.handle_error(&e);
+                Preview::Failed(e.to_string())
+            }
+        };
+        preview.set(Some(shown));
+    });
+}
 
 /// What the dialog shows.
 #[derive(Clone, Debug, PartialEq)]

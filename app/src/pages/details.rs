@@ -4,17 +4,16 @@
 
 use holdfast_core::api::{ConversationDetails, RecordingInfo, Selection};
 use holdfast_core::deletion::EffectiveDeletion;
-use holdfast_core::protection::{ProtectAction, plan_protection};
+use holdfast_core::protection::ProtectAction;
 use holdfast_core::selection::Selected;
 use holdfast_core::{ConversationId, Media, Permission};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::icons::Lock;
-use crate::components::protect_preview::{Preview, ProtectPreview};
+use crate::components::protect_preview::{self, Preview, ProtectPreview};
 use crate::format;
-use crate::state::{self, Session};
+use crate::state::Session;
 
 fn size_or_duration(r: &RecordingInfo) -> String {
     match (r.duration_ms, r.size_bytes) {
@@ -99,27 +98,7 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
         } else {
             ProtectAction::Protect
         };
-        preview.set(Some(Preview::Loading(action)));
-        let perms = session.permissions();
-        spawn_local(async move {
-            let selection = Selection::Ids { ids: vec![id] };
-            let shown = match api::summary(selection.clone()).await {
-                Ok(answer) => match state::org_status(answer.org) {
-                    Some(org) => match plan_protection(&org, perms, action, &answer.summary) {
-                        Ok(plan) => Preview::Plan(plan, selection),
-                        Err(e) => Preview::Refused(action, e),
-                    },
-                    None => {
-                        Preview::Failed("The organization's limit could not be read.".to_owned())
-                    }
-                },
-                Err(e) => {
-                    session.handle_error(&e);
-                    Preview::Failed(e.to_string())
-                }
-            };
-            preview.set(Some(shown));
-        });
+        protect_preview::open(preview, action, Selection::Ids { ids: vec![id] });
     };
     let copy_link = move |_| {
         if let Some(w) = web_sys::window() {

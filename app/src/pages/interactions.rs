@@ -2,18 +2,17 @@
 //! Protect / Release toolbar with its preview.
 
 use holdfast_core::Permission;
-use holdfast_core::protection::{ProtectAction, plan_protection};
+use holdfast_core::protection::ProtectAction;
 use holdfast_core::selection::Selected;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::conversation_table::ConversationTable;
 use crate::components::filter_bar::FilterBar;
-use crate::components::protect_preview::{Preview, ProtectPreview};
+use crate::components::protect_preview::{self, Preview, ProtectPreview};
 use crate::format::count;
 use crate::routes;
-use crate::state::{self, Session};
+use crate::state::Session;
 
 #[component]
 pub fn InteractionsPage() -> impl IntoView {
@@ -51,33 +50,9 @@ pub fn InteractionsPage() -> impl IntoView {
     let perms = move || session.permissions();
 
     let open_preview = move |action: ProtectAction| {
-        let Some(selection) = selected.get_untracked().to_selection() else {
-            return;
-        };
-        let sent = selection.clone();
-        preview.set(Some(Preview::Loading(action)));
-        let perms = session.permissions();
-        spawn_local(async move {
-            let shown = match api::summary(selection).await {
-                Ok(answer) => {
-                    session.org.set(Some(answer.org));
-                    match state::org_status(answer.org) {
-                        Some(org) => match plan_protection(&org, perms, action, &answer.summary) {
-                            Ok(plan) => Preview::Plan(plan, sent),
-                            Err(e) => Preview::Refused(action, e),
-                        },
-                        None => Preview::Failed(
-                            "The organization's limit could not be read.".to_owned(),
-                        ),
-                    }
-                }
-                Err(e) => {
-                    session.handle_error(&e);
-                    Preview::Failed(e.to_string())
-                }
-            };
-            preview.set(Some(shown));
-        });
+        if let Some(selection) = selected.get_untracked().to_selection() {
+            protect_preview::open(preview, action, selection);
+        }
     };
 
     let go_to_page = move |delta: i64| {
