@@ -153,3 +153,24 @@ pub async fn change_protection(
     )
     .await
 }
+
+fn audit_query_string(q: &holdfast_core::audit::AuditQuery) -> String {
+    let filters = q.filters_query();
+    let paging = format!("page={}&size={}", q.page, q.page_size);
+    match filters.is_empty() {
+        true => paging,
+        false => format!("{filters}&{paging}"),
+    }
+}
+
+/// A page of the audit trail.
+pub async fn audit(
+    q: &holdfast_core::audit::AuditQuery,
+) -> Result<holdfast_core::api::AuditPage, ApiError> {
+    get(&format!("/api/audit?{}", audit_query_string(q))).await
+}
+
+/// The CSV export of what the filters match.
+pub fn audit_csv_url(q: &holdfast_core::audit::AuditQuery) -> String {
+    format!("/api/audit.csv?{}", q.filters_query())
+}

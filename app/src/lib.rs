@@ -11,6 +11,7 @@ pub mod state;
 use leptos::prelude::*;
 
 use crate::components::shell::Shell;
+use crate::pages::audit::AuditPage;
 use crate::pages::details::DetailsPage;
 use crate::pages::interactions::InteractionsPage;
 use crate::pages::login::LoginPage;
@@ -25,6 +26,9 @@ pub fn App() -> impl IntoView {
         {move || match session.phase.get() {
             state::Phase::Checking => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
             state::Phase::SignedOut => view! { <LoginPage /> }.into_any(),
+            state::Phase::SignedIn(_) if routes::is_audit() => {
+                view! { <Shell><AuditPage /></Shell> }.into_any()
+            }
             state::Phase::SignedIn(_) => match routes::current_details() {
                 Some(id) => view! { <Shell><DetailsPage id=id /></Shell> }.into_any(),
                 None => view! { <Shell><InteractionsPage /></Shell> }.into_any(),

@@ -51,3 +51,44 @@ pub fn current_details() -> Option<holdfast_core::ConversationId> {
 pub fn details_url(id: holdfast_core::ConversationId) -> String {
     format!("/interactions/{id}")
 }
+
+/// Whether the address shows the audit trail.
+pub fn is_audit() -> bool {
+    window()
+        .and_then(|w| w.location().pathname().ok())
+        .is_some_and(|p| p == "/audit")
+}
+
+/// The audit trail's filters and page in the address (the defaults when it holds none or
+/// an invalid one).
+pub fn current_audit_query() -> holdfast_core::audit::AuditQuery {
+    let search = window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    holdfast_core::audit::AuditQuery::from_query(&search)
+        .unwrap_or_else(|_| holdfast_core::audit::AuditQuery::new())
+}
+
+/// Records the audit trail's filters and page as a history entry.
+pub fn push_audit_query(q: &holdfast_core::audit::AuditQuery) {
+    let Some(w) = window() else { return };
+    let mut parts: Vec<String> = Vec::new();
+    let filters = q.filters_query();
+    if !filters.is_empty() {
+        parts.push(filters);
+    }
+    if q.page > 1 {
+        parts.push(format!("page={}", q.page));
+    }
+    let url = match parts.is_empty() {
+        true => "/audit".to_owned(),
+        false => format!("/audit?{}", parts.join("&")),
+    };
+    let current =
+        w.location().pathname().unwrap_or_default() + &w.location().search().unwrap_or_default();
+    if current != url
+        && let Ok(history) = w.history()
+    {
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}

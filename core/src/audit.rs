@@ -364,6 +364,15 @@ pub struct AuditQuery {
 pub const AUDIT_PAGE_MAX: u32 = 500;
 
 impl AuditQuery {
+    /// No filter, the first page of 50.
+    pub fn new() -> AuditQuery {
+        AuditQuery {
+            page: 1,
+            page_size: 50,
+            ..AuditQuery::default()
+        }
+    }
+
     /// Parses `action=ApplyProtection&user=manager&conversation=<id>&from=..&to=..&page=2&size=50`.
     pub fn from_query(query: &str) -> Result<AuditQuery, crate::view::ViewError> {
         use crate::view::{ViewError, percent_decode};

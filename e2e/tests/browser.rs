@@ -511,3 +511,93 @@ async fn without_the_revoke_permission_the_protected_checkbox_cannot_be_unticked
     assert!(checkbox.attr("disabled").await.unwrap().is_some());
     h.finish().await;
 }
+
+#[tokio::test]
+async fn the_audit_trail_shows_both_events_and_verifies_the_chain() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    row_ids(&h).await;
+    h.client()
+        .goto(&h.url("/interactions?protected=yes"))
+        .await
+        .unwrap();
+    find(&h, "tbody tr[data-id] a").await.click().await.unwrap();
+    find(&h, ".protected-toggle input")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&h, "[role=dialog] button.btn-primary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&h, "[role=dialog] .done").await;
+    find(&h, "[role=dialog] button.btn")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&h, ".protected-toggle input:not(:checked)")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&h, "[role=dialog] button.btn-primary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&h, "[role=dialog] .done").await;
+    find(&h, "[role=dialog] button.btn")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let conversation = h
+        .client()
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    find(&h, "nav a[href='/audit']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let status = text(&h, "p.done[role=status]").await;
+    assert!(status.contains("verifies"), "{status}");
+    let filter = find(&h, "input[placeholder='Interaction id']").await;
+    filter
+        .send_keys(&format!("{conversation}\u{E007}"))
+        .await
+        .unwrap();
+    let actions = eventually(&h, "this interaction's events", || async {
+        let rows = all(&h, "table[aria-label='Audit events'] tbody tr").await;
+        let mut actions = Vec::new();
+        for row in rows {
+            actions.push(
+                row.find(Locator::Css("td:nth-child(2)"))
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()?,
+            );
+        }
+        (actions.len() == 2).then_some(actions)
+    })
+    .await;
+    assert_eq!(
+        actions,
+        vec!["ApplyProtection".to_owned(), "RevokeProtection".to_owned()],
+        "newest first"
+    );
+    h.screenshot("audit").await;
+    h.finish().await;
+}

@@ -24,7 +24,10 @@ pub fn Shell(children: Children) -> impl IntoView {
                 </span>
             </header>
             <nav class="sidenav" aria-label="Main">
-                <a href="/interactions" aria-current="page">"Interactions"</a>
+                <a href="/interactions" aria-current=move || (!crate::routes::is_audit()).then_some("page")>"Interactions"</a>
+                <Show when=move || session.permissions().contains(holdfast_core::Permission::AuditView)>
+                    <a href="/audit" aria-current=move || crate::routes::is_audit().then_some("page")>"Audit trail"</a>
+                </Show>
             </nav>
             <main class="work">{children()}</main>
         </div>

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod audit;
 pub mod details;
 pub mod interactions;
 pub mod login;

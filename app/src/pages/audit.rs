@@ -1,0 +1,116 @@
+//! The audit trail: every event of the organization, newest first, with filters, paging, a CSV
+//! export of what the filters match, and whether the hash chain verifies.
+
+use holdfast_core::audit::{Actor, AuditAction, AuditQuery};
+use leptos::prelude::*;
+
+use crate::api;
+use crate::format;
+use crate::routes;
+use crate::state::Session;
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let session = Session::get();
+    let query = RwSignal::new(routes::current_audit_query());
+    Effect::new(move |_| routes::push_audit_query(&query.get()));
+    let _ = window_event_listener(leptos::ev::popstate, move |_| {
+        query.set(routes::current_audit_query())
+    });
+    let page = LocalResource::new(move || {
+        let q = query.get();
+        async move { api::audit(&q).await }
+    });
+    let set = move |f: Box<dyn FnOnce(&mut AuditQuery)>| {
+        query.update(|q| {
+            f(q);
+            q.page = 1;
+        })
+    };
+    let actions: Vec<_> = AuditAction::ALL
+        .iter()
+        .map(|a| view! { <option value=a.as_str()>{a.as_str()}</option> })
+        .collect();
+    view! {
+        <h1>"Audit trail"</h1>
+        <form class="filters" role="search" aria-label="Audit filters" on:submit=|ev| ev.prevent_default()>
+            <label>"Action"
+                <select prop:value=move || query.get().action.map(|a| a.as_str()).unwrap_or("")
+                    on:change=move |ev| { let a = AuditAction::parse(&event_target_value(&ev)); set(Box::new(move |q| q.action = a)) }>
+                    <option value="">"Any"</option>
+                    {actions}
+                </select>
+            </label>
+            <label>"User"
+                <input type="search" prop:value=move || query.get().user.unwrap_or_default()
+                    on:change=move |ev| {
+                        let u = event_target_value(&ev).trim().to_owned();
+                        set(Box::new(move |q| q.user = (!u.is_empty()).then_some(u)))
+                    } />
+            </label>
+            <label>"Conversation"
+                <input type="search" placeholder="Interaction id" prop:value=move || query.get().conversation.map(|c| c.to_string()).unwrap_or_default()
+                    on:change=move |ev| {
+                        let c = holdfast_core::ConversationId::parse(&event_target_value(&ev)).ok();
+                        set(Box::new(move |q| q.conversation = c))
+                    } />
+            </label>
+            <a class="btn" href=move || api::audit_csv_url(&query.get()) download="holdfast-audit.csv">"Export CSV"</a>
+        </form>
+        {move || match page.get() {
+            None => view! { <p class="loading" role="status">"Loading the audit trail…"</p> }.into_any(),
+            Some(Err(e)) => {
+                session.handle_error(&e);
+                view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any()
+            }
+            Some(Ok(p)) => {
+                let chain = match (p.chain_verified, p.chain_error) {
+                    (true, _) => view! { <p class="done" role="status">"The audit chain verifies: no event was altered or removed."</p> }.into_any(),
+                    (false, e) => view! { <p class="refusal" role="alert">{format!("The audit chain is broken: {}", e.unwrap_or_default())}</p> }.into_any(),
+                };
+                let rows: Vec<_> = p.entities.iter().map(|e| {
+                    let actor = match &e.actor {
+                        Actor::User { name, .. } => name.clone(),
+                        Actor::System => "system".to_owned(),
+                    };
+                    let details = [e.details.reason.clone(), e.details.message.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" · ");
+                    let recordings = e.details.recordings.len();
+                    view! {
+                        <tr>
+                            <td>{format::instant(e.time)}</td>
+                            <td>{e.action.as_str()}</td>
+                            <td>{format!("{} {}", e.entity_type.as_str(), e.entity_id)}</td>
+                            <td>{actor}</td>
+                            <td>{e.client.ip.clone().unwrap_or_default()}</td>
+                            <td>{(recordings > 0).then(|| format!("{recordings} recording(s)"))}</td>
+                            <td>{details}</td>
+                        </tr>
+                    }
+                }).collect();
+                let shown = format!("{} events", format::count(p.total));
+                let (has_prev, has_next) = (p.page > 1, u64::from(p.page) * u64::from(p.page_size) < p.total);
+                view! {
+                    {chain}
+                    <div class="table-wrap">
+                        <table class="grid" aria-label="Audit events">
+                            <thead><tr>
+                                <th scope="col">"Time"</th><th scope="col">"Action"</th><th scope="col">"Entity"</th>
+                                <th scope="col">"User"</th><th scope="col">"IP"</th><th scope="col">"Covers"</th><th scope="col">"Details"</th>
+                            </tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                    <div class="pager">
+                        <span class="count">{shown}</span>
+                        <button class="btn" type="button" disabled=!has_prev on:click=move |_| query.update(|q| q.page -= 1)>"Previous page"</button>
+                        <button class="btn" type="button" disabled=!has_next on:click=move |_| query.update(|q| q.page += 1)>"Next page"</button>
+                    </div>
+                }.into_any()
+            }
+        }}
+    }
+}
