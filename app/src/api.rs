@@ -69,6 +69,7 @@ async fn send<B: serde::Serialize, T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let builder = match method {
         "DELETE" => Request::delete(url),
+        "PATCH" => Request::patch(url),
         _ => Request::post(url),
     }
     .header(CSRF_HEADER, "1");
@@ -173,4 +174,35 @@ pub async fn audit(
 /// The CSV export of what the filters match.
 pub fn audit_csv_url(q: &holdfast_core::audit::AuditQuery) -> String {
     format!("/api/audit.csv?{}", q.filters_query())
+}
+
+/// The user's saved views.
+pub async fn views() -> Result<Vec<holdfast_core::api::SavedView>, ApiError> {
+    get("/api/views").await
+}
+
+/// Saves the view under a name.
+pub async fn save_view(
+    name: &str,
+    view: &ViewState,
+) -> Result<holdfast_core::api::SavedView, ApiError> {
+    let body = holdfast_core::api::SaveViewRequest {
+        name: name.to_owned(),
+        query: Some(view.to_query()),
+    };
+    send("POST", "/api/views", Some(&body)).await
+}
+
+/// Renames a saved view.
+pub async fn rename_view(id: &str, name: &str) -> Result<serde_json::Value, ApiError> {
+    let body = holdfast_core::api::SaveViewRequest {
+        name: name.to_owned(),
+        query: None,
+    };
+    send("PATCH", &format!("/api/views/{id}"), Some(&body)).await
+}
+
+/// Deletes a saved view.
+pub async fn delete_view(id: &str) -> Result<serde_json::Value, ApiError> {
+    send::<(), _>("DELETE", &format!("/api/views/{id}"), None).await
 }

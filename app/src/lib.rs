@@ -15,6 +15,7 @@ use crate::pages::audit::AuditPage;
 use crate::pages::details::DetailsPage;
 use crate::pages::interactions::InteractionsPage;
 use crate::pages::login::LoginPage;
+use crate::pages::views::ViewsPage;
 use crate::state::Session;
 
 /// The whole app: the sign-in page until a session exists, then the shell with the page.
@@ -26,6 +27,9 @@ pub fn App() -> impl IntoView {
         {move || match session.phase.get() {
             state::Phase::Checking => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
             state::Phase::SignedOut => view! { <LoginPage /> }.into_any(),
+            state::Phase::SignedIn(_) if routes::is_views() => {
+                view! { <Shell><ViewsPage /></Shell> }.into_any()
+            }
             state::Phase::SignedIn(_) if routes::is_audit() => {
                 view! { <Shell><AuditPage /></Shell> }.into_any()
             }

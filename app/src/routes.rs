@@ -92,3 +92,10 @@ pub fn push_audit_query(q: &holdfast_core::audit::AuditQuery) {
         let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
 }
+
+/// Whether the address shows the saved views.
+pub fn is_views() -> bool {
+    window()
+        .and_then(|w| w.location().pathname().ok())
+        .is_some_and(|p| p == "/views")
+}

@@ -23,6 +23,8 @@ pub struct Session {
     pub org: RwSignal<Option<OrgStatusDto>>,
     /// A notice for the sign-in page, such as "your session has ended".
     pub notice: RwSignal<Option<String>>,
+    /// The user's saved views, for the navigation.
+    pub views: RwSignal<Vec<holdfast_core::api::SavedView>>,
 }
 
 impl Session {
@@ -32,6 +34,7 @@ impl Session {
             phase: RwSignal::new(Phase::Checking),
             org: RwSignal::new(None),
             notice: RwSignal::new(None),
+            views: RwSignal::new(Vec::new()),
         };
         provide_context(session);
         session
@@ -55,6 +58,16 @@ impl Session {
         self.notice.set(None);
         self.phase.set(Phase::SignedIn(me));
         self.refresh_org();
+        self.refresh_views();
+    }
+
+    /// Re-reads the saved views (after a save, rename or delete).
+    pub fn refresh_views(self) {
+        spawn_local(async move {
+            if let Ok(views) = api::views().await {
+                self.views.set(views);
+            }
+        });
     }
 
     /// Re-reads the protected count and cap (after a commit, say).

@@ -601,3 +601,84 @@ async fn the_audit_trail_shows_both_events_and_verifies_the_chain() {
     h.screenshot("audit").await;
     h.finish().await;
 }
+
+#[tokio::test]
+async fn a_saved_view_reopens_after_a_reload_and_can_be_renamed_and_deleted() {
+    let h = Harness::start().await;
+    sign_in(&h, "analyst", "holdfast-demo").await;
+    row_ids(&h).await;
+    h.client()
+        .goto(&h.url("/interactions?protected=yes&sort=duration"))
+        .await
+        .unwrap();
+    row_ids(&h).await;
+    find(&h, ".save-view input")
+        .await
+        .send_keys("Legal holds")
+        .await
+        .unwrap();
+    find(&h, ".save-view button").await.click().await.unwrap();
+    let link = h
+        .client()
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath("//nav//a[normalize-space(.)='Legal holds']"))
+        .await
+        .expect("the saved view is listed");
+    // Open it from the default view, after a reload.
+    h.client().goto(&h.url("/interactions")).await.unwrap();
+    h.client().refresh().await.unwrap();
+    let link = {
+        drop(link);
+        h.client()
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::XPath("//nav//a[normalize-space(.)='Legal holds']"))
+            .await
+            .unwrap()
+    };
+    link.click().await.unwrap();
+    eventually(&h, "the saved view's address", || async {
+        (current_query(&h).await == "protected=yes&sort=duration").then_some(())
+    })
+    .await;
+    find(&h, "th[aria-sort=ascending]").await;
+
+    find(&h, "nav a[href='/views']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let name = find(&h, "table[aria-label='Saved views'] input").await;
+    name.clear().await.unwrap();
+    name.send_keys("Legal").await.unwrap();
+    find(&h, "table[aria-label='Saved views'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    h.client()
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath("//nav//a[normalize-space(.)='Legal']"))
+        .await
+        .expect("the renamed view is listed");
+    let delete = h
+        .client()
+        .find(Locator::XPath(
+            "//table[@aria-label='Saved views']//button[normalize-space(.)='Delete']",
+        ))
+        .await
+        .unwrap();
+    delete.click().await.unwrap();
+    eventually(&h, "the view to be gone", || async {
+        let gone = h
+            .client()
+            .find(Locator::XPath("//nav//a[normalize-space(.)='Legal']"))
+            .await
+            .is_err();
+        gone.then_some(())
+    })
+    .await;
+    h.finish().await;
+}

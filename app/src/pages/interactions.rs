@@ -100,6 +100,7 @@ pub fn InteractionsPage() -> impl IntoView {
         <h1>"Interactions"</h1>
         {url_error.map(|e| view! { <p class="alert" role="alert">{format!("The address held an invalid view ({e}); showing the default view.")}</p> })}
         <FilterBar view_state=view_state on_change=Callback::new(move |()| selected.set(Selected::Nothing)) />
+        <SaveView view_state=view_state />
         <div class="toolbar" role="toolbar" aria-label="Protection">
             <Show when=move || perms().contains(Permission::ProtectionApply)>
                 <button class="btn btn-primary" type="button" disabled=move || selected.with(Selected::is_empty)
@@ -138,5 +139,37 @@ pub fn InteractionsPage() -> impl IntoView {
             }
         }}
         <ProtectPreview preview=preview selected=selected revision=revision />
+    }
+}
+
+/// "Save view as": stores the current view under a name.
+#[component]
+fn SaveView(view_state: RwSignal<holdfast_core::view::ViewState>) -> impl IntoView {
+    let session = Session::get();
+    let name = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<String>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (n, view) = (name.get_untracked(), view_state.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::save_view(&n, &view).await {
+                Ok(saved) => {
+                    name.set(String::new());
+                    message.set(Some(format!("Saved as \u{201c}{}\u{201d}.", saved.name)));
+                    session.refresh_views();
+                }
+                Err(e) => message.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <form class="save-view" on:submit=save>
+            <label>"Save view as"
+                <input type="text" maxlength="100" required prop:value=name
+                    on:input=move |ev| name.set(event_target_value(&ev)) />
+            </label>
+            <button class="btn" type="submit">"Save view"</button>
+            {move || message.get().map(|m| view! { <span class="muted" role="status">{m}</span> })}
+        </form>
     }
 }

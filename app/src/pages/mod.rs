@@ -4,3 +4,4 @@ pub mod audit;
 pub mod details;
 pub mod interactions;
 pub mod login;
+pub mod views;
