@@ -297,6 +297,17 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) {
+    serve_with_timeout(listener, state, shutdown, HEADER_TIMEOUT).await;
+}
+
+/// [`serve`] with another header read timeout, so that a test can watch a slow client being
+/// cut off without waiting the full ten seconds.
+pub async fn serve_with_timeout(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+    header_timeout: Duration,
+) {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -319,7 +330,7 @@ pub async fn serve(
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT)
+            .header_read_timeout(header_timeout)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

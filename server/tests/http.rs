@@ -2205,3 +2205,52 @@ async fn transcripts_and_attachments_follow_the_same_deletion_rule() {
         .await
         .assert_error(404, "not.found");
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let dir = TempDir::new("slowloris");
+    let store = Arc::new(SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap());
+    let state = Arc::new(AppState {
+        store,
+        assets: Assets::default(),
+        limiter: LoginLimiter::default(),
+        secure_cookies: false,
+        media_dir: dir.0.join("media"),
+        metrics: Default::default(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let timeout = std::time::Duration::from_millis(300);
+    tokio::spawn(holdfast_server::http::serve_with_timeout(
+        listener,
+        state,
+        std::future::pending(),
+        timeout,
+    ));
+
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // The server closes the connection once the timeout passes; a generous bound keeps this
+    // from depending on the machine's speed, and it would hang without the timer.
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        slow.read_to_end(&mut buf),
+    )
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the server still holds a connection whose headers never finished"
+    );
+
+    // A normal client is served meanwhile and afterwards.
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ok.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    ok.read_to_end(&mut raw).await.unwrap();
+    assert_eq!(parse_answer(&raw).status, 200);
+}
