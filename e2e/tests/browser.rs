@@ -59,6 +59,24 @@ async fn text(h: &Harness, css: &str) -> String {
         .expect("the element has text")
 }
 
+/// Clicks the first element matching `css`, once it is there.
+async fn click(h: &Harness, css: &str) {
+    find(h, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{css} does not click: {e}"));
+}
+
+/// Confirms the open preview, waits for the commit's message and closes the dialog; returns
+/// the message.
+async fn confirm(h: &Harness) -> String {
+    click(h, "[role=dialog] button.btn-primary").await;
+    let done = text(h, "[role=dialog] .done").await;
+    click(h, "[role=dialog] button.btn").await;
+    done
+}
+
 async fn sign_in(h: &Harness, username: &str, password: &str) {
     h.client()
         .goto(&h.url("/interactions"))
@@ -181,18 +199,7 @@ async fn manager_selects_a_page_previews_and_protects() {
         .send_keys("Case 2026-118")
         .await
         .unwrap();
-    find(&h, "[role=dialog] button.btn-primary")
-        .await
-        .click()
-        .await
-        .expect("Protect clicks");
-    let done = text(&h, "[role=dialog] .done").await;
-    assert_eq!(done, format!("Protected {new} interactions."));
-    find(&h, "[role=dialog] button.btn")
-        .await
-        .click()
-        .await
-        .unwrap();
+    assert_eq!(confirm(&h).await, format!("Protected {new} interactions."));
     let after = format!("Protected conversations: {} / 1,000", before + new);
     eventually(&h, "the cap meter to update", || async {
         (text(&h, ".cap-meter").await == after).then_some(())
@@ -280,11 +287,7 @@ async fn selecting_all_matching_beyond_the_cap_is_refused_before_anything_is_sen
     let h = Harness::start().await;
     sign_in(&h, "manager", "holdfast-demo").await;
     row_ids(&h).await;
-    find(&h, "input[aria-label='Select all']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&h, "input[aria-label='Select all']").await;
     let offer = find(&h, ".selection-bar button.btn-link").await;
     let label = offer.text().await.unwrap();
     assert!(label.starts_with("Select all 3,000 matching"), "{label}");
@@ -296,11 +299,7 @@ async fn selecting_all_matching_beyond_the_cap_is_refused_before_anything_is_sen
             .then_some(())
     })
     .await;
-    find(&h, "button.btn-primary:not([disabled])")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&h, "button.btn-primary:not([disabled])").await;
     let refusal = text(&h, "[role=dialog] [role=alert]").await;
     assert!(refusal.starts_with("Over the limit"), "{refusal}");
     assert!(
@@ -310,11 +309,7 @@ async fn selecting_all_matching_beyond_the_cap_is_refused_before_anything_is_sen
     let buttons = all(&h, "[role=dialog] button").await;
     assert_eq!(buttons.len(), 1, "only Close: there is nothing to confirm");
     h.screenshot("over-cap").await;
-    find(&h, "[role=dialog] button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&h, "[role=dialog] button").await;
     // Nothing changed on the server.
     assert_eq!(
         text(&h, ".cap-meter").await,
@@ -445,20 +440,7 @@ async fn the_details_tab_releases_and_protects_with_the_protected_checkbox() {
     checkbox.click().await.unwrap();
     let numbers = text(&h, "[role=dialog] dl").await;
     assert!(numbers.contains("Will be released\n1"), "{numbers}");
-    find(&h, "[role=dialog] button.btn-primary")
-        .await
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(
-        text(&h, "[role=dialog] .done").await,
-        "Released 1 interactions."
-    );
-    find(&h, "[role=dialog] button.btn")
-        .await
-        .click()
-        .await
-        .unwrap();
+    assert_eq!(confirm(&h).await, "Released 1 interactions.");
     eventually(&h, "the lock to go", || async {
         let boxes = all(&h, ".protected-toggle input").await;
         let checked = boxes.first()?.prop("checked").await.ok()??;
@@ -470,25 +452,8 @@ async fn the_details_tab_releases_and_protects_with_the_protected_checkbox() {
         "Protected conversations: 39 / 1,000"
     );
 
-    find(&h, ".protected-toggle input")
-        .await
-        .click()
-        .await
-        .unwrap();
-    find(&h, "[role=dialog] button.btn-primary")
-        .await
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(
-        text(&h, "[role=dialog] .done").await,
-        "Protected 1 interactions."
-    );
-    find(&h, "[role=dialog] button.btn")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&h, ".protected-toggle input").await;
+    assert_eq!(confirm(&h).await, "Protected 1 interactions.");
     find(&h, ".protected-toggle svg[aria-label=Protected]").await;
     h.finish().await;
 }
@@ -502,7 +467,7 @@ async fn without_the_revoke_permission_the_protected_checkbox_cannot_be_unticked
         .goto(&h.url("/interactions?protected=yes"))
         .await
         .unwrap();
-    find(&h, "tbody tr[data-id] a").await.click().await.unwrap();
+    click(&h, "tbody tr[data-id] a").await;
     let checkbox = find(&h, ".protected-toggle input").await;
     assert_eq!(
         checkbox.prop("checked").await.unwrap().as_deref(),
@@ -521,39 +486,11 @@ async fn the_audit_trail_shows_both_events_and_verifies_the_chain() {
         .goto(&h.url("/interactions?protected=yes"))
         .await
         .unwrap();
-    find(&h, "tbody tr[data-id] a").await.click().await.unwrap();
-    find(&h, ".protected-toggle input")
-        .await
-        .click()
-        .await
-        .unwrap();
-    find(&h, "[role=dialog] button.btn-primary")
-        .await
-        .click()
-        .await
-        .unwrap();
-    find(&h, "[role=dialog] .done").await;
-    find(&h, "[role=dialog] button.btn")
-        .await
-        .click()
-        .await
-        .unwrap();
-    find(&h, ".protected-toggle input:not(:checked)")
-        .await
-        .click()
-        .await
-        .unwrap();
-    find(&h, "[role=dialog] button.btn-primary")
-        .await
-        .click()
-        .await
-        .unwrap();
-    find(&h, "[role=dialog] .done").await;
-    find(&h, "[role=dialog] button.btn")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&h, "tbody tr[data-id] a").await;
+    click(&h, ".protected-toggle input").await;
+    confirm(&h).await;
+    click(&h, ".protected-toggle input:not(:checked)").await;
+    confirm(&h).await;
     let conversation = h
         .client()
         .current_url()
@@ -565,11 +502,7 @@ async fn the_audit_trail_shows_both_events_and_verifies_the_chain() {
         .unwrap()
         .to_owned();
 
-    find(&h, "nav a[href='/audit']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&h, "nav a[href='/audit']").await;
     let status = text(&h, "p.done[role=status]").await;
     assert!(status.contains("verifies"), "{status}");
     let filter = find(&h, "input[placeholder='Interaction id']").await;
@@ -617,7 +550,7 @@ async fn a_saved_view_reopens_after_a_reload_and_can_be_renamed_and_deleted() {
         .send_keys("Legal holds")
         .await
         .unwrap();
-    find(&h, ".save-view button").await.click().await.unwrap();
+    click(&h, ".save-view button").await;
     let link = h
         .client()
         .wait()
@@ -644,19 +577,11 @@ async fn a_saved_view_reopens_after_a_reload_and_can_be_renamed_and_deleted() {
     .await;
     find(&h, "th[aria-sort=ascending]").await;
 
-    find(&h, "nav a[href='/views']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&h, "nav a[href='/views']").await;
     let name = find(&h, "table[aria-label='Saved views'] input").await;
     name.clear().await.unwrap();
     name.send_keys("Legal").await.unwrap();
-    find(&h, "table[aria-label='Saved views'] button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&h, "table[aria-label='Saved views'] button").await;
     h.client()
         .wait()
         .at_most(PATIENCE)

@@ -633,6 +633,29 @@ async fn page_ids(server: &Server, cookie: &str, query: &str) -> Vec<String> {
     page.entities.iter().map(|r| r.id.to_string()).collect()
 }
 
+/// Up to `n` of Northwind's unprotected conversations that can be protected, as ids.
+async fn protectable_ids(server: &Server, cookie: &str, scan: u32, n: usize) -> Vec<String> {
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let candidates: Vec<holdfast_core::ConversationId> = page_ids(
+        server,
+        cookie,
+        &format!("protected=no&recorded=yes&size={scan}"),
+    )
+    .await
+    .iter()
+    .map(|id| holdfast_core::ConversationId::parse(id).unwrap())
+    .collect();
+    server
+        .store
+        .classify(org, &candidates)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, s)| *s == holdfast_server::store::Standing::Protectable)
+        .map(|(id, _)| id.to_string())
+        .take(n)
+        .collect()
+}
+
 async fn status(server: &Server, cookie: &str) -> (u64, u64) {
     let s = server.get("/api/org/status", cookie).await.json();
     (s["protected"].as_u64().unwrap(), s["cap"].as_u64().unwrap())
@@ -1090,21 +1113,7 @@ async fn the_genesys_deletion_protection_api_works_like_genesys() {
     let server = start("genesys").await;
     let token = bearer(&server, "manager").await;
     let cookie = server.login("manager").await;
-    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
-    let candidates: Vec<holdfast_core::ConversationId> =
-        page_ids(&server, &cookie, "protected=no&recorded=yes&size=25")
-            .await
-            .iter()
-            .map(|id| holdfast_core::ConversationId::parse(id).unwrap())
-            .collect();
-    let fresh: Vec<String> = server
-        .store
-        .classify(org, &candidates)
-        .unwrap()
-        .into_iter()
-        .filter(|(_, s)| *s == holdfast_server::store::Standing::Protectable)
-        .map(|(id, _)| id.to_string())
-        .collect();
+    let fresh = protectable_ids(&server, &cookie, 25, 25).await;
     let bare = page_ids(&server, &cookie, "recorded=no&size=10").await;
     let unknown = "00000000-0000-4000-8000-000000000000".to_owned();
     let ids = vec![
@@ -1822,21 +1831,7 @@ async fn the_sweep_racing_protect_never_deletes_a_protected_recording() {
     let cookie = server.login("manager").await;
     let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
     // Conversations with recordings that a sweep "in 2200" would delete.
-    let candidates: Vec<holdfast_core::ConversationId> =
-        page_ids(&server, &cookie, "protected=no&recorded=yes&size=100")
-            .await
-            .iter()
-            .map(|id| holdfast_core::ConversationId::parse(id).unwrap())
-            .collect();
-    let targets: Vec<String> = server
-        .store
-        .classify(org, &candidates)
-        .unwrap()
-        .into_iter()
-        .filter(|(_, s)| *s == holdfast_server::store::Standing::Protectable)
-        .map(|(id, _)| id.to_string())
-        .take(40)
-        .collect();
+    let targets = protectable_ids(&server, &cookie, 100, 40).await;
     let far_future = holdfast_core::time::parse("2200-01-01T00:00:00Z").unwrap();
     let store = server.store.clone();
     let media = server._dir.0.join("media");
