@@ -1,13 +1,17 @@
 //! Every HTTP call of the app, with typed results. Components never format a URL.
+//!
+//! Calls go through the browser's `fetch`, and JSON through `holdfast_core::wire` rather than
+//! serde: serde's generic code was the largest part of the download after the views.
 
-use gloo_net::http::{Request, Response};
 use holdfast_core::api::{
     CSRF_HEADER, ConversationPage, ErrorBody, LoginRequest, Me, OrgStatusDto, ProtectRequest,
     ProtectResponse, Selection, SummaryRequest, SummaryResponse,
 };
 use holdfast_core::protection::ProtectAction;
 use holdfast_core::view::ViewState;
-use serde::de::DeserializeOwned;
+use holdfast_core::wire::{self, FromJson, Json, ToJson};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call failed, in words a user can read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,7 +24,7 @@ pub enum ApiError {
         code: String,
         message: String,
     },
-    /// The server could not be reached.
+    /// The server could not be reached, or its answer could not be read.
     Network(String),
 }
 
@@ -34,16 +38,49 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-async fn read<T: DeserializeOwned>(resp: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
-    let resp = resp.map_err(|e| ApiError::Network(e.to_string()))?;
-    let status = resp.status();
-    if resp.ok() {
-        return resp
-            .json::<T>()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()));
+fn network(error: JsValue) -> ApiError {
+    let text = js_sys::Error::from(error).message();
+    ApiError::Network(String::from(text))
+}
+
+/// One request: the answer's JSON when the status is 2xx, else the error it explains.
+///
+/// Not generic, so the fetch code exists once in the wasm whatever the answer's type.
+async fn call(method: &str, url: &str, body: Option<String>) -> Result<Json, ApiError> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    let headers = web_sys::Headers::new().map_err(network)?;
+    headers.set("accept", "application/json").map_err(network)?;
+    if method != "GET" {
+        headers.set(CSRF_HEADER, "1").map_err(network)?;
     }
-    match resp.json::<ErrorBody>().await {
+    if let Some(body) = body {
+        headers
+            .set("content-type", "application/json")
+            .map_err(network)?;
+        init.set_body(&JsValue::from_str(&body));
+    }
+    init.set_headers(&headers);
+    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".to_owned()))?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(network)?
+        .unchecked_into();
+    let text = JsFuture::from(response.text().map_err(network)?)
+        .await
+        .map_err(network)?
+        .as_string()
+        .unwrap_or_default();
+    let status = response.status();
+    if response.ok() {
+        // An empty body (204) reads as null.
+        return match text.is_empty() {
+            true => Ok(Json::Null),
+            false => Json::parse(&text).map_err(|e| ApiError::Network(e.to_string())),
+        };
+    }
+    match wire::decode::<ErrorBody>(&text) {
         Ok(body) if status == 401 && body.code == "not.authorized" => Err(ApiError::Unauthorized),
         Ok(body) => Err(ApiError::Server {
             status,
@@ -58,30 +95,34 @@ async fn read<T: DeserializeOwned>(resp: Result<Response, gloo_net::Error>) -> R
     }
 }
 
-async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    read(Request::get(url).send().await).await
+fn read<T: FromJson>(json: Json) -> Result<T, ApiError> {
+    T::from_json(&json).map_err(|e| ApiError::Network(e.to_string()))
 }
 
-async fn send<B: serde::Serialize, T: DeserializeOwned>(
+async fn get<T: FromJson>(url: &str) -> Result<T, ApiError> {
+    read(call("GET", url, None).await?)
+}
+
+async fn send<T: FromJson>(
     method: &str,
     url: &str,
-    body: Option<&B>,
+    body: Option<&dyn ToJson>,
 ) -> Result<T, ApiError> {
-    let builder = match method {
-        "DELETE" => Request::delete(url),
-        "PATCH" => Request::patch(url),
-        _ => Request::post(url),
+    let body = body.map(|b| {
+        let mut text = String::new();
+        b.to_json().write(&mut text);
+        text
+    });
+    read(call(method, url, body).await?)
+}
+
+/// An answer whose body does not matter.
+pub struct Done;
+
+impl FromJson for Done {
+    fn from_json(_: &Json) -> Result<Self, wire::WireError> {
+        Ok(Done)
     }
-    .header(CSRF_HEADER, "1");
-    let request = match body {
-        Some(body) => builder
-            .json(body)
-            .map_err(|e| ApiError::Network(e.to_string()))?,
-        None => builder
-            .build()
-            .map_err(|e| ApiError::Network(e.to_string()))?,
-    };
-    read(request.send().await).await
 }
 
 /// The signed-in user, or `Unauthorized`.
@@ -94,11 +135,11 @@ pub async fn login(username: &str, password: &str) -> Result<Me, ApiError> {
         username: username.to_owned(),
         password: password.to_owned(),
     };
-    send("POST", "/api/session", Some(&body)).await
+    send("POST", "/api/session", Some(&body as &dyn ToJson)).await
 }
 
-pub async fn logout() -> Result<serde_json::Value, ApiError> {
-    send::<(), _>("DELETE", "/api/session", None).await
+pub async fn logout() -> Result<Done, ApiError> {
+    send::<Done>("DELETE", "/api/session", None).await
 }
 
 pub async fn org_status() -> Result<OrgStatusDto, ApiError> {
@@ -132,7 +173,7 @@ pub async fn summary(selection: Selection) -> Result<SummaryResponse, ApiError> 
     send(
         "POST",
         "/api/selection/summary",
-        Some(&SummaryRequest { selection }),
+        Some(&SummaryRequest { selection } as &dyn ToJson),
     )
     .await
 }
@@ -150,7 +191,7 @@ pub async fn change_protection(
             action,
             selection,
             reason,
-        }),
+        } as &dyn ToJson),
     )
     .await
 }
@@ -190,19 +231,24 @@ pub async fn save_view(
         name: name.to_owned(),
         query: Some(view.to_query()),
     };
-    send("POST", "/api/views", Some(&body)).await
+    send("POST", "/api/views", Some(&body as &dyn ToJson)).await
 }
 
 /// Renames a saved view.
-pub async fn rename_view(id: &str, name: &str) -> Result<serde_json::Value, ApiError> {
+pub async fn rename_view(id: &str, name: &str) -> Result<Done, ApiError> {
     let body = holdfast_core::api::SaveViewRequest {
         name: name.to_owned(),
         query: None,
     };
-    send("PATCH", &format!("/api/views/{id}"), Some(&body)).await
+    send(
+        "PATCH",
+        &format!("/api/views/{id}"),
+        Some(&body as &dyn ToJson),
+    )
+    .await
 }
 
 /// Deletes a saved view.
-pub async fn delete_view(id: &str) -> Result<serde_json::Value, ApiError> {
-    send::<(), _>("DELETE", &format!("/api/views/{id}"), None).await
+pub async fn delete_view(id: &str) -> Result<Done, ApiError> {
+    send::<Done>("DELETE", &format!("/api/views/{id}"), None).await
 }

@@ -15,6 +15,7 @@ pub mod retention;
 pub mod selection;
 pub mod time;
 pub mod view;
+pub mod wire;
 
 pub use domain::{
     Cap, Direction, FileState, Media, Permission, Permissions, Reason, RecordingRole,
