@@ -10,6 +10,9 @@ use holdfast_core::api::{
 use holdfast_core::protection::ProtectAction;
 use holdfast_core::view::ViewState;
 use holdfast_core::wire::{self, FromJson, Json, ToJson};
+use std::future::Future;
+use std::pin::Pin;
+
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -45,8 +48,16 @@ fn network(error: JsValue) -> ApiError {
 
 /// One request: the answer's JSON when the status is 2xx, else the error it explains.
 ///
-/// Not generic, so the fetch code exists once in the wasm whatever the answer's type.
-async fn call(method: &str, url: &str, body: Option<String>) -> Result<Json, ApiError> {
+/// Boxed, so the fetch code exists once in the wasm instead of inlined into every caller.
+fn call(
+    method: &'static str,
+    url: String,
+    body: Option<String>,
+) -> Pin<Box<dyn Future<Output = Result<Json, ApiError>>>> {
+    Box::pin(fetch(method, url, body))
+}
+
+async fn fetch(method: &'static str, url: String, body: Option<String>) -> Result<Json, ApiError> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     init.set_credentials(web_sys::RequestCredentials::SameOrigin);
@@ -63,7 +74,7 @@ async fn call(method: &str, url: &str, body: Option<String>) -> Result<Json, Api
     }
     init.set_headers(&headers);
     let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".to_owned()))?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await
         .map_err(network)?
         .unchecked_into();
@@ -100,11 +111,11 @@ fn read<T: FromJson>(json: Json) -> Result<T, ApiError> {
 }
 
 async fn get<T: FromJson>(url: &str) -> Result<T, ApiError> {
-    read(call("GET", url, None).await?)
+    read(call("GET", url.to_owned(), None).await?)
 }
 
 async fn send<T: FromJson>(
-    method: &str,
+    method: &'static str,
     url: &str,
     body: Option<&dyn ToJson>,
 ) -> Result<T, ApiError> {
@@ -113,7 +124,7 @@ async fn send<T: FromJson>(
         b.to_json().write(&mut text);
         text
     });
-    read(call(method, url, body).await?)
+    read(call(method, url.to_owned(), body).await?)
 }
 
 /// An answer whose body does not matter.

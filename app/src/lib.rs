@@ -4,6 +4,7 @@
 pub mod api;
 pub mod components;
 pub mod format;
+pub mod load;
 pub mod pages;
 pub mod routes;
 pub mod state;
@@ -16,27 +17,33 @@ use crate::pages::details::DetailsPage;
 use crate::pages::interactions::InteractionsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::views::ViewsPage;
+use crate::routes::{Route, Router};
 use crate::state::Session;
 
-/// The whole app: the sign-in page until a session exists, then the shell with the page.
+/// The whole app: the sign-in page until a session exists, then the shell with the page the
+/// address names.
 #[component]
 pub fn App() -> impl IntoView {
     let session = Session::provide();
+    let router = Router::provide();
     session.refresh();
-    view! {
-        {move || match session.phase.get() {
-            state::Phase::Checking => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
-            state::Phase::SignedOut => view! { <LoginPage /> }.into_any(),
-            state::Phase::SignedIn(_) if routes::is_views() => {
-                view! { <Shell><ViewsPage /></Shell> }.into_any()
-            }
-            state::Phase::SignedIn(_) if routes::is_audit() => {
-                view! { <Shell><AuditPage /></Shell> }.into_any()
-            }
-            state::Phase::SignedIn(_) => match routes::current_details() {
-                Some(id) => view! { <Shell><DetailsPage id=id /></Shell> }.into_any(),
-                None => view! { <Shell><InteractionsPage /></Shell> }.into_any(),
-            },
-        }}
+    let page = move || {
+        router.visit.track();
+        match router.route.get() {
+            Route::Interactions => view! { <InteractionsPage /> }.into_any(),
+            Route::Details(id) => view! { <DetailsPage id=id /> }.into_any(),
+            Route::Audit => view! { <AuditPage /> }.into_any(),
+            Route::Views => view! { <ViewsPage /> }.into_any(),
+        }
+    };
+    let signed_in = Memo::new(move |_| match session.phase.get() {
+        state::Phase::Checking => None,
+        state::Phase::SignedOut => Some(false),
+        state::Phase::SignedIn(_) => Some(true),
+    });
+    move || match signed_in.get() {
+        None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
+        Some(false) => view! { <LoginPage /> }.into_any(),
+        Some(true) => view! { <Shell>{page}</Shell> }.into_any(),
     }
 }

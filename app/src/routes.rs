@@ -1,7 +1,121 @@
-//! The app's address: the interactions view's state lives in the URL query, through core's
-//! encoding, so reload, back and forward, bookmarks and shared links restore the view.
+//! The app's address: which page shows, and the interactions view's state in the URL query
+//! through core's encoding, so reload, back and forward, bookmarks and shared links restore the
+//! view. Links inside the app navigate without reloading the page.
 
+use holdfast_core::ConversationId;
 use holdfast_core::view::{ViewError, ViewState};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The pages, parsed once from the address's path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    Interactions,
+    Details(ConversationId),
+    Audit,
+    Views,
+}
+
+impl Route {
+    /// The page a path shows; anything unknown shows the interactions view.
+    pub fn parse(path: &str) -> Route {
+        match path {
+            "/audit" => Route::Audit,
+            "/views" => Route::Views,
+            path => path
+                .strip_prefix("/interactions/")
+                .and_then(|id| ConversationId::parse(id).ok())
+                .map_or(Route::Interactions, Route::Details),
+        }
+    }
+
+    /// The page of the current address.
+    pub fn current() -> Route {
+        let path = window()
+            .and_then(|w| w.location().pathname().ok())
+            .unwrap_or_default();
+        Route::parse(&path)
+    }
+}
+
+/// The page shown, shared through context. `visit` counts navigations, so following a link to
+/// the page already shown (a saved view, say) builds it afresh from the new address.
+#[derive(Clone, Copy)]
+pub struct Router {
+    pub route: RwSignal<Route>,
+    pub visit: RwSignal<u64>,
+}
+
+impl Router {
+    /// Creates the router, provides it, and takes over in-app links and back and forward.
+    pub fn provide() -> Router {
+        let router = Router {
+            route: RwSignal::new(Route::current()),
+            visit: RwSignal::new(0),
+        };
+        provide_context(router);
+        // These live as long as the app: the handles are never removed.
+        let _ = window_event_listener(leptos::ev::click, move |ev| router.follow_link(&ev));
+        let _ = window_event_listener(leptos::ev::popstate, move |_| {
+            // Back and forward within one page (the interactions view's filters, the audit
+            // trail's) are that page's business; only a change of page is the router's.
+            let route = Route::current();
+            if route != router.route.get_untracked() {
+                router.show(route);
+            }
+        });
+        router
+    }
+
+    pub fn get() -> Router {
+        expect_context::<Router>()
+    }
+
+    fn show(self, route: Route) {
+        self.route.set(route);
+        self.visit.update(|v| *v += 1);
+        if let Some(w) = window() {
+            w.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    }
+
+    /// Goes to an address of the app without reloading: a new history entry, then the page.
+    pub fn navigate(self, url: &str) {
+        if let Some(history) = window().and_then(|w| w.history().ok()) {
+            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+        }
+        self.show(Route::current());
+    }
+
+    /// A plain click on a link to a page of the app navigates in place. Links to the API
+    /// (downloads, media), links with a target or a download attribute, and clicks with a
+    /// modifier key (a new tab) are left to the browser.
+    fn follow_link(self, ev: &web_sys::MouseEvent) {
+        if ev.default_prevented()
+            || ev.button() != 0
+            || ev.meta_key()
+            || ev.ctrl_key()
+            || ev.shift_key()
+            || ev.alt_key()
+        {
+            return;
+        }
+        let link = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("a[href]").ok().flatten());
+        let Some(link) = link else { return };
+        if link.has_attribute("target") || link.has_attribute("download") {
+            return;
+        }
+        let href = link.get_attribute("href").unwrap_or_default();
+        let in_app = href.starts_with('/') && !href.starts_with("//") && !href.starts_with("/api/");
+        if in_app {
+            ev.prevent_default();
+            self.navigate(&href);
+        }
+    }
+}
 
 fn window() -> Option<web_sys::Window> {
     web_sys::window()
@@ -40,23 +154,9 @@ pub fn push_view(view: &ViewState) {
     }
 }
 
-/// The interaction whose details the address shows (`/interactions/{id}`), if any.
-pub fn current_details() -> Option<holdfast_core::ConversationId> {
-    let path = window()?.location().pathname().ok()?;
-    let id = path.strip_prefix("/interactions/")?;
-    holdfast_core::ConversationId::parse(id).ok()
-}
-
 /// The address of an interaction's details.
 pub fn details_url(id: holdfast_core::ConversationId) -> String {
     format!("/interactions/{id}")
-}
-
-/// Whether the address shows the audit trail.
-pub fn is_audit() -> bool {
-    window()
-        .and_then(|w| w.location().pathname().ok())
-        .is_some_and(|p| p == "/audit")
 }
 
 /// The audit trail's filters and page in the address (the defaults when it holds none or
@@ -91,11 +191,4 @@ pub fn push_audit_query(q: &holdfast_core::audit::AuditQuery) {
     {
         let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
-}
-
-/// Whether the address shows the saved views.
-pub fn is_views() -> bool {
-    window()
-        .and_then(|w| w.location().pathname().ok())
-        .is_some_and(|p| p == "/views")
 }

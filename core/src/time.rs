@@ -1,6 +1,6 @@
 //! Instants on the wire: ISO-8601 in UTC with milliseconds and `Z`, as Genesys Cloud writes them.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 
 /// An instant in UTC. Everything in Holdfast is stored and compared in UTC; the browser shows it
 /// in the user's zone.
@@ -9,6 +9,22 @@ pub type Instant = DateTime<Utc>;
 /// Formats `2026-11-25T20:22:45.000Z`.
 pub fn format(t: Instant) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Formats `2026-11-25T20:22:45Z`, whole seconds, as views write instants in the address.
+///
+/// By hand rather than through chrono's `format`, whose pattern interpreter is a large part of
+/// the browser app's download.
+pub fn format_seconds(t: Instant) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// Parses any RFC 3339 instant and converts it to UTC.
@@ -58,6 +74,24 @@ pub mod iso_opt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_seconds_format_matches_chrono() {
+        for text in [
+            "2026-11-25T20:22:45Z",
+            "0001-01-01T00:00:00Z",
+            "1999-12-31T23:59:59Z",
+            "2024-02-29T12:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let t = parse(text).unwrap();
+            assert_eq!(
+                format_seconds(t),
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
+            assert_eq!(format_seconds(t), text);
+        }
+    }
 
     #[test]
     fn genesys_format() {

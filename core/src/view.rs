@@ -216,7 +216,7 @@ impl std::error::Error for ViewError {}
 impl Filters {
     /// Appends the filter parameters to `out`, in the canonical order.
     fn write_query(&self, out: &mut Vec<(&'static str, String)>) {
-        let time = |t: &Instant| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let time = |t: &Instant| crate::time::format_seconds(*t);
         let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
         if let Some(t) = &self.from {
             out.push(("from", time(t)));

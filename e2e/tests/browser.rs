@@ -71,9 +71,9 @@ async fn click(h: &Harness, css: &str) {
 /// Confirms the open preview, waits for the commit's message and closes the dialog; returns
 /// the message.
 async fn confirm(h: &Harness) -> String {
-    click(h, "[role=dialog] button.btn-primary").await;
-    let done = text(h, "[role=dialog] .done").await;
-    click(h, "[role=dialog] button.btn").await;
+    click(h, "dialog button.btn-primary").await;
+    let done = text(h, "dialog .done").await;
+    click(h, "dialog button.btn").await;
     done
 }
 
@@ -165,11 +165,7 @@ async fn manager_selects_a_page_previews_and_protects() {
         .await
         .expect("Protect Recordings clicks");
     let numbers = eventually(&h, "the preview numbers", || async {
-        let dl = h
-            .client()
-            .find(Locator::Css("[role=dialog] dl"))
-            .await
-            .ok()?;
+        let dl = h.client().find(Locator::Css("dialog dl")).await.ok()?;
         dl.text().await.ok()
     })
     .await;
@@ -194,7 +190,7 @@ async fn manager_selects_a_page_previews_and_protects() {
     assert_eq!(figure("Protected conversations now"), before);
     assert_eq!(figure("After protecting"), before + new);
 
-    find(&h, "[role=dialog] input#reason")
+    find(&h, "dialog input#reason")
         .await
         .send_keys("Case 2026-118")
         .await
@@ -300,16 +296,16 @@ async fn selecting_all_matching_beyond_the_cap_is_refused_before_anything_is_sen
     })
     .await;
     click(&h, "button.btn-primary:not([disabled])").await;
-    let refusal = text(&h, "[role=dialog] [role=alert]").await;
+    let refusal = text(&h, "dialog [role=alert]").await;
     assert!(refusal.starts_with("Over the limit"), "{refusal}");
     assert!(
         refusal.contains("Only 960 more can be protected") && refusal.contains("Nothing was sent"),
         "{refusal}"
     );
-    let buttons = all(&h, "[role=dialog] button").await;
+    let buttons = all(&h, "dialog button").await;
     assert_eq!(buttons.len(), 1, "only Close: there is nothing to confirm");
     h.screenshot("over-cap").await;
-    click(&h, "[role=dialog] button").await;
+    click(&h, "dialog button").await;
     // Nothing changed on the server.
     assert_eq!(
         text(&h, ".cap-meter").await,
@@ -438,7 +434,7 @@ async fn the_details_tab_releases_and_protects_with_the_protected_checkbox() {
         Some("true")
     );
     checkbox.click().await.unwrap();
-    let numbers = text(&h, "[role=dialog] dl").await;
+    let numbers = text(&h, "dialog dl").await;
     assert!(numbers.contains("Will be released\n1"), "{numbers}");
     assert_eq!(confirm(&h).await, "Released 1 interactions.");
     eventually(&h, "the lock to go", || async {

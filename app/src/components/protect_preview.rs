@@ -7,6 +7,8 @@ use holdfast_core::domain::REASON_MAX_CHARS;
 use holdfast_core::protection::{PlanError, ProtectAction, ProtectPlan, plan_protection};
 use holdfast_core::{Reason, selection::Selected};
 use leptos::prelude::*;
+
+use crate::load::notice;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -147,10 +149,6 @@ pub fn ProtectPreview(
 ) -> impl IntoView {
     let session = Session::get();
     let reason = RwSignal::new(String::new());
-    let close = move |_| {
-        reason.set(String::new());
-        preview.set(None);
-    };
     let reason_error = move || Reason::new(&reason.get()).err().map(|e| e.to_string());
     let confirm = move |_| {
         let Some(Preview::Plan(plan, selection)) = preview.get_untracked() else {
@@ -185,57 +183,85 @@ pub fn ProtectPreview(
             preview.set(Some(next));
         });
     };
-    move || {
-        preview.get().map(|p| {
-            let heading = p.action().map(title).unwrap_or("Preview");
-            let mut confirm_label = None;
-            let content = match &p {
-                Preview::Loading(_) => view! { <p role="status">"Counting the selection…"</p> }.into_any(),
-                Preview::Sending(_) => view! { <p role="status">"Saving…"</p> }.into_any(),
-                Preview::Plan(plan, _) => {
-                    confirm_label = Some(match plan.action {
-                        ProtectAction::Protect => "Protect",
-                        ProtectAction::Release => "Release",
-                    });
-                    let past_due = (plan.action == ProtectAction::Release && plan.past_due_recordings > 0).then(|| {
-                        view! {
-                            <p class="refusal">{format!(
-                                "{} recordings are past their deletion date and will be deleted by the next retention sweep after release.",
-                                count(plan.past_due_recordings)
-                            )}</p>
-                        }
-                    });
-                    let reason_field = (plan.action == ProtectAction::Protect).then(|| view! {
-                        <div class="field">
-                            <label for="reason">"Reason (optional)"</label>
-                            <input id="reason" maxlength=REASON_MAX_CHARS.to_string() placeholder="Case or matter reference"
-                                prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
-                            {move || reason_error().map(|e| view! { <span class="refusal" role="alert">{e}</span> })}
-                        </div>
-                    });
-                    view! { {numbers(plan)} {past_due} {reason_field} }.into_any()
-                }
-                Preview::Refused(_, e) => view! { <p class="refusal" role="alert">{refusal(e)}</p> }.into_any(),
-                Preview::Done(_, message) => view! { <p class="done" role="status">{message.clone()}</p> }.into_any(),
-                Preview::Failed(e) => view! { <p class="refusal" role="alert">{e.clone()}</p> }.into_any(),
-            };
-            let confirm_button = confirm_label.map(|label| view! {
-                <button class="btn btn-primary" type="button" on:click=confirm
-                    disabled=move || reason_error().is_some()>{label}</button>
-            });
-            view! {
-                <div class="overlay">
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="preview-title">
-                        <h2 id="preview-title">{heading}</h2>
-                        {content}
-                        <div class="dialog-actions">
-                            <button class="btn" type="button" on:click=close>
-                                {if confirm_label.is_some() { "Cancel" } else { "Close" }}
-                            </button>
-                            {confirm_button}
-                        </div>
+    // One native modal <dialog> while a preview is open: it keeps focus inside, makes the page
+    // behind it inert, closes on Escape, and gives focus back to the button that opened it.
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let is_open = Memo::new(move |_| preview.with(Option::is_some));
+    Effect::new(move |_| {
+        if let Some(d) = dialog.get()
+            && !d.open()
+        {
+            let _ = d.show_modal();
+        }
+    });
+    let close = move || {
+        if let Some(d) = dialog.get_untracked() {
+            d.close();
+        }
+        reason.set(String::new());
+        preview.set(None);
+    };
+    let heading = move || {
+        preview.with(|p| {
+            p.as_ref()
+                .and_then(Preview::action)
+                .map_or("Preview", title)
+        })
+    };
+    let confirm_label = move || {
+        preview.with(|p| match p {
+            Some(Preview::Plan(plan, _)) => Some(match plan.action {
+                ProtectAction::Protect => "Protect",
+                ProtectAction::Release => "Release",
+            }),
+            _ => None,
+        })
+    };
+    let content = move || {
+        preview.get().map(|p| match p {
+            Preview::Loading(_) => notice("loading", "Counting the selection…".to_owned()),
+            Preview::Sending(_) => notice("loading", "Saving…".to_owned()),
+            Preview::Plan(plan, _) => {
+                let past_due = (plan.action == ProtectAction::Release && plan.past_due_recordings > 0).then(|| {
+                    view! {
+                        <p class="refusal">{format!(
+                            "{} recordings are past their deletion date and will be deleted by the next retention sweep after release.",
+                            count(plan.past_due_recordings)
+                        )}</p>
+                    }
+                });
+                let reason_field = (plan.action == ProtectAction::Protect).then(|| view! {
+                    <div class="field">
+                        <label for="reason">"Reason (optional)"</label>
+                        <input id="reason" maxlength=REASON_MAX_CHARS.to_string() placeholder="Case or matter reference"
+                            prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
+                        {move || reason_error().map(|e| view! { <span class="refusal" role="alert">{e}</span> })}
                     </div>
-                </div>
+                });
+                view! { {numbers(&plan)} {past_due} {reason_field} }.into_any()
+            }
+            Preview::Refused(_, e) => notice("refusal", refusal(&e)),
+            Preview::Done(_, message) => notice("done", message),
+            Preview::Failed(e) => notice("refusal", e),
+        })
+    };
+    move || {
+        is_open.get().then(|| {
+            view! {
+                <dialog class="dialog" node_ref=dialog aria-labelledby="preview-title"
+                    on:cancel=move |ev: leptos::ev::Event| { ev.prevent_default(); close(); }>
+                    <h2 id="preview-title">{heading}</h2>
+                    {content}
+                    <div class="dialog-actions">
+                        <button class="btn" type="button" on:click=move |_| close()>
+                            {move || if confirm_label().is_some() { "Cancel" } else { "Close" }}
+                        </button>
+                        {move || confirm_label().map(|label| view! {
+                            <button class="btn btn-primary" type="button" on:click=confirm
+                                disabled=move || reason_error().is_some()>{label}</button>
+                        })}
+                    </div>
+                </dialog>
             }
         })
     }

@@ -5,12 +5,15 @@ use leptos::prelude::*;
 
 use crate::components::cap_meter::CapMeter;
 use crate::components::icons::Shield;
+use crate::routes::{Route, Router};
 use crate::state::Session;
 
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
     let session = Session::get();
     let me = move || session.me();
+    let route = Router::get().route;
+    let current = move |page: Route| (route.get() == page).then_some("page");
     view! {
         <div class="shell">
             <header class="topbar">
@@ -24,17 +27,17 @@ pub fn Shell(children: Children) -> impl IntoView {
                 </span>
             </header>
             <nav class="sidenav" aria-label="Main">
-                <a href="/interactions" aria-current=move || (!crate::routes::is_audit() && !crate::routes::is_views()).then_some("page")>"Interactions"</a>
+                <a href="/interactions" aria-current=move || matches!(route.get(), Route::Interactions | Route::Details(_)).then_some("page")>"Interactions"</a>
                 <h2 class="nav-heading">"Saved views"</h2>
                 <a href="/interactions?protected=yes">"Protected interactions"</a>
                 {move || session.views.get().into_iter().map(|v| {
                     let href = if v.query.is_empty() { "/interactions".to_owned() } else { format!("/interactions?{}", v.query) };
                     view! { <a href=href>{v.name}</a> }
                 }).collect::<Vec<_>>()}
-                <a href="/views" aria-current=move || crate::routes::is_views().then_some("page")>"Manage saved views"</a>
+                <a href="/views" aria-current=move || current(Route::Views)>"Manage saved views"</a>
                 <h2 class="nav-heading">"Compliance"</h2>
                 <Show when=move || session.permissions().contains(holdfast_core::Permission::AuditView)>
-                    <a href="/audit" aria-current=move || crate::routes::is_audit().then_some("page")>"Audit trail"</a>
+                    <a href="/audit" aria-current=move || current(Route::Audit)>"Audit trail"</a>
                 </Show>
             </nav>
             <main class="work">{children()}</main>

@@ -4,6 +4,8 @@
 use holdfast_core::audit::{Actor, AuditAction, AuditQuery};
 use leptos::prelude::*;
 
+use crate::load::{load, notice};
+
 use crate::api;
 use crate::format;
 use crate::routes;
@@ -14,10 +16,14 @@ pub fn AuditPage() -> impl IntoView {
     let session = Session::get();
     let query = RwSignal::new(routes::current_audit_query());
     Effect::new(move |_| routes::push_audit_query(&query.get()));
-    let _ = window_event_listener(leptos::ev::popstate, move |_| {
-        query.set(routes::current_audit_query())
+    let listener = window_event_listener(leptos::ev::popstate, move |_| {
+        // Only while the address still shows this page: leaving it is the router's business.
+        if routes::Route::current() == routes::Route::Audit {
+            query.set(routes::current_audit_query());
+        }
     });
-    let page = LocalResource::new(move || {
+    on_cleanup(move || listener.remove());
+    let page = load(move || {
         let q = query.get();
         async move { api::audit(&q).await }
     });
@@ -58,15 +64,15 @@ pub fn AuditPage() -> impl IntoView {
             <a class="btn" href=move || api::audit_csv_url(&query.get()) download="holdfast-audit.csv">"Export CSV"</a>
         </form>
         {move || match page.get() {
-            None => view! { <p class="loading" role="status">"Loading the audit trail…"</p> }.into_any(),
+            None => notice("loading", "Loading the audit trail…".to_owned()),
             Some(Err(e)) => {
                 session.handle_error(&e);
-                view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any()
+                notice("alert", e.to_string())
             }
             Some(Ok(p)) => {
                 let chain = match (p.chain_verified, p.chain_error) {
-                    (true, _) => view! { <p class="done" role="status">"The audit chain verifies: no event was altered or removed."</p> }.into_any(),
-                    (false, e) => view! { <p class="refusal" role="alert">{format!("The audit chain is broken: {}", e.unwrap_or_default())}</p> }.into_any(),
+                    (true, _) => notice("done", "The audit chain verifies: no event was altered or removed.".to_owned()),
+                    (false, e) => notice("refusal", format!("The audit chain is broken: {}", e.unwrap_or_default())),
                 };
                 let rows: Vec<_> = p.entities.iter().map(|e| {
                     let actor = match &e.actor {

@@ -9,6 +9,8 @@ use holdfast_core::selection::Selected;
 use holdfast_core::{ConversationId, Media, Permission};
 use leptos::prelude::*;
 
+use crate::load::{load, notice};
+
 use crate::api;
 use crate::components::icons::Lock;
 use crate::components::protect_preview::{self, Preview, ProtectPreview};
@@ -87,9 +89,9 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
     let preview = RwSignal::new(None::<Preview>);
     let selected = RwSignal::new(Selected::Nothing);
     let copied = RwSignal::new(false);
-    let details = LocalResource::new(move || {
+    let details = load(move || {
         revision.track();
-        async move { api::details(id).await }
+        api::details(id)
     });
     let perms = move || session.permissions();
     let toggle = move |protected: bool| {
@@ -110,10 +112,10 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
     view! {
         <p><a href="/interactions">"← Interactions"</a></p>
         {move || match details.get() {
-            None => view! { <p class="loading" role="status">"Loading the interaction…"</p> }.into_any(),
+            None => notice("loading", "Loading the interaction…".to_owned()),
             Some(Err(e)) => {
                 session.handle_error(&e);
-                view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any()
+                notice("alert", e.to_string())
             }
             Some(Ok(d)) => {
                 let c = d.conversation.clone();
@@ -148,7 +150,7 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
                     </dl>
                     <h2>"Recording Information"</h2>
                     {if d.recordings.is_empty() {
-                        view! { <p class="empty">"This interaction has no recording."</p> }.into_any()
+                        notice("empty", "This interaction has no recording.".to_owned())
                     } else {
                         view! {
                             <div class="table-wrap">

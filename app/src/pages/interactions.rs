@@ -6,6 +6,8 @@ use holdfast_core::protection::ProtectAction;
 use holdfast_core::selection::Selected;
 use leptos::prelude::*;
 
+use crate::load::{load, notice};
+
 use crate::api;
 use crate::components::conversation_table::ConversationTable;
 use crate::components::filter_bar::FilterBar;
@@ -25,12 +27,15 @@ pub fn InteractionsPage() -> impl IntoView {
     let revision = RwSignal::new(0u64);
 
     // Back and forward restore the view in the address.
-    let _ = window_event_listener(leptos::ev::popstate, move |_| {
-        view_state.set(routes::current_view().0);
+    let listener = window_event_listener(leptos::ev::popstate, move |_| {
+        if routes::Route::current() == routes::Route::Interactions {
+            view_state.set(routes::current_view().0);
+        }
     });
+    on_cleanup(move || listener.remove());
     Effect::new(move |_| routes::push_view(&view_state.get()));
 
-    let page = LocalResource::new(move || {
+    let page = load(move || {
         revision.track();
         let view = view_state.get();
         async move { api::conversations(&view).await }
@@ -113,10 +118,10 @@ pub fn InteractionsPage() -> impl IntoView {
         </div>
         <div class="selection-bar">{selection_bar}</div>
         {move || match page.get() {
-            None => view! { <p class="loading" role="status">"Loading interactions…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any(),
+            None => notice("loading", "Loading interactions…".to_owned()),
+            Some(Err(e)) => notice("alert", e.to_string()),
             Some(Ok(p)) if p.entities.is_empty() => {
-                view! { <p class="empty">"No interaction matches this view."</p> }.into_any()
+                notice("empty", "No interaction matches this view.".to_owned())
             }
             Some(Ok(p)) => {
                 let view = view_state.get_untracked();
