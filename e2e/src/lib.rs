@@ -93,6 +93,20 @@ impl Harness {
     /// Starts a server with demo data and a browser session; panics with the reason if either
     /// does not come up.
     pub async fn start() -> Harness {
+        Harness::start_with(&[]).await
+    }
+
+    /// Like [`Harness::start`], with the system set to the dark colour scheme.
+    pub async fn start_dark() -> Harness {
+        Harness::start_with(&[
+            "--blink-settings=preferredColorScheme=0",
+            "--force-dark-mode",
+        ])
+        .await
+    }
+
+    /// Like [`Harness::start`], with more Chromium command-line arguments.
+    pub async fn start_with(browser_args: &[&str]) -> Harness {
         let setup = Setup::from_env();
         let scratch = Scratch::new();
         let data_dir = scratch.path.join("data");
@@ -126,6 +140,7 @@ impl Harness {
 
         let mut args: Vec<String> = CHROME_ARGS.iter().map(|arg| arg.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile_dir.display()));
+        args.extend(browser_args.iter().map(|arg| arg.to_string()));
         let capabilities = serde_json::json!({
             "goog:chromeOptions": { "binary": setup.chromium, "args": args },
         });

@@ -32,6 +32,13 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
     };
+    // The first field has the focus, so a keyboard user types straight away.
+    let first = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = first.get() {
+            let _ = input.focus();
+        }
+    });
     view! {
         <main class="login-page">
             <form class="login-card" on:submit=submit>
@@ -41,7 +48,7 @@ pub fn LoginPage() -> impl IntoView {
                 {move || error.get().map(|e| view! { <p class="alert" role="alert">{e}</p> })}
                 <div class="field">
                     <label for="username">"Username"</label>
-                    <input id="username" name="username" autocomplete="username" required
+                    <input id="username" name="username" node_ref=first autocomplete="username" required
                         prop:value=username on:input=move |ev| username.set(event_target_value(&ev)) />
                 </div>
                 <div class="field">
