@@ -151,7 +151,11 @@ pub fn build_app(profile: Profile) -> Result<Vec<SiteFile>> {
 
 /// `cargo xtask size`: fails when the first load, compressed, is over the budget.
 pub fn check_size() -> Result<()> {
-    let files = build_app(Profile::Release)?;
+    check_first_load(&build_app(Profile::Release)?)
+}
+
+/// Prints the first-load bytes of a release build and fails when they are over the budget.
+pub fn check_first_load(files: &[SiteFile]) -> Result<()> {
     let first_load = |path: &str| {
         matches!(
             path,

@@ -77,9 +77,9 @@ const STEPS: &[Step] = &[
         run: app_wasm_tests,
     },
     Step {
-        name: "build the app and the release server",
+        name: "build the app (first load within its budget) and the release server",
         run: || {
-            site::build_app(site::Profile::Release)?;
+            site::check_first_load(&site::build_app(site::Profile::Release)?)?;
             run_command(cargo().args(["build", "--release", "-p", "holdfast-server"]))
         },
     },
