@@ -949,3 +949,140 @@ async fn dark_mode_follows_the_system_setting() {
     h.screenshot("interactions-dark").await;
     h.finish().await;
 }
+
+/// Whether the page has been loaded only once since `mark_page` (in-app navigation keeps it).
+async fn same_page(h: &Harness) -> bool {
+    h.client()
+        .execute("return window.holdfastMark === 1;", vec![])
+        .await
+        .expect("the browser runs the check")
+        .as_bool()
+        .unwrap_or(false)
+}
+
+async fn mark_page(h: &Harness) {
+    h.client()
+        .execute("window.holdfastMark = 1;", vec![])
+        .await
+        .expect("the browser runs the script");
+}
+
+async fn choose(h: &Harness, label: &str, value: &str) {
+    let select = h
+        .client()
+        .find(Locator::XPath(&format!(
+            "//label[normalize-space(text())='{label}']/select"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no select labelled {label}: {e}"));
+    select
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("{label} does not take {value}: {e}"));
+}
+
+/// The seed's whole flow, in one page load: filter, select the page with the header checkbox,
+/// protect, see the locks, open one interaction, untick Protected, confirm, the lock is gone,
+/// back to the same filtered view, and the audit trail shows both events.
+#[tokio::test]
+async fn the_seed_flow_end_to_end_without_a_page_reload() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    row_ids(&h).await;
+    mark_page(&h).await;
+    choose(&h, "Direction", "inbound").await;
+    choose(&h, "Recording", "yes").await;
+    let view = eventually(&h, "the filters in the address", || async {
+        let q = current_query(&h).await;
+        (q.contains("direction=inbound") && q.contains("recorded=yes")).then_some(q)
+    })
+    .await;
+    let locks = || async { all(&h, "tbody svg[aria-label=Protected]").await.len() };
+    let ids = eventually(&h, "the filtered rows", || async {
+        let ids = row_ids(&h).await;
+        let cells = all(&h, "tbody td:nth-child(5)").await;
+        let mut inbound = true;
+        for cell in cells {
+            inbound &= cell.text().await.ok()? == "inbound";
+        }
+        (inbound && ids.len() == 25).then_some(ids)
+    })
+    .await;
+    let already = locks().await;
+
+    click(&h, "input[aria-label='Select all']").await;
+    click(&h, "button.btn-primary:not([disabled])").await;
+    let numbers = text(&h, "dialog dl").await;
+    let new = 25 - already;
+    assert!(
+        numbers.contains(&format!("Will be protected\n{new}")),
+        "{numbers}"
+    );
+    assert_eq!(confirm(&h).await, format!("Protected {new} interactions."));
+    eventually(&h, "a lock on every row", || async {
+        (locks().await == 25).then_some(())
+    })
+    .await;
+
+    // The first row's details, by a plain click on its date: in place, at its own address.
+    let first = ids[0].clone();
+    click(&h, &format!("tr[data-id='{first}'] a")).await;
+    let checkbox = find(&h, ".protected-toggle input:checked").await;
+    assert!(
+        h.client()
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with(&first),
+        "the details have their own address"
+    );
+    checkbox.click().await.unwrap();
+    assert_eq!(confirm(&h).await, "Released 1 interactions.");
+    eventually(&h, "the lock to go", || async {
+        all(&h, ".protected-toggle svg")
+            .await
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+
+    // Back: the filtered view again, with that row unlocked and the others still locked.
+    h.client().back().await.unwrap();
+    eventually(&h, "the filtered view again", || async {
+        let unlocked = all(
+            &h,
+            &format!("tr[data-id='{first}'] svg[aria-label=Protected]"),
+        )
+        .await
+        .is_empty();
+        (current_query(&h).await == view && unlocked && locks().await == 24).then_some(())
+    })
+    .await;
+
+    click(&h, "nav a[href='/audit']").await;
+    find(&h, "input[placeholder='Interaction id']")
+        .await
+        .send_keys(&format!("{first}\u{E007}"))
+        .await
+        .unwrap();
+    let actions = eventually(&h, "both events", || async {
+        let cells = all(&h, "table[aria-label='Audit events'] tbody td:nth-child(2)").await;
+        let mut actions = Vec::new();
+        for cell in cells {
+            actions.push(cell.text().await.ok()?);
+        }
+        (actions.len() == 2).then_some(actions)
+    })
+    .await;
+    assert_eq!(
+        actions,
+        ["RevokeProtection", "ApplyProtection"],
+        "newest first"
+    );
+    assert!(
+        same_page(&h).await,
+        "the whole flow ran without reloading the page"
+    );
+    h.finish().await;
+}
