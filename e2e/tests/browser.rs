@@ -427,7 +427,13 @@ async fn the_details_tab_releases_and_protects_with_the_protected_checkbox() {
     })
     .await;
     find(&h, "table[aria-label=Recordings]").await;
-    assert!(text(&h, "main").await.contains("Recording Information"));
+    let tab = find(&h, "[role=tab][aria-selected=true]").await;
+    assert_eq!(tab.text().await.unwrap(), "Details");
+    assert!(
+        text(&h, "[role=tabpanel]")
+            .await
+            .contains("Recording Information")
+    );
     h.screenshot("details").await;
 
     let checkbox = find(&h, ".protected-toggle input").await;
@@ -586,6 +592,7 @@ async fn a_saved_view_reopens_after_a_reload_and_can_be_renamed_and_deleted() {
         .for_element(Locator::XPath("//nav//a[normalize-space(.)='Legal']"))
         .await
         .expect("the renamed view is listed");
+    h.screenshot("saved-views").await;
     let delete = h
         .client()
         .find(Locator::XPath(
@@ -880,6 +887,19 @@ async fn after_the_session_ends_signing_in_again_returns_to_the_same_view() {
     .await;
     assert!(range.ends_with("3,000"), "{range}");
     assert!(row_ids(&h).await.iter().all(|id| !second.contains(id)));
+
+    // Signing out ends the session on the server, not only in the page.
+    click(&h, ".user button").await;
+    find(&h, "input#username").await;
+    let status = h
+        .client()
+        .execute_async(
+            "fetch('/api/session').then(r => arguments[0](r.status))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.as_u64(), Some(401));
     h.finish().await;
 }
 

@@ -140,6 +140,11 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
                         <button class="btn" type="button" on:click=copy_link>"Copy link"</button>
                         {move || copied.get().then(|| view! { <span role="status" class="muted">"Link copied"</span> })}
                     </div>
+                    <div class="tabs" role="tablist" aria-label="Interaction">
+                        <button class="tab" type="button" role="tab" id="tab-details" aria-selected="true"
+                            aria-controls="panel-details">"Details"</button>
+                    </div>
+                    <section role="tabpanel" id="panel-details" aria-labelledby="tab-details">
                     <dl class="facts">
                         <dt>"Direction"</dt><dd>{c.direction.as_str()}</dd>
                         <dt>"Duration"</dt><dd>{format::duration(c.duration_ms)}</dd>
@@ -166,6 +171,7 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
                         }.into_any()
                     }}
                     {texts(&d)}
+                    </section>
                 }.into_any()
             }
         }}
