@@ -1043,6 +1043,7 @@ async fn the_seed_flow_end_to_end_without_a_page_reload() {
         (locks().await == 25).then_some(())
     })
     .await;
+    h.screenshot("interactions-protected").await;
 
     // The first row's details, by a plain click on its date: in place, at its own address.
     let first = ids[0].clone();
