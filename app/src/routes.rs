@@ -44,6 +44,8 @@ impl Route {
 pub struct Router {
     pub route: RwSignal<Route>,
     pub visit: RwSignal<u64>,
+    /// The address of the interactions view last shown, for the way back from a details page.
+    pub last_view: RwSignal<String>,
 }
 
 impl Router {
@@ -52,6 +54,7 @@ impl Router {
         let router = Router {
             route: RwSignal::new(Route::current()),
             visit: RwSignal::new(0),
+            last_view: RwSignal::new("/interactions".to_owned()),
         };
         provide_context(router);
         // These live as long as the app: the handles are never removed.

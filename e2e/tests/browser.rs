@@ -1068,7 +1068,13 @@ async fn the_seed_flow_end_to_end_without_a_page_reload() {
     })
     .await;
 
-    // Back: the filtered view again, with that row unlocked and the others still locked.
+    // The way back is to the filtered view again, with that row unlocked and the others
+    // still locked; the browser's back button goes there too.
+    let back = find(&h, "main p a").await;
+    assert_eq!(
+        back.attr("href").await.unwrap().as_deref(),
+        Some(format!("/interactions?{view}").as_str())
+    );
     h.client().back().await.unwrap();
     eventually(&h, "the filtered view again", || async {
         let unlocked = all(

@@ -85,6 +85,8 @@ fn texts(d: &ConversationDetails) -> impl IntoView + use<> {
 #[component]
 pub fn DetailsPage(id: ConversationId) -> impl IntoView {
     let session = Session::get();
+    // Back to the interactions view as it was (its filters, sort and page).
+    let back = crate::routes::Router::get().last_view;
     let revision = RwSignal::new(0u64);
     let preview = RwSignal::new(None::<Preview>);
     let selected = RwSignal::new(Selected::Nothing);
@@ -110,7 +112,7 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
         }
     };
     view! {
-        <p><a href="/interactions">"← Interactions"</a></p>
+        <p><a href=move || back.get()>"← Interactions"</a></p>
         {move || match details.get() {
             None => notice("loading", "Loading the interaction…".to_owned()),
             Some(Err(e)) => {

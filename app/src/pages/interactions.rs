@@ -33,7 +33,12 @@ pub fn InteractionsPage() -> impl IntoView {
         }
     });
     on_cleanup(move || listener.remove());
-    Effect::new(move |_| routes::push_view(&view_state.get()));
+    let router = routes::Router::get();
+    Effect::new(move |_| {
+        let view = view_state.get();
+        routes::push_view(&view);
+        router.last_view.set(routes::view_url(&view));
+    });
 
     let page = load(move || {
         revision.track();
