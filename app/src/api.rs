@@ -42,8 +42,11 @@ impl std::fmt::Display for ApiError {
 }
 
 fn network(error: JsValue) -> ApiError {
-    let text = js_sys::Error::from(error).message();
-    ApiError::Network(String::from(text))
+    let text = match error.dyn_ref::<js_sys::Error>() {
+        Some(e) => String::from(e.message()),
+        None => error.as_string().unwrap_or_else(|| "no answer".to_owned()),
+    };
+    ApiError::Network(text)
 }
 
 /// One request: the answer's JSON when the status is 2xx, else the error it explains.

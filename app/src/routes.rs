@@ -29,6 +29,13 @@ impl Route {
         }
     }
 
+    /// Whether a path (without its query) is one of the app's pages: only those links navigate
+    /// in place; anything else the server serves (health, metrics, the API) loads normally.
+    pub fn is_page(path: &str) -> bool {
+        matches!(path, "/" | "/interactions" | "/audit" | "/views")
+            || path.starts_with("/interactions/")
+    }
+
     /// The page of the current address.
     pub fn current() -> Route {
         let path = window()
@@ -82,11 +89,14 @@ impl Router {
         }
     }
 
-    /// Goes to an address of the app without reloading: a new history entry, then the page.
+    /// Goes to an address of the app without reloading: a new history entry (none when it is
+    /// the address shown already), then the page.
     pub fn navigate(self, url: &str) {
-        if let Some(history) = window().and_then(|w| w.history().ok()) {
-            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
-        }
+        let entry = match current_address() == url {
+            true => Entry::Replace,
+            false => Entry::Push,
+        };
+        set_address(url, entry);
         self.show(Route::current());
     }
 
@@ -112,8 +122,8 @@ impl Router {
             return;
         }
         let href = link.get_attribute("href").unwrap_or_default();
-        let in_app = href.starts_with('/') && !href.starts_with("//") && !href.starts_with("/api/");
-        if in_app {
+        let path = href.split(['?', '#']).next().unwrap_or_default();
+        if Route::is_page(path) {
             ev.prevent_default();
             self.navigate(&href);
         }
@@ -143,18 +153,40 @@ pub fn view_url(view: &ViewState) -> String {
     }
 }
 
-/// Records `view` as a new history entry, unless the address already shows it.
-pub fn push_view(view: &ViewState) {
-    let Some(w) = window() else { return };
-    let url = view_url(view);
-    let current =
-        w.location().pathname().unwrap_or_default() + &w.location().search().unwrap_or_default();
-    if current == url {
+/// How an address change enters the browser's history.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Entry {
+    /// A change the user made: a new entry, so back returns to what was shown before.
+    Push,
+    /// The same view written in its canonical form (on arrival, or after back or forward):
+    /// the entry is replaced, so back is never trapped on an address that rewrites itself.
+    Replace,
+}
+
+/// The path and query shown now.
+fn current_address() -> String {
+    window().map_or_else(String::new, |w| {
+        w.location().pathname().unwrap_or_default() + &w.location().search().unwrap_or_default()
+    })
+}
+
+/// Shows `url` in the address bar, unless it is there already.
+fn set_address(url: &str, entry: Entry) {
+    if current_address() == url {
         return;
     }
-    if let Ok(history) = w.history() {
-        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    if let Some(history) = window().and_then(|w| w.history().ok()) {
+        let state = wasm_bindgen::JsValue::NULL;
+        let _ = match entry {
+            Entry::Push => history.push_state_with_url(&state, "", Some(url)),
+            Entry::Replace => history.replace_state_with_url(&state, "", Some(url)),
+        };
     }
+}
+
+/// Shows `view` in the address.
+pub fn show_view(view: &ViewState, entry: Entry) {
+    set_address(&view_url(view), entry);
 }
 
 /// The address of an interaction's details.
@@ -172,9 +204,8 @@ pub fn current_audit_query() -> holdfast_core::audit::AuditQuery {
         .unwrap_or_else(|_| holdfast_core::audit::AuditQuery::new())
 }
 
-/// Records the audit trail's filters and page as a history entry.
-pub fn push_audit_query(q: &holdfast_core::audit::AuditQuery) {
-    let Some(w) = window() else { return };
+/// Shows the audit trail's filters and page in the address.
+pub fn show_audit_query(q: &holdfast_core::audit::AuditQuery, entry: Entry) {
     let mut parts: Vec<String> = Vec::new();
     let filters = q.filters_query();
     if !filters.is_empty() {
@@ -187,11 +218,5 @@ pub fn push_audit_query(q: &holdfast_core::audit::AuditQuery) {
         true => "/audit".to_owned(),
         false => format!("/audit?{}", parts.join("&")),
     };
-    let current =
-        w.location().pathname().unwrap_or_default() + &w.location().search().unwrap_or_default();
-    if current != url
-        && let Ok(history) = w.history()
-    {
-        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-    }
+    set_address(&url, entry);
 }

@@ -21,10 +21,11 @@ use crate::ids::{ConversationId, OrgId, RecordingId, UserId};
 use crate::protection::{Outcome, PlanError, ProtectAction, SelectionSummary};
 use crate::time::Instant;
 
-/// How deeply arrays and objects may nest; the API's answers nest four levels at most.
+/// How deeply arrays and objects may nest; the API's answers nest five levels at most.
 const MAX_DEPTH: usize = 64;
 
-/// A JSON value. Numbers are integers: the API sends no fractions.
+/// A JSON value. Numbers are integers that fit an `i64`: the API sends no fractions, and no
+/// count or size near 2^63.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Json {
     Null,
@@ -789,7 +790,7 @@ mod tests {
             queue: protected.then(|| "Sales \"EU\"".to_owned()),
             agents: vec!["Ana Chen".to_owned(), "Zoë Ødegård".to_owned()],
             remote_party: (!protected).then(|| "+44 20 7946 0000".to_owned()),
-            wrap_up: None,
+            wrap_up: protected.then(|| "Callback scheduled".to_owned()),
             media: Media::ALL.to_vec(),
             recording_count: 3,
             protected,
@@ -896,7 +897,7 @@ mod tests {
             client: Client {
                 ip: Some("203.0.113.9".to_owned()),
                 user_agent: seq.is_multiple_of(2).then(|| "Chromium".to_owned()),
-                api_client: None,
+                api_client: (!seq.is_multiple_of(2)).then(|| "holdfast-sync".to_owned()),
             },
             action,
             entity_type: [
@@ -909,9 +910,9 @@ mod tests {
             details: Details {
                 recordings: vec![RecordingId::from_uuid(uuid::Uuid::from_u128(9))],
                 reason: Some("legal".to_owned()),
-                old_date: None,
+                old_date: seq.is_multiple_of(3).then(|| "2026-12-01".to_owned()),
                 new_date: Some("2027-01-01".to_owned()),
-                message: None,
+                message: (!seq.is_multiple_of(3)).then(|| "sweep".to_owned()),
             },
         };
         reads_serde(&AuditPage {

@@ -441,6 +441,19 @@ async fn the_details_tab_releases_and_protects_with_the_protected_checkbox() {
         checkbox.prop("checked").await.unwrap().as_deref(),
         Some("true")
     );
+    // Cancel changes nothing, the box included.
+    checkbox.click().await.unwrap();
+    find(&h, "dialog[open] dl").await;
+    click(&h, "dialog button.btn").await;
+    eventually(&h, "the dialog to close", || async {
+        all(&h, "dialog").await.is_empty().then_some(())
+    })
+    .await;
+    assert_eq!(
+        checkbox.prop("checked").await.unwrap().as_deref(),
+        Some("true"),
+        "still ticked after Cancel"
+    );
     checkbox.click().await.unwrap();
     let numbers = text(&h, "dialog dl").await;
     assert!(numbers.contains("Will be released\n1"), "{numbers}");
@@ -707,68 +720,83 @@ async fn protecting_one_interaction_with_the_keyboard_alone() {
         .await
         .expect("the browser opens the app");
     find(&h, "input#username").await;
-    move_focus_to(&h, &[Key::Tab], "input#username", 5).await;
+    eventually(&h, "the focus on the first field", || async {
+        focus_is(&h, "input#username").await.then_some(())
+    })
+    .await;
     type_text(&h, "manager").await;
     press(&h, &[Key::Tab]).await;
     type_text(&h, "holdfast-demo").await;
     press(&h, &[Key::Enter]).await;
-    let ids = row_ids(&h).await;
+    row_ids(&h).await;
+    // The first row the seed left unprotected.
+    let id = h
+        .client()
+        .execute(
+            "const row = [...document.querySelectorAll('tbody tr[data-id]')] \
+               .find((r) => !r.querySelector('svg[aria-label=Protected]')); \
+             return row.dataset.id;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let row = format!("tbody tr[data-id='{}']", id.as_str().expect("an id"));
 
-    // Forward through the filters and the toolbar to the first row's checkbox.
-    move_focus_to(
-        &h,
-        &[Key::Tab],
-        "tbody tr:first-child input[type=checkbox]",
-        60,
-    )
-    .await;
+    // Forward through the filters and the toolbar to that row's checkbox.
+    move_focus_to(&h, &[Key::Tab], &format!("{row} input[type=checkbox]"), 80).await;
     assert!(
         focus_ring_shows(&h).await,
         "the focused checkbox shows a focus ring"
     );
     press(&h, &[Key::Space]).await;
-    let first = format!("tbody tr[data-id='{}']", ids[0]);
     eventually(&h, "the row to be selected", || async {
-        let row = find(&h, &first).await;
+        let row = find(&h, &row).await;
         (row.attr("aria-selected").await.ok()?? == "true").then_some(())
     })
     .await;
     assert!(text(&h, ".selection-bar").await.contains("1 selected."));
 
     // Back to "Protect Recordings", and open the preview.
-    move_focus_to(&h, &[Key::Shift, Key::Tab], "button.btn-primary", 60).await;
+    move_focus_to(&h, &[Key::Shift, Key::Tab], "button.btn-primary", 80).await;
     assert!(
         focus_ring_shows(&h).await,
         "the focused button shows a focus ring"
     );
     press(&h, &[Key::Enter]).await;
-    find(&h, "dialog[open] dl").await;
+    let numbers = text(&h, "dialog[open] dl").await;
+    assert!(numbers.contains("Will be protected\n1"), "{numbers}");
     assert!(
         focus_is(&h, "dialog[open] *").await,
         "the focus moved into the dialog"
     );
-    let numbers = text(&h, "dialog dl").await;
-    let protectable = numbers.contains("Will be protected\n1");
-
-    // The dialog keeps the focus: Tab cycles inside it, to the reason and the confirm button.
-    if protectable {
-        move_focus_to(&h, &[Key::Tab], "dialog input#reason", 6).await;
-        type_text(&h, "Keyboard only").await;
-        move_focus_to(&h, &[Key::Tab], "dialog button.btn-primary", 6).await;
-        press(&h, &[Key::Enter]).await;
-        assert_eq!(text(&h, "dialog .done").await, "Protected 1 interactions.");
-    } else {
-        // The seed protected this one already: nothing to confirm, the preview says so.
-        assert!(numbers.contains("Already protected\n1"), "{numbers}");
-    }
-    // Escape closes the dialog.
+    // Escape closes it and the focus goes back to the button that opened it.
     press(&h, &[Key::Escape]).await;
     eventually(&h, "the dialog to close", || async {
         all(&h, "dialog").await.is_empty().then_some(())
     })
     .await;
+    assert!(
+        focus_is(&h, "button.btn-primary").await,
+        "focus back on Protect"
+    );
+    press(&h, &[Key::Enter]).await;
+    find(&h, "dialog[open] dl").await;
+
+    // The dialog keeps the focus: Tab goes to the reason and the confirm button inside it.
+    move_focus_to(&h, &[Key::Tab], "dialog input#reason", 6).await;
+    type_text(&h, "Keyboard only").await;
+    move_focus_to(&h, &[Key::Tab], "dialog button.btn-primary", 6).await;
+    press(&h, &[Key::Enter]).await;
+    assert_eq!(text(&h, "dialog .done").await, "Protected 1 interactions.");
+    press(&h, &[Key::Escape]).await;
+    eventually(&h, "the dialog to close", || async {
+        all(&h, "dialog").await.is_empty().then_some(())
+    })
+    .await;
+    // The selection is cleared, so Protect is disabled: the focus goes to the page's heading.
+    assert!(focus_is(&h, "main h1").await, "focus on the heading");
     eventually(&h, "the lock on the row", || async {
-        let lock = format!("{first} svg[aria-label=Protected]");
+        let lock = format!("{row} svg[aria-label=Protected]");
         (!all(&h, &lock).await.is_empty()).then_some(())
     })
     .await;
@@ -1111,5 +1139,30 @@ async fn the_seed_flow_end_to_end_without_a_page_reload() {
         same_page(&h).await,
         "the whole flow ran without reloading the page"
     );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn back_is_never_trapped_by_an_address_that_rewrites_itself() {
+    let h = Harness::start().await;
+    sign_in(&h, "analyst", "holdfast-demo").await;
+    row_ids(&h).await;
+    h.client().goto(&h.url("/views")).await.unwrap();
+    find(&h, "h1").await;
+    // "/" and a non-canonical query show the interactions view at its canonical address...
+    h.client().goto(&h.url("/?page=1")).await.unwrap();
+    row_ids(&h).await;
+    eventually(&h, "the canonical address", || async {
+        let url = h.client().current_url().await.ok()?;
+        (url.path() == "/interactions" && url.query().is_none()).then_some(())
+    })
+    .await;
+    // ...in place of the entry, so one step back is the page before.
+    h.client().back().await.unwrap();
+    eventually(&h, "the saved views page again", || async {
+        let url = h.client().current_url().await.ok()?;
+        (url.path() == "/views").then_some(())
+    })
+    .await;
     h.finish().await;
 }

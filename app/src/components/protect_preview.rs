@@ -10,6 +10,8 @@ use leptos::prelude::*;
 
 use crate::load::notice;
 use leptos::task::spawn_local;
+use std::sync::atomic::{AtomicU64, Ordering};
+use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::format::count;
@@ -19,7 +21,9 @@ use crate::state::Session;
 /// organization's standing, and shows core's plan or its refusal. Nothing changes yet.
 pub fn open(preview: RwSignal<Option<Preview>>, action: ProtectAction, selection: Selection) {
     let session = Session::get();
-    preview.set(Some(Preview::Loading(action)));
+    let ticket = NEXT_TICKET.fetch_add(1, Ordering::Relaxed);
+    let loading = Preview::Loading(action, ticket);
+    preview.set(Some(loading.clone()));
     let perms = session.permissions_untracked();
     spawn_local(async move {
         let shown = match api::summary(selection.clone()).await {
@@ -40,14 +44,21 @@ pub fn open(preview: RwSignal<Option<Preview>>, action: ProtectAction, selection
                 Preview::Failed(e.to_string())
             }
         };
-        preview.set(Some(shown));
+        // Only into the preview that asked: not after it was closed, nor over a newer one.
+        if preview.with_untracked(|p| p.as_ref() == Some(&loading)) {
+            preview.set(Some(shown));
+        }
     });
 }
+
+/// Tells previews apart, so a late answer never lands in a later one.
+static NEXT_TICKET: AtomicU64 = AtomicU64::new(0);
 
 /// What the dialog shows.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Preview {
-    Loading(ProtectAction),
+    /// Counting the selection; the number names this opening of the preview.
+    Loading(ProtectAction, u64),
     Plan(ProtectPlan, Selection),
     Sending(ProtectAction),
     Refused(ProtectAction, PlanError),
@@ -58,7 +69,7 @@ pub enum Preview {
 impl Preview {
     fn action(&self) -> Option<ProtectAction> {
         match self {
-            Preview::Loading(a)
+            Preview::Loading(a, _)
             | Preview::Sending(a)
             | Preview::Refused(a, _)
             | Preview::Done(a, _) => Some(*a),
@@ -184,22 +195,42 @@ pub fn ProtectPreview(
         });
     };
     // One native modal <dialog> while a preview is open: it keeps focus inside, makes the page
-    // behind it inert, closes on Escape, and gives focus back to the button that opened it.
+    // behind it inert and closes on Escape. Closing gives the focus back to the control that
+    // opened it, or, when that control is gone or disabled (the commit cleared the selection,
+    // the details were reloaded), to the page's heading.
     let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
     let is_open = Memo::new(move |_| preview.with(Option::is_some));
     Effect::new(move |_| {
         if let Some(d) = dialog.get()
             && !d.open()
         {
+            opener.set_value(
+                document()
+                    .active_element()
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
+            );
             let _ = d.show_modal();
         }
     });
+    let sending = move || preview.with(|p| matches!(p, Some(Preview::Sending(_))));
     let close = move || {
         if let Some(d) = dialog.get_untracked() {
             d.close();
         }
         reason.set(String::new());
         preview.set(None);
+        let usable = |e: &web_sys::HtmlElement| e.is_connected() && !e.has_attribute("disabled");
+        let target = opener.get_value().filter(usable).or_else(|| {
+            document()
+                .query_selector("main h1")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        });
+        if let Some(target) = target {
+            let _ = target.focus();
+        }
     };
     let heading = move || {
         preview.with(|p| {
@@ -219,7 +250,7 @@ pub fn ProtectPreview(
     };
     let content = move || {
         preview.get().map(|p| match p {
-            Preview::Loading(_) => notice("loading", "Counting the selection…".to_owned()),
+            Preview::Loading(..) => notice("loading", "Counting the selection…".to_owned()),
             Preview::Sending(_) => notice("loading", "Saving…".to_owned()),
             Preview::Plan(plan, _) => {
                 let past_due = (plan.action == ProtectAction::Release && plan.past_due_recordings > 0).then(|| {
@@ -249,11 +280,15 @@ pub fn ProtectPreview(
         is_open.get().then(|| {
             view! {
                 <dialog class="dialog" node_ref=dialog aria-labelledby="preview-title"
-                    on:cancel=move |ev: leptos::ev::Event| { ev.prevent_default(); close(); }>
+                    on:cancel=move |ev: leptos::ev::Event| {
+                        // Escape closes, except while the change is being saved.
+                        ev.prevent_default();
+                        if !sending() { close(); }
+                    }>
                     <h2 id="preview-title">{heading}</h2>
                     {content}
                     <div class="dialog-actions">
-                        <button class="btn" type="button" on:click=move |_| close()>
+                        <button class="btn" type="button" disabled=sending on:click=move |_| close()>
                             {move || if confirm_label().is_some() { "Cancel" } else { "Close" }}
                         </button>
                         {move || confirm_label().map(|label| view! {

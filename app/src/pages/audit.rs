@@ -15,10 +15,21 @@ use crate::state::Session;
 pub fn AuditPage() -> impl IntoView {
     let session = Session::get();
     let query = RwSignal::new(routes::current_audit_query());
-    Effect::new(move |_| routes::push_audit_query(&query.get()));
+    // As on the interactions page: a query read from the address is only rewritten in place.
+    let from_address = StoredValue::new(true);
+    Effect::new(move |_| {
+        let q = query.get();
+        let entry = match from_address.get_value() {
+            true => routes::Entry::Replace,
+            false => routes::Entry::Push,
+        };
+        from_address.set_value(false);
+        routes::show_audit_query(&q, entry);
+    });
     let listener = window_event_listener(leptos::ev::popstate, move |_| {
         // Only while the address still shows this page: leaving it is the router's business.
         if routes::Route::current() == routes::Route::Audit {
+            from_address.set_value(true);
             query.set(routes::current_audit_query());
         }
     });
@@ -38,7 +49,7 @@ pub fn AuditPage() -> impl IntoView {
         .map(|a| view! { <option value=a.as_str()>{a.as_str()}</option> })
         .collect();
     view! {
-        <h1>"Audit trail"</h1>
+        <h1 tabindex="-1">"Audit trail"</h1>
         <form class="filters" role="search" aria-label="Audit filters" on:submit=|ev| ev.prevent_default()>
             <label>"Action"
                 <select prop:value=move || query.get().action.map(|a| a.as_str()).unwrap_or("")

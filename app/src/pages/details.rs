@@ -129,11 +129,13 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
                 });
                 let rows: Vec<_> = d.recordings.iter().map(recording_row).collect();
                 view! {
-                    <h1>{format!("Interaction of {}", format::instant(c.start_time))}</h1>
+                    <h1 tabindex="-1">{format!("Interaction of {}", format::instant(c.start_time))}</h1>
                     <div class="toolbar">
                         <label class="protected-toggle">
+                            // The box changes only when the change is confirmed and saved: the click
+                            // opens the preview and leaves it as it is.
                             <input type="checkbox" prop:checked=protected disabled=!may
-                                on:change=move |_| toggle(protected) />
+                                on:click=move |ev| { ev.prevent_default(); toggle(protected) } />
                             {protected.then(|| view! { <Lock /> })}
                             "Protected"
                         </label>

@@ -27,8 +27,12 @@ pub fn InteractionsPage() -> impl IntoView {
     let revision = RwSignal::new(0u64);
 
     // Back and forward restore the view in the address.
+    // Whether the view state was just read from the address (on arrival, after back or
+    // forward): then the address is only rewritten in place, never pushed.
+    let from_address = StoredValue::new(true);
     let listener = window_event_listener(leptos::ev::popstate, move |_| {
         if routes::Route::current() == routes::Route::Interactions {
+            from_address.set_value(true);
             view_state.set(routes::current_view().0);
         }
     });
@@ -36,7 +40,12 @@ pub fn InteractionsPage() -> impl IntoView {
     let router = routes::Router::get();
     Effect::new(move |_| {
         let view = view_state.get();
-        routes::push_view(&view);
+        let entry = match from_address.get_value() {
+            true => routes::Entry::Replace,
+            false => routes::Entry::Push,
+        };
+        from_address.set_value(false);
+        routes::show_view(&view, entry);
         router.last_view.set(routes::view_url(&view));
     });
 
@@ -107,7 +116,7 @@ pub fn InteractionsPage() -> impl IntoView {
     };
 
     view! {
-        <h1>"Interactions"</h1>
+        <h1 tabindex="-1">"Interactions"</h1>
         {url_error.map(|e| view! { <p class="alert" role="alert">{format!("The address held an invalid view ({e}); showing the default view.")}</p> })}
         <FilterBar view_state=view_state on_change=Callback::new(move |()| selected.set(Selected::Nothing)) />
         <SaveView view_state=view_state />

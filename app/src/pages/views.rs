@@ -58,7 +58,7 @@ fn ViewRow(view: SavedView) -> impl IntoView {
 pub fn ViewsPage() -> impl IntoView {
     let session = Session::get();
     view! {
-        <h1>"Saved views"</h1>
+        <h1 tabindex="-1">"Saved views"</h1>
         <p><a href="/interactions?protected=yes">"Protected interactions"</a>" (built in)"</p>
         {move || {
             let views = session.views.get();
