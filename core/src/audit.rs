@@ -222,9 +222,20 @@ pub fn verify_chain<'a>(
     events: impl IntoIterator<Item = (&'a AuditEvent, ChainHash)>,
     head: Option<(u64, ChainHash)>,
 ) -> Result<u64, ChainBreak> {
-    let mut prev = GENESIS;
-    let mut expected = 1;
+    verify_chain_from((0, GENESIS), events, head)
+}
+
+/// Verifies the events after a link already verified (`(0, GENESIS)` for the whole chain):
+/// `events` are those with `seq` above `from.0`, in order, each with its stored hash. Returns the
+/// last `seq` verified, which is the head's.
+pub fn verify_chain_from<'a>(
+    from: (u64, ChainHash),
+    events: impl IntoIterator<Item = (&'a AuditEvent, ChainHash)>,
+    head: Option<(u64, ChainHash)>,
+) -> Result<u64, ChainBreak> {
+    let (mut last_seq, mut prev) = from;
     for (event, stored) in events {
+        let expected = last_seq + 1;
         if event.seq != expected {
             return Err(ChainBreak::Gap {
                 expected,
@@ -235,9 +246,8 @@ pub fn verify_chain<'a>(
             return Err(ChainBreak::HashMismatch { seq: event.seq });
         }
         prev = stored;
-        expected += 1;
+        last_seq = expected;
     }
-    let last_seq = expected - 1;
     match head {
         None if last_seq == 0 => Ok(0),
         Some((seq, hash)) if seq == last_seq && hash == prev => Ok(last_seq),
@@ -295,6 +305,45 @@ mod tests {
         let head = Some((3, links[2].1));
         assert_eq!(verify(&links, head), Ok(3));
         assert_eq!(verify(&[], None), Ok(0));
+    }
+
+    #[test]
+    fn verifying_from_a_verified_link_checks_only_the_events_after_it() {
+        let links = chain(&[
+            event(1, AuditAction::ApplyProtection, Some("Case 1")),
+            event(2, AuditAction::DeletionBlocked, None),
+            event(3, AuditAction::RevokeProtection, None),
+            event(4, AuditAction::Delete, None),
+        ]);
+        let head = Some((4, links[3].1));
+        let after = |from: usize, links: &[(AuditEvent, ChainHash)]| {
+            let start = match from {
+                0 => (0, GENESIS),
+                n => (n as u64, links[n - 1].1),
+            };
+            verify_chain_from(start, links[from..].iter().map(|(e, h)| (e, *h)), head)
+        };
+        for from in 0..=4 {
+            assert_eq!(after(from, &links), Ok(4), "from {from}");
+        }
+        // A new event edited after its link was written is found from the last verified link.
+        let mut edited = links.clone();
+        edited[3].0.details.reason = Some("edited".to_owned());
+        assert_eq!(after(2, &edited), Err(ChainBreak::HashMismatch { seq: 4 }));
+        // A link that does not continue from the verified one is found too.
+        assert_eq!(
+            verify_chain_from(
+                (2, links[0].1),
+                links[2..].iter().map(|(e, h)| (e, *h)),
+                head
+            ),
+            Err(ChainBreak::HashMismatch { seq: 3 })
+        );
+        // Events cut after the verified link: the head does not match.
+        assert_eq!(
+            verify_chain_from((4, links[3].1), std::iter::empty(), Some((3, links[2].1))),
+            Err(ChainBreak::Head { last_seq: 4 })
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use holdfast_core::api::{
     MAX_SELECTION_IDS, Me, OrgStatusDto, ProtectRequest, ProtectResponse, SaveViewRequest,
     Selection, SummaryRequest, SummaryResponse, VIEW_NAME_MAX, view_name,
 };
+use holdfast_core::audit::AuditQuery;
 use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
-use holdfast_core::audit::{AuditEvent, AuditQuery};
 use holdfast_core::deletion::DeletionRefusal;
 use holdfast_core::protection::OrgStatus;
 use holdfast_core::retention::RetentionPolicy;
@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::http::{AppState, Req, Resp, json};
 use crate::media;
 use crate::store::{
-    AuditContext, AuditDraft, Caller, Deletion, ProtectionChange, Store, StoreError,
+    AuditContext, AuditDraft, AuditFilter, Caller, Deletion, ProtectionChange, Store, StoreError,
 };
 
 /// Runs a store call on the blocking pool.
@@ -434,32 +434,42 @@ pub async fn audit(state: &AppState, req: &Req, csv: bool) -> Result<Resp, ApiEr
     let query = AuditQuery::from_query(req.uri.query().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let org = caller.org_id;
-    let (events, recordings, chain) = blocking(state, move |s| {
-        let recordings = match query.conversation {
-            Some(c) => s
-                .conversation_details(org, c)?
-                .map(|d| d.recordings.iter().map(|r| r.id).collect())
-                .unwrap_or_default(),
-            None => Vec::new(),
+    let page_size = u64::from(query.page_size);
+    let filter = AuditFilter {
+        action: query.action,
+        user: query.user.clone(),
+        about: None,
+        from: query.from,
+        to: query.to,
+        offset: match csv {
+            true => 0,
+            false => u64::from(query.page - 1) * page_size,
+        },
+        limit: (!csv).then_some(page_size),
+    };
+    let chains = state.chains.clone();
+    let conversation = query.conversation;
+    let (events, total, chain) = blocking(state, move |s| {
+        let mut filter = filter;
+        // Events about the conversation or one of its recordings (none for an unknown id).
+        if let Some(c) = conversation {
+            let mut about = vec![c.to_string()];
+            if let Some(d) = s.conversation_details(org, c)? {
+                about.extend(d.recordings.iter().map(|r| r.id.to_string()));
+            }
+            filter.about = Some(about);
+        }
+        let (events, total) = s.audit_page(org, &filter)?;
+        let chain = match csv {
+            true => Ok(0),
+            false => chains.status(s, org)?,
         };
-        Ok((
-            s.audit_events(org)?,
-            recordings,
-            crate::audit_cli::verify(s, org)?,
-        ))
+        Ok((events, total, chain))
     })
     .await?;
-    let query = AuditQuery::from_query(req.uri.query().unwrap_or(""))
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    // Newest first.
-    let matching: Vec<&(AuditEvent, String)> = events
-        .iter()
-        .rev()
-        .filter(|(e, _)| query.matches(e, &recordings))
-        .collect();
     if csv {
         let mut out = Vec::new();
-        crate::audit_cli::write_csv(&mut out, matching.iter().map(|(e, h)| (e, h.as_str())))
+        crate::audit_cli::write_csv(&mut out, events.iter().map(|(e, h)| (e, h.as_str())))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut resp = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(out)));
         let h = resp.headers_mut();
@@ -477,16 +487,9 @@ pub async fn audit(state: &AppState, req: &Req, csv: bool) -> Result<Resp, ApiEr
         );
         return Ok(resp);
     }
-    let skip = usize::try_from(u64::from(query.page - 1) * u64::from(query.page_size))
-        .unwrap_or(usize::MAX);
     let page = AuditPage {
-        entities: matching
-            .iter()
-            .skip(skip)
-            .take(query.page_size as usize)
-            .map(|(e, _)| e.clone())
-            .collect(),
-        total: matching.len() as u64,
+        entities: events.into_iter().map(|(e, _)| e).collect(),
+        total,
         page: query.page,
         page_size: query.page_size,
         chain_verified: chain.is_ok(),

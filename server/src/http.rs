@@ -50,6 +50,8 @@ pub struct AppState {
     /// Where media and attachment files live.
     pub media_dir: std::path::PathBuf,
     pub metrics: crate::metrics::Metrics,
+    /// The last verified link of each organization's audit chain.
+    pub chains: Arc<crate::chain::ChainCache>,
 }
 
 pub type Resp = Response<Full<Bytes>>;

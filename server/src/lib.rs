@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod audit_cli;
 pub mod auth;
+pub mod chain;
 pub mod demo;
 pub mod error;
 pub mod genesys;

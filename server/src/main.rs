@@ -368,6 +368,7 @@ async fn main() -> anyhow::Result<()> {
                 secure_cookies,
                 media_dir,
                 metrics: Default::default(),
+                chains: Default::default(),
             });
             if sweep_interval > 0 {
                 let interval = std::time::Duration::from_secs(sweep_interval);

@@ -108,6 +108,7 @@ async fn start(tag: &str) -> Server {
         secure_cookies: false,
         media_dir: dir.0.join("media"),
         metrics: Default::default(),
+        chains: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -2212,6 +2213,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
         secure_cookies: false,
         media_dir: dir.0.join("media"),
         metrics: Default::default(),
+        chains: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -2248,4 +2250,201 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let mut raw = Vec::new();
     ok.read_to_end(&mut raw).await.unwrap();
     assert_eq!(parse_answer(&raw).status, 200);
+}
+
+/// The audit trail page filters and pages in SQL; every filter must mean exactly what core's
+/// `AuditQuery::matches` says, which is checked here against every event of a varied trail.
+#[tokio::test]
+async fn audit_filters_in_sql_agree_with_the_rule_in_core() {
+    use holdfast_core::audit::AuditQuery;
+    use holdfast_server::store::AuditFilter;
+
+    let server = start("audit-sql").await;
+    let cookie = server.login("manager").await;
+    server.login("supervisor").await;
+    let wrong = serde_json::json!({"username": "analyst", "password": "wrong"});
+    server.post_json("/api/session", "", &wrong).await;
+    let ids = page_ids(&server, &cookie, "protected=no&recorded=yes&size=10").await[..6].to_vec();
+    let protect = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "Case 9"});
+    assert_eq!(
+        server
+            .post_json("/api/protection", &cookie, &protect)
+            .await
+            .status,
+        200
+    );
+    let release =
+        serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids[..2]}});
+    assert_eq!(
+        server
+            .post_json("/api/protection", &cookie, &release)
+            .await
+            .status,
+        200
+    );
+
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let events: Vec<_> = server
+        .store
+        .audit_events(org)
+        .unwrap()
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
+    assert!(
+        events.len() >= 10,
+        "a varied trail: {} events",
+        events.len()
+    );
+    let middle = events[events.len() / 2].time;
+    let conversation: holdfast_core::ConversationId = ids[0].parse().unwrap();
+    let recordings_of: Vec<_> = server
+        .store
+        .conversation_details(org, conversation)
+        .unwrap()
+        .unwrap()
+        .recordings
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let unknown: holdfast_core::ConversationId =
+        "00000000-0000-4000-8000-00000000abcd".parse().unwrap();
+
+    let mut actions = vec![None];
+    actions.extend(AuditAction::ALL.iter().copied().map(Some));
+    let users = [
+        None,
+        Some("manager"),
+        Some("system"),
+        Some("analyst"),
+        Some("nobody"),
+    ];
+    let mut checked = 0;
+    for action in &actions {
+        for user in users {
+            for about in [None, Some(conversation), Some(unknown)] {
+                for (from, to) in [(None, None), (Some(middle), None), (None, Some(middle))] {
+                    let query = AuditQuery {
+                        action: *action,
+                        user: user.map(str::to_owned),
+                        conversation: about,
+                        from,
+                        to,
+                        ..AuditQuery::new()
+                    };
+                    let of = match about {
+                        Some(c) if c == conversation => recordings_of.as_slice(),
+                        _ => &[],
+                    };
+                    let expected: Vec<u64> = events
+                        .iter()
+                        .rev()
+                        .filter(|e| query.matches(e, of))
+                        .map(|e| e.seq)
+                        .collect();
+                    let mut about_ids = about.map(|c| vec![c.to_string()]);
+                    if about == Some(conversation) {
+                        about_ids
+                            .as_mut()
+                            .unwrap()
+                            .extend(recordings_of.iter().map(|r| r.to_string()));
+                    }
+                    let filter = AuditFilter {
+                        action: *action,
+                        user: query.user.clone(),
+                        about: about_ids,
+                        from,
+                        to,
+                        offset: 0,
+                        limit: None,
+                    };
+                    let (got, total) = server.store.audit_page(org, &filter).unwrap();
+                    let got: Vec<u64> = got.iter().map(|(e, _)| e.seq).collect();
+                    assert_eq!(got, expected, "{query:?}");
+                    assert_eq!(total, expected.len() as u64, "{query:?}");
+                    // A window of it: the same events, in the same order.
+                    let window = AuditFilter {
+                        offset: 1,
+                        limit: Some(2),
+                        ..filter
+                    };
+                    let (page, total) = server.store.audit_page(org, &window).unwrap();
+                    let page: Vec<u64> = page.iter().map(|(e, _)| e.seq).collect();
+                    let slice: Vec<u64> = expected.iter().skip(1).take(2).copied().collect();
+                    assert_eq!(page, slice, "{query:?}");
+                    assert_eq!(total, expected.len() as u64);
+                    checked += usize::from(!expected.is_empty());
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} filters matched anything");
+}
+
+/// The audit page verifies new events at once and the whole chain again after
+/// `chain::FULL_EVERY`, so an edited old event shows within that time.
+#[tokio::test]
+async fn the_chain_status_checks_new_links_at_once_and_old_ones_within_its_period() {
+    use holdfast_server::chain::{ChainCache, FULL_EVERY};
+    use std::time::{Duration, Instant};
+
+    let server = start("chain-cache").await;
+    let cookie = server.login("manager").await;
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
+    let cache = ChainCache::default();
+    let store = server.store.as_ref();
+    let now = Instant::now();
+    let first = cache.status_at(store, org, now).unwrap().expect("sound");
+
+    // A new event that was edited after it was written is found on the next request.
+    let ids = page_ids(&server, &cookie, "protected=no&recorded=yes&size=10").await;
+    let protect = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids[..1]}, "reason": "Case 1"});
+    server.post_json("/api/protection", &cookie, &protect).await;
+    let newest = first + 1;
+    let edit = |from: &str, to: &str, seq: u64| {
+        db.execute(
+            "UPDATE audit_events SET event = replace(event, ?1, ?2) WHERE org_id = ?3 AND seq = ?4",
+            rusqlite::params![from, to, org.to_string(), seq as i64],
+        )
+        .unwrap();
+    };
+    edit("Case 1", "Case 2", newest);
+    assert_eq!(
+        cache.status_at(store, org, now).unwrap(),
+        Err(audit::ChainBreak::HashMismatch { seq: newest })
+    );
+    edit("Case 2", "Case 1", newest);
+    assert_eq!(cache.status_at(store, org, now).unwrap(), Ok(newest));
+
+    // An old event edited after it was verified: found when the period is over.
+    let old = 2;
+    let before: String = db
+        .query_row(
+            "SELECT event FROM audit_events WHERE org_id = ? AND seq = ?",
+            rusqlite::params![org.to_string(), old as i64],
+            |r| r.get(0),
+        )
+        .unwrap();
+    db.execute(
+        "UPDATE audit_events SET event = ?1 WHERE org_id = ?2 AND seq = ?3",
+        rusqlite::params![
+            before.replacen("\"entityId\":\"", "\"entityId\":\"x", 1),
+            org.to_string(),
+            old as i64
+        ],
+    )
+    .unwrap();
+    let soon = now + Duration::from_secs(1);
+    assert_eq!(cache.status_at(store, org, soon).unwrap(), Ok(newest));
+    let later = now + FULL_EVERY + Duration::from_secs(1);
+    assert_eq!(
+        cache.status_at(store, org, later).unwrap(),
+        Err(audit::ChainBreak::HashMismatch { seq: old })
+    );
+    // And it stays broken: a broken chain is verified in full every time.
+    assert_eq!(
+        cache.status_at(store, org, soon).unwrap(),
+        Err(audit::ChainBreak::HashMismatch { seq: old })
+    );
 }

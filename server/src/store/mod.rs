@@ -313,6 +313,16 @@ pub trait Store: Send + Sync + 'static {
     fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()>;
     /// The organization's events in order, for verification and export.
     fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>>;
+    /// The events after `seq`, in order, with their stored hashes: the links to verify since
+    /// the last verified one.
+    fn audit_events_after(&self, org: OrgId, seq: u64) -> StoreResult<Vec<(AuditEvent, String)>>;
+    /// The events that pass `filter`, newest first, from `filter.offset` for `filter.limit`,
+    /// with their stored hashes, and how many pass in all.
+    fn audit_page(
+        &self,
+        org: OrgId,
+        filter: &AuditFilter,
+    ) -> StoreResult<(Vec<(AuditEvent, String)>, u64)>;
     /// The recorded head of the organization's chain.
     fn audit_head(&self, org: OrgId) -> StoreResult<Option<(u64, String)>>;
 }
@@ -364,6 +374,25 @@ pub struct ProtectionOutcome {
     pub not_found: Vec<ConversationId>,
     /// For a selection by ids: where each stood when the plan was made, in the order listed.
     pub standings: Vec<(ConversationId, Standing)>,
+}
+
+/// The audit trail's filters and a window of the matching events (see
+/// `holdfast_core::audit::AuditQuery`, which says what each filter means).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub action: Option<holdfast_core::audit::AuditAction>,
+    /// The actor's user name, exactly; `system` also names the system actor.
+    pub user: Option<String>,
+    /// Events whose entity is one of these ids: a conversation and its recordings. (An event
+    /// about a recording names that recording as its entity, so this finds every event about
+    /// the conversation or one of its recordings.)
+    pub about: Option<Vec<String>>,
+    pub from: Option<holdfast_core::time::Instant>,
+    pub to: Option<holdfast_core::time::Instant>,
+    /// How many of the newest matching events to skip.
+    pub offset: u64,
+    /// How many to return; `None` for all.
+    pub limit: Option<u64>,
 }
 
 /// An audit event before the store numbers and chains it.

@@ -28,9 +28,9 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AuditContext, AuditDraft, Caller, Deletion, LoginRecord, NewClient, NewConversation, NewOrg,
-    NewUser, Part, ProtectionChange, ProtectionOutcome, Standing, Store, StoreError, StoreResult,
-    StoredFile,
+    AuditContext, AuditDraft, AuditFilter, Caller, Deletion, LoginRecord, NewClient,
+    NewConversation, NewOrg, NewUser, Part, ProtectionChange, ProtectionOutcome, Standing, Store,
+    StoreError, StoreResult, StoredFile,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0002_clients_media_views.sql"),
     include_str!("sqlite/0003_denormalized_for_scale.sql"),
     include_str!("sqlite/0004_participant_search.sql"),
+    include_str!("sqlite/0005_audit_queries.sql"),
 ];
 
 /// `next_delete` of a conversation without any deletion date.
@@ -887,11 +888,87 @@ impl Store for SqliteStore {
             let mut out = Vec::new();
             for row in rows {
                 let (json, hash) = row?;
-                let event: AuditEvent = serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))?;
-                out.push((event, hash));
+                out.push((audit_event(&json)?, hash));
             }
             Ok(out)
+        })
+    }
+
+    fn audit_events_after(&self, org: OrgId, seq: u64) -> StoreResult<Vec<(AuditEvent, String)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT event, hash FROM audit_events WHERE org_id = ? AND seq > ? ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(params![org.to_string(), seq as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (json, hash) = row?;
+                out.push((audit_event(&json)?, hash));
+            }
+            Ok(out)
+        })
+    }
+
+    fn audit_page(
+        &self,
+        org: OrgId,
+        filter: &AuditFilter,
+    ) -> StoreResult<(Vec<(AuditEvent, String)>, u64)> {
+        let mut clauses = vec!["org_id = ?"];
+        let mut args: Vec<Value> = vec![Value::Text(org.to_string())];
+        if let Some(action) = filter.action {
+            clauses.push("action = ?");
+            args.push(Value::Text(action.as_str().to_owned()));
+        }
+        if let Some(user) = &filter.user {
+            clauses.push("actor_name = ?");
+            args.push(Value::Text(user.clone()));
+        }
+        let about;
+        if let Some(ids) = &filter.about {
+            about = format!("entity_id IN ({})", vec!["?"; ids.len()].join(", "));
+            clauses.push(match ids.is_empty() {
+                true => "0",
+                false => &about,
+            });
+            args.extend(ids.iter().map(|id| Value::Text(id.clone())));
+        }
+        if let Some(from) = filter.from {
+            clauses.push("time >= ?");
+            args.push(Value::Integer(ms(from)));
+        }
+        if let Some(to) = filter.to {
+            clauses.push("time < ?");
+            args.push(Value::Integer(ms(to)));
+        }
+        let filter_sql = clauses.join(" AND ");
+        let limit = filter
+            .limit
+            .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
+        self.read(|c| {
+            let total: i64 = c.query_row(
+                &format!("SELECT count(*) FROM audit_events WHERE {filter_sql}"),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let mut page_args = args.clone();
+            page_args.push(Value::Integer(limit));
+            page_args.push(Value::Integer(offset));
+            let mut stmt = c.prepare(&format!(
+                "SELECT event, hash FROM audit_events WHERE {filter_sql} ORDER BY seq DESC LIMIT ? OFFSET ?"
+            ))?;
+            let rows = stmt.query_map(params_from_iter(page_args.iter()), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut events = Vec::new();
+            for row in rows {
+                let (json, hash) = row?;
+                events.push((audit_event(&json)?, hash));
+            }
+            Ok((events, total as u64))
         })
     }
 
@@ -905,6 +982,11 @@ impl Store for SqliteStore {
             .optional()?)
         })
     }
+}
+
+/// An audit event as stored.
+fn audit_event(json: &str) -> StoreResult<AuditEvent> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))
 }
 
 /// Conversation rows matching `tail` (a WHERE clause over `c`, with ORDER BY and LIMIT as needed).
