@@ -5,7 +5,9 @@
 //! requests verify only the events written since that link, so a new event that was edited,
 //! inserted or cut is found at once. The whole chain is verified again when the last full
 //! verification is older than [`FULL_EVERY`], so an edit to an old event shows within that
-//! time. `holdfast audit verify` always reads the whole chain.
+//! time. A broken chain stays broken (nothing repairs a hash chain), so its first break is kept
+//! for that time too instead of reading every event again on every request. `holdfast audit
+//! verify` always reads the whole chain.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,16 +21,16 @@ use crate::store::{Store, StoreError, StoreResult};
 /// How old a full verification may be before the next request repeats it.
 pub const FULL_EVERY: Duration = Duration::from_secs(300);
 
-/// The last verified link of each organization's chain.
+/// What is known of each organization's chain.
 #[derive(Default)]
 pub struct ChainCache {
-    verified: Mutex<HashMap<OrgId, Verified>>,
+    known: Mutex<HashMap<OrgId, Known>>,
 }
 
-#[derive(Clone, Copy)]
-struct Verified {
-    /// The last link known good: its `seq` and hash (`(0, GENESIS)` for an empty chain).
-    through: (u64, ChainHash),
+#[derive(Clone)]
+struct Known {
+    /// The last link known good (`(0, GENESIS)` for an empty chain), or the first break.
+    state: Result<(u64, ChainHash), ChainBreak>,
     /// When the whole chain was last read and verified.
     full_at: Instant,
 }
@@ -53,10 +55,14 @@ impl ChainCache {
         let known = self
             .lock()
             .get(&org)
-            .copied()
-            .filter(|v| now.duration_since(v.full_at) < FULL_EVERY);
+            .cloned()
+            .filter(|k| now.saturating_duration_since(k.full_at) < FULL_EVERY);
         let (from, full_at) = match known {
-            Some(v) => (v.through, v.full_at),
+            Some(Known { state: Err(e), .. }) => return Ok(Err(e)),
+            Some(Known {
+                state: Ok(through),
+                full_at,
+            }) => (through, full_at),
             None => ((0, GENESIS), now),
         };
         // The head first: events appended while this runs lie beyond it and wait for the next
@@ -79,28 +85,40 @@ impl ChainCache {
             // A stored hash that is not even hex is a broken link, not a failure to verify.
             match parse(hash) {
                 Some(h) => links.push((event, h)),
-                None => return Ok(self.broken(org, ChainBreak::HashMismatch { seq: event.seq })),
+                None => {
+                    let e = ChainBreak::HashMismatch { seq: event.seq };
+                    return Ok(self.remember(org, Err(e), full_at, now));
+                }
             }
         }
-        match audit::verify_chain_from(from, links, head) {
-            Ok(last) => {
-                let through = head.unwrap_or((0, GENESIS));
-                self.lock().insert(org, Verified { through, full_at });
-                Ok(Ok(last))
-            }
-            Err(e) => Ok(self.broken(org, e)),
-        }
+        let result = audit::verify_chain_from(from, links, head);
+        let state = match &result {
+            Ok(_) => Ok(head.unwrap_or((0, GENESIS))),
+            Err(e) => Err(e.clone()),
+        };
+        Ok(self.remember(org, state, full_at, now))
     }
 
-    /// A broken chain is verified in full again next time.
-    fn broken(&self, org: OrgId, e: ChainBreak) -> Result<u64, ChainBreak> {
-        self.lock().remove(&org);
-        Err(e)
+    /// Keeps what a verification found. A break is kept from now: it was found by reading the
+    /// chain, and a break found in the new events only is as final as one found in all of them.
+    fn remember(
+        &self,
+        org: OrgId,
+        state: Result<(u64, ChainHash), ChainBreak>,
+        full_at: Instant,
+        now: Instant,
+    ) -> Result<u64, ChainBreak> {
+        let (full_at, result) = match &state {
+            Ok((last, _)) => (full_at, Ok(*last)),
+            Err(e) => (now, Err(e.clone())),
+        };
+        self.lock().insert(org, Known { state, full_at });
+        result
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrgId, Verified>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrgId, Known>> {
         // A panic while holding this lock leaves only a cache behind: use it.
-        self.verified
+        self.known
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -944,13 +944,19 @@ impl Store for SqliteStore {
             args.push(Value::Integer(ms(to)));
         }
         let filter_sql = clauses.join(" AND ");
+        // Left to itself, SQLite walks the primary key for "newest first" and scans the whole
+        // trail for one conversation's few events; its entity index finds them at once.
+        let table = match filter.about {
+            Some(_) => "audit_events INDEXED BY audit_events_entity",
+            None => "audit_events",
+        };
         let limit = filter
             .limit
             .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
         self.read(|c| {
             let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM audit_events WHERE {filter_sql}"),
+                &format!("SELECT count(*) FROM {table} WHERE {filter_sql}"),
                 params_from_iter(args.iter()),
                 |r| r.get(0),
             )?;
@@ -958,7 +964,7 @@ impl Store for SqliteStore {
             page_args.push(Value::Integer(limit));
             page_args.push(Value::Integer(offset));
             let mut stmt = c.prepare(&format!(
-                "SELECT event, hash FROM audit_events WHERE {filter_sql} ORDER BY seq DESC LIMIT ? OFFSET ?"
+                "SELECT event, hash FROM {table} WHERE {filter_sql} ORDER BY seq DESC LIMIT ? OFFSET ?"
             ))?;
             let rows = stmt.query_map(params_from_iter(page_args.iter()), |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
