@@ -65,23 +65,16 @@ impl ChainCache {
             }) => (through, full_at),
             None => ((0, GENESIS), now),
         };
-        // The head first: events appended while this runs lie beyond it and wait for the next
-        // request, instead of looking like a chain that does not end at its head.
-        let head = store
-            .audit_head(org)?
+        let (head, events) = store.audit_chain_after(org, from.0)?;
+        let head = head
             .map(|(seq, h)| {
                 parse(&h)
                     .map(|h| (seq, h))
                     .ok_or_else(|| StoreError::Corrupt(format!("audit head hash '{h}'")))
             })
             .transpose()?;
-        let events = match from.0 {
-            0 => store.audit_events(org)?,
-            seq => store.audit_events_after(org, seq)?,
-        };
-        let before_head = |seq: u64| head.is_none_or(|(last, _)| seq <= last);
         let mut links = Vec::with_capacity(events.len());
-        for (event, hash) in events.iter().filter(|(e, _)| before_head(e.seq)) {
+        for (event, hash) in &events {
             // A stored hash that is not even hex is a broken link, not a failure to verify.
             match parse(hash) {
                 Some(h) => links.push((event, h)),

@@ -2456,4 +2456,24 @@ async fn the_chain_status_checks_new_links_at_once_and_old_ones_within_its_perio
             .unwrap(),
         Err(audit::ChainBreak::HashMismatch { seq: old })
     );
+
+    // The head moved back to an earlier link, to hide the newest events: they are found.
+    db.execute(
+        "UPDATE audit_events SET event = ?1 WHERE org_id = ?2 AND seq = ?3",
+        rusqlite::params![before, org.to_string(), old as i64],
+    )
+    .unwrap();
+    assert_eq!(
+        holdfast_server::audit_cli::verify(store, org).unwrap(),
+        Ok(newest)
+    );
+    db.execute(
+        "UPDATE audit_heads SET seq = ?1, hash = (SELECT hash FROM audit_events WHERE org_id = ?2 AND seq = ?1) WHERE org_id = ?2",
+        rusqlite::params![(newest - 1) as i64, org.to_string()],
+    )
+    .unwrap();
+    assert_eq!(
+        holdfast_server::audit_cli::verify(store, org).unwrap(),
+        Err(audit::ChainBreak::Head { last_seq: newest })
+    );
 }

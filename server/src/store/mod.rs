@@ -313,9 +313,10 @@ pub trait Store: Send + Sync + 'static {
     fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()>;
     /// The organization's events in order, for verification and export.
     fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>>;
-    /// The events after `seq`, in order, with their stored hashes: the links to verify since
-    /// the last verified one.
-    fn audit_events_after(&self, org: OrgId, seq: u64) -> StoreResult<Vec<(AuditEvent, String)>>;
+    /// The recorded head and the events after `seq`, in order, with their stored hashes, read
+    /// at one moment (so an event appended meanwhile is in both or in neither): what a
+    /// verification from the link at `seq` needs.
+    fn audit_chain_after(&self, org: OrgId, seq: u64) -> StoreResult<AuditChain>;
     /// The events that pass `filter`, newest first, from `filter.offset` for `filter.limit`,
     /// with their stored hashes, and how many pass in all.
     fn audit_page(
@@ -375,6 +376,9 @@ pub struct ProtectionOutcome {
     /// For a selection by ids: where each stood when the plan was made, in the order listed.
     pub standings: Vec<(ConversationId, Standing)>,
 }
+
+/// An organization's recorded chain head (`seq`, hash) and events with their stored hashes.
+pub type AuditChain = (Option<(u64, String)>, Vec<(AuditEvent, String)>);
 
 /// The audit trail's filters and a window of the matching events (see
 /// `holdfast_core::audit::AuditQuery`, which says what each filter means).

@@ -28,7 +28,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AuditContext, AuditDraft, AuditFilter, Caller, Deletion, LoginRecord, NewClient,
+    AuditChain, AuditContext, AuditDraft, AuditFilter, Caller, Deletion, LoginRecord, NewClient,
     NewConversation, NewOrg, NewUser, Part, ProtectionChange, ProtectionOutcome, Standing, Store,
     StoreError, StoreResult, StoredFile,
 };
@@ -894,20 +894,32 @@ impl Store for SqliteStore {
         })
     }
 
-    fn audit_events_after(&self, org: OrgId, seq: u64) -> StoreResult<Vec<(AuditEvent, String)>> {
+    fn audit_chain_after(&self, org: OrgId, seq: u64) -> StoreResult<AuditChain> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT event, hash FROM audit_events WHERE org_id = ? AND seq > ? ORDER BY seq",
-            )?;
-            let rows = stmt.query_map(params![org.to_string(), seq as i64], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (json, hash) = row?;
-                out.push((audit_event(&json)?, hash));
+            // One read transaction: the head and the events come from the same snapshot.
+            let tx = c.unchecked_transaction()?;
+            let head = tx
+                .query_row(
+                    "SELECT seq, hash FROM audit_heads WHERE org_id = ?",
+                    [org.to_string()],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+                )
+                .optional()?;
+            let mut events = Vec::new();
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT event, hash FROM audit_events WHERE org_id = ? AND seq > ? ORDER BY seq",
+                )?;
+                let rows = stmt.query_map(params![org.to_string(), seq as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?;
+                for row in rows {
+                    let (json, hash) = row?;
+                    events.push((audit_event(&json)?, hash));
+                }
             }
-            Ok(out)
+            tx.commit()?;
+            Ok((head, events))
         })
     }
 
