@@ -36,6 +36,10 @@ pub fn App() -> impl IntoView {
             Route::Views => view! { <ViewsPage /> }.into_any(),
         }
     };
+    // The window title names the page, for tabs and history.
+    Effect::new(move |_| {
+        document().set_title(&format!("{} · Holdfast", router.route.get().title()));
+    });
     let signed_in = Memo::new(move |_| match session.phase.get() {
         state::Phase::Checking => None,
         state::Phase::SignedOut => Some(false),

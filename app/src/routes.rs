@@ -36,6 +36,16 @@ impl Route {
             || path.starts_with("/interactions/")
     }
 
+    /// The page's name, for the window title.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Route::Interactions => "Interactions",
+            Route::Details(_) => "Interaction",
+            Route::Audit => "Audit trail",
+            Route::Views => "Saved views",
+        }
+    }
+
     /// The page of the current address.
     pub fn current() -> Route {
         let path = window()
@@ -81,12 +91,27 @@ impl Router {
         expect_context::<Router>()
     }
 
+    /// Shows a page after a navigation in place: from the top, with the focus on its heading
+    /// (or its main area while the heading loads), as a page load would start a screen reader
+    /// and the keyboard there.
     fn show(self, route: Route) {
         self.route.set(route);
         self.visit.update(|v| *v += 1);
         if let Some(w) = window() {
             w.scroll_to_with_x_and_y(0.0, 0.0);
         }
+        request_animation_frame(|| {
+            let document = document();
+            let target = document
+                .query_selector("main h1")
+                .ok()
+                .flatten()
+                .or_else(|| document.query_selector("main").ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(target) = target {
+                let _ = target.focus();
+            }
+        });
     }
 
     /// Goes to an address of the app without reloading: a new history entry (none when it is

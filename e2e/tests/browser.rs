@@ -1086,6 +1086,11 @@ async fn the_seed_flow_end_to_end_without_a_page_reload() {
             .ends_with(&first),
         "the details have their own address"
     );
+    assert_eq!(h.client().title().await.unwrap(), "Interaction · Holdfast");
+    assert!(
+        focus_is(&h, "main, main h1").await,
+        "after navigating in place the focus starts at the page"
+    );
     checkbox.click().await.unwrap();
     assert_eq!(confirm(&h).await, "Released 1 interactions.");
     eventually(&h, "the lock to go", || async {
@@ -1115,6 +1120,7 @@ async fn the_seed_flow_end_to_end_without_a_page_reload() {
     })
     .await;
 
+    assert_eq!(h.client().title().await.unwrap(), "Interactions · Holdfast");
     click(&h, "nav a[href='/audit']").await;
     find(&h, "input[placeholder='Interaction id']")
         .await

@@ -40,7 +40,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                     <a href="/audit" aria-current=move || current(Route::Audit)>"Audit trail"</a>
                 </Show>
             </nav>
-            <main class="work">{children()}</main>
+            <main class="work" tabindex="-1">{children()}</main>
         </div>
     }
 }
