@@ -446,6 +446,7 @@ pub async fn audit(state: &AppState, req: &Req, csv: bool) -> Result<Resp, ApiEr
             false => u64::from(query.page - 1) * page_size,
         },
         limit: (!csv).then_some(page_size),
+        ..AuditFilter::default()
     };
     let chains = state.chains.clone();
     let conversation = query.conversation;

@@ -17,7 +17,7 @@ use crate::api::{audit_context, blocking, caller, deletion_outcome, require};
 use crate::auth;
 use crate::error::ApiError;
 use crate::http::{AppState, Req, Resp, json};
-use crate::store::{ProtectionChange, Standing};
+use crate::store::{AuditFilter, ProtectionChange, Standing};
 
 /// How long a bearer token lives, as in Genesys Cloud.
 pub const TOKEN_SECONDS: i64 = 86_400;
@@ -309,8 +309,13 @@ fn message(e: &AuditEvent) -> AuditLogMessage {
     }
 }
 
-/// One filter of an audit query.
-type EventFilter = Box<dyn Fn(&AuditEvent) -> bool + Send>;
+/// Every entity type, for reading a Genesys `EntityType` filter.
+const ENTITY_TYPES: &[EntityType] = &[
+    EntityType::Conversation,
+    EntityType::Recording,
+    EntityType::User,
+    EntityType::RetentionPolicy,
+];
 
 /// `POST /api/v2/audits/query/realtime`.
 pub async fn audit_query(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
@@ -341,22 +346,32 @@ pub async fn audit_query(state: &AppState, req: &Req) -> Result<Resp, ApiError> 
             "pageSize must be 1 to {MAX_AUDIT_PAGE} and pageNumber at least 1"
         )));
     }
-    let mut filters: Vec<EventFilter> = Vec::new();
+    // Filters all hold (AND): two different values for one property match nothing.
+    let mut filter = AuditFilter {
+        from: Some(start),
+        to: Some(end),
+        offset: (u64::from(page_number) - 1) * u64::from(page_size),
+        limit: Some(u64::from(page_size)),
+        ..AuditFilter::default()
+    };
+    let mut contradiction = false;
+    let mut set = |slot: &mut Option<String>, value: &str| match slot {
+        Some(held) if held != value => contradiction = true,
+        _ => *slot = Some(value.to_owned()),
+    };
+    let mut action = None;
+    let mut entity_type = None;
     for f in &body.filters {
-        let value = f.value.clone();
+        let value = f.value.as_str();
         match f.property.as_str() {
             "Action" => {
-                let action = AuditAction::parse(&value)
+                AuditAction::parse(value)
                     .ok_or_else(|| ApiError::BadRequest(format!("unknown Action '{value}'")))?;
-                filters.push(Box::new(move |e| e.action == action));
+                set(&mut action, value);
             }
-            "EntityType" => filters.push(Box::new(move |e| e.entity_type.as_str() == value)),
-            "EntityId" => filters.push(Box::new(move |e| {
-                e.entity_id == value || e.details.recordings.iter().any(|r| r.to_string() == value)
-            })),
-            "UserId" => filters.push(Box::new(
-                move |e| matches!(&e.actor, Actor::User { id, .. } if id.to_string() == value),
-            )),
+            "EntityType" => set(&mut entity_type, value),
+            "EntityId" => set(&mut filter.mentions, value),
+            "UserId" => set(&mut filter.actor_id, value),
             other => {
                 return Err(ApiError::BadRequest(format!(
                     "unknown filter property '{other}'"
@@ -364,22 +379,18 @@ pub async fn audit_query(state: &AppState, req: &Req) -> Result<Resp, ApiError> 
             }
         }
     }
+    filter.action = action.as_deref().and_then(AuditAction::parse);
+    if let Some(kind) = &entity_type {
+        // An entity type Holdfast does not have matches nothing.
+        filter.entity_type = ENTITY_TYPES.iter().copied().find(|t| t.as_str() == kind);
+        contradiction |= filter.entity_type.is_none();
+    }
     let org = caller.org_id;
-    let events = blocking(state, move |s| s.audit_events(org)).await?;
-    let matching: Vec<&AuditEvent> = events
-        .iter()
-        .map(|(e, _)| e)
-        .filter(|e| e.time >= start && e.time < end && filters.iter().all(|f| f(e)))
-        .collect();
-    let total = matching.len() as u64;
-    let skip = (u64::from(page_number) - 1) * u64::from(page_size);
-    let entities: Vec<AuditLogMessage> = matching
-        .iter()
-        .rev()
-        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-        .take(page_size as usize)
-        .map(|e| message(e))
-        .collect();
+    let (events, total) = match contradiction {
+        true => (Vec::new(), 0),
+        false => blocking(state, move |s| s.audit_page(org, &filter)).await?,
+    };
+    let entities: Vec<AuditLogMessage> = events.iter().map(|(e, _)| message(e)).collect();
     Ok(json(
         StatusCode::OK,
         &AuditQueryResponse {

@@ -1266,6 +1266,36 @@ async fn the_genesys_deletion_protection_api_works_like_genesys() {
     assert_eq!(page["pageCount"], 2);
     assert_eq!(page["entities"][0]["action"], "ApplyProtection");
     assert_eq!(page["entities"][0]["serviceName"], "Quality");
+    // Filters all hold: two actions match nothing; an action and an entity type narrow.
+    for (filters, total) in [
+        (
+            serde_json::json!([{"property": "Action", "value": "ApplyProtection"},
+                {"property": "Action", "value": "RevokeProtection"}]),
+            0,
+        ),
+        (
+            serde_json::json!([{"property": "Action", "value": "ApplyProtection"},
+                {"property": "EntityType", "value": "Conversation"}]),
+            2,
+        ),
+        (
+            serde_json::json!([{"property": "EntityType", "value": "Galaxy"}]),
+            0,
+        ),
+    ] {
+        let query = serde_json::json!({"interval": "2000-01-01T00:00:00Z/2100-01-01T00:00:00Z",
+            "serviceName": "Quality", "filters": filters});
+        let page = v2(
+            &server,
+            "POST",
+            "/api/v2/audits/query/realtime",
+            &token,
+            &query,
+        )
+        .await
+        .json();
+        assert_eq!(page["total"], total, "{filters}");
+    }
     let bad = serde_json::json!({"interval": "yesterday", "serviceName": "Quality"});
     v2(
         &server,
@@ -2357,6 +2387,7 @@ async fn audit_filters_in_sql_agree_with_the_rule_in_core() {
                         to,
                         offset: 0,
                         limit: None,
+                        ..AuditFilter::default()
                     };
                     let (got, total) = server.store.audit_page(org, &filter).unwrap();
                     let got: Vec<u64> = got.iter().map(|(e, _)| e.seq).collect();
@@ -2379,6 +2410,70 @@ async fn audit_filters_in_sql_agree_with_the_rule_in_core() {
         }
     }
     assert!(checked > 20, "only {checked} filters matched anything");
+
+    // The Genesys query's filters: the acting user's id, the entity type, and an id that is
+    // the entity or one of its listed recordings.
+    let manager_id = events
+        .iter()
+        .find_map(|e| match &e.actor {
+            holdfast_core::audit::Actor::User { id, name } if name == "manager" => {
+                Some(id.to_string())
+            }
+            _ => None,
+        })
+        .expect("the manager acted");
+    let recording = recordings_of[0].to_string();
+    let mut types = vec![None];
+    types.extend(
+        [
+            audit::EntityType::Conversation,
+            audit::EntityType::Recording,
+            audit::EntityType::User,
+            audit::EntityType::RetentionPolicy,
+        ]
+        .map(Some),
+    );
+    let mut genesys_checked = 0;
+    for actor in [None, Some(manager_id.as_str()), Some("nobody")] {
+        for kind in &types {
+            for mentions in [
+                None,
+                Some(ids[0].as_str()),
+                Some(recording.as_str()),
+                Some("x"),
+            ] {
+                let expected: Vec<u64> = events
+                    .iter()
+                    .rev()
+                    .filter(|e| {
+                        actor.is_none_or(|a| {
+                            matches!(&e.actor, holdfast_core::audit::Actor::User { id, .. } if id.to_string() == a)
+                        }) && kind.is_none_or(|k| e.entity_type == k)
+                            && mentions.is_none_or(|m| {
+                                e.entity_id == m
+                                    || e.details.recordings.iter().any(|r| r.to_string() == m)
+                            })
+                    })
+                    .map(|e| e.seq)
+                    .collect();
+                let filter = AuditFilter {
+                    actor_id: actor.map(str::to_owned),
+                    entity_type: *kind,
+                    mentions: mentions.map(str::to_owned),
+                    ..AuditFilter::default()
+                };
+                let (got, total) = server.store.audit_page(org, &filter).unwrap();
+                let got: Vec<u64> = got.iter().map(|(e, _)| e.seq).collect();
+                assert_eq!(got, expected, "{filter:?}");
+                assert_eq!(total, expected.len() as u64);
+                genesys_checked += usize::from(!expected.is_empty());
+            }
+        }
+    }
+    assert!(
+        genesys_checked > 5,
+        "only {genesys_checked} matched anything"
+    );
 }
 
 /// The audit page verifies new events at once and the whole chain again after

@@ -391,6 +391,12 @@ pub struct AuditFilter {
     /// about a recording names that recording as its entity, so this finds every event about
     /// the conversation or one of its recordings.)
     pub about: Option<Vec<String>>,
+    /// The acting user's id (Genesys `UserId`).
+    pub actor_id: Option<String>,
+    pub entity_type: Option<holdfast_core::audit::EntityType>,
+    /// Events whose entity is this id or that list it among their recordings (Genesys
+    /// `EntityId`).
+    pub mentions: Option<String>,
     pub from: Option<holdfast_core::time::Instant>,
     pub to: Option<holdfast_core::time::Instant>,
     /// How many of the newest matching events to skip.

@@ -947,6 +947,21 @@ impl Store for SqliteStore {
             });
             args.extend(ids.iter().map(|id| Value::Text(id.clone())));
         }
+        if let Some(actor) = &filter.actor_id {
+            clauses.push("actor_id = ?");
+            args.push(Value::Text(actor.clone()));
+        }
+        if let Some(kind) = filter.entity_type {
+            clauses.push("entity_type = ?");
+            args.push(Value::Text(kind.as_str().to_owned()));
+        }
+        if let Some(id) = &filter.mentions {
+            clauses.push(
+                "(entity_id = ? OR EXISTS (SELECT 1 FROM json_each(event, '$.details.recordings') WHERE value = ?))",
+            );
+            args.push(Value::Text(id.clone()));
+            args.push(Value::Text(id.clone()));
+        }
         if let Some(from) = filter.from {
             clauses.push("time >= ?");
             args.push(Value::Integer(ms(from)));
