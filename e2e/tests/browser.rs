@@ -79,6 +79,14 @@ async fn confirm(h: &Harness) -> String {
     done
 }
 
+/// Waits until no dialog is open (the preview is removed from the page when it closes).
+async fn dialog_closed(h: &Harness) {
+    eventually(h, "the dialog to close", || async {
+        all(h, "dialog").await.is_empty().then_some(())
+    })
+    .await;
+}
+
 async fn sign_in(h: &Harness, username: &str, password: &str) {
     h.client()
         .goto(&h.url("/interactions"))
@@ -445,10 +453,7 @@ async fn the_details_tab_releases_and_protects_with_the_protected_checkbox() {
     checkbox.click().await.unwrap();
     find(&h, "dialog[open] dl").await;
     click(&h, "dialog button.btn").await;
-    eventually(&h, "the dialog to close", || async {
-        all(&h, "dialog").await.is_empty().then_some(())
-    })
-    .await;
+    dialog_closed(&h).await;
     assert_eq!(
         checkbox.prop("checked").await.unwrap().as_deref(),
         Some("true"),
@@ -771,10 +776,7 @@ async fn protecting_one_interaction_with_the_keyboard_alone() {
     );
     // Escape closes it and the focus goes back to the button that opened it.
     press(&h, &[Key::Escape]).await;
-    eventually(&h, "the dialog to close", || async {
-        all(&h, "dialog").await.is_empty().then_some(())
-    })
-    .await;
+    dialog_closed(&h).await;
     assert!(
         focus_is(&h, "button.btn-primary").await,
         "focus back on Protect"
@@ -789,10 +791,7 @@ async fn protecting_one_interaction_with_the_keyboard_alone() {
     press(&h, &[Key::Enter]).await;
     assert_eq!(text(&h, "dialog .done").await, "Protected 1 interactions.");
     press(&h, &[Key::Escape]).await;
-    eventually(&h, "the dialog to close", || async {
-        all(&h, "dialog").await.is_empty().then_some(())
-    })
-    .await;
+    dialog_closed(&h).await;
     // The selection is cleared, so Protect is disabled: the focus goes to the page's heading.
     assert!(focus_is(&h, "main h1").await, "focus on the heading");
     eventually(&h, "the lock on the row", || async {
