@@ -1332,21 +1332,38 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
     )
     .await;
     assert_eq!(list.status, 200);
-    let first = list.json()[0].clone();
-    for field in [
-        "id",
-        "conversationId",
-        "media",
-        "fileState",
-        "creationTime",
-        "selfUri",
-    ] {
-        assert!(first.get(field).is_some(), "{field} in {first}");
-    }
-    assert!(
-        ["audio", "chat", "email", "message", "screen"].contains(&first["media"].as_str().unwrap())
-    );
-    assert!(first["creationTime"].as_str().unwrap().ends_with('Z'));
+    // Every recording, with the Genesys names and values of what the native API shows.
+    let native = details(&server, &cookie, &conv).await;
+    let fmt = holdfast_core::time::format;
+    let expected: Vec<serde_json::Value> = native
+        .recordings
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::json!({
+                "id": r.id.to_string(),
+                "conversationId": conv,
+                "media": r.media.genesys_name(),
+                "fileState": r.file_state.as_str(),
+                "creationTime": fmt(r.created_at),
+                "startTime": fmt(native.conversation.start_time),
+                "endTime": fmt(native.conversation.end_time),
+                "recordingFileRole": r.role.genesys_name(),
+                "selfUri": format!("/api/v2/conversations/{conv}/recordings/{}", r.id),
+            });
+            if let Some(date) = r.delete_date {
+                v["deleteDate"] = fmt(date).into();
+            }
+            if let Some(ms) = r.duration_ms {
+                v["outputDurationMs"] = ms.into();
+            }
+            if let Some(bytes) = r.size_bytes {
+                v["outputSizeInBytes"] = bytes.into();
+            }
+            v
+        })
+        .collect();
+    assert_eq!(list.json(), serde_json::Value::Array(expected.clone()));
+    let first = expected[0].clone();
     let rec_path = format!(
         "/api/v2/conversations/{conv}/recordings/{}",
         first["id"].as_str().unwrap()
@@ -1356,6 +1373,7 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
         .json();
     assert_eq!(got, first);
 
+    // A whole Recording sent back, as a script that reads, edits and writes does.
     let mut past = got.clone();
     past["deleteDate"] = "2001-01-01T00:00:00.000Z".into();
     v2(&server, "PUT", &rec_path, &token, &past)
@@ -1370,7 +1388,55 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
         "{}",
         String::from_utf8_lossy(&updated.body)
     );
-    assert_eq!(updated.json()["deleteDate"], "2099-06-01T00:00:00.000Z");
+    let mut want = first.clone();
+    want["deleteDate"] = "2099-06-01T00:00:00.000Z".into();
+    assert_eq!(updated.json(), want);
+
+    // Partial Recordings, as the official SDK sends them: only the fields set, any RFC 3339
+    // instant (microseconds, an offset), absent fields unchanged, null clears.
+    let put = |body: serde_json::Value| {
+        let (server, token, rec_path) = (&server, &token, &rec_path);
+        async move { v2(server, "PUT", rec_path, token, &body).await }
+    };
+    let answer = put(serde_json::json!({"deleteDate": "2099-07-01T10:00:00.123456+02:00"})).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    want["deleteDate"] = "2099-07-01T08:00:00.123Z".into();
+    assert_eq!(answer.json(), want);
+    let answer = put(serde_json::json!({})).await;
+    assert_eq!(answer.json(), want, "an empty update changes nothing");
+    let answer = put(serde_json::json!({"deleteDate": null})).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    want.as_object_mut().unwrap().remove("deleteDate");
+    assert_eq!(answer.json(), want, "null clears the date");
+    put(serde_json::json!({"deleteDate": "2001-01-01T00:00:00.000000+00:00"}))
+        .await
+        .assert_error(409, "recording.protected");
+    put(serde_json::json!({"archiveDate": "2099-01-01T00:00:00Z"}))
+        .await
+        .assert_error(400, "bad.request");
+    put(serde_json::json!({"deleteDate": "next week"}))
+        .await
+        .assert_error(400, "bad.request");
+    assert_eq!(
+        v2(&server, "GET", &rec_path, &token, &serde_json::json!(null)).await.json(),
+        want,
+        "refused updates change nothing"
+    );
+
+    // Released, a past date is a manual deletion again.
+    let release = v2(
+        &server,
+        "PUT",
+        "/api/v2/recordings/deletionprotection?protect=false",
+        &token,
+        &serde_json::json!({"conversationIds": [conv]}),
+    )
+    .await;
+    assert_eq!(release.json(), serde_json::json!({"failedUpdates": []}));
+    let answer = put(serde_json::json!({"deleteDate": "2001-01-01T00:00:00.000000+00:00"})).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    want["fileState"] = "DELETED".into();
+    assert_eq!(answer.json(), want, "deleted now, the stored date untouched");
 
     let other =
         format!("/api/v2/conversations/{conv}/recordings/00000000-0000-4000-8000-000000000000");
@@ -2571,4 +2637,166 @@ async fn the_chain_status_checks_new_links_at_once_and_old_ones_within_its_perio
         holdfast_server::audit_cli::verify(store, org).unwrap(),
         Err(audit::ChainBreak::Head { last_seq: newest })
     );
+}
+
+/// One conversation of a release-preview case: protected or not, and its recordings as
+/// (already deleted, deletion date relative to the instant of the case in milliseconds).
+struct Fixture {
+    protected: bool,
+    recordings: &'static [(bool, Option<i64>)],
+}
+
+/// How a release-preview case selects: listed conversations (by index), or the filter of the
+/// case's queue except some (by index).
+enum Pick {
+    Ids(&'static [usize]),
+    Queue { except: &'static [usize] },
+}
+
+const DAY: i64 = 24 * 3600 * 1000;
+
+/// Rule 6 at one instant: the release preview's past-due count equals, exactly, what the sweep at
+/// that instant deletes after the release, and what core's `past_due_on_release` says of the
+/// selected protected conversations' recordings. Whatever was already due outside a protection
+/// is swept first, so that the second sweep deletes only what the release handed to it.
+#[track_caller]
+fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
+    use holdfast_core::api::Selection;
+    use holdfast_core::deletion::{RecordingState, past_due_on_release};
+    use holdfast_core::protection::ProtectAction;
+    use holdfast_core::{ConversationId, FileState, OrgId, Permission, Permissions, RecordingId};
+    use holdfast_server::store::{
+        AuditContext, NewConversation, NewOrg, NewRecording, ProtectionChange,
+    };
+
+    let dir = TempDir::new("preview");
+    let store = SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap();
+    let now = demo::fixed_now();
+    let at = |offset: i64| now + chrono::Duration::milliseconds(offset);
+    let org = OrgId::from_uuid(uuid::Uuid::new_v4());
+    store
+        .create_org(&NewOrg { id: org, name: "Fixture".to_owned(), cap: 1000 })
+        .unwrap();
+    let ids: Vec<ConversationId> =
+        convs.iter().map(|_| ConversationId::from_uuid(uuid::Uuid::new_v4())).collect();
+    let batch: Vec<NewConversation> = convs
+        .iter()
+        .zip(&ids)
+        .map(|(c, id)| NewConversation {
+            id: *id,
+            start_time: at(-30 * DAY),
+            end_time: at(-30 * DAY + 60_000),
+            direction: holdfast_core::Direction::Inbound,
+            queue: Some("Fixture".to_owned()),
+            agents: vec![],
+            remote_party: None,
+            wrap_up: None,
+            recordings: c
+                .recordings
+                .iter()
+                .map(|(deleted, date)| NewRecording {
+                    id: RecordingId::from_uuid(uuid::Uuid::new_v4()),
+                    media: holdfast_core::Media::Call,
+                    role: holdfast_core::RecordingRole::Policy,
+                    created_at: at(-30 * DAY),
+                    duration_ms: Some(60_000),
+                    size_bytes: None,
+                    deleted: *deleted,
+                    delete_date: date.map(at),
+                    transcript: None,
+                    media_path: None,
+                    content_type: None,
+                    attachments: vec![],
+                })
+                .collect(),
+            protected_by: c.protected.then(|| ("fixture".to_owned(), None)),
+        })
+        .collect();
+    store.insert_conversations(org, &batch).unwrap();
+    let media = dir.0.join("media");
+    let due_unprotected = convs
+        .iter()
+        .filter(|c| !c.protected)
+        .flat_map(|c| c.recordings)
+        .filter(|(deleted, date)| !deleted && date.is_some_and(|d| d <= 0))
+        .count();
+    assert_eq!(
+        holdfast_server::sweep::run_once(&store, &media, now).unwrap(),
+        due_unprotected,
+        "the first sweep deletes what no protection covers"
+    );
+
+    let (selection, selected): (Selection, Vec<usize>) = match pick {
+        Pick::Ids(list) => (
+            Selection::Ids { ids: list.iter().map(|i| ids[*i]).collect() },
+            list.to_vec(),
+        ),
+        Pick::Queue { except } => (
+            Selection::Filter {
+                query: "queue=Fixture".to_owned(),
+                except: except.iter().map(|i| ids[*i]).collect(),
+            },
+            (0..convs.len()).filter(|i| !except.contains(i)).collect(),
+        ),
+    };
+    let states: Vec<RecordingState> = selected
+        .iter()
+        .filter(|i| convs[**i].protected)
+        .flat_map(|i| convs[*i].recordings)
+        .map(|(deleted, date)| RecordingState {
+            protected: true,
+            state: match deleted {
+                true => FileState::Deleted,
+                false => FileState::Available,
+            },
+            delete_date: date.map(at),
+        })
+        .collect();
+    assert_eq!(past_due_on_release(&states, now), expected, "core's rule");
+    let summary = store.summarize(org, &selection, now).unwrap();
+    assert_eq!(
+        summary.past_due_recordings as usize, expected,
+        "the preview's count"
+    );
+
+    let ctx = AuditContext {
+        actor: holdfast_core::audit::Actor::System,
+        client: Default::default(),
+        now,
+    };
+    let change = ProtectionChange {
+        action: ProtectAction::Release,
+        selection,
+        reason: None,
+    };
+    let perms = Permissions::of(&[Permission::RecordingView, Permission::ProtectionRevoke]);
+    store.apply_protection(org, perms, &change, &ctx).unwrap().expect("the release is planned");
+    assert_eq!(
+        holdfast_server::sweep::run_once(&store, &media, now).unwrap(),
+        expected,
+        "the sweep after the release deletes what the preview said"
+    );
+}
+
+#[test]
+fn the_release_preview_counts_exactly_what_the_next_sweep_deletes() {
+    const DUE: (bool, Option<i64>) = (false, Some(-DAY));
+    const DUE_NOW: (bool, Option<i64>) = (false, Some(0));
+    const NEXT_MS: (bool, Option<i64>) = (false, Some(1));
+    const LATER: (bool, Option<i64>) = (false, Some(DAY));
+    const KEEP: (bool, Option<i64>) = (false, None);
+    const GONE: (bool, Option<i64>) = (true, Some(-DAY));
+    let p = |recordings| Fixture { protected: true, recordings };
+    let u = |recordings| Fixture { protected: false, recordings };
+    use Pick::{Ids, Queue};
+
+    check_release_preview(&[p(&[DUE])], Ids(&[0]), 1);
+    check_release_preview(&[p(&[DUE, DUE_NOW, NEXT_MS, LATER, KEEP, GONE])], Ids(&[0]), 2);
+    check_release_preview(&[p(&[GONE, GONE])], Ids(&[0]), 0);
+    check_release_preview(&[p(&[LATER, KEEP])], Ids(&[0]), 0);
+    check_release_preview(&[p(&[DUE, DUE]), p(&[DUE])], Ids(&[1]), 1);
+    check_release_preview(&[p(&[DUE, DUE]), p(&[DUE]), u(&[DUE, LATER])], Ids(&[0, 1, 2]), 3);
+    check_release_preview(&[p(&[DUE, GONE]), p(&[DUE_NOW, LATER]), u(&[DUE])], Queue { except: &[] }, 2);
+    check_release_preview(&[p(&[DUE, DUE]), p(&[DUE]), p(&[KEEP])], Queue { except: &[0] }, 1);
+    check_release_preview(&[p(&[]), u(&[]), p(&[GONE, NEXT_MS])], Queue { except: &[] }, 0);
 }

@@ -1108,6 +1108,8 @@ fn org_status(c: &Connection, org: OrgId) -> StoreResult<OrgStatus> {
     })
 }
 
+/// The counts of a selection. The past-due subquery names the outer row (`sel.conv_id`):
+/// a bare `id` there would resolve to the recording's own id and never match.
 fn summarize(
     c: &Connection,
     org: OrgId,
@@ -1121,9 +1123,9 @@ fn summarize(
             COALESCE(SUM(NOT prot AND protectable), 0),
             COALESCE(SUM(NOT prot AND NOT protectable), 0),
             COALESCE(SUM(CASE WHEN prot THEN
-                (SELECT COUNT(*) FROM recordings r WHERE r.conversation_id = id AND r.file_state = 'AVAILABLE' AND r.delete_date <= ?)
+                (SELECT COUNT(*) FROM recordings r WHERE r.conversation_id = sel.conv_id AND r.file_state = 'AVAILABLE' AND r.delete_date <= ?)
                 ELSE 0 END), 0)
-         FROM (SELECT c.id AS id, {IS_PROTECTED} AS prot, {PROTECTABLE} AS protectable FROM conversations c WHERE {where_sql})"
+         FROM (SELECT c.id AS conv_id, {IS_PROTECTED} AS prot, {PROTECTABLE} AS protectable FROM conversations c WHERE {where_sql}) AS sel"
     );
     args.insert(0, Value::Integer(ms(now)));
     let (protected, protectable, without, due): (i64, i64, i64, i64) =
