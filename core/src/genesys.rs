@@ -147,6 +147,54 @@ pub struct Recording {
     pub self_uri: Option<String>,
 }
 
+/// The body of `PUT /api/v2/conversations/{id}/recordings/{recordingId}`: a Recording with only
+/// the fields the caller set, as the official SDKs send it. An absent field is left unchanged
+/// (`None`); a field set to `null` is cleared (`Some(None)`). Read-only fields (`id`,
+/// `fileState`, ...) are accepted and ignored, so a Recording read by GET can be sent back.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingUpdate {
+    #[serde(default, deserialize_with = "crate::time::iso_patch::deserialize")]
+    pub delete_date: Option<Option<Instant>>,
+    #[serde(default, deserialize_with = "crate::time::iso_patch::deserialize")]
+    pub archive_date: Option<Option<Instant>>,
+}
+
+/// Why a Recording update is refused as a whole (HTTP 400).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RecordingUpdateError {
+    /// Holdfast does not archive recordings, so an archive date cannot be set.
+    ArchiveDate,
+}
+
+impl std::fmt::Display for RecordingUpdateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordingUpdateError::ArchiveDate => f.write_str(
+                "archiveDate cannot be set: Holdfast does not archive recordings (send deleteDate only)",
+            ),
+        }
+    }
+}
+
+impl RecordingUpdate {
+    /// The deletion date to set, if the update changes it from `current`: `Some(None)` clears it.
+    /// Instants are kept to the millisecond, as stored, so a date equal to the millisecond is no
+    /// change.
+    pub fn delete_date_change(
+        &self,
+        current: Option<Instant>,
+    ) -> Result<Option<Option<Instant>>, RecordingUpdateError> {
+        if matches!(self.archive_date, Some(Some(_))) {
+            return Err(RecordingUpdateError::ArchiveDate);
+        }
+        Ok(self
+            .delete_date
+            .map(|date| date.map(crate::time::whole_millis))
+            .filter(|date| *date != current))
+    }
+}
+
 /// `{"property","value"}` of an audit query.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct AuditQueryFilter {
@@ -238,6 +286,32 @@ mod tests {
             query(vec!["x".to_owned()]).ids(),
             Err(IdsError::Invalid(_))
         ));
+    }
+
+    #[track_caller]
+    fn check_update(body: &str, current: Option<&str>, expected: Result<Option<Option<&str>>, RecordingUpdateError>) {
+        let at = |t: &str| crate::time::parse(t).unwrap();
+        let update: RecordingUpdate = serde_json::from_str(body).unwrap();
+        let expected = expected.map(|change| change.map(|date| date.map(at)));
+        assert_eq!(update.delete_date_change(current.map(at)), expected);
+    }
+
+    #[test]
+    fn a_recording_update_changes_only_what_it_sets() {
+        const NOW: &str = "2026-12-01T19:49:24.695Z";
+        // The official SDK: microseconds and an offset rather than Z.
+        check_update(r#"{"deleteDate":"2026-12-01T19:49:24.695272+00:00"}"#, None, Ok(Some(Some(NOW))));
+        check_update(r#"{"deleteDate":"2026-12-01T20:49:24.695272+01:00"}"#, None, Ok(Some(Some(NOW))));
+        check_update(r#"{"deleteDate":"2026-12-01T19:49:24.695272+00:00"}"#, Some(NOW), Ok(None));
+        check_update(r#"{"deleteDate":"2026-12-01T19:49:24Z"}"#, Some(NOW), Ok(Some(Some("2026-12-01T19:49:24Z"))));
+        check_update(r#"{"deleteDate":null}"#, Some(NOW), Ok(Some(None)));
+        check_update(r#"{"deleteDate":null}"#, None, Ok(None));
+        check_update(r#"{}"#, Some(NOW), Ok(None));
+        check_update(r#"{"id":"x","fileState":"AVAILABLE","media":"audio"}"#, Some(NOW), Ok(None));
+        check_update(r#"{"archiveDate":null,"deleteDate":null}"#, Some(NOW), Ok(Some(None)));
+        check_update(r#"{"archiveDate":"2027-01-01T00:00:00Z"}"#, None, Err(RecordingUpdateError::ArchiveDate));
+        assert!(serde_json::from_str::<RecordingUpdate>(r#"{"deleteDate":"tomorrow"}"#).is_err());
+        assert!(serde_json::from_str::<RecordingUpdate>(r#"{"deleteDate":5}"#).is_err());
     }
 
     #[test]

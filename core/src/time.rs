@@ -34,6 +34,11 @@ pub fn parse(text: &str) -> Option<Instant> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The instant to the millisecond, the precision instants are stored with.
+pub fn whole_millis(t: Instant) -> Instant {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
 /// Serde adapter for an instant in the Genesys format.
 pub mod iso {
     use super::Instant;
@@ -68,6 +73,17 @@ pub mod iso_opt {
                 .map(Some)
                 .ok_or_else(|| serde::de::Error::custom("expected an ISO-8601 instant")),
         }
+    }
+}
+
+/// Serde adapter for a field of a partial update: absent is `None` (with `#[serde(default)]`),
+/// `null` is `Some(None)`, an instant is `Some(Some(_))`.
+pub mod iso_patch {
+    use super::Instant;
+    use serde::Deserializer;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Instant>>, D::Error> {
+        super::iso_opt::deserialize(d).map(Some)
     }
 }
 

@@ -7,7 +7,7 @@ use holdfast_core::audit::{Actor, AuditAction, AuditEvent, EntityType};
 use holdfast_core::genesys::{
     AddressableEntityRef, AuditLogMessage, AuditQueryRequest, AuditQueryResponse,
     ConversationDeletionProtectionQuery, ConversationDeletionProtectionResponse, FailedUpdate,
-    Recording, TokenResponse,
+    Recording, RecordingUpdate, TokenResponse,
 };
 use holdfast_core::protection::{PlanError, ProtectAction};
 use holdfast_core::{ConversationId, Permission, RecordingId};
@@ -221,7 +221,8 @@ pub async fn get_recording(
 }
 
 /// `PUT /api/v2/conversations/{id}/recordings/{recordingId}`: updates the `deleteDate` under
-/// rule 4 and answers the updated Recording.
+/// rule 4 and answers the updated Recording. The body is a partial Recording: absent fields
+/// stay as they are and `deleteDate: null` clears the date.
 pub async fn put_recording(
     state: &AppState,
     req: &Req,
@@ -229,20 +230,22 @@ pub async fn put_recording(
     rec: RecordingId,
 ) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
-    let body: Recording = req.json()?;
+    let body: RecordingUpdate = req.json()?;
     let d = details(state, req, conv).await?;
     let current = d
         .recordings
         .iter()
         .find(|r| r.id == rec)
         .ok_or(ApiError::NotFound)?;
-    if body.delete_date != current.delete_date {
+    let change = body
+        .delete_date_change(current.delete_date)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if let Some(date) = change {
         let (org, perms, ctx) = (
             caller.org_id,
             caller.permissions,
             audit_context(&caller, req),
         );
-        let date = body.delete_date;
         let outcome = blocking(state, move |s| {
             s.set_delete_date(org, perms, rec, date, &ctx)
         })
