@@ -1,6 +1,8 @@
 //! The native JSON API between the browser app and the server: request and answer types, the
 //! same on both sides of the wire.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::deletion::EffectiveDeletion;
@@ -237,19 +239,49 @@ pub fn view_name(text: &str) -> Option<String> {
     ok.then(|| t.to_owned())
 }
 
+/// Base64 text inside an ingest body, borrowed from the body where the JSON string has no
+/// escapes (as base64 never needs), so that a recording of tens of megabytes is not copied
+/// before it is decoded.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[serde(transparent)]
+pub struct Base64Text<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Base64Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> serde::de::Visitor<'de> for Text {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("base64 text")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(Text).map(Base64Text)
+    }
+}
+
 /// An attachment to ingest, its bytes in base64.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IngestAttachment {
+pub struct IngestAttachment<'a> {
     pub name: String,
     pub content_type: String,
-    pub data_base64: String,
+    #[serde(borrow)]
+    pub data_base64: Base64Text<'a>,
 }
 
 /// A recording to ingest. Its deletion date comes from the retention policies.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IngestRecording {
+pub struct IngestRecording<'a> {
     pub id: RecordingId,
     pub media: Media,
     pub role: RecordingRole,
@@ -259,22 +291,23 @@ pub struct IngestRecording {
     #[serde(default)]
     pub duration_ms: Option<u64>,
     /// The media bytes (audio, screen video, or the raw e-mail), in base64.
-    #[serde(default)]
-    pub media_base64: Option<String>,
+    #[serde(default, borrow)]
+    pub media_base64: Option<Base64Text<'a>>,
     /// The media type of those bytes, such as `audio/wav`.
     #[serde(default)]
     pub content_type: Option<String>,
     #[serde(default)]
     pub transcript: Option<String>,
-    #[serde(default)]
-    pub attachments: Vec<IngestAttachment>,
+    #[serde(default, borrow)]
+    pub attachments: Vec<IngestAttachment<'a>>,
 }
 
 /// `POST /api/ingest` and one line of `holdfast import`: a conversation and its recordings. An
-/// existing conversation of the organization gets the recordings added.
+/// existing conversation of the organization gets the recordings added. The base64 of its media
+/// is borrowed from the text it was read from.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IngestConversation {
+pub struct IngestConversation<'a> {
     pub id: ConversationId,
     #[serde(with = "crate::time::iso")]
     pub start_time: Instant,
@@ -289,8 +322,8 @@ pub struct IngestConversation {
     pub remote_party: Option<String>,
     #[serde(default)]
     pub wrap_up: Option<String>,
-    #[serde(default)]
-    pub recordings: Vec<IngestRecording>,
+    #[serde(default, borrow)]
+    pub recordings: Vec<IngestRecording<'a>>,
 }
 
 /// Every error answer: `{"message","code","status"}`, plus typed details where a client acts on
@@ -307,6 +340,24 @@ pub struct ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ingest_base64_is_borrowed_from_the_body_unless_escaped() {
+        let body = r#"{"id":"6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11","startTime":"2026-11-20T10:00:00Z",
+            "endTime":"2026-11-20T10:05:00Z","direction":"inbound","recordings":[
+            {"id":"7a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11","media":"call","role":"policy","mediaBase64":"aGVsbG8=",
+             "attachments":[{"name":"a","contentType":"text/plain","dataBase64":"YS9i\/Yw=="}]}]}"#;
+        let c: IngestConversation = serde_json::from_str(body).unwrap();
+        let r = &c.recordings[0];
+        assert!(matches!(
+            r.media_base64,
+            Some(Base64Text(Cow::Borrowed("aGVsbG8=")))
+        ));
+        assert_eq!(
+            r.attachments[0].data_base64,
+            Base64Text(Cow::Owned("YS9i/Yw==".to_owned()))
+        );
+    }
 
     #[test]
     fn wire_names() {

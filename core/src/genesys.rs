@@ -289,7 +289,11 @@ mod tests {
     }
 
     #[track_caller]
-    fn check_update(body: &str, current: Option<&str>, expected: Result<Option<Option<&str>>, RecordingUpdateError>) {
+    fn check_update(
+        body: &str,
+        current: Option<&str>,
+        expected: Result<Option<Option<&str>>, RecordingUpdateError>,
+    ) {
         let at = |t: &str| crate::time::parse(t).unwrap();
         let update: RecordingUpdate = serde_json::from_str(body).unwrap();
         let expected = expected.map(|change| change.map(|date| date.map(at)));
@@ -300,16 +304,44 @@ mod tests {
     fn a_recording_update_changes_only_what_it_sets() {
         const NOW: &str = "2026-12-01T19:49:24.695Z";
         // The official SDK: microseconds and an offset rather than Z.
-        check_update(r#"{"deleteDate":"2026-12-01T19:49:24.695272+00:00"}"#, None, Ok(Some(Some(NOW))));
-        check_update(r#"{"deleteDate":"2026-12-01T20:49:24.695272+01:00"}"#, None, Ok(Some(Some(NOW))));
-        check_update(r#"{"deleteDate":"2026-12-01T19:49:24.695272+00:00"}"#, Some(NOW), Ok(None));
-        check_update(r#"{"deleteDate":"2026-12-01T19:49:24Z"}"#, Some(NOW), Ok(Some(Some("2026-12-01T19:49:24Z"))));
+        check_update(
+            r#"{"deleteDate":"2026-12-01T19:49:24.695272+00:00"}"#,
+            None,
+            Ok(Some(Some(NOW))),
+        );
+        check_update(
+            r#"{"deleteDate":"2026-12-01T20:49:24.695272+01:00"}"#,
+            None,
+            Ok(Some(Some(NOW))),
+        );
+        check_update(
+            r#"{"deleteDate":"2026-12-01T19:49:24.695272+00:00"}"#,
+            Some(NOW),
+            Ok(None),
+        );
+        check_update(
+            r#"{"deleteDate":"2026-12-01T19:49:24Z"}"#,
+            Some(NOW),
+            Ok(Some(Some("2026-12-01T19:49:24Z"))),
+        );
         check_update(r#"{"deleteDate":null}"#, Some(NOW), Ok(Some(None)));
         check_update(r#"{"deleteDate":null}"#, None, Ok(None));
         check_update(r#"{}"#, Some(NOW), Ok(None));
-        check_update(r#"{"id":"x","fileState":"AVAILABLE","media":"audio"}"#, Some(NOW), Ok(None));
-        check_update(r#"{"archiveDate":null,"deleteDate":null}"#, Some(NOW), Ok(Some(None)));
-        check_update(r#"{"archiveDate":"2027-01-01T00:00:00Z"}"#, None, Err(RecordingUpdateError::ArchiveDate));
+        check_update(
+            r#"{"id":"x","fileState":"AVAILABLE","media":"audio"}"#,
+            Some(NOW),
+            Ok(None),
+        );
+        check_update(
+            r#"{"archiveDate":null,"deleteDate":null}"#,
+            Some(NOW),
+            Ok(Some(None)),
+        );
+        check_update(
+            r#"{"archiveDate":"2027-01-01T00:00:00Z"}"#,
+            None,
+            Err(RecordingUpdateError::ArchiveDate),
+        );
         assert!(serde_json::from_str::<RecordingUpdate>(r#"{"deleteDate":"tomorrow"}"#).is_err());
         assert!(serde_json::from_str::<RecordingUpdate>(r#"{"deleteDate":5}"#).is_err());
     }

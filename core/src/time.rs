@@ -82,7 +82,9 @@ pub mod iso_patch {
     use super::Instant;
     use serde::Deserializer;
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Instant>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<Instant>>, D::Error> {
         super::iso_opt::deserialize(d).map(Some)
     }
 }

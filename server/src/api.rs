@@ -563,15 +563,17 @@ pub async fn view(state: &AppState, req: &Req, id: &str) -> Result<Resp, ApiErro
 pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
     require(&caller, Permission::Admin)?;
-    let body: serde_json::Value = req.json()?;
-    let list: Vec<IngestConversation> = match body {
-        serde_json::Value::Array(_) => serde_json::from_value(body),
-        other => serde_json::from_value(other).map(|c| vec![c]),
-    }
-    .map_err(|e| ApiError::BadRequest(format!("invalid conversation: {e}")))?;
+    req.require_json()?;
     let (org, media_dir) = (caller.org_id, state.media_dir.clone());
-    let conversations = list.len();
-    let recordings = blocking(state, move |s| {
+    // The body is parsed on the blocking pool, its base64 borrowed rather than copied and
+    // decoded into the files a slice at a time: a large recording is held once, as the body.
+    let body = req.body.clone();
+    let (conversations, recordings) = blocking(state, move |s| {
+        let list = match parse_ingest(&body) {
+            Ok(list) => list,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let conversations = list.len();
         let mut written = Vec::new();
         let mut batch = Vec::with_capacity(list.len());
         for c in list {
@@ -584,7 +586,7 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
             }
         }
         match s.ingest(org, &batch) {
-            Ok(n) => Ok(Ok(n)),
+            Ok(n) => Ok(Ok((conversations, n))),
             Err(e) => {
                 media::remove_files(&media_dir, &written);
                 Err(e)
@@ -597,6 +599,16 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         StatusCode::CREATED,
         &serde_json::json!({"conversations": conversations, "recordings": recordings}),
     ))
+}
+
+/// One conversation, or an array of them.
+fn parse_ingest(body: &[u8]) -> Result<Vec<IngestConversation<'_>>, crate::ingest::IngestRefusal> {
+    let array = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let parsed = match array {
+        true => serde_json::from_slice(body),
+        false => serde_json::from_slice(body).map(|c| vec![c]),
+    };
+    parsed.map_err(|e| crate::ingest::IngestRefusal(format!("invalid conversation: {e}")))
 }
 
 /// `GET /api/retention-policies` lists them; `POST` adds one (admin).

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use bytes::{Buf, BufMut, Bytes};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
 use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
@@ -70,16 +70,22 @@ impl Req {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The body as JSON of type `T`, or a 4xx saying what is wrong.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+    /// A 415 unless the body is declared JSON.
+    pub fn require_json(&self) -> Result<(), ApiError> {
         let ct = self.header("content-type").unwrap_or("");
-        if !ct
+        match ct
             .trim_start()
             .to_ascii_lowercase()
             .starts_with("application/json")
         {
-            return Err(ApiError::UnsupportedMediaType);
+            true => Ok(()),
+            false => Err(ApiError::UnsupportedMediaType),
         }
+    }
+
+    /// The body as JSON of type `T`, or a 4xx saying what is wrong.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        self.require_json()?;
         serde_json::from_slice(&self.body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
     }
@@ -96,29 +102,12 @@ where
     let path = parts.uri.path().to_owned();
     let started = std::time::Instant::now();
     let route = route(&parts.method, &path);
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return finish(
-                error(&ApiError::PayloadTooLarge { limit: MAX_BODY }),
-                &method,
-                &path,
-                started,
-            );
-        }
-        Err(e) => {
-            return finish(
-                error(&ApiError::BadRequest(format!(
-                    "could not read the body: {e}"
-                ))),
-                &method,
-                &path,
-                started,
-            );
-        }
+    // Ingest carries media; every other route small JSON. An unrouted request gets the small
+    // limit, so nothing unknown is read at length.
+    let limit = route.as_ref().map_or(MAX_BODY, Route::body_limit);
+    let body = match read_body(body, &parts.headers, limit).await {
+        Ok(body) => body,
+        Err(e) => return finish(error(&e), &method, &path, started),
     };
     let req = Req {
         method: parts.method,
@@ -140,6 +129,36 @@ where
         .metrics
         .observe(name, resp.status().as_u16(), started.elapsed());
     finish(resp, &method, &path, started)
+}
+
+/// Reads a body of at most `limit` bytes into one buffer: a declared length over the limit is
+/// refused before anything is read, and a declared length within it is allocated once, so the
+/// body is never held twice (as frames and as their concatenation).
+async fn read_body<B>(body: B, headers: &hyper::HeaderMap, limit: usize) -> Result<Bytes, ApiError>
+where
+    B: Body,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut buf = bytes::BytesMut::with_capacity(declared.map_or(0, |n| n as usize));
+    let mut body = std::pin::pin!(body);
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.remaining() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            buf.put(data);
+        }
+    }
+    Ok(buf.freeze())
 }
 
 fn finish(mut resp: Resp, method: &Method, path: &str, started: std::time::Instant) -> Resp {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use holdfast_core::api::IngestConversation;
+use holdfast_core::api::{Base64Text, IngestConversation};
 use holdfast_core::{OrgId, RecordingId};
 
 use crate::auth::base64_decode;
@@ -35,33 +35,50 @@ fn text(field: &str, value: &Option<String>) -> Result<(), IngestRefusal> {
     }
 }
 
-fn decode(what: &str, data: &str) -> Result<Vec<u8>, IngestRefusal> {
-    base64_decode(data.trim()).ok_or_else(|| IngestRefusal(format!("{what} is not valid base64")))
-}
+/// The base64 characters decoded at a time: a multiple of 4, so every slice but the last is
+/// whole groups.
+const DECODE_SLICE: usize = 64 * 1024;
 
 /// The relative path of a recording's media file.
 fn media_path(org: OrgId, rec: RecordingId, suffix: &str) -> String {
     format!("{org}/{rec}{suffix}")
 }
 
-fn write_file(
+/// Decodes `text` into the file `rel` a slice at a time, so that only the text (borrowed from
+/// the request body) is ever held whole, and returns the file's size. The path is listed in
+/// `written` before the first byte, so that a refusal half-way removes the file too.
+fn write_base64(
     media_dir: &Path,
     rel: &str,
-    bytes: &[u8],
+    what: &str,
+    text: &Base64Text<'_>,
     written: &mut Vec<String>,
-) -> Result<(), IngestRefusal> {
+) -> Result<u64, IngestRefusal> {
+    let text = text.0.trim();
+    let invalid = || IngestRefusal(format!("{what} is not valid base64"));
+    // Base64 is ASCII; checked first so that slicing at any byte is at a character boundary.
+    if !text.is_ascii() {
+        return Err(invalid());
+    }
     let path =
         media::resolve(media_dir, rel).ok_or_else(|| IngestRefusal("bad media path".to_owned()))?;
     let io = |e: std::io::Error| IngestRefusal(format!("could not store media: {e}"));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
+    written.push(rel.to_owned());
     let mut file = std::fs::File::create(&path).map_err(io)?;
-    std::io::Write::write_all(&mut file, bytes).map_err(io)?;
+    let mut size = 0u64;
+    for slice in text.as_bytes().chunks(DECODE_SLICE) {
+        // ASCII, so every slice is valid UTF-8.
+        let slice = std::str::from_utf8(slice).map_err(|_| invalid())?;
+        let bytes = base64_decode(slice).ok_or_else(invalid)?;
+        std::io::Write::write_all(&mut file, &bytes).map_err(io)?;
+        size += bytes.len() as u64;
+    }
     // The bytes are on disk before the database says they exist.
     file.sync_all().map_err(io)?;
-    written.push(rel.to_owned());
-    Ok(())
+    Ok(size)
 }
 
 /// Checks a conversation and writes its files; returns what to insert. On a refusal, files
@@ -69,7 +86,7 @@ fn write_file(
 pub fn prepare(
     media_dir: &Path,
     org: OrgId,
-    c: IngestConversation,
+    c: IngestConversation<'_>,
     written: &mut Vec<String>,
 ) -> Result<NewConversation, IngestRefusal> {
     if c.end_time < c.start_time {
@@ -93,25 +110,28 @@ pub fn prepare(
         let mut size = None;
         let mut path = None;
         if let Some(data) = &r.media_base64 {
-            let bytes = decode("mediaBase64", data)?;
             let rel = media_path(org, r.id, "");
-            write_file(media_dir, &rel, &bytes, written)?;
-            size = Some(bytes.len() as u64);
+            size = Some(write_base64(media_dir, &rel, "mediaBase64", data, written)?);
             path = Some(rel);
         }
         let mut attachments = Vec::with_capacity(r.attachments.len());
         for a in r.attachments {
             text("attachment name", &Some(a.name.clone()))?;
             text("attachment contentType", &Some(a.content_type.clone()))?;
-            let bytes = decode("attachment dataBase64", &a.data_base64)?;
             let id = uuid::Uuid::new_v4().to_string();
             let rel = media_path(org, r.id, &format!(".att-{id}"));
-            write_file(media_dir, &rel, &bytes, written)?;
+            let size_bytes = write_base64(
+                media_dir,
+                &rel,
+                "attachment dataBase64",
+                &a.data_base64,
+                written,
+            )?;
             attachments.push(NewAttachment {
                 id,
                 name: a.name,
                 content_type: a.content_type,
-                size_bytes: bytes.len() as u64,
+                size_bytes,
                 path: rel,
             });
         }

@@ -163,11 +163,15 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     }
 }
 
+/// The largest ingest body.
+pub const INGEST_MAX_BODY: usize = 96 * 1024 * 1024;
+
 impl Route {
-    /// The largest body this route accepts: ingest carries media bytes.
+    /// The largest body this route accepts: ingest carries media bytes, in base64 (a third
+    /// larger than the bytes), so 96 MiB takes a recording of 72 MiB.
     pub fn body_limit(&self) -> usize {
         match self {
-            Route::Ingest => 64 * 1024 * 1024,
+            Route::Ingest => INGEST_MAX_BODY,
             _ => crate::http::MAX_BODY,
         }
     }

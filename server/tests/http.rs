@@ -1026,7 +1026,7 @@ async fn bearer(server: &Server, role: &str) -> String {
         })
         .unwrap();
     // HTTP Basic: base64 of "id:secret", computed here with a tiny encoder.
-    let basic = base64(&format!("{id}:{secret}"));
+    let basic = b64(format!("{id}:{secret}").as_bytes());
     let headers = [
         ("authorization", format!("Basic {basic}")),
         (
@@ -1053,7 +1053,7 @@ async fn bearer(server: &Server, role: &str) -> String {
     assert_eq!(token["token_type"], "bearer");
     let wrong = [(
         "authorization",
-        format!("Basic {}", base64(&format!("{id}:wrong"))),
+        format!("Basic {}", b64(format!("{id}:wrong").as_bytes())),
     )];
     let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
     server
@@ -1068,10 +1068,10 @@ async fn bearer(server: &Server, role: &str) -> String {
     format!("Bearer {}", token["access_token"].as_str().unwrap())
 }
 
-fn base64(text: &str) -> String {
+/// Standard base64 with padding.
+fn b64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = text.as_bytes();
-    let mut out = String::new();
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let n = chunk
             .iter()
@@ -1399,13 +1399,23 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
         async move { v2(server, "PUT", rec_path, token, &body).await }
     };
     let answer = put(serde_json::json!({"deleteDate": "2099-07-01T10:00:00.123456+02:00"})).await;
-    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
     want["deleteDate"] = "2099-07-01T08:00:00.123Z".into();
     assert_eq!(answer.json(), want);
     let answer = put(serde_json::json!({})).await;
     assert_eq!(answer.json(), want, "an empty update changes nothing");
     let answer = put(serde_json::json!({"deleteDate": null})).await;
-    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
     want.as_object_mut().unwrap().remove("deleteDate");
     assert_eq!(answer.json(), want, "null clears the date");
     put(serde_json::json!({"deleteDate": "2001-01-01T00:00:00.000000+00:00"}))
@@ -1418,7 +1428,9 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
         .await
         .assert_error(400, "bad.request");
     assert_eq!(
-        v2(&server, "GET", &rec_path, &token, &serde_json::json!(null)).await.json(),
+        v2(&server, "GET", &rec_path, &token, &serde_json::json!(null))
+            .await
+            .json(),
         want,
         "refused updates change nothing"
     );
@@ -1434,9 +1446,18 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
     .await;
     assert_eq!(release.json(), serde_json::json!({"failedUpdates": []}));
     let answer = put(serde_json::json!({"deleteDate": "2001-01-01T00:00:00.000000+00:00"})).await;
-    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
     want["fileState"] = "DELETED".into();
-    assert_eq!(answer.json(), want, "deleted now, the stored date untouched");
+    assert_eq!(
+        answer.json(),
+        want,
+        "deleted now, the stored date untouched"
+    );
 
     let other =
         format!("/api/v2/conversations/{conv}/recordings/00000000-0000-4000-8000-000000000000");
@@ -1611,10 +1632,6 @@ async fn saved_views_are_per_user_and_validated() {
         server.get("/api/views", &cookie).await.json(),
         serde_json::json!([])
     );
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64(&String::from_utf8_lossy(bytes))
 }
 
 fn new_id() -> String {
@@ -2675,10 +2692,16 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
     let at = |offset: i64| now + chrono::Duration::milliseconds(offset);
     let org = OrgId::from_uuid(uuid::Uuid::new_v4());
     store
-        .create_org(&NewOrg { id: org, name: "Fixture".to_owned(), cap: 1000 })
+        .create_org(&NewOrg {
+            id: org,
+            name: "Fixture".to_owned(),
+            cap: 1000,
+        })
         .unwrap();
-    let ids: Vec<ConversationId> =
-        convs.iter().map(|_| ConversationId::from_uuid(uuid::Uuid::new_v4())).collect();
+    let ids: Vec<ConversationId> = convs
+        .iter()
+        .map(|_| ConversationId::from_uuid(uuid::Uuid::new_v4()))
+        .collect();
     let batch: Vec<NewConversation> = convs
         .iter()
         .zip(&ids)
@@ -2728,7 +2751,9 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
 
     let (selection, selected): (Selection, Vec<usize>) = match pick {
         Pick::Ids(list) => (
-            Selection::Ids { ids: list.iter().map(|i| ids[*i]).collect() },
+            Selection::Ids {
+                ids: list.iter().map(|i| ids[*i]).collect(),
+            },
             list.to_vec(),
         ),
         Pick::Queue { except } => (
@@ -2770,7 +2795,10 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
         reason: None,
     };
     let perms = Permissions::of(&[Permission::RecordingView, Permission::ProtectionRevoke]);
-    store.apply_protection(org, perms, &change, &ctx).unwrap().expect("the release is planned");
+    store
+        .apply_protection(org, perms, &change, &ctx)
+        .unwrap()
+        .expect("the release is planned");
     assert_eq!(
         holdfast_server::sweep::run_once(&store, &media, now).unwrap(),
         expected,
@@ -2786,17 +2814,200 @@ fn the_release_preview_counts_exactly_what_the_next_sweep_deletes() {
     const LATER: (bool, Option<i64>) = (false, Some(DAY));
     const KEEP: (bool, Option<i64>) = (false, None);
     const GONE: (bool, Option<i64>) = (true, Some(-DAY));
-    let p = |recordings| Fixture { protected: true, recordings };
-    let u = |recordings| Fixture { protected: false, recordings };
+    let p = |recordings| Fixture {
+        protected: true,
+        recordings,
+    };
+    let u = |recordings| Fixture {
+        protected: false,
+        recordings,
+    };
     use Pick::{Ids, Queue};
 
     check_release_preview(&[p(&[DUE])], Ids(&[0]), 1);
-    check_release_preview(&[p(&[DUE, DUE_NOW, NEXT_MS, LATER, KEEP, GONE])], Ids(&[0]), 2);
+    check_release_preview(
+        &[p(&[DUE, DUE_NOW, NEXT_MS, LATER, KEEP, GONE])],
+        Ids(&[0]),
+        2,
+    );
     check_release_preview(&[p(&[GONE, GONE])], Ids(&[0]), 0);
     check_release_preview(&[p(&[LATER, KEEP])], Ids(&[0]), 0);
     check_release_preview(&[p(&[DUE, DUE]), p(&[DUE])], Ids(&[1]), 1);
-    check_release_preview(&[p(&[DUE, DUE]), p(&[DUE]), u(&[DUE, LATER])], Ids(&[0, 1, 2]), 3);
-    check_release_preview(&[p(&[DUE, GONE]), p(&[DUE_NOW, LATER]), u(&[DUE])], Queue { except: &[] }, 2);
-    check_release_preview(&[p(&[DUE, DUE]), p(&[DUE]), p(&[KEEP])], Queue { except: &[0] }, 1);
-    check_release_preview(&[p(&[]), u(&[]), p(&[GONE, NEXT_MS])], Queue { except: &[] }, 0);
+    check_release_preview(
+        &[p(&[DUE, DUE]), p(&[DUE]), u(&[DUE, LATER])],
+        Ids(&[0, 1, 2]),
+        3,
+    );
+    check_release_preview(
+        &[p(&[DUE, GONE]), p(&[DUE_NOW, LATER]), u(&[DUE])],
+        Queue { except: &[] },
+        2,
+    );
+    check_release_preview(
+        &[p(&[DUE, DUE]), p(&[DUE]), p(&[KEEP])],
+        Queue { except: &[0] },
+        1,
+    );
+    check_release_preview(
+        &[p(&[]), u(&[]), p(&[GONE, NEXT_MS])],
+        Queue { except: &[] },
+        0,
+    );
+}
+
+/// `body` padded with trailing spaces (still the same JSON) to exactly `len` bytes.
+fn padded(body: &serde_json::Value, len: usize) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec(body).unwrap();
+    assert!(
+        bytes.len() <= len,
+        "the body is already {} bytes",
+        bytes.len()
+    );
+    bytes.resize(len, b' ');
+    bytes
+}
+
+#[tokio::test]
+async fn body_limits_are_per_route_exact_and_checked_before_reading() {
+    use holdfast_server::http::MAX_BODY;
+    use holdfast_server::routes::INGEST_MAX_BODY;
+    let server = start("limits").await;
+    let cookie = server.login("admin").await;
+    let headers = [
+        ("cookie", cookie.as_str()),
+        ("content-type", "application/json"),
+        ("x-holdfast-csrf", "1"),
+    ];
+    let summary = serde_json::json!({"selection": {"kind": "ids", "ids": []}});
+    let at_limit = server
+        .send(
+            "POST",
+            "/api/selection/summary",
+            &headers,
+            &padded(&summary, MAX_BODY),
+        )
+        .await;
+    assert_eq!(
+        at_limit.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&at_limit.body)
+    );
+    let over = server
+        .send(
+            "POST",
+            "/api/selection/summary",
+            &headers,
+            &padded(&summary, MAX_BODY + 1),
+        )
+        .await;
+    over.assert_error(413, "payload.too.large");
+    assert_eq!(
+        over.json()["message"],
+        format!("the request body is larger than {MAX_BODY} bytes")
+    );
+
+    // Without a declared length (chunked), the limit holds as the body arrives.
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/selection/summary HTTP/1.1\r\nHost: {}\r\nConnection: close\r\ncookie: {cookie}\r\n\
+         content-type: application/json\r\nx-holdfast-csrf: 1\r\ntransfer-encoding: chunked\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..5 {
+        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+        framed.extend_from_slice(&chunk);
+        framed.extend_from_slice(b"\r\n");
+        if stream.write_all(&framed).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    parse_answer(&raw).assert_error(413, "payload.too.large");
+
+    // Ingest takes media: exactly its limit is accepted, one byte more is refused unread.
+    let id = new_id();
+    let rec = new_id();
+    let skeleton = |media: String| {
+        serde_json::json!({"id": id, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T11:00:00Z",
+            "direction": "inbound", "recordings": [{"id": rec, "media": "call", "role": "policy",
+            "contentType": "audio/wav", "mediaBase64": media}]})
+    };
+    let room = INGEST_MAX_BODY - serde_json::to_vec(&skeleton(String::new())).unwrap().len();
+    let media = "QUJD".repeat(room / 4);
+    let body = padded(&skeleton(media), INGEST_MAX_BODY);
+    let over = server
+        .send(
+            "POST",
+            "/api/ingest",
+            &headers,
+            &[body.as_slice(), b" "].concat(),
+        )
+        .await;
+    over.assert_error(413, "payload.too.large");
+    let answer = server.send("POST", "/api/ingest", &headers, &body).await;
+    assert_eq!(
+        answer.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let size = details(&server, &cookie, &id).await.recordings[0].size_bytes;
+    assert_eq!(size, Some((room / 4 * 3) as u64));
+}
+
+#[tokio::test]
+async fn ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte() {
+    let server = start("bigingest").await;
+    let admin = server.login("admin").await;
+    // 5 MB of bytes that are not a repetition of a base64 group, so every slice boundary of
+    // the decoder is crossed by real data.
+    let audio: Vec<u8> = (0..5_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let (conv, rec) = (new_id(), new_id());
+    let body = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T11:00:00Z",
+        "direction": "inbound", "recordings": [{"id": rec, "media": "call", "role": "policy",
+        "contentType": "audio/wav", "durationMs": 3_600_000, "mediaBase64": b64(&audio)}]});
+    let answer = server.post_json("/api/ingest", &admin, &body).await;
+    assert_eq!(
+        answer.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"conversations": 1, "recordings": 1})
+    );
+    let d = details(&server, &admin, &conv).await;
+    assert_eq!(d.recordings[0].size_bytes, Some(5_000_000));
+    let media = server
+        .get(&format!("/api/recordings/{rec}/media"), &admin)
+        .await;
+    assert_eq!(media.status, 200);
+    assert_eq!(media.body.len(), audio.len());
+    assert!(
+        media.body == audio,
+        "the bytes served are the bytes ingested"
+    );
+
+    // Bad base64 after megabytes of good: refused whole, and the half-written file is gone.
+    let mut broken = b64(&audio);
+    broken.replace_range(4_000_000..4_000_004, "!!!!");
+    let body = serde_json::json!({"id": new_id(), "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T11:00:00Z",
+        "direction": "inbound", "recordings": [{"id": new_id(), "media": "call", "role": "policy", "mediaBase64": broken}]});
+    server
+        .post_json("/api/ingest", &admin, &body)
+        .await
+        .assert_error(400, "bad.request");
+    assert_eq!(
+        walk(&server._dir.0.join("media")).len(),
+        1,
+        "only the first recording's file"
+    );
 }
