@@ -453,12 +453,17 @@ async fn interactions_are_listed_paged_and_scoped_to_the_organization() {
         )
         .await
         .parse();
-    assert!(by_agent.total > 0 && by_agent.total < 300);
-    assert!(
-        by_agent
-            .entities
-            .iter()
-            .all(|r| r.agents.iter().any(|a| a.contains(&agent)))
+    let every = all_rows(&server, &northwind).await;
+    let with_agent: Vec<_> = every
+        .iter()
+        .filter(|r| r.agents.iter().any(|a| a.contains(&agent)))
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(by_agent.total, with_agent.len() as u64);
+    assert_eq!(
+        by_agent.entities.iter().map(|r| r.id).collect::<Vec<_>>(),
+        with_agent[..with_agent.len().min(100)],
+        "exactly that agent's rows, newest first"
     );
     let none: ConversationPage = server
         .get("/api/conversations?agent=%25&size=10", &northwind)
@@ -482,7 +487,18 @@ async fn interactions_are_listed_paged_and_scoped_to_the_organization() {
         .get("/api/conversations?protected=yes&size=100", &northwind)
         .await
         .parse();
-    assert!(protected.total > 0 && protected.entities.iter().all(|r| r.protected));
+    assert_eq!(
+        protected.total, 40,
+        "the demo protects 40 of Northwind's conversations"
+    );
+    assert_eq!(
+        protected.entities.iter().map(|r| r.id).collect::<Vec<_>>(),
+        every
+            .iter()
+            .filter(|r| r.protected)
+            .map(|r| r.id)
+            .collect::<Vec<_>>()
+    );
     let status: serde_json::Value = server.get("/api/org/status", &northwind).await.json();
     assert_eq!(status["protected"], protected.total);
     assert_eq!(status["cap"], 1000);
@@ -506,7 +522,25 @@ async fn the_summary_of_a_filter_counts_every_kind_once() {
         .await
         .parse();
     assert_eq!(none.summary.protected + none.summary.protectable, 0);
-    assert!(none.summary.without_recording > 0);
+    let rows = all_rows(&server, &cookie).await;
+    let without = rows.iter().filter(|r| r.recording_count == 0).count();
+    assert_eq!(none.summary.without_recording as usize, without);
+    // Of the whole organization, "without recording" is every unprotected conversation that
+    // cannot be protected (rule 1: no policy recording that is not deleted).
+    let unprotected: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.protected)
+        .map(|r| r.id.to_string())
+        .collect();
+    let protectable = protectable_by_details(&server, &cookie, &unprotected).await;
+    let yes = protectable.iter().filter(|p| **p).count();
+    assert_eq!(
+        (
+            all.summary.protectable as usize,
+            all.summary.without_recording as usize
+        ),
+        (yes, unprotected.len() - yes)
+    );
     let body =
         serde_json::json!({"selection": {"kind": "filter", "query": "page=2", "except": []}});
     server
@@ -626,6 +660,38 @@ async fn the_app_is_served_precompressed_with_a_strict_policy() {
     assert_eq!(health.json()["status"], "ok");
 }
 
+/// Every row of the caller's organization, newest first, read page by page without a filter:
+/// the oracle filtered views are compared with.
+async fn all_rows(server: &Server, cookie: &str) -> Vec<holdfast_core::api::ConversationRow> {
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let answer: ConversationPage = server
+            .get(&format!("/api/conversations?size=100&page={page}"), cookie)
+            .await
+            .parse();
+        let done = answer.entities.len() < 100;
+        rows.extend(answer.entities);
+        if done {
+            return rows;
+        }
+    }
+    rows
+}
+
+/// Whether each conversation can be protected (rule 1), decided from its details: a policy
+/// recording that is not deleted.
+async fn protectable_by_details(server: &Server, cookie: &str, ids: &[String]) -> Vec<bool> {
+    let mut out = Vec::new();
+    for id in ids {
+        let d = details(server, cookie, id).await;
+        out.push(d.recordings.iter().any(|r| {
+            r.role == holdfast_core::RecordingRole::Policy
+                && r.file_state == holdfast_core::FileState::Available
+        }));
+    }
+    out
+}
+
 async fn page_ids(server: &Server, cookie: &str, query: &str) -> Vec<String> {
     let page: ConversationPage = server
         .get(&format!("/api/conversations?{query}"), cookie)
@@ -680,17 +746,35 @@ async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
         String::from_utf8_lossy(&answer.body)
     );
     let done = answer.json();
-    let changed = done["changed"].as_u64().unwrap();
-    assert_eq!(changed + done["withoutRecording"].as_u64().unwrap(), 10);
-    assert!(changed > 0);
+    let protectable = protectable_by_details(&server, &cookie, &ids).await;
+    let changed = protectable.iter().filter(|p| **p).count() as u64;
+    assert_eq!(done["changed"].as_u64().unwrap(), changed);
+    assert_eq!(done["withoutRecording"].as_u64().unwrap(), 10 - changed);
     assert_eq!(done["org"]["protected"].as_u64().unwrap(), before + changed);
-    let outcomes = done["outcomes"].as_array().unwrap();
-    assert_eq!(outcomes.len(), 10);
-    assert_eq!(outcomes[0]["id"], ids[0].as_str(), "in the order listed");
-    let count = |o: &str| outcomes.iter().filter(|x| x["outcome"] == o).count() as u64;
+    let outcomes: Vec<(String, String)> = done["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["id"].as_str().unwrap().to_owned(),
+                o["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = ids
+        .iter()
+        .zip(&protectable)
+        .map(|(id, p)| {
+            (
+                id.clone(),
+                if *p { "changed" } else { "noRecording" }.to_owned(),
+            )
+        })
+        .collect();
     assert_eq!(
-        (count("changed"), count("noRecording")),
-        (changed, 10 - changed)
+        outcomes, expected,
+        "one outcome per id, in the order listed"
     );
 
     let events = server.store.audit_events(me.org_id).unwrap();
@@ -699,12 +783,29 @@ async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
         .filter(|(e, _)| e.action == AuditAction::ApplyProtection)
         .collect();
     assert_eq!(applied.len() as u64, changed);
-    assert!(
-        applied
+    let mut named: Vec<&str> = applied.iter().map(|(e, _)| e.entity_id.as_str()).collect();
+    named.sort();
+    let mut wanted: Vec<&str> = ids
+        .iter()
+        .zip(&protectable)
+        .filter(|(_, p)| **p)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    wanted.sort();
+    assert_eq!(named, wanted, "one event per conversation protected");
+    for (e, _) in &applied {
+        let recordings: Vec<_> = details(&server, &cookie, &e.entity_id)
+            .await
+            .recordings
             .iter()
-            .all(|(e, _)| e.details.reason.as_deref() == Some("Case 7")
-                && !e.details.recordings.is_empty())
-    );
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(
+            (e.details.reason.as_deref(), &e.details.recordings),
+            (Some("Case 7"), &recordings),
+            "the event has the trimmed reason and every recording covered"
+        );
+    }
 
     // Protecting the same selection again changes nothing.
     server
@@ -756,7 +857,19 @@ async fn over_the_cap_nothing_changes_and_the_numbers_are_given() {
     assert_eq!(plan["kind"], "overCap");
     assert_eq!(plan["headroom"], 3);
     assert_eq!(plan["cap"], before + 3);
-    assert!(plan["new"].as_u64().unwrap() > 3);
+    // Every unprotected conversation that can be protected, decided one by one from its details.
+    let unprotected: Vec<String> = all_rows(&server, &cookie)
+        .await
+        .iter()
+        .filter(|r| !r.protected)
+        .map(|r| r.id.to_string())
+        .collect();
+    let new = protectable_by_details(&server, &cookie, &unprotected)
+        .await
+        .iter()
+        .filter(|p| **p)
+        .count();
+    assert_eq!(plan["new"], new);
     assert_eq!(status(&server, &cookie).await.0, before);
     assert_eq!(
         server.store.audit_events(me.org_id).unwrap().len(),
@@ -801,12 +914,10 @@ async fn racing_clients_never_push_the_organization_past_its_cap() {
         .store
         .set_cap(me.org_id, holdfast_core::Cap::new(cap as u32).unwrap())
         .unwrap();
-    let candidates = page_ids(
-        &server,
-        &cookie,
-        "protected=no&recorded=yes&media=call&size=50",
-    )
-    .await;
+    // Forty conversations that can all be protected, two a request: with a headroom of 5,
+    // exactly two requests fit (4 new), whichever order they commit in.
+    let candidates = protectable_ids(&server, &cookie, 100, 40).await;
+    assert_eq!(candidates.len(), 40);
     let mut tasks = Vec::new();
     for pair in candidates.chunks(2).take(20) {
         let (server, cookie) = (server.clone(), cookie.clone());
@@ -823,13 +934,16 @@ async fn racing_clients_never_push_the_organization_past_its_cap() {
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 409),
-        "{statuses:?}"
-    );
+    statuses.sort();
+    let mut expected = vec![200; 2];
+    expected.extend([409; 18]);
+    assert_eq!(statuses, expected);
     let (after, _) = status(&server, &cookie).await;
-    assert!(after <= cap, "{after} protected with a cap of {cap}");
-    assert!(after >= cap - 1, "the headroom was used: {after} of {cap}");
+    assert_eq!(
+        after,
+        before + 4,
+        "two pairs fit a headroom of 5, a third does not"
+    );
 }
 
 async fn details(
@@ -973,9 +1087,25 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
     }
     let far_future = holdfast_core::time::parse("2200-01-01T00:00:00Z").unwrap();
     let media = std::env::temp_dir();
+    // What the sweep in 2200 deletes: every available recording with a date, of the unprotected
+    // conversations of both organizations.
+    let mut due = 0;
+    for user in ["manager", "contoso.manager"] {
+        let c = server.login(user).await;
+        for row in all_rows(&server, &c).await.iter().filter(|r| !r.protected) {
+            due += details(&server, &c, &row.id.to_string())
+                .await
+                .recordings
+                .iter()
+                .filter(|r| {
+                    r.file_state == holdfast_core::FileState::Available && r.delete_date.is_some()
+                })
+                .count();
+        }
+    }
     let deleted =
         holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
-    assert!(deleted > 0, "unprotected past-due recordings are swept");
+    assert_eq!(deleted, due, "every unprotected dated recording is swept");
     for (id, recordings) in protected.iter().zip(&before) {
         assert_eq!(
             &details(&server, &cookie, id).await.recordings,
@@ -983,12 +1113,40 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
             "protected {id} is untouched"
         );
     }
-    // Release them all: the next sweep deletes what is past due, "as part of that policy".
-    let release = serde_json::json!({"action": "release", "selection": {"kind": "filter", "query": "protected=yes", "except": []}});
-    let summary: SummaryResponse = server
-        .post_json("/api/selection/summary", &cookie, &serde_json::json!({"selection": {"kind": "filter", "query": "protected=yes", "except": []}}))
+    // Release them all: the next sweep deletes what is past due, "as part of that policy",
+    // exactly as many as the preview said at that same instant.
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let selection = holdfast_core::api::Selection::Filter {
+        query: "protected=yes".to_owned(),
+        except: vec![],
+    };
+    // Over HTTP, at the real now: the dates already passed (the demo data ends a month ago).
+    let http: SummaryResponse = server
+        .post_json(
+            "/api/selection/summary",
+            &cookie,
+            &serde_json::json!({"selection": selection}),
+        )
         .await
         .parse();
+    let now = chrono::Utc::now();
+    let passed = before
+        .iter()
+        .flatten()
+        .filter(|r| {
+            r.file_state == holdfast_core::FileState::Available
+                && r.delete_date.is_some_and(|d| d <= now)
+        })
+        .count();
+    assert_eq!(http.summary.past_due_recordings as usize, passed);
+    let summary = server.store.summarize(org, &selection, far_future).unwrap();
+    let dated: usize = before
+        .iter()
+        .flatten()
+        .filter(|r| r.file_state == holdfast_core::FileState::Available && r.delete_date.is_some())
+        .count();
+    assert_eq!(summary.past_due_recordings as usize, dated);
+    let release = serde_json::json!({"action": "release", "selection": {"kind": "filter", "query": "protected=yes", "except": []}});
     assert_eq!(
         server
             .post_json("/api/protection", &cookie, &release)
@@ -998,8 +1156,7 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
     );
     let again =
         holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
-    assert!(again > 0);
-    assert!(again as u32 >= summary.summary.past_due_recordings);
+    assert_eq!(again, dated);
     assert_eq!(
         holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap(),
         0
@@ -1880,13 +2037,14 @@ async fn import_reads_json_lines_and_names_the_first_bad_line() {
     let mut input: Vec<String> = (0..450).map(|i| line(i % 2 == 0)).collect();
     input.insert(10, String::new());
     let media = server._dir.0.join("media");
-    let mut calls = 0;
+    let mut calls = Vec::new();
+    let text = input.join("\n");
     let report = holdfast_server::ingest::import(
         server.store.as_ref(),
         &media,
         org,
-        input.join("\n").as_bytes(),
-        |_, _| calls += 1,
+        text.as_bytes(),
+        |bytes, conversations| calls.push((bytes, conversations)),
     );
     assert_eq!(
         report,
@@ -1896,7 +2054,22 @@ async fn import_reads_json_lines_and_names_the_first_bad_line() {
             failed: None
         }
     );
-    assert!(calls >= 3, "progress after each batch");
+    // Progress after each batch of 200 and at the end; the bytes read count each line's end.
+    let through = |lines: usize| {
+        input[..lines]
+            .iter()
+            .map(|l| l.len() as u64 + 1)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        calls,
+        vec![
+            (through(201), 200),
+            (through(401), 400),
+            (text.len() as u64 + 1, 450)
+        ],
+        "progress after each batch"
+    );
 
     let bad: Vec<String> = vec![
         line(true),
@@ -1973,15 +2146,38 @@ async fn the_sweep_racing_protect_never_deletes_a_protected_recording() {
                 .status
         }));
     }
+    let mut statuses = Vec::new();
     for t in tasks {
-        let status = t.await.unwrap();
-        assert!(status == 200 || status == 409, "{status}");
+        statuses.push(t.await.unwrap());
     }
-    assert!(sweeper.join().unwrap() > 0);
+    let swept = sweeper.join().unwrap();
 
     // In the chain, commit order: no policy deletion of a recording comes after its
     // conversation's protection.
     let events = server.store.audit_events(org).unwrap();
+    // The sweep runs over every organization.
+    let contoso = server.store.find_org(demo::CONTOSO).unwrap().unwrap();
+    let system_deletes = events
+        .iter()
+        .chain(&server.store.audit_events(contoso).unwrap())
+        .filter(|(e, _)| e.action == AuditAction::Delete && e.actor == audit::Actor::System)
+        .count();
+    assert_eq!(
+        swept, system_deletes,
+        "one policy Delete event per recording swept"
+    );
+    // A protect succeeded exactly when its conversation was still protectable when it
+    // committed: 200 with an ApplyProtection event, else 409 with none.
+    for (id, status) in targets.iter().zip(&statuses) {
+        let applied = events
+            .iter()
+            .any(|(e, _)| e.action == AuditAction::ApplyProtection && &e.entity_id == id);
+        assert_eq!(
+            (*status, applied).0,
+            if applied { 200 } else { 409 },
+            "protect of {id}"
+        );
+    }
     let mut protected_at = std::collections::HashMap::new();
     for (e, _) in &events {
         if e.action == AuditAction::ApplyProtection {

@@ -3,6 +3,7 @@
 //! The commands are plain Rust instead of shell scripts so they behave the same on a developer's
 //! machine and on a fresh CI machine. Arguments are few, so they are parsed by hand.
 
+mod sdk;
 mod site;
 mod test;
 mod wasm_test_runner;
@@ -23,6 +24,8 @@ Commands:
                             http://127.0.0.1:8080.
   test                      Everything CI runs: fmt, clippy, unit tests, the app's wasm tests
                             in headless Chromium, and the end-to-end browser tests.
+  sdk                       The official Genesys Cloud Python SDK against the release server
+                            (needs `cargo build --release -p holdfast-server` and the site).
   size                      Build the app and check the first-load bytes (brotli) against the
                             budget.
   wasm-test-runner <wasm>   Cargo's runner for wasm32 tests: runs them in headless Chromium.
@@ -65,6 +68,12 @@ fn dispatch() -> Result<()> {
                 bail!("test takes no arguments, got {rest:?}");
             }
             test::run_all()
+        }
+        Some("sdk") => {
+            if !rest.is_empty() {
+                bail!("sdk takes no arguments, got {rest:?}");
+            }
+            sdk::run()
         }
         Some("size") => {
             if !rest.is_empty() {

@@ -84,6 +84,10 @@ const STEPS: &[Step] = &[
         },
     },
     Step {
+        name: "the official Genesys Cloud Python SDK against the release server",
+        run: crate::sdk::run,
+    },
+    Step {
         name: "end-to-end tests in headless Chromium",
         run: end_to_end_tests,
     },
