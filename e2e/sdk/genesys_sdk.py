@@ -37,6 +37,14 @@ def check(name, got, want):
         print(f"FAIL {name}\n     got:  {got!r}\n     want: {want!r}")
 
 
+def model(cls, **fields):
+    """An SDK model with these fields set, as a script builds one (the constructors take none)."""
+    obj = cls()
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    return obj
+
+
 def refused(call):
     """The status of the ApiException a call raises, or 'no error'."""
     try:
@@ -95,18 +103,21 @@ def main():
             os.environ["HOLDFAST_CLIENT_ID"], "wrong-secret")), 401)
     client.get_client_credentials_token(os.environ["HOLDFAST_CLIENT_ID"],
                                         os.environ["HOLDFAST_CLIENT_SECRET"])
-    check("a bearer token is issued", len(client.access_token) > 20 and client.access_token.isascii(), True)
+    token = client.access_token
+    check("a bearer token is issued: 256 bits in hex", (len(token), set(token) <= set("0123456789abcdef")), (64, True))
     recording_api = gc.RecordingApi(client)
     audit_api = gc.AuditApi(client)
-    query = lambda ids: gc.ConversationDeletionProtectionQuery(conversation_ids=ids)
+    query = lambda ids: model(gc.ConversationDeletionProtectionQuery, conversation_ids=ids)
 
     # Protect: the unknown id fails, the real one is protected.
     result = recording_api.put_recordings_deletionprotection(protect=True, body=query([conv, missing]))
     check("protect: one failed update, for the unknown id",
           [(f.conversation.id, f.conversation.self_uri) for f in result.failed_updates],
           [(missing, f"/api/v2/conversations/{missing}")])
-    check("protect: the native API shows it protected",
-          native.get(f"/api/conversations/{conv}")["protection"] is not None, True)
+    protected = native.get(f"/api/conversations/{conv}")
+    check("protect: the native API shows it protected, by the API client",
+          (protected["protection"] or {}).get("by"), "Genesys SDK test")
+    recordings = protected["recordings"]
     listed = recording_api.post_recordings_deletionprotection(body=query([conv, other, missing]))
     check("list: exactly the protected one", [(e.id, e.self_uri) for e in listed],
           [(conv, f"/api/v2/conversations/{conv}")])
@@ -127,10 +138,10 @@ def main():
     # stored (suspended). The SDK sends only the fields set, with microseconds and an offset.
     past = datetime.datetime.now(UTC) - datetime.timedelta(days=3, microseconds=7)
     check("a past deleteDate while protected: 409", refused(
-        lambda: recording_api.put_conversation_recording(conv, rec["id"], gc.Recording(delete_date=past))), 409)
+        lambda: recording_api.put_conversation_recording(conv, rec["id"], model(gc.Recording, delete_date=past))), 409)
     check("... and nothing changed", native.get(f"/api/conversations/{conv}")["recordings"], recordings)
     future = datetime.datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
-    updated = recording_api.put_conversation_recording(conv, rec["id"], gc.Recording(delete_date=future))
+    updated = recording_api.put_conversation_recording(conv, rec["id"], model(gc.Recording, delete_date=future))
     check("a future deleteDate while protected: stored to the millisecond", updated.delete_date,
           datetime.datetime(2031, 5, 6, 5, 8, 9, 123000, tzinfo=UTC))
     stored = [r for r in native.get(f"/api/conversations/{conv}")["recordings"] if r["id"] == rec["id"]][0]
@@ -142,7 +153,7 @@ def main():
     check("revoke: no failed update", result.failed_updates, [])
     check("revoke: listed as protected no more",
           recording_api.post_recordings_deletionprotection(body=query([conv])), [])
-    deleted = recording_api.put_conversation_recording(conv, rec["id"], gc.Recording(delete_date=past))
+    deleted = recording_api.put_conversation_recording(conv, rec["id"], model(gc.Recording, delete_date=past))
     check("a past deleteDate after release: deleted", deleted.file_state, "DELETED")
     check("... as the native API shows it",
           [r["fileState"] for r in native.get(f"/api/conversations/{conv}")["recordings"] if r["id"] == rec["id"]],
@@ -153,9 +164,9 @@ def main():
     interval = f"{(now - datetime.timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}/" \
                f"{(now + datetime.timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}"
     def audit(entity, action):
-        filters = [gc.AuditQueryFilter(property="EntityId", value=entity),
-                   gc.AuditQueryFilter(property="Action", value=action)]
-        answer = audit_api.post_audits_query_realtime(gc.AuditRealtimeQueryRequest(
+        filters = [model(gc.AuditQueryFilter, pcProperty="EntityId", value=entity),
+                   model(gc.AuditQueryFilter, pcProperty="Action", value=action)]
+        answer = audit_api.post_audits_query_realtime(model(gc.AuditRealtimeQueryRequest,
             interval=interval, service_name="Quality", filters=filters, page_size=25, page_number=1))
         return answer.total, [(e.action, e.entity.id, e.service_name) for e in answer.entities]
     check("audit: ApplyProtection", audit(conv, "ApplyProtection"),
