@@ -1171,3 +1171,63 @@ async fn back_is_never_trapped_by_an_address_that_rewrites_itself() {
     .await;
     h.finish().await;
 }
+
+/// Rule 6 in the browser: before a release the manager is told how many recordings are past
+/// their deletion date. The expected number is read recording by recording through the API
+/// (available, with a date that has passed), not from the summary the preview shows.
+#[tokio::test]
+async fn the_release_preview_says_how_many_past_due_recordings_the_sweep_will_delete() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    row_ids(&h).await;
+    h.client()
+        .goto(&h.url("/interactions?protected=yes&size=50"))
+        .await
+        .expect("the browser navigates");
+    let rows = eventually(&h, "the 40 protected rows", || async {
+        let rows = row_ids(&h).await;
+        (rows.len() == 40).then_some(rows)
+    })
+    .await;
+    let due = h
+        .client()
+        .execute_async(
+            "const [ids, done] = arguments;
+             Promise.all(ids.map(id => fetch('/api/conversations/' + id).then(r => r.json())))
+               .then(all => done(all.flatMap(d => d.recordings).filter(r =>
+                 r.fileState === 'AVAILABLE' && r.deleteDate && Date.parse(r.deleteDate) <= Date.now()).length))",
+            vec![serde_json::json!(rows)],
+        )
+        .await
+        .expect("the script runs")
+        .as_u64()
+        .expect("a count");
+    // The demo data has protected recordings whose date has passed; without them this test
+    // would not test anything.
+    assert!(due > 0, "the demo data has past-due protected recordings");
+    click(&h, "input[aria-label='Select all']").await;
+    h.client()
+        .find(Locator::XPath(
+            "//button[normalize-space()='Release Recordings']",
+        ))
+        .await
+        .expect("a Release button")
+        .click()
+        .await
+        .expect("it clicks");
+    let numbers = text(&h, "dialog dl").await;
+    assert!(numbers.contains("Will be released\n40\n"), "{numbers}");
+    assert!(
+        numbers.contains(&format!("Recordings past their deletion date\n{due}\n")),
+        "{numbers}"
+    );
+    assert_eq!(
+        text(&h, "dialog p.refusal").await,
+        format!(
+            "{due} recordings are past their deletion date and will be deleted by the next retention sweep after release."
+        )
+    );
+    h.screenshot("release-preview-past-due").await;
+    click(&h, "dialog button.btn").await;
+    h.finish().await;
+}
