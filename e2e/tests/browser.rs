@@ -109,6 +109,29 @@ async fn sign_in(h: &Harness, username: &str, password: &str) {
         .expect("the button clicks");
 }
 
+/// How the listed conversations stand, read one by one through the API (rule 1): how many can
+/// be protected (unprotected, with a policy recording that is not deleted), how many are
+/// protected, and how many have nothing to protect.
+async fn standings(h: &Harness, ids: &[String]) -> (u32, u32, u32) {
+    let counts = h
+        .client()
+        .execute_async(
+            "const [ids, done] = arguments;
+             Promise.all(ids.map(id => fetch('/api/conversations/' + id).then(r => r.json())))
+               .then(all => {
+                 const protected_ = all.filter(d => d.protection).length;
+                 const can = all.filter(d => !d.protection && d.recordings.some(r =>
+                   r.role === 'policy' && r.fileState === 'AVAILABLE')).length;
+                 done([can, protected_, all.length - can - protected_]);
+               })",
+            vec![serde_json::json!(ids)],
+        )
+        .await
+        .expect("the script runs");
+    let n = |i: usize| counts[i].as_u64().expect("a count") as u32;
+    (n(0), n(1), n(2))
+}
+
 async fn row_ids(h: &Harness) -> Vec<String> {
     let rows = eventually(h, "rows", || async {
         let rows = all(h, "tbody tr[data-id]").await;
@@ -138,14 +161,9 @@ async fn manager_selects_a_page_previews_and_protects() {
         t.contains("/ 1,000").then_some(t)
     })
     .await;
-    assert!(meter.starts_with("Protected conversations: "), "{meter}");
-    let before: u32 = meter["Protected conversations: ".len()..]
-        .split(' ')
-        .next()
-        .unwrap()
-        .replace(',', "")
-        .parse()
-        .unwrap();
+    assert_eq!(meter, "Protected conversations: 40 / 1,000", "the demo protects 40");
+    let before = 40;
+    let (can, protected, cannot) = standings(&h, &ids).await;
     h.screenshot("interactions").await;
 
     let header = find(&h, "input[aria-label='Select all']").await;
@@ -157,7 +175,7 @@ async fn manager_selects_a_page_previews_and_protects() {
     for row in all(&h, "tbody input[type=checkbox]").await {
         assert_eq!(row.prop("checked").await.unwrap().as_deref(), Some("true"));
     }
-    assert!(text(&h, ".selection-bar").await.contains("25 selected."));
+    assert_eq!(text(&h, ".selection-bar .count").await, "25 selected.");
     // One row unticked: the header shows "mixed".
     all(&h, "tbody input[type=checkbox]").await[0]
         .click()
@@ -196,7 +214,7 @@ async fn manager_selects_a_page_previews_and_protects() {
     let new = figure("Will be protected");
     let already = figure("Already protected");
     let without = figure("No recording to protect");
-    assert_eq!(new + already + without, 25, "{numbers}");
+    assert_eq!((new, already, without), (can, protected, cannot), "{numbers}");
     assert_eq!(figure("Protected conversations now"), before);
     assert_eq!(figure("After protecting"), before + new);
 
@@ -211,12 +229,12 @@ async fn manager_selects_a_page_previews_and_protects() {
         (text(&h, ".cap-meter").await == after).then_some(())
     })
     .await;
-    let locks = eventually(&h, "lock icons", || async {
+    eventually(&h, "lock icons", || async {
         let n = all(&h, "tbody svg[aria-label=Protected]").await.len();
         (n as u32 == new + already).then_some(n)
     })
     .await;
-    assert!(locks > 0);
+    assert_eq!(standings(&h, &ids).await, (0, new + already, without));
     h.finish().await;
 }
 
@@ -759,7 +777,7 @@ async fn protecting_one_interaction_with_the_keyboard_alone() {
         (row.attr("aria-selected").await.ok()?? == "true").then_some(())
     })
     .await;
-    assert!(text(&h, ".selection-bar").await.contains("1 selected."));
+    assert_eq!(text(&h, ".selection-bar .count").await, "1 selected.");
 
     // Back to "Protect Recordings", and open the preview.
     move_focus_to(&h, &[Key::Shift, Key::Tab], "button.btn-primary", 80).await;
