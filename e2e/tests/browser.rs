@@ -161,7 +161,10 @@ async fn manager_selects_a_page_previews_and_protects() {
         t.contains("/ 1,000").then_some(t)
     })
     .await;
-    assert_eq!(meter, "Protected conversations: 40 / 1,000", "the demo protects 40");
+    assert_eq!(
+        meter, "Protected conversations: 40 / 1,000",
+        "the demo protects 40"
+    );
     let before = 40;
     let (can, protected, cannot) = standings(&h, &ids).await;
     h.screenshot("interactions").await;
@@ -214,7 +217,11 @@ async fn manager_selects_a_page_previews_and_protects() {
     let new = figure("Will be protected");
     let already = figure("Already protected");
     let without = figure("No recording to protect");
-    assert_eq!((new, already, without), (can, protected, cannot), "{numbers}");
+    assert_eq!(
+        (new, already, without),
+        (can, protected, cannot),
+        "{numbers}"
+    );
     assert_eq!(figure("Protected conversations now"), before);
     assert_eq!(figure("After protecting"), before + new);
 
