@@ -2,18 +2,7 @@
 
 use holdfast_core::time::Instant;
 
-/// `3,000`.
-pub fn count(n: impl Into<u64>) -> String {
-    let digits = n.into().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use holdfast_core::format::count;
 
 /// `4:05` or `1:02:03`.
 pub fn duration(ms: u64) -> String {

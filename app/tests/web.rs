@@ -104,8 +104,23 @@ async fn header_checkbox_selects_the_page_and_shows_mixed() {
     assert_eq!(selected.get_untracked().count(3), 2);
 
     // The protected row shows the lock with its accessible name, and "Protected" as its date.
-    let lock = host.query_selector("svg[aria-label=Protected]").unwrap();
-    assert!(lock.is_some());
+    // Exactly one row (the second) is protected: one lock, in that row.
+    let locks = host
+        .query_selector_all("svg[aria-label=Protected]")
+        .unwrap();
+    assert_eq!(locks.length(), 1);
+    let second_row = host
+        .query_selector_all("tbody tr")
+        .unwrap()
+        .item(1)
+        .unwrap();
+    assert!(
+        second_row
+            .unchecked_ref::<web_sys::Element>()
+            .query_selector("svg[aria-label=Protected]")
+            .unwrap()
+            .is_some()
+    );
     let text = host.text_content().unwrap_or_default();
     assert!(
         text.contains("Protected") && text.contains("4:05") && text.contains("Billing"),

@@ -8,6 +8,7 @@ pub mod api;
 pub mod audit;
 pub mod deletion;
 pub mod domain;
+pub mod format;
 pub mod genesys;
 pub mod ids;
 pub mod protection;

@@ -1,0 +1,32 @@
+//! Numbers as people read them, the same in the browser and in the tests that read its pages.
+
+/// `3,000`.
+pub fn count(n: impl Into<u64>) -> String {
+    let digits = n.into().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[track_caller]
+    fn check(n: u64, shown: &str) {
+        assert_eq!(super::count(n), shown);
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        check(0, "0");
+        check(999, "999");
+        check(1000, "1,000");
+        check(2651, "2,651");
+        check(1_000_000, "1,000,000");
+        check(u64::MAX, "18,446,744,073,709,551,615");
+    }
+}
