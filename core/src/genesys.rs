@@ -344,6 +344,15 @@ mod tests {
         );
         assert!(serde_json::from_str::<RecordingUpdate>(r#"{"deleteDate":"tomorrow"}"#).is_err());
         assert!(serde_json::from_str::<RecordingUpdate>(r#"{"deleteDate":5}"#).is_err());
+        // No offset: refused, not guessed.
+        let naive =
+            serde_json::from_str::<RecordingUpdate>(r#"{"deleteDate":"2026-12-01T19:49:24"}"#);
+        assert!(
+            naive
+                .unwrap_err()
+                .to_string()
+                .starts_with("expected an RFC 3339 instant with a time zone offset")
+        );
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub fn whole_millis(t: Instant) -> Instant {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
 }
 
+/// What an instant on the wire must look like. An instant without an offset is refused rather
+/// than guessed: read in the wrong zone, a deletion date would be hours early or late.
+const EXPECTED: &str = "expected an RFC 3339 instant with a time zone offset, such as 2026-12-01T19:49:24.695Z or 2026-12-01T20:49:24+01:00";
+
 /// Serde adapter for an instant in the Genesys format.
 pub mod iso {
     use super::Instant;
@@ -50,7 +54,7 @@ pub mod iso {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Instant, D::Error> {
         let text = String::deserialize(d)?;
-        super::parse(&text).ok_or_else(|| serde::de::Error::custom("expected an ISO-8601 instant"))
+        super::parse(&text).ok_or_else(|| serde::de::Error::custom(super::EXPECTED))
     }
 }
 
@@ -71,7 +75,7 @@ pub mod iso_opt {
             None => Ok(None),
             Some(text) => super::parse(&text)
                 .map(Some)
-                .ok_or_else(|| serde::de::Error::custom("expected an ISO-8601 instant")),
+                .ok_or_else(|| serde::de::Error::custom(super::EXPECTED)),
         }
     }
 }

@@ -140,6 +140,9 @@ def main():
     check("a past deleteDate while protected: 409", refused(
         lambda: recording_api.put_conversation_recording(conv, rec["id"], model(gc.Recording, delete_date=past))), 409)
     check("... and nothing changed", native.get(f"/api/conversations/{conv}")["recordings"], recordings)
+    naive = datetime.datetime(2031, 5, 6, 7, 8, 9)
+    check("a deleteDate without a time zone: 400, not guessed", refused(
+        lambda: recording_api.put_conversation_recording(conv, rec["id"], model(gc.Recording, delete_date=naive))), 400)
     future = datetime.datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
     updated = recording_api.put_conversation_recording(conv, rec["id"], model(gc.Recording, delete_date=future))
     check("a future deleteDate while protected: stored to the millisecond", updated.delete_date,
