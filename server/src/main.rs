@@ -176,6 +176,7 @@ fn seed_demo(store: &dyn Store, size: usize) -> anyhow::Result<bool> {
     }
     let started = std::time::Instant::now();
     let n = demo::seed(store, size, chrono::Utc::now())?;
+    store.analyze()?;
     tracing::info!(
         conversations = n,
         ms = started.elapsed().as_millis() as u64,
@@ -310,6 +311,7 @@ async fn main() -> anyhow::Result<()> {
             if show {
                 eprintln!();
             }
+            store.analyze()?;
             match cli.json {
                 true => println!(
                     "{}",

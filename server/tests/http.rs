@@ -3276,3 +3276,337 @@ async fn ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte(
         "only the first recording's file"
     );
 }
+
+/// Every statement run while the plan story runs, parameters expanded.
+static STATEMENTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn record_statement(event: rusqlite::trace::TraceEvent<'_>) {
+    if let rusqlite::trace::TraceEvent::Stmt(stmt, sql) = event {
+        // Trigger programs announce themselves as comments; their statements are the trigger's.
+        if sql.trim_start().starts_with("--") {
+            return;
+        }
+        if let Some(expanded) = stmt.expanded_sql() {
+            STATEMENTS.lock().unwrap().push(expanded);
+        }
+    }
+}
+
+/// The statement with its literals replaced, so that one shape is explained once.
+fn shape(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                while let Some(c) = chars.next() {
+                    if c == '\'' && chars.peek() != Some(&'\'') {
+                        break;
+                    }
+                    if c == '\'' {
+                        chars.next();
+                    }
+                }
+                out.push('?');
+            }
+            '0'..='9' if !out.ends_with(|p: char| p.is_alphanumeric() || p == '_') => {
+                while chars.peek().is_some_and(|c| c.is_ascii_digit()) {
+                    chars.next();
+                }
+                out.push('?');
+            }
+            _ => out.push(c),
+        }
+    }
+    // A list of ids is one shape however long it is.
+    while out.contains("?,?") || out.contains("?, ?") {
+        out = out.replace("?,?", "?").replace("?, ?", "?");
+    }
+    out
+}
+
+/// Scales the statistics of a small database to `factor` times its rows with the same
+/// distribution, so that the planner plans as it would at a contact center's size.
+fn scale_statistics(db: &rusqlite::Connection, factor: u64) {
+    let rows: Vec<(String, Option<String>, String)> = db
+        .prepare("SELECT tbl, idx, stat FROM sqlite_stat1")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (tbl, idx, stat) in rows {
+        let scaled: Vec<String> = stat
+            .split(' ')
+            .enumerate()
+            .map(|(i, n)| match n.parse::<u64>() {
+                // The row count, and every prefix that is not unique, grow with the data.
+                Ok(n) if i == 0 || n > 1 => (n * factor).to_string(),
+                _ => n.to_owned(),
+            })
+            .collect();
+        db.execute(
+            "UPDATE sqlite_stat1 SET stat = ? WHERE tbl = ? AND idx IS ?",
+            rusqlite::params![scaled.join(" "), tbl, idx],
+        )
+        .unwrap();
+    }
+    db.execute_batch("ANALYZE sqlite_schema").unwrap();
+}
+
+/// Why a plan line is wrong, if it is: a full scan of a table that grows with the data.
+fn full_scan(detail: &str) -> bool {
+    const SMALL: &[&str] = &[
+        "organizations",
+        "audit_heads",
+        "roles",
+        "role_permissions",
+        "user_roles",
+        "retention_policies",
+        "CONSTANT ROW",
+        // FTS5's own configuration rows.
+        "main.participant_search_config",
+    ];
+    match detail.strip_prefix("SCAN ") {
+        None => false,
+        Some(rest) => !rest.contains("VIRTUAL TABLE") && !SMALL.iter().any(|t| rest.starts_with(t)),
+    }
+}
+
+/// The query-plan check: every statement the store runs in a story that touches every
+/// endpoint is explained on the same database with its statistics scaled to ten million
+/// conversations. None may scan a table that grows with the data, and a statement that names
+/// conversations by id must look them up by id. Nothing is timed.
+#[tokio::test]
+async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
+    let server = start("plans").await;
+    server.store.analyze().unwrap();
+    let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
+    scale_statistics(&db, 30_000);
+    // And the same database as it is before any statistics exist (a new one, just filled).
+    let bare_path = server._dir.0.join("bare.sqlite3");
+    db.execute("VACUUM INTO ?", [bare_path.to_str().unwrap()])
+        .unwrap();
+    let bare = rusqlite::Connection::open(&bare_path).unwrap();
+    bare.execute_batch("DROP TABLE sqlite_stat1; ANALYZE sqlite_schema;")
+        .unwrap();
+    server.store.trace_statements(record_statement);
+
+    let manager = server.login("manager").await;
+    let admin = server.login("admin").await;
+    let token = bearer(&server, "manager").await;
+    server.get("/api/session", &manager).await;
+    server.get("/api/org/status", &manager).await;
+    for query in [
+        "",
+        "page=40&size=25",
+        "sort=-date",
+        "sort=duration",
+        "sort=-duration",
+        "sort=deletion",
+        "sort=-deletion",
+        "protected=yes",
+        "protected=no&sort=deletion",
+        "media=chat&sort=deletion",
+        "direction=outbound",
+        "queue=Billing",
+        "agent=Chen",
+        "agent=Ch",
+        "remote=555",
+        "recorded=no",
+        "deletedBefore=2027-01-01T00:00:00Z",
+        "from=2026-10-01T00:00:00Z&to=2026-10-15T00:00:00Z",
+    ] {
+        assert_eq!(
+            server
+                .get(&format!("/api/conversations?{query}"), &manager)
+                .await
+                .status,
+            200
+        );
+    }
+    let ids = protectable_ids(&server, &manager, 100, 10).await;
+    let conv = ids[0].clone();
+    let rec = details(&server, &manager, &conv).await.recordings[0]
+        .id
+        .to_string();
+    let by_ids = serde_json::json!({"kind": "ids", "ids": ids});
+    let by_filter =
+        serde_json::json!({"kind": "filter", "query": "queue=Billing", "except": [conv]});
+    for selection in [&by_ids, &by_filter] {
+        server
+            .post_json(
+                "/api/selection/summary",
+                &manager,
+                &serde_json::json!({"selection": selection}),
+            )
+            .await;
+        for action in ["protect", "release"] {
+            let body =
+                serde_json::json!({"action": action, "selection": selection, "reason": "plan"});
+            server.post_json("/api/protection", &manager, &body).await;
+        }
+    }
+    put_json(
+        &server,
+        &format!("/api/recordings/{rec}/deleteDate"),
+        &manager,
+        &serde_json::json!({"deleteDate": "2099-01-01T00:00:00Z"}),
+    )
+    .await;
+    delete(
+        &server,
+        &format!("/api/recordings/{rec}/transcript"),
+        &manager,
+    )
+    .await;
+    delete(&server, &format!("/api/recordings/{rec}"), &manager).await;
+    server
+        .get(&format!("/api/recordings/{rec}/media"), &manager)
+        .await;
+    server
+        .get(
+            "/api/attachments/00000000-0000-4000-8000-000000000000",
+            &manager,
+        )
+        .await;
+    for query in [
+        "",
+        "action=ApplyProtection",
+        "user=manager",
+        &format!("conversation={conv}"),
+        "from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z&page=2&size=10",
+    ] {
+        server.get(&format!("/api/audit?{query}"), &manager).await;
+    }
+    server.get("/api/audit.csv?action=Delete", &manager).await;
+    let view = server
+        .post_json(
+            "/api/views",
+            &manager,
+            &serde_json::json!({"name": "Plans", "query": "protected=yes"}),
+        )
+        .await
+        .json();
+    server.get("/api/views", &manager).await;
+    let view_path = format!("/api/views/{}", view["id"].as_str().unwrap());
+    server
+        .send(
+            "PATCH",
+            &view_path,
+            &[
+                ("cookie", manager.as_str()),
+                ("content-type", "application/json"),
+                ("x-holdfast-csrf", "1"),
+            ],
+            br#"{"name":"Plans 2"}"#,
+        )
+        .await;
+    delete(&server, &view_path, &manager).await;
+    server.get("/api/retention-policies", &admin).await;
+    let policy = serde_json::json!({"name": "p", "order": 1, "enabled": true, "media": [], "queues": [], "direction": null, "action": {"kind": "keep"}});
+    server
+        .post_json("/api/retention-policies", &admin, &policy)
+        .await;
+    let ingest = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z", "direction": "inbound",
+        "agents": ["Plan Agent"], "recordings": [{"id": new_id(), "media": "chat", "role": "policy", "transcript": "hi"}]});
+    server.post_json("/api/ingest", &admin, &ingest).await;
+    let v2_ids = serde_json::json!({"conversationIds": ids});
+    v2(
+        &server,
+        "PUT",
+        "/api/v2/recordings/deletionprotection?protect=true",
+        &token,
+        &v2_ids,
+    )
+    .await;
+    v2(
+        &server,
+        "POST",
+        "/api/v2/recordings/deletionprotection",
+        &token,
+        &v2_ids,
+    )
+    .await;
+    v2(
+        &server,
+        "PUT",
+        "/api/v2/recordings/deletionprotection?protect=false",
+        &token,
+        &v2_ids,
+    )
+    .await;
+    v2(
+        &server,
+        "GET",
+        &format!("/api/v2/conversations/{conv}/recordingmetadata"),
+        &token,
+        &serde_json::json!(null),
+    )
+    .await;
+    for (property, value) in [
+        ("Action", "ApplyProtection"),
+        ("EntityType", "Conversation"),
+        ("EntityId", conv.as_str()),
+        ("UserId", "00000000-0000-4000-8000-000000000000"),
+    ] {
+        let q = serde_json::json!({"interval": "2000-01-01T00:00:00Z/2100-01-01T00:00:00Z", "serviceName": "Quality",
+            "filters": [{"property": property, "value": value}]});
+        v2(&server, "POST", "/api/v2/audits/query/realtime", &token, &q).await;
+    }
+    let far_future = holdfast_core::time::parse("2200-01-01T00:00:00Z").unwrap();
+    server.store.sweep(far_future, 50).unwrap();
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    holdfast_server::audit_cli::verify(server.store.as_ref(), org)
+        .unwrap()
+        .unwrap();
+    delete(&server, "/api/session", &manager).await;
+
+    let statements = std::mem::take(&mut *STATEMENTS.lock().unwrap());
+    let mut shapes: Vec<(String, String)> =
+        statements.into_iter().map(|s| (shape(&s), s)).collect();
+    shapes.sort();
+    shapes.dedup_by(|a, b| a.0 == b.0);
+    let mut explained = 0;
+    let mut wrong = Vec::new();
+    for (_, sql) in &shapes {
+        let head = sql.trim_start().to_ascii_uppercase();
+        if !["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"]
+            .iter()
+            .any(|k| head.starts_with(k))
+        {
+            continue;
+        }
+        explained += 1;
+        for (stats, conn) in [("scaled statistics", &db), ("no statistics", &bare)] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap_or_else(|e| panic!("{e}: {sql}"))
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            if std::env::var_os("HOLDFAST_PRINT_PLANS").is_some() {
+                eprintln!("{stats}: {sql}\n    {}\n", plan.join("\n    "));
+            }
+            let scans = plan.iter().any(|d| full_scan(d));
+            let by_id = sql.contains("c.id IN ('") && !plan.iter().any(|d| d.contains("(id=?)"));
+            // A substring of fewer than three characters has no trigram: the one search that
+            // must read every participant (the agent filter of one or two letters).
+            let short_agent = sql.contains("p.name LIKE '%") && sql.contains("p.kind = 'agent'");
+            if (scans && !short_agent) || by_id {
+                wrong.push(format!("with {stats}: {sql}\n    {}", plan.join("\n    ")));
+            }
+        }
+    }
+    assert!(
+        explained > 60,
+        "the story ran {explained} statements of the store"
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} of {explained} statements scan or miss their key:\n{}",
+        wrong.len(),
+        wrong.join("\n\n")
+    );
+}

@@ -166,6 +166,10 @@ pub struct AuditContext {
 
 /// Holdfast's storage.
 pub trait Store: Send + Sync + 'static {
+    /// Refreshes the query planner's statistics, after a bulk load (demo data, an import) has
+    /// changed the tables' sizes.
+    fn analyze(&self) -> StoreResult<()>;
+
     /// Whether the store holds no organization yet (a new database).
     fn is_empty(&self) -> StoreResult<bool>;
 
