@@ -159,17 +159,20 @@ fn transcript(rng: &mut Rng, agent: &str, media: Media) -> Option<String> {
     Some(text.join("\n"))
 }
 
-/// Generates `count` conversations for one organization, ending before `now`.
+/// Conversations written per transaction: few commits, and never more than this in memory.
+const CHUNK: usize = 20_000;
+
+/// Generates the conversations `from..to` of one organization, ending before `now`; the first
+/// `protect` protectable ones are protected (`protected` counts them across calls).
 fn conversations(
     rng: &mut Rng,
-    count: usize,
+    (from, to): (usize, usize),
     now: Instant,
-    protect: usize,
+    (protect, protected): (usize, &mut usize),
     agents: &[String],
 ) -> Vec<NewConversation> {
-    let mut out = Vec::with_capacity(count);
-    let mut protected = 0;
-    for i in 0..count {
+    let mut out = Vec::with_capacity(to - from);
+    for i in from..to {
         // Spread over the last 200 days.
         let start = now - Duration::seconds(rng.below(200 * 86_400) as i64 + 600);
         let primary = *rng.pick(&[
@@ -237,8 +240,8 @@ fn conversations(
         let protectable = recordings
             .iter()
             .any(|r| r.role == RecordingRole::Policy && !r.deleted);
-        let protected_by = (protected < protect && protectable).then(|| {
-            protected += 1;
+        let protected_by = (*protected < protect && protectable).then(|| {
+            *protected += 1;
             (
                 "manager".to_owned(),
                 Some(format!("Case 2026-{:03}", 100 + i % 37)),
@@ -279,6 +282,7 @@ pub fn seed(store: &dyn Store, size: usize, now: Instant) -> StoreResult<usize> 
     let mut rng = Rng(0x4F1D_FA57);
     let hash = auth::hash_password(DEMO_PASSWORD);
     let mut total = 0;
+    store.bulk_load(true)?;
     for (org_name, n, protect) in [(NORTHWIND, size, 40), (CONTOSO, size / 5, 12)] {
         let org = OrgId::from_uuid(rng.uuid());
         store.create_org(&NewOrg {
@@ -306,12 +310,16 @@ pub fn seed(store: &dyn Store, size: usize, now: Instant) -> StoreResult<usize> 
             })?;
         }
         let agents = people(&mut rng, 24);
-        let convs = conversations(&mut rng, n, now, protect, &agents);
-        for chunk in convs.chunks(2000) {
-            store.insert_conversations(org, chunk)?;
+        let mut protected = 0;
+        for from in (0..n).step_by(CHUNK) {
+            let range = (from, (from + CHUNK).min(n));
+            let chunk = conversations(&mut rng, range, now, (protect, &mut protected), &agents);
+            store.insert_conversations(org, &chunk)?;
+            total += chunk.len();
         }
-        total += convs.len();
     }
+    store.bulk_load(false)?;
+    store.analyze()?;
     Ok(total)
 }
 

@@ -176,7 +176,6 @@ fn seed_demo(store: &dyn Store, size: usize) -> anyhow::Result<bool> {
     }
     let started = std::time::Instant::now();
     let n = demo::seed(store, size, chrono::Utc::now())?;
-    store.analyze()?;
     tracing::info!(
         conversations = n,
         ms = started.elapsed().as_millis() as u64,
@@ -303,6 +302,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             };
             let show = !cli.json;
+            store.bulk_load(true)?;
             let report = ingest::import(store.as_ref(), &media_dir, org_id, reader, |bytes, n| {
                 if show {
                     eprint!("\r{}", progress_bar(bytes, total, n));
@@ -311,6 +311,7 @@ async fn main() -> anyhow::Result<()> {
             if show {
                 eprintln!();
             }
+            store.bulk_load(false)?;
             store.analyze()?;
             match cli.json {
                 true => println!(

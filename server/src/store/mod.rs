@@ -166,6 +166,10 @@ pub struct AuditContext {
 
 /// Holdfast's storage.
 pub trait Store: Send + Sync + 'static {
+    /// Says that a bulk load (demo data, an import) starts or has ended: the backend may trade
+    /// memory for speed meanwhile. Every write stays as durable as ever.
+    fn bulk_load(&self, active: bool) -> StoreResult<()>;
+
     /// Refreshes the query planner's statistics, after a bulk load (demo data, an import) has
     /// changed the tables' sizes.
     fn analyze(&self) -> StoreResult<()>;
