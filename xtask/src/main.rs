@@ -3,6 +3,7 @@
 //! The commands are plain Rust instead of shell scripts so they behave the same on a developer's
 //! machine and on a fresh CI machine. Arguments are few, so they are parsed by hand.
 
+mod bench;
 mod sdk;
 mod site;
 mod test;
@@ -24,6 +25,9 @@ Commands:
                             http://127.0.0.1:8080.
   test                      Everything CI runs: fmt, clippy, unit tests, the app's wasm tests
                             in headless Chromium, and the end-to-end browser tests.
+  bench [--size N]          What a manager's actions cost over HTTP against the release
+                            server with N demo conversations (default 100000); prints a
+                            table and writes target/bench/report.json.
   sdk                       The official Genesys Cloud Python SDK against the release server
                             (needs `cargo build --release -p holdfast-server` and the site).
   size                      Build the app and check the first-load bytes (brotli) against the
@@ -69,6 +73,7 @@ fn dispatch() -> Result<()> {
             }
             test::run_all()
         }
+        Some("bench") => bench::run(&flags(rest)?),
         Some("sdk") => {
             if !rest.is_empty() {
                 bail!("sdk takes no arguments, got {rest:?}");

@@ -88,6 +88,10 @@ const STEPS: &[Step] = &[
         run: crate::sdk::run,
     },
     Step {
+        name: "the benchmark at a small size (it runs; no time is asserted)",
+        run: || crate::bench::run(&["--size", "2000"]),
+    },
+    Step {
         name: "end-to-end tests in headless Chromium",
         run: end_to_end_tests,
     },

@@ -1,0 +1,467 @@
+//! `cargo xtask bench [--size N]`: what a manager's actions cost at a contact center's size,
+//! measured over HTTP against the release server binary, with floors from the same run.
+//!
+//! The dataset is `holdfast demo --size N` (N conversations for Northwind, N/5 for Contoso),
+//! built once and kept in `target/bench/` by size and schema version. Each measure runs a
+//! number of times after a warm-up and reports p50 and p99 of the whole request as the client
+//! sees it; nothing is asserted about time (the goals are printed beside the numbers). The
+//! table goes to standard output and `target/bench/report.json`.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, root, run_command, target_dir};
+
+const PASSWORD: &str = "holdfast-demo";
+
+/// A server process that is killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One HTTP/1.1 exchange on a new connection: the status and the body.
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: &str,
+) -> Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+    stream.set_nodelay(true)?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: {cookie}\r\n\
+         Content-Type: application/json\r\nX-Holdfast-Csrf: 1\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body.as_bytes())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| {
+            format!(
+                "no HTTP status in {:?}",
+                text.chars().take(80).collect::<String>()
+            )
+        })?;
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    // The server sends bodies whole with Content-Length (no chunking).
+    let _ = head;
+    Ok((status, body.to_owned()))
+}
+
+/// p50 and p99 of `runs` timed calls of `f`, after `warm` untimed ones.
+fn measure(warm: usize, runs: usize, mut f: impl FnMut(usize) -> Result<()>) -> Result<(f64, f64)> {
+    for i in 0..warm {
+        f(i)?;
+    }
+    let mut times = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let started = Instant::now();
+        f(warm + i)?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    Ok((at(0.5), at(0.99)))
+}
+
+/// A row of the report.
+struct Row {
+    what: String,
+    p50: f64,
+    p99: f64,
+    /// The goal of issue 9 for this measure, in words.
+    goal: &'static str,
+    /// The p99 (or rate) the goal allows, and whether lower is better.
+    limit: Option<f64>,
+}
+
+pub fn run(args: &[&str]) -> Result<()> {
+    let size = match args {
+        [] => 100_000,
+        ["--size", n] => n
+            .parse()
+            .context("--size takes a number of conversations")?,
+        other => bail!("bench takes only `--size N`, got {other:?}"),
+    };
+    run_command(cargo().args(["build", "--release", "-p", "holdfast-server"]))?;
+    let target = target_dir();
+    let bin = target.join("release/holdfast");
+    let dir = target.join("bench");
+    let data = dataset(&bin, &dir, size)?;
+
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let addr = format!("127.0.0.1:{port}");
+    let _server = Server(
+        Command::new(&bin)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["serve", "--addr", &addr, "--sweep-interval", "0", "--site"])
+            .arg(target.join("site"))
+            .env("HOLDFAST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("could not start the server")?,
+    );
+    wait_for(&addr)?;
+    let (status, _) = request(&addr, "GET", "/healthz", "", "")?;
+    if status != 200 {
+        bail!("/healthz answered {status}");
+    }
+    let login = format!(r#"{{"username":"manager","password":"{PASSWORD}"}}"#);
+    let cookie = login_cookie(&addr, &login)?;
+
+    let mut rows = Vec::new();
+    let runs = 30;
+    let mut row = |what: &str, goal: &'static str, limit: Option<f64>, (p50, p99): (f64, f64)| {
+        eprintln!("  {what}: p50 {p50:.2} ms, p99 {p99:.2} ms");
+        rows.push(Row {
+            what: what.to_owned(),
+            p50,
+            p99,
+            goal,
+            limit,
+        });
+    };
+    let get = |path: String| {
+        let (addr, cookie) = (&addr, &cookie);
+        move |_: usize| -> Result<()> {
+            let (status, body) = request(addr, "GET", &path, cookie, "")?;
+            match status {
+                200 => Ok(()),
+                s => bail!("GET {path}: {s} {body}"),
+            }
+        }
+    };
+    row(
+        "floor: GET /healthz",
+        "",
+        None,
+        measure(5, runs, get("/healthz".to_owned()))?,
+    );
+    for (what, query) in [
+        ("interactions page 1, default", ""),
+        (
+            "page 1, media=chat by deletion date",
+            "media=chat&sort=deletion",
+        ),
+        ("page 1, protected=yes", "protected=yes"),
+        ("page 2000 of 50", "page=2000&size=50"),
+        ("agent = Chen, page 1", "agent=Chen"),
+        ("remote party contains 555, page 1", "remote=555"),
+    ] {
+        let goal = match query {
+            "agent=Chen" | "remote=555" => "<= 50 ms at 10M",
+            _ => "p99 <= 5 ms at 1M, <= 10 ms at 10M",
+        };
+        let limit = match query {
+            "agent=Chen" | "remote=555" => 50.0,
+            _ => 5.0,
+        };
+        row(
+            what,
+            goal,
+            Some(limit),
+            measure(3, runs, get(format!("/api/conversations?{query}")))?,
+        );
+    }
+    let post = |path: &'static str, body: String, want: u16| {
+        let (addr, cookie) = (&addr, &cookie);
+        move |_: usize| -> Result<()> {
+            let (status, answer) = request(addr, "POST", path, cookie, &body)?;
+            match status == want {
+                true => Ok(()),
+                false => bail!("POST {path}: {status} {answer}"),
+            }
+        }
+    };
+    for (what, query) in [
+        ("selection summary, all matching", ""),
+        ("selection summary, media=chat", "media=chat"),
+    ] {
+        let body = format!(r#"{{"selection":{{"kind":"filter","query":"{query}","except":[]}}}}"#);
+        row(
+            what,
+            "p99 <= 30 ms at 10M",
+            Some(30.0),
+            measure(2, runs, post("/api/selection/summary", body, 200))?,
+        );
+    }
+    let over =
+        r#"{"action":"protect","selection":{"kind":"filter","query":"protected=no","except":[]}}"#;
+    row(
+        "protect all matching (over the cap: refused)",
+        "decided in <= 50 ms at 10M",
+        Some(50.0),
+        measure(2, runs, post("/api/protection", over.to_owned(), 409))?,
+    );
+
+    // Protect and release listed conversations: the ids come from the view, unprotected ones
+    // with a recording, and each round releases what it protected.
+    let ids = protectable_ids(&addr, &cookie, 960)?;
+    for n in [10, ids.len()] {
+        let list = ids[..n]
+            .iter()
+            .map(|id| format!("\"{id}\""))
+            .collect::<Vec<_>>()
+            .join(",");
+        let body = |action: &str| {
+            format!(
+                r#"{{"action":"{action}","selection":{{"kind":"ids","ids":[{list}]}},"reason":"bench"}}"#
+            )
+        };
+        let (protect, release) = (body("protect"), body("release"));
+        let mut protect_ms = Vec::new();
+        let mut release_ms = Vec::new();
+        for _ in 0..10 {
+            let started = Instant::now();
+            post("/api/protection", protect.clone(), 200)(0)?;
+            protect_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            let started = Instant::now();
+            post("/api/protection", release.clone(), 200)(0)?;
+            release_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let goal = "p50 <= 50 ms for 1,000 at 1M and 10M";
+        row(
+            &format!("protect {n} listed"),
+            goal,
+            Some(50.0),
+            percentiles(protect_ms),
+        );
+        row(
+            &format!("release {n} listed"),
+            goal,
+            Some(50.0),
+            percentiles(release_ms),
+        );
+    }
+
+    // Sixteen managers paging at once, and the same server's health check as the floor.
+    let pages = throughput(
+        &addr,
+        &cookie,
+        "/api/conversations?page=3",
+        Duration::from_secs(5),
+    )?;
+    let health = throughput(&addr, &cookie, "/healthz", Duration::from_secs(3))?;
+    eprintln!("  16 clients paging: {pages:.0} pages/s; /healthz: {health:.0}/s");
+
+    print_table(size, &rows, pages, health);
+    write_report(&dir, size, &rows, pages, health)
+}
+
+fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+/// Requests per second that 16 clients get for `path` in `time`.
+fn throughput(addr: &str, cookie: &str, path: &str, time: Duration) -> Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..16)
+        .map(|_| {
+            let (addr, cookie, path) = (addr.to_owned(), cookie.to_owned(), path.to_owned());
+            let (done, stop) = (done.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Ok((200, _)) = request(&addr, "GET", &path, &cookie, "") {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(time);
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        let _ = w.join();
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Up to `n` unprotected conversations with a policy recording, from the view.
+fn protectable_ids(addr: &str, cookie: &str, n: usize) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for page in 1..=40 {
+        let (_, body) = request(
+            addr,
+            "GET",
+            &format!("/api/conversations?protected=no&recorded=yes&size=100&page={page}"),
+            cookie,
+            "",
+        )?;
+        let page: serde_json::Value = serde_json::from_str(&body)?;
+        let rows = page["entities"].as_array().context("a page of entities")?;
+        let listed: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r["id"].as_str().map(str::to_owned))
+            .collect();
+        let list = listed
+            .iter()
+            .map(|id| format!("\"{id}\""))
+            .collect::<Vec<_>>()
+            .join(",");
+        let (_, answer) = request(
+            addr,
+            "POST",
+            "/api/selection/summary",
+            cookie,
+            &format!(r#"{{"selection":{{"kind":"ids","ids":[{list}]}}}}"#),
+        )?;
+        // Whole pages whose every row can be protected keep the count exact.
+        let summary: serde_json::Value = serde_json::from_str(&answer)?;
+        if summary["summary"]["protectable"].as_u64() == Some(listed.len() as u64) {
+            ids.extend(listed);
+        }
+        if ids.len() >= n || rows.is_empty() {
+            break;
+        }
+    }
+    ids.truncate(n);
+    if ids.len() < 10 {
+        bail!("found only {} protectable conversations", ids.len());
+    }
+    Ok(ids)
+}
+
+fn login_cookie(addr: &str, body: &str) -> Result<String> {
+    let mut stream = TcpStream::connect(addr)?;
+    let head = format!(
+        "POST /api/session HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         X-Holdfast-Csrf: 1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw)?;
+    raw.lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+        .with_context(|| format!("no session cookie in {raw}"))
+}
+
+/// The dataset of `size`, built with `holdfast demo` unless a finished one is kept.
+fn dataset(bin: &Path, dir: &Path, size: usize) -> Result<PathBuf> {
+    let schema = std::fs::read_dir(root().join("server/src/store/sqlite"))?
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
+        })
+        .count();
+    let data = dir.join(format!("data-{size}-schema{schema}"));
+    let done = data.join("bench-dataset-complete");
+    if done.is_file() {
+        eprintln!("xtask bench: using the dataset in {}", data.display());
+        return Ok(data);
+    }
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let started = Instant::now();
+    run_command(
+        Command::new(bin)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["demo", "--size", &size.to_string()])
+            .env("HOLDFAST_LOG", "warn"),
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    let total = size + size / 5;
+    eprintln!(
+        "xtask bench: {total} demo conversations in {seconds:.1} s ({:.0}/s)",
+        total as f64 / seconds
+    );
+    std::fs::write(&done, format!("{seconds:.1}\n"))?;
+    Ok(data)
+}
+
+fn wait_for(addr: &str) -> Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        if TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("the server did not listen on {addr} within 120 s")
+}
+
+/// Whether the measure meets its goal: the p50 where the goal names it, else the p99.
+fn verdict(row: &Row) -> &'static str {
+    let value = match row.goal.starts_with("p50") {
+        true => row.p50,
+        false => row.p99,
+    };
+    match row.limit {
+        None => "",
+        Some(limit) if value <= limit => "meets",
+        Some(_) => "misses",
+    }
+}
+
+fn print_table(size: usize, rows: &[Row], pages: f64, health: f64) {
+    println!(
+        "\nHoldfast bench: {size} Northwind conversations (+{} Contoso), release build, one client unless stated\n",
+        size / 5
+    );
+    println!("| what the manager does | p50 ms | p99 ms | goal | against the goal |");
+    println!("|---|---:|---:|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {:.2} | {:.2} | {} | {} |",
+            r.what,
+            r.p50,
+            r.p99,
+            r.goal,
+            verdict(r)
+        );
+    }
+    let share = pages / health * 100.0;
+    println!(
+        "| 16 clients paging (page 3) | {pages:.0} pages/s | | >= 3,000 pages/s at 1M | {:.1}% of /healthz ({health:.0}/s) |",
+        share
+    );
+}
+
+fn write_report(dir: &Path, size: usize, rows: &[Row], pages: f64, health: f64) -> Result<()> {
+    let measures: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::json!({"what": r.what, "p50Ms": r.p50, "p99Ms": r.p99, "goal": r.goal, "verdict": verdict(r)}))
+        .collect();
+    let report = serde_json::json!({
+        "size": size, "measures": measures,
+        "pagingPerSecond16Clients": pages, "healthzPerSecond16Clients": health,
+    });
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("report-{size}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    eprintln!("xtask bench: wrote {}", path.display());
+    Ok(())
+}
