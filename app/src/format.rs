@@ -2,7 +2,7 @@
 
 use holdfast_core::time::Instant;
 
-pub use holdfast_core::format::count;
+pub use holdfast_core::format::{count, count_at_least};
 
 /// `4:05` or `1:02:03`.
 pub fn duration(ms: u64) -> String {

@@ -75,11 +75,17 @@ pub struct ConversationRow {
 #[serde(rename_all = "camelCase")]
 pub struct ConversationPage {
     pub entities: Vec<ConversationRow>,
-    /// Every conversation the filters match.
+    /// How many conversations the filters match: exact up to [`TOTAL_BOUND`]; beyond it the
+    /// count stops there and `total_exact` is false, so that a page costs the same at ten
+    /// thousand conversations as at ten million.
     pub total: u64,
+    pub total_exact: bool,
     pub page: u32,
     pub page_size: u32,
 }
+
+/// Where the interactions view stops counting the matches of its filters.
+pub const TOTAL_BOUND: u64 = 10_000;
 
 /// What a protect, release or summary applies to.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

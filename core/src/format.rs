@@ -13,6 +13,14 @@ pub fn count(n: impl Into<u64>) -> String {
     out
 }
 
+/// A count that may be a lower bound: `10,000+` when counting stopped there.
+pub fn count_at_least(n: u64, exact: bool) -> String {
+    match exact {
+        true => count(n),
+        false => format!("{}+", count(n)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[track_caller]
@@ -28,5 +36,7 @@ mod tests {
         check(2651, "2,651");
         check(1_000_000, "1,000,000");
         check(u64::MAX, "18,446,744,073,709,551,615");
+        assert_eq!(super::count_at_least(10_000, false), "10,000+");
+        assert_eq!(super::count_at_least(3_000, true), "3,000");
     }
 }

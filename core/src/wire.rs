@@ -547,6 +547,7 @@ from_object!(ConversationRow {
 from_object!(ConversationPage {
     entities: "entities",
     total: "total",
+    total_exact: "totalExact",
     page: "page",
     page_size: "pageSize",
 });
@@ -811,6 +812,7 @@ mod tests {
         reads_serde(&ConversationPage {
             entities: vec![conversation(1, true), conversation(2, false)],
             total: 3_000_000_000,
+            total_exact: false,
             page: 2,
             page_size: 25,
         });

@@ -3364,6 +3364,8 @@ fn full_scan(detail: &str) -> bool {
         "user_roles",
         "retention_policies",
         "CONSTANT ROW",
+        // The rows of a subquery, bounded by its own LIMIT or plan.
+        "(subquery",
         // FTS5's own configuration rows.
         "main.participant_search_config",
     ];
@@ -3609,4 +3611,54 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
         wrong.len(),
         wrong.join("\n\n")
     );
+}
+
+#[tokio::test]
+async fn the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond() {
+    use holdfast_core::api::TOTAL_BOUND;
+    let server = start("bound").await;
+    let cookie = server.login("manager").await;
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let start = holdfast_core::time::parse("2026-01-01T00:00:00Z").unwrap();
+    let extra = TOTAL_BOUND as usize + 1 - 300;
+    let batch: Vec<holdfast_server::store::NewConversation> = (0..extra)
+        .map(|i| holdfast_server::store::NewConversation {
+            id: holdfast_core::ConversationId::from_uuid(uuid::Uuid::new_v4()),
+            start_time: start + chrono::Duration::seconds(i as i64),
+            end_time: start + chrono::Duration::seconds(i as i64 + 60),
+            direction: holdfast_core::Direction::Outbound,
+            queue: Some("Bulk".to_owned()),
+            agents: vec![],
+            remote_party: None,
+            wrap_up: None,
+            recordings: vec![],
+            protected_by: None,
+        })
+        .collect();
+    server.store.insert_conversations(org, &batch).unwrap();
+    let page = |query: &'static str| {
+        let (server, cookie) = (&server, &cookie);
+        async move {
+            let p: ConversationPage = server
+                .get(&format!("/api/conversations?{query}"), cookie)
+                .await
+                .parse();
+            (p.total, p.total_exact, p.entities.len())
+        }
+    };
+    // 10,001 match: counting stops at the bound and says so.
+    assert_eq!(page("").await, (TOTAL_BOUND, false, 25));
+    // Exactly the bound (all but the first bulk one), and fewer: exact.
+    assert_eq!(
+        page("from=2026-01-01T00:00:01Z").await,
+        (TOTAL_BOUND, true, 25)
+    );
+    assert_eq!(
+        page("queue=Bulk&page=389").await,
+        (TOTAL_BOUND - 299, true, 1)
+    );
+    assert_eq!(page("protected=yes").await, (40, true, 25));
+    assert_eq!(page("queue=Nothing").await, (0, true, 0));
+    // Pages past the bound are still served: rows 10,001 and on of everything.
+    assert_eq!(page("page=401").await, (TOTAL_BOUND, false, 1));
 }

@@ -12,7 +12,7 @@ use crate::api;
 use crate::components::conversation_table::ConversationTable;
 use crate::components::filter_bar::FilterBar;
 use crate::components::protect_preview::{self, Preview, ProtectPreview};
-use crate::format::count;
+use crate::format::{count, count_at_least};
 use crate::routes;
 use crate::state::Session;
 
@@ -60,11 +60,12 @@ pub fn InteractionsPage() -> impl IntoView {
         }
     });
 
+    // How many match, and whether that is exact (counting stops at core's TOTAL_BOUND).
     let total = move || {
         page.get()
             .and_then(|r| r.ok())
-            .map(|p| p.total)
-            .unwrap_or(0)
+            .map(|p| (p.total, p.total_exact))
+            .unwrap_or((0, true))
     };
     let perms = move || session.permissions();
 
@@ -83,7 +84,7 @@ pub fn InteractionsPage() -> impl IntoView {
 
     let selection_bar = move || {
         let sel = selected.get();
-        let total = total();
+        let (total, exact) = total();
         let on_page = page
             .get()
             .and_then(|r| r.ok())
@@ -94,8 +95,8 @@ pub fn InteractionsPage() -> impl IntoView {
             return view! { <span class="count">"No interaction selected"</span> }.into_any();
         }
         let all_matching = matches!(sel, Selected::AllMatching { .. });
-        let offer = (!all_matching && n >= on_page && total > n).then(|| {
-            let label = format!("Select all {} matching interactions", count(total));
+        let offer = (!all_matching && n >= on_page && (total > n || !exact)).then(|| {
+            let label = format!("Select all {} matching interactions", count_at_least(total, exact));
             view! {
                 <button class="btn-link" type="button"
                     on:click=move |_| selected.update(|s| s.select_all_matching(&view_state.get_untracked().filters))>
@@ -104,7 +105,12 @@ pub fn InteractionsPage() -> impl IntoView {
             }
         });
         let text = match all_matching {
-            true => format!("All {} matching interactions are selected.", count(n)),
+            true if exact => format!("All {} matching interactions are selected.", count(n)),
+            // Beyond the bound the exact number comes with the preview, which counts them.
+            true => format!(
+                "All {} matching interactions are selected.",
+                count_at_least(n, false)
+            ),
             false => format!("{} selected.", count(n)),
         };
         view! {
@@ -141,8 +147,8 @@ pub fn InteractionsPage() -> impl IntoView {
                 let view = view_state.get_untracked();
                 let first = view.offset() + 1;
                 let last = view.offset() + p.entities.len() as u64;
-                let has_next = last < p.total;
-                let range = format!("{}–{} of {}", count(first), count(last), count(p.total));
+                let has_next = last < p.total || (!p.total_exact && p.entities.len() as u64 == u64::from(view.page_size));
+                let range = format!("{}–{} of {}", count(first), count(last), count_at_least(p.total, p.total_exact));
                 view! {
                     <ConversationTable rows=p.entities columns=view.columns.clone() sort=view.sort selected=selected
                         on_sort=Callback::new(move |key| view_state.update(|v| {

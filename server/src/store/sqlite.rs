@@ -605,11 +605,17 @@ impl Store for SqliteStore {
     fn list_conversations(&self, org: OrgId, view: &ViewState) -> StoreResult<ConversationPage> {
         self.read(|c| {
             let (where_sql, args) = filter_sql(org, &view.filters);
-            let total: i64 = c.query_row(
-                &format!("SELECT COUNT(*) FROM conversations c WHERE {where_sql}"),
+            // Counted up to one past the bound: the cost of a page never grows with the table.
+            let bound = holdfast_core::api::TOTAL_BOUND;
+            let counted: i64 = c.query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE {where_sql} LIMIT {})",
+                    bound + 1
+                ),
                 params_from_iter(args.iter()),
                 |r| r.get(0),
             )?;
+            let counted = u64::try_from(counted).unwrap_or(0);
             let dir = if view.sort.descending { "DESC" } else { "ASC" };
             let order = match view.sort.key {
                 SortKey::Date => format!("c.start_time {dir}, c.id {dir}"),
@@ -629,7 +635,8 @@ impl Store for SqliteStore {
             )?;
             Ok(ConversationPage {
                 entities,
-                total: u64::try_from(total).unwrap_or(0),
+                total: counted.min(bound),
+                total_exact: counted <= bound,
                 page: view.page,
                 page_size: view.page_size,
             })
