@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::api::role_permissions;
 use crate::auth;
-use crate::store::{NewConversation, NewOrg, NewRecording, NewUser, Store, StoreResult};
+use crate::store::{FillItem, NewConversation, NewOrg, NewRecording, NewUser, Store, StoreResult};
 
 /// The password of every demo user.
 pub const DEMO_PASSWORD: &str = "holdfast-demo";
@@ -159,7 +159,7 @@ fn transcript(rng: &mut Rng, agent: &str, media: Media) -> Option<String> {
     Some(text.join("\n"))
 }
 
-/// Conversations written per transaction: few commits, and never more than this in memory.
+/// Conversations generated at a time: never more than this in memory.
 const CHUNK: usize = 20_000;
 
 /// Generates the conversations `from..to` of one organization, ending before `now`; the first
@@ -279,48 +279,114 @@ fn people(rng: &mut Rng, n: usize) -> Vec<String> {
 /// Fills an empty store: Northwind with `size` conversations (40 of them protected), Contoso with
 /// a fifth as many. Returns the number of conversations written.
 pub fn seed(store: &dyn Store, size: usize, now: Instant) -> StoreResult<usize> {
-    let mut rng = Rng(0x4F1D_FA57);
-    let hash = auth::hash_password(DEMO_PASSWORD);
-    let mut total = 0;
+    let mut demo = Demo {
+        rng: Rng(0x4F1D_FA57),
+        hash: auth::hash_password(DEMO_PASSWORD),
+        now,
+        orgs: vec![(NORTHWIND, size, 40), (CONTOSO, size / 5, 12)].into(),
+        current: None,
+        pending: std::collections::VecDeque::new(),
+        written: 0,
+    };
     store.bulk_load(true)?;
-    for (org_name, n, protect) in [(NORTHWIND, size, 40), (CONTOSO, size / 5, 12)] {
-        let org = OrgId::from_uuid(rng.uuid());
-        store.create_org(&NewOrg {
+    store.fill(&mut demo)?;
+    store.bulk_load(false)?;
+    store.analyze()?;
+    Ok(demo.written)
+}
+
+/// The organization whose conversations are being generated.
+struct Current {
+    org: OrgId,
+    agents: Vec<String>,
+    next: usize,
+    count: usize,
+    protect: usize,
+    protected: usize,
+}
+
+/// The demo data as the items [`Store::fill`] writes, generated as it asks for them: one chunk
+/// of conversations in memory at a time.
+struct Demo {
+    rng: Rng,
+    hash: String,
+    now: Instant,
+    /// Organizations still to start: name, conversations, how many to protect.
+    orgs: std::collections::VecDeque<(&'static str, usize, usize)>,
+    current: Option<Current>,
+    pending: std::collections::VecDeque<FillItem>,
+    written: usize,
+}
+
+impl Demo {
+    /// Queues an organization and its users, and makes it current.
+    fn start(&mut self, name: &'static str, count: usize, protect: usize) {
+        let org = OrgId::from_uuid(self.rng.uuid());
+        self.pending.push_back(FillItem::Org(NewOrg {
             id: org,
-            name: org_name.to_owned(),
+            name: name.to_owned(),
             cap: 1000,
-        })?;
-        for login in LOGINS.iter().filter(|l| l.org == org_name) {
+        }));
+        for login in LOGINS.iter().filter(|l| l.org == name) {
             let display = match login.role {
                 "manager" => "Maria Manager",
                 "supervisor" => "Sam Supervisor",
                 "analyst" => "Alex Analyst",
                 _ => "Ada Admin",
             };
-            store.create_user(&NewUser {
-                id: UserId::from_uuid(rng.uuid()),
+            self.pending.push_back(FillItem::User(NewUser {
+                id: UserId::from_uuid(self.rng.uuid()),
                 org_id: org,
                 username: login.username.to_owned(),
                 display_name: display.to_owned(),
-                password_hash: hash.clone(),
+                password_hash: self.hash.clone(),
                 roles: vec![(
                     login.role.to_owned(),
                     role_permissions(login.role).unwrap_or_default(),
                 )],
-            })?;
+            }));
         }
-        let agents = people(&mut rng, 24);
-        let mut protected = 0;
-        for from in (0..n).step_by(CHUNK) {
-            let range = (from, (from + CHUNK).min(n));
-            let chunk = conversations(&mut rng, range, now, (protect, &mut protected), &agents);
-            store.insert_conversations(org, &chunk)?;
-            total += chunk.len();
+        let agents = people(&mut self.rng, 24);
+        self.current = Some(Current {
+            org,
+            agents,
+            next: 0,
+            count,
+            protect,
+            protected: 0,
+        });
+    }
+}
+
+impl Iterator for Demo {
+    type Item = FillItem;
+
+    fn next(&mut self) -> Option<FillItem> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(item);
+            }
+            match &mut self.current {
+                Some(c) if c.next < c.count => {
+                    let range = (c.next, (c.next + CHUNK).min(c.count));
+                    let chunk = conversations(
+                        &mut self.rng,
+                        range,
+                        self.now,
+                        (c.protect, &mut c.protected),
+                        &c.agents,
+                    );
+                    c.next = range.1;
+                    self.written += chunk.len();
+                    return Some(FillItem::Conversations(c.org, chunk));
+                }
+                _ => {
+                    let (name, count, protect) = self.orgs.pop_front()?;
+                    self.start(name, count, protect);
+                }
+            }
         }
     }
-    store.bulk_load(false)?;
-    store.analyze()?;
-    Ok(total)
 }
 
 /// A fixed "now" for tests that want the same data every run.

@@ -3662,3 +3662,51 @@ async fn the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond() {
     // Pages past the bound are still served: rows 10,001 and on of everything.
     assert_eq!(page("page=401").await, (TOTAL_BOUND, false, 1));
 }
+
+/// The schema as SQLite stores it: every table, index, trigger and view with its definition.
+fn schema(path: &std::path::Path) -> Vec<(String, String, Option<String>)> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.prepare("SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_store_filled_with_demo_data_keeps_every_index_and_trigger_of_a_new_one() {
+    let server = start("fill").await;
+    let fresh = TempDir::new("fresh");
+    SqliteStore::open(&fresh.0.join("db.sqlite3")).unwrap();
+    let filled = schema(&server._dir.0.join("db.sqlite3"));
+    assert_eq!(filled, schema(&fresh.0.join("db.sqlite3")));
+    assert_eq!(filled.iter().filter(|(t, _, _)| t == "trigger").count(), 6);
+    // The summary columns the fill wrote equal what the triggers keep, and the search index
+    // holds every participant.
+    assert_denormalized_consistent(&server);
+    let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
+    let name: String = db
+        .query_row(
+            "SELECT name FROM participants WHERE kind = 'agent' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let part = format!("\"{}\"", name.chars().skip(1).take(4).collect::<String>());
+    let count = |sql: &str, arg: &str| -> i64 { db.query_row(sql, [arg], |r| r.get(0)).unwrap() };
+    let by_index = count(
+        "SELECT COUNT(*) FROM participant_search WHERE participant_search MATCH ?",
+        &part,
+    );
+    let by_scan = count(
+        "SELECT COUNT(*) FROM participants WHERE instr(lower(name), lower(?)) > 0",
+        part.trim_matches('"'),
+    );
+    assert_eq!(by_index, by_scan, "{part}");
+    assert!(by_scan > 0, "the probe {part} matches its own participant");
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+}

@@ -156,6 +156,15 @@ pub struct NewConversation {
     pub protected_by: Option<(String, Option<String>)>,
 }
 
+/// One thing [`Store::fill`] writes, in order.
+#[derive(Clone, Debug)]
+pub enum FillItem {
+    Org(NewOrg),
+    User(NewUser),
+    /// Conversations of an organization written before, with the deletion dates given.
+    Conversations(OrgId, Vec<NewConversation>),
+}
+
 /// Who asked, for the audit trail.
 #[derive(Clone, Debug)]
 pub struct AuditContext {
@@ -184,6 +193,11 @@ pub trait Store: Send + Sync + 'static {
     fn set_cap(&self, org: OrgId, cap: Cap) -> StoreResult<()>;
     /// Adds conversations in one transaction, with the deletion dates given (demo data).
     fn insert_conversations(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<()>;
+
+    /// Fills an empty store with everything `items` yields, in one transaction: all of it or,
+    /// after an error or a crash, nothing. The backend may build its indexes once at the end
+    /// rather than row by row, which is what makes ten million demo conversations practical.
+    fn fill(&self, items: &mut dyn Iterator<Item = FillItem>) -> StoreResult<()>;
 
     /// Ingests conversations in one transaction: recordings get their deletion date from the
     /// organization's retention policies as they arrive; an existing conversation of the
