@@ -299,39 +299,26 @@ fn throughput(addr: &str, cookie: &str, path: &str, time: Duration) -> Result<f6
     Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Up to `n` unprotected conversations with a policy recording, from the view.
+/// Up to `n` unprotected conversations with a policy recording that is not deleted, from the
+/// view, each checked through its details.
 fn protectable_ids(addr: &str, cookie: &str, n: usize) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for page in 1..=40 {
-        let (_, body) = request(
-            addr,
-            "GET",
-            &format!("/api/conversations?protected=no&recorded=yes&size=100&page={page}"),
-            cookie,
-            "",
-        )?;
+        let path = format!("/api/conversations?protected=no&recorded=yes&size=100&page={page}");
+        let (_, body) = request(addr, "GET", &path, cookie, "")?;
         let page: serde_json::Value = serde_json::from_str(&body)?;
         let rows = page["entities"].as_array().context("a page of entities")?;
-        let listed: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r["id"].as_str().map(str::to_owned))
-            .collect();
-        let list = listed
-            .iter()
-            .map(|id| format!("\"{id}\""))
-            .collect::<Vec<_>>()
-            .join(",");
-        let (_, answer) = request(
-            addr,
-            "POST",
-            "/api/selection/summary",
-            cookie,
-            &format!(r#"{{"selection":{{"kind":"ids","ids":[{list}]}}}}"#),
-        )?;
-        // Whole pages whose every row can be protected keep the count exact.
-        let summary: serde_json::Value = serde_json::from_str(&answer)?;
-        if summary["summary"]["protectable"].as_u64() == Some(listed.len() as u64) {
-            ids.extend(listed);
+        for id in rows.iter().filter_map(|r| r["id"].as_str()) {
+            let path = format!("/api/conversations/{id}");
+            let (_, details) = request(addr, "GET", &path, cookie, "")?;
+            let details: serde_json::Value = serde_json::from_str(&details)?;
+            let protectable = details["recordings"].as_array().is_some_and(|list| {
+                list.iter()
+                    .any(|r| r["role"] == "policy" && r["fileState"] == "AVAILABLE")
+            });
+            if protectable {
+                ids.push(id.to_owned());
+            }
         }
         if ids.len() >= n || rows.is_empty() {
             break;

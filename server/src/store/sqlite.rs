@@ -114,7 +114,10 @@ impl SqliteStore {
         // Statistics for the planner where they are missing or stale (cheap when they are
         // current): without them it answered `org_id = ? AND id IN (...)` by walking the
         // organization's whole index range.
-        writer.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
+        // Whole-index statistics: sampled ones (analysis_limit) took the organization, half the
+        // table, for a thousand rows, and sent a million-row summary through a non-covering
+        // index (2.5 s instead of 0.1 s). ANALYZE reads 1.2M conversations in about 3 s.
+        writer.execute_batch("PRAGMA optimize = 0x10002;")?;
         Ok(SqliteStore {
             path: path.to_owned(),
             writer: Mutex::new(writer),
@@ -304,7 +307,7 @@ impl Store for SqliteStore {
 
     fn analyze(&self) -> StoreResult<()> {
         let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")?;
+        conn.execute_batch("ANALYZE;")?;
         Ok(())
     }
 
@@ -1188,30 +1191,45 @@ fn org_status(c: &Connection, org: OrgId) -> StoreResult<OrgStatus> {
     })
 }
 
-/// The counts of a selection. The past-due subquery names the outer row (`sel.conv_id`):
-/// a bare `id` there would resolve to the recording's own id and never match.
+/// The counts of a selection, in two statements: the three kinds from the summary columns
+/// alone (a covering index walk for a filter, no row lookups), then the past-due recordings of
+/// the protected ones only.
 fn summarize(
     c: &Connection,
     org: OrgId,
     selection: &Selection,
     now: Instant,
 ) -> StoreResult<SelectionSummary> {
-    let (where_sql, mut args) = selection_sql(org, selection)?;
-    let sql = format!(
-        "SELECT
-            COALESCE(SUM(prot), 0),
-            COALESCE(SUM(NOT prot AND protectable), 0),
-            COALESCE(SUM(NOT prot AND NOT protectable), 0),
-            COALESCE(SUM(CASE WHEN prot THEN
-                (SELECT COUNT(*) FROM recordings r WHERE r.conversation_id = sel.conv_id AND r.file_state = 'AVAILABLE' AND r.delete_date <= ?)
-                ELSE 0 END), 0)
-         FROM (SELECT c.id AS conv_id, {IS_PROTECTED} AS prot, {PROTECTABLE} AS protectable FROM conversations c WHERE {where_sql}) AS sel"
-    );
-    args.insert(0, Value::Integer(ms(now)));
-    let (protected, protectable, without, due): (i64, i64, i64, i64) =
-        c.query_row(&sql, params_from_iter(args.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
+    let (where_sql, args) = selection_sql(org, selection)?;
+    let (protected, protectable, without): (i64, i64, i64) = c.query_row(
+        &format!(
+            "SELECT COALESCE(SUM({IS_PROTECTED}), 0),
+                    COALESCE(SUM(NOT {IS_PROTECTED} AND {PROTECTABLE}), 0),
+                    COALESCE(SUM(NOT {IS_PROTECTED} AND NOT {PROTECTABLE}), 0)
+             FROM conversations c WHERE {where_sql}"
+        ),
+        params_from_iter(args.iter()),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let mut due_args = args;
+    due_args.push(Value::Integer(ms(now)));
+    // From the protected conversations to their recordings, never the other way: left to
+    // itself the planner walked every due recording of every organization (6.8 s at 1M).
+    // Listed ids are looked up by id; a filter goes through the protected ones only, which the
+    // cap keeps few.
+    let protected_index = match selection {
+        Selection::Ids { .. } => "",
+        Selection::Filter { .. } => "INDEXED BY conversations_org_protected",
+    };
+    let due: i64 = c.query_row(
+        &format!(
+            "SELECT COUNT(*) FROM conversations c {protected_index} CROSS JOIN recordings r
+             WHERE r.conversation_id = c.id AND {where_sql} AND {IS_PROTECTED}
+               AND r.file_state = 'AVAILABLE' AND r.delete_date <= ?"
+        ),
+        params_from_iter(due_args.iter()),
+        |r| r.get(0),
+    )?;
     let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
     Ok(SelectionSummary {
         protected: n(protected),
@@ -1299,9 +1317,16 @@ fn apply_protection(
         ProtectAction::Protect => format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
         ProtectAction::Release => IS_PROTECTED.to_owned(),
     };
+    // A release by filter reads the protected conversations only (see `summarize`).
+    let index = match (&change.selection, change.action) {
+        (Selection::Filter { .. }, ProtectAction::Release) => {
+            "INDEXED BY conversations_org_protected"
+        }
+        _ => "",
+    };
     let ids: Vec<String> = {
         let mut stmt = tx.prepare(&format!(
-            "SELECT c.id FROM conversations c WHERE {where_sql} AND {wanted}"
+            "SELECT c.id FROM conversations c {index} WHERE {where_sql} AND {wanted}"
         ))?;
         stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))?
             .collect::<Result<_, _>>()?
