@@ -7,7 +7,7 @@ use holdfast_app::components::protect_preview::{Preview, ProtectPreview};
 use holdfast_app::state::Session;
 use holdfast_core::api::{ConversationRow, Selection};
 use holdfast_core::protection::{
-    OrgStatus, PlanError, ProtectAction, SelectionSummary, plan_protection,
+    Count, OrgStatus, PlanError, ProtectAction, SelectionSummary, plan_protection,
 };
 use holdfast_core::selection::Selected;
 use holdfast_core::view::{Column, Sort};
@@ -137,14 +137,14 @@ async fn over_the_cap_the_preview_refuses_and_offers_no_confirmation() {
     };
     let perms = Permissions::of(&[Permission::ProtectionApply]);
     let sel = SelectionSummary {
-        protectable: 40,
+        protectable: Count::Exact(40),
         ..SelectionSummary::default()
     };
     let refused = plan_protection(&org, perms, ProtectAction::Protect, &sel).unwrap_err();
     assert_eq!(
         refused,
         PlanError::OverCap {
-            new: 40,
+            new: Count::Exact(40),
             headroom: 38,
             cap: 1000
         }
@@ -183,8 +183,8 @@ async fn a_plan_shows_the_numbers_against_the_cap() {
     let perms = Permissions::of(&[Permission::ProtectionApply]);
     let sel = SelectionSummary {
         protected: 3,
-        protectable: 25,
-        without_recording: 2,
+        protectable: Count::Exact(25),
+        without_recording: Count::Exact(2),
         past_due_recordings: 0,
     };
     let plan = plan_protection(&org, perms, ProtectAction::Protect, &sel).unwrap();

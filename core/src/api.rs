@@ -135,8 +135,8 @@ pub struct ConversationOutcome {
 #[serde(rename_all = "camelCase")]
 pub struct ProtectResponse {
     pub changed: u32,
-    pub unchanged: u32,
-    pub without_recording: u32,
+    pub unchanged: crate::protection::Count,
+    pub without_recording: crate::protection::Count,
     pub not_found: u32,
     pub org: OrgStatusDto,
     /// For a selection by ids: each listed conversation's outcome, in the order listed.
@@ -386,7 +386,7 @@ mod tests {
             code: "over.cap".to_owned(),
             status: 409,
             plan: Some(PlanError::OverCap {
-                new: 2,
+                new: crate::protection::Count::Exact(2),
                 headroom: 1,
                 cap: 1000,
             }),
@@ -394,7 +394,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
             serde_json::json!({"message":"m","code":"over.cap","status":409,
-                "plan":{"kind":"overCap","new":2,"headroom":1,"cap":1000}})
+                "plan":{"kind":"overCap","new":{"exact":2},"headroom":1,"cap":1000}})
         );
     }
 }

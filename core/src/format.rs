@@ -13,6 +13,14 @@ pub fn count(n: impl Into<u64>) -> String {
     out
 }
 
+/// A count that stopped at a bound: `3,000`, or `more than 10,000`.
+pub fn count_of(n: crate::protection::Count) -> String {
+    match n {
+        crate::protection::Count::Exact(n) => count(n),
+        crate::protection::Count::MoreThan(n) => format!("more than {}", count(n)),
+    }
+}
+
 /// A count that may be a lower bound: `10,000+` when counting stopped there.
 pub fn count_at_least(n: u64, exact: bool) -> String {
     match exact {
@@ -38,5 +46,8 @@ mod tests {
         check(u64::MAX, "18,446,744,073,709,551,615");
         assert_eq!(super::count_at_least(10_000, false), "10,000+");
         assert_eq!(super::count_at_least(3_000, true), "3,000");
+        use crate::protection::Count;
+        assert_eq!(super::count_of(Count::Exact(2_651)), "2,651");
+        assert_eq!(super::count_of(Count::MoreThan(10_000)), "more than 10,000");
     }
 }

@@ -111,17 +111,90 @@ impl OrgStatus {
     }
 }
 
+/// A number counted up to a bound, so that counting costs the same whatever the size of the
+/// data: exact, or more than the bound where counting stopped.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Count {
+    Exact(u32),
+    MoreThan(u32),
+}
+
+impl Default for Count {
+    fn default() -> Self {
+        Count::Exact(0)
+    }
+}
+
+impl Count {
+    /// The count of rows read with a limit of `bound + 1`: one more than the bound says that
+    /// there are more.
+    pub const fn of(counted: u32, bound: u32) -> Count {
+        match counted > bound {
+            true => Count::MoreThan(bound),
+            false => Count::Exact(counted),
+        }
+    }
+
+    pub const fn is_zero(self) -> bool {
+        matches!(self, Count::Exact(0))
+    }
+
+    /// The exact number, if it is known.
+    pub const fn exact(self) -> Option<u32> {
+        match self {
+            Count::Exact(n) => Some(n),
+            Count::MoreThan(_) => None,
+        }
+    }
+
+    /// Whether it is known to fit within `n`.
+    pub const fn fits(self, n: u32) -> bool {
+        matches!(self, Count::Exact(c) if c <= n)
+    }
+
+    /// The sum: exact only if both are.
+    pub const fn plus(self, other: Count) -> Count {
+        match (self, other) {
+            (Count::Exact(a), Count::Exact(b)) => Count::Exact(a.saturating_add(b)),
+            (Count::Exact(a) | Count::MoreThan(a), Count::Exact(b) | Count::MoreThan(b)) => {
+                Count::MoreThan(a.saturating_add(b))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Count::Exact(n) => write!(f, "{n}"),
+            Count::MoreThan(n) => write!(f, "more than {n}"),
+        }
+    }
+}
+
+/// How far a store counts the conversations of a selection that protecting would protect:
+/// past the headroom, so that whether they fit is always known, and past the interactions
+/// view's bound, so that the preview is exact wherever the view's total is. Never more than
+/// the cap's worth of rows (rule 7 needs no more).
+pub fn counting_bound(org: &OrgStatus) -> u32 {
+    let view = u32::try_from(crate::api::TOTAL_BOUND).unwrap_or(u32::MAX);
+    org.headroom().max(view)
+}
+
 /// What a selection holds, counted by the store within the caller's organization. Every
-/// conversation of the selection is in exactly one of the first three counts.
+/// conversation of the selection is in exactly one of the first three counts; the protected
+/// ones are few (the cap keeps them so) and always counted exactly, the others up to a bound.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SelectionSummary {
     /// Protected now.
     pub protected: u32,
-    /// Not protected and protectable: protecting the selection protects these.
-    pub protectable: u32,
+    /// Not protected and protectable: protecting the selection protects these. Counted at
+    /// least to [`counting_bound`].
+    pub protectable: Count,
     /// Not protected and not protectable (no recording, or none policy-based and available).
-    pub without_recording: u32,
+    pub without_recording: Count,
     /// Available recordings of the protected ones whose deletion date has passed: a release
     /// hands them to the next sweep.
     pub past_due_recordings: u32,
@@ -129,8 +202,10 @@ pub struct SelectionSummary {
 
 impl SelectionSummary {
     /// Every conversation the selection matches.
-    pub const fn matching(&self) -> u32 {
-        self.protected + self.protectable + self.without_recording
+    pub const fn matching(&self) -> Count {
+        Count::Exact(self.protected)
+            .plus(self.protectable)
+            .plus(self.without_recording)
     }
 }
 
@@ -143,9 +218,9 @@ pub struct ProtectPlan {
     /// Conversations whose protection changes.
     pub change: u32,
     /// Conversations already in the wanted state: they cost nothing and change nothing.
-    pub unchanged: u32,
+    pub unchanged: Count,
     /// Conversations that cannot be protected; they are reported, never silently dropped.
-    pub without_recording: u32,
+    pub without_recording: Count,
     /// The organization's protected count before and after.
     pub before: u32,
     pub after: u32,
@@ -164,11 +239,12 @@ pub enum PlanError {
     EmptySelection,
     /// Every selected conversation is already in the wanted state or cannot be protected.
     NothingToDo {
-        unchanged: u32,
-        without_recording: u32,
+        unchanged: Count,
+        without_recording: Count,
     },
-    /// The new protections exceed the remaining headroom: nothing changes (rule 7).
-    OverCap { new: u32, headroom: u32, cap: u32 },
+    /// The new protections are not known to fit the remaining headroom: nothing changes
+    /// (rule 7).
+    OverCap { new: Count, headroom: u32, cap: u32 },
 }
 
 impl fmt::Display for PlanError {
@@ -206,32 +282,39 @@ pub fn plan_protection(
     if !perms.contains(permission) {
         return Err(PlanError::MissingPermission { permission });
     }
-    if sel.matching() == 0 {
+    if sel.matching().is_zero() {
         return Err(PlanError::EmptySelection);
     }
     let (change, unchanged, without_recording) = match action {
-        ProtectAction::Protect => (sel.protectable, sel.protected, sel.without_recording),
-        ProtectAction::Release => (sel.protected, sel.protectable + sel.without_recording, 0),
+        ProtectAction::Protect => (
+            sel.protectable,
+            Count::Exact(sel.protected),
+            sel.without_recording,
+        ),
+        ProtectAction::Release => (
+            Count::Exact(sel.protected),
+            sel.protectable.plus(sel.without_recording),
+            Count::Exact(0),
+        ),
     };
-    if change == 0 {
+    if change.is_zero() {
         return Err(PlanError::NothingToDo {
             unchanged,
             without_recording,
         });
     }
-    let after = match action {
-        ProtectAction::Protect => {
-            let headroom = org.headroom();
-            if change > headroom {
-                return Err(PlanError::OverCap {
-                    new: change,
-                    headroom,
-                    cap: org.cap.get(),
-                });
-            }
-            org.protected + change
+    let headroom = org.headroom();
+    let (change, after) = match (action, change.exact()) {
+        (ProtectAction::Protect, Some(n)) if change.fits(headroom) => (n, org.protected + n),
+        // Not known to fit: more than a bound past the headroom, or exactly too many.
+        (ProtectAction::Protect, _) => {
+            return Err(PlanError::OverCap {
+                new: change,
+                headroom,
+                cap: org.cap.get(),
+            });
         }
-        ProtectAction::Release => org.protected.saturating_sub(change),
+        (ProtectAction::Release, _) => (sel.protected, org.protected.saturating_sub(sel.protected)),
     };
     let past_due_recordings = match action {
         ProtectAction::Protect => 0,
@@ -303,15 +386,15 @@ mod tests {
         };
         let sel = SelectionSummary {
             protected: sel.0,
-            protectable: sel.1,
-            without_recording: sel.2,
+            protectable: Count::Exact(sel.1),
+            without_recording: Count::Exact(sel.2),
             past_due_recordings: sel.3,
         };
         let got = plan_protection(&org, Permissions::of(perms), action, &sel).map(|p| {
             (
                 p.change,
-                p.unchanged,
-                p.without_recording,
+                p.unchanged.exact().expect("exact"),
+                p.without_recording.exact().expect("exact"),
                 p.after,
                 p.past_due_recordings,
             )
@@ -330,7 +413,7 @@ mod tests {
             P,
             (0, 39, 0, 0),
             Err(PlanError::OverCap {
-                new: 39,
+                new: Count::Exact(39),
                 headroom: 38,
                 cap: 1000,
             }),
@@ -341,8 +424,8 @@ mod tests {
             P,
             (3, 0, 0, 0),
             Err(PlanError::NothingToDo {
-                unchanged: 3,
-                without_recording: 0,
+                unchanged: Count::Exact(3),
+                without_recording: Count::Exact(0),
             }),
         );
         check(
@@ -351,7 +434,7 @@ mod tests {
             P,
             (3, 1, 0, 0),
             Err(PlanError::OverCap {
-                new: 1,
+                new: Count::Exact(1),
                 headroom: 0,
                 cap: 1000,
             }),
@@ -362,7 +445,7 @@ mod tests {
             P,
             (0, 1, 0, 0),
             Err(PlanError::OverCap {
-                new: 1,
+                new: Count::Exact(1),
                 headroom: 0,
                 cap: 1000,
             }),
@@ -373,7 +456,7 @@ mod tests {
             P,
             (0, 1, 0, 0),
             Err(PlanError::OverCap {
-                new: 1,
+                new: Count::Exact(1),
                 headroom: 0,
                 cap: 0,
             }),
@@ -384,8 +467,8 @@ mod tests {
             P,
             (0, 0, 4, 0),
             Err(PlanError::NothingToDo {
-                unchanged: 0,
-                without_recording: 4,
+                unchanged: Count::Exact(0),
+                without_recording: Count::Exact(4),
             }),
         );
         check(
@@ -420,8 +503,8 @@ mod tests {
             R,
             (0, 2, 1, 0),
             Err(PlanError::NothingToDo {
-                unchanged: 3,
-                without_recording: 0,
+                unchanged: Count::Exact(3),
+                without_recording: Count::Exact(0),
             }),
         );
         check(
@@ -454,10 +537,112 @@ mod tests {
         }
     }
 
+    /// A selection counted only up to a bound.
+    #[track_caller]
+    fn check_bounded(
+        org: (u32, u32),
+        action: ProtectAction,
+        (protected, protectable, without): (u32, Count, Count),
+        expect: Result<(u32, Count, Count, u32), PlanError>,
+    ) {
+        let org = OrgStatus {
+            protected: org.0,
+            cap: Cap::new(org.1).unwrap(),
+        };
+        let sel = SelectionSummary {
+            protected,
+            protectable,
+            without_recording: without,
+            past_due_recordings: 0,
+        };
+        let got = plan_protection(&org, Permissions::of(ALL), action, &sel)
+            .map(|p| (p.change, p.unchanged, p.without_recording, p.after));
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn plans_from_bounded_counts() {
+        use Count::{Exact as E, MoreThan as M};
+        use ProtectAction::{Protect as P, Release as R};
+        let over = |new, headroom| {
+            Err(PlanError::OverCap {
+                new,
+                headroom,
+                cap: 1000,
+            })
+        };
+        // More than the bound, and the bound is past the headroom: refused with what is known.
+        check_bounded(
+            (40, 1000),
+            P,
+            (40, M(10_000), M(10_000)),
+            over(M(10_000), 960),
+        );
+        // More than a bound below the headroom: not known to fit, so refused all the same.
+        check_bounded((40, 1000), P, (0, M(500), E(0)), over(M(500), 960));
+        // Exact and fitting, with a bounded count of the others: planned.
+        check_bounded(
+            (40, 1000),
+            P,
+            (3, E(900), M(10_000)),
+            Ok((900, E(3), M(10_000), 940)),
+        );
+        // Releasing needs only the protected ones, which are always exact.
+        check_bounded(
+            (40, 1000),
+            R,
+            (40, M(10_000), E(7)),
+            Ok((40, M(10_007), E(0), 0)),
+        );
+        check_bounded(
+            (40, 1000),
+            R,
+            (0, M(10_000), E(0)),
+            Err(PlanError::NothingToDo {
+                unchanged: M(10_000),
+                without_recording: E(0),
+            }),
+        );
+        check_bounded(
+            (40, 1000),
+            P,
+            (0, E(0), E(0)),
+            Err(PlanError::EmptySelection),
+        );
+        check_bounded(
+            (40, 1000),
+            P,
+            (0, E(0), M(10_000)),
+            Err(PlanError::NothingToDo {
+                unchanged: E(0),
+                without_recording: M(10_000),
+            }),
+        );
+    }
+
+    #[test]
+    fn counts_stop_at_their_bound() {
+        use Count::{Exact as E, MoreThan as M};
+        assert_eq!(Count::of(0, 10), E(0));
+        assert_eq!(Count::of(10, 10), E(10));
+        assert_eq!(Count::of(11, 10), M(10));
+        assert_eq!(E(2).plus(E(3)), E(5));
+        assert_eq!(E(2).plus(M(3)), M(5));
+        assert_eq!(M(2).plus(M(3)), M(5));
+        assert!(E(960).fits(960) && !E(961).fits(960) && !M(5).fits(960));
+        assert_eq!(M(10_000).to_string(), "more than 10000");
+        let org = |protected, cap| OrgStatus {
+            protected,
+            cap: Cap::new(cap).unwrap(),
+        };
+        assert_eq!(counting_bound(&org(40, 1000)), 10_000);
+        assert_eq!(counting_bound(&org(40, 1_000_000)), 999_960);
+    }
+
     #[test]
     fn over_cap_message_gives_the_numbers() {
         let msg = PlanError::OverCap {
-            new: 39,
+            new: Count::Exact(39),
             headroom: 38,
             cap: 1000,
         }

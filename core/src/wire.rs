@@ -18,7 +18,7 @@ use crate::audit::{Actor, AuditAction, AuditEvent, Client, Details, EntityType};
 use crate::deletion::EffectiveDeletion;
 use crate::domain::{Direction, FileState, Media, Permission, RecordingRole};
 use crate::ids::{ConversationId, OrgId, RecordingId, UserId};
-use crate::protection::{Outcome, PlanError, ProtectAction, SelectionSummary};
+use crate::protection::{Count, Outcome, PlanError, ProtectAction, SelectionSummary};
 use crate::time::Instant;
 
 /// How deeply arrays and objects may nest; the API's answers nest five levels at most.
@@ -671,6 +671,19 @@ impl FromJson for Actor {
     }
 }
 
+impl FromJson for Count {
+    fn from_json(value: &Json) -> Result<Self, WireError> {
+        match value {
+            Json::Object(members) => match members.as_slice() {
+                [(kind, _)] if kind == "exact" => value.field("exact").map(Count::Exact),
+                [(kind, _)] if kind == "moreThan" => value.field("moreThan").map(Count::MoreThan),
+                _ => error("expected {\"exact\": n} or {\"moreThan\": n}"),
+            },
+            _ => error("expected a count"),
+        }
+    }
+}
+
 impl FromJson for PlanError {
     fn from_json(value: &Json) -> Result<Self, WireError> {
         match value.field::<String>("kind")?.as_str() {
@@ -818,8 +831,8 @@ mod tests {
         });
         let summary = SelectionSummary {
             protected: 1,
-            protectable: 2,
-            without_recording: 3,
+            protectable: Count::Exact(2),
+            without_recording: Count::MoreThan(10_000),
             past_due_recordings: 4,
         };
         let org = OrgStatusDto {
@@ -829,8 +842,8 @@ mod tests {
         reads_serde(&SummaryResponse { summary, org });
         reads_serde(&ProtectResponse {
             changed: 1,
-            unchanged: 2,
-            without_recording: 3,
+            unchanged: Count::MoreThan(10_000),
+            without_recording: Count::Exact(3),
             not_found: 4,
             org,
             outcomes: [
@@ -950,11 +963,16 @@ mod tests {
             }),
             Some(PlanError::EmptySelection),
             Some(PlanError::NothingToDo {
-                unchanged: 2,
-                without_recording: 1,
+                unchanged: Count::Exact(2),
+                without_recording: Count::MoreThan(10_000),
             }),
             Some(PlanError::OverCap {
-                new: 3000,
+                new: Count::Exact(3000),
+                headroom: 960,
+                cap: 1000,
+            }),
+            Some(PlanError::OverCap {
+                new: Count::MoreThan(10_000),
                 headroom: 960,
                 cap: 1000,
             }),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use holdfast_core::api::{ConversationPage, Me, SummaryResponse};
 use holdfast_core::audit::{self, AuditAction, ChainHash};
+use holdfast_core::protection::Count;
 use holdfast_server::assets::Assets;
 use holdfast_server::auth::LoginLimiter;
 use holdfast_server::demo;
@@ -433,12 +434,12 @@ async fn interactions_are_listed_paged_and_scoped_to_the_organization() {
         .post_json("/api/selection/summary", &contoso, &body)
         .await
         .parse();
-    assert_eq!(summary.summary.matching(), 0);
+    assert_eq!(summary.summary.matching(), Count::Exact(0));
     let summary: SummaryResponse = server
         .post_json("/api/selection/summary", &northwind, &body)
         .await
         .parse();
-    assert_eq!(summary.summary.matching(), 5);
+    assert_eq!(summary.summary.matching(), Count::Exact(5));
 
     // Text filters match literally and in part; an agent filter keeps only that agent's rows.
     let agent = page.entities[0].agents[0]
@@ -513,7 +514,7 @@ async fn the_summary_of_a_filter_counts_every_kind_once() {
         .post_json("/api/selection/summary", &cookie, &body)
         .await
         .parse();
-    assert_eq!(all.summary.matching(), 300);
+    assert_eq!(all.summary.matching(), Count::Exact(300));
     assert_eq!(all.summary.protected, all.org.protected);
     let body =
         serde_json::json!({"selection": {"kind": "filter", "query": "recorded=no", "except": []}});
@@ -521,10 +522,13 @@ async fn the_summary_of_a_filter_counts_every_kind_once() {
         .post_json("/api/selection/summary", &cookie, &body)
         .await
         .parse();
-    assert_eq!(none.summary.protected + none.summary.protectable, 0);
+    assert_eq!(
+        (none.summary.protected, none.summary.protectable),
+        (0, Count::Exact(0))
+    );
     let rows = all_rows(&server, &cookie).await;
     let without = rows.iter().filter(|r| r.recording_count == 0).count();
-    assert_eq!(none.summary.without_recording as usize, without);
+    assert_eq!(none.summary.without_recording, Count::Exact(without as u32));
     // Of the whole organization, "without recording" is every unprotected conversation that
     // cannot be protected (rule 1: no policy recording that is not deleted).
     let unprotected: Vec<String> = rows
@@ -535,11 +539,11 @@ async fn the_summary_of_a_filter_counts_every_kind_once() {
     let protectable = protectable_by_details(&server, &cookie, &unprotected).await;
     let yes = protectable.iter().filter(|p| **p).count();
     assert_eq!(
+        (all.summary.protectable, all.summary.without_recording),
         (
-            all.summary.protectable as usize,
-            all.summary.without_recording as usize
-        ),
-        (yes, unprotected.len() - yes)
+            Count::Exact(yes as u32),
+            Count::Exact((unprotected.len() - yes) as u32)
+        )
     );
     let body =
         serde_json::json!({"selection": {"kind": "filter", "query": "page=2", "except": []}});
@@ -749,7 +753,10 @@ async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
     let protectable = protectable_by_details(&server, &cookie, &ids).await;
     let changed = protectable.iter().filter(|p| **p).count() as u64;
     assert_eq!(done["changed"].as_u64().unwrap(), changed);
-    assert_eq!(done["withoutRecording"].as_u64().unwrap(), 10 - changed);
+    assert_eq!(
+        done["withoutRecording"],
+        serde_json::json!({"exact": 10 - changed})
+    );
     assert_eq!(done["org"]["protected"].as_u64().unwrap(), before + changed);
     let outcomes: Vec<(String, String)> = done["outcomes"]
         .as_array()
@@ -869,7 +876,7 @@ async fn over_the_cap_nothing_changes_and_the_numbers_are_given() {
         .iter()
         .filter(|p| **p)
         .count();
-    assert_eq!(plan["new"], new);
+    assert_eq!(plan["new"], serde_json::json!({"exact": new}));
     assert_eq!(status(&server, &cookie).await.0, before);
     assert_eq!(
         server.store.audit_events(me.org_id).unwrap().len(),
@@ -3661,6 +3668,54 @@ async fn the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond() {
     assert_eq!(page("queue=Nothing").await, (0, true, 0));
     // Pages past the bound are still served: rows 10,001 and on of everything.
     assert_eq!(page("page=401").await, (TOTAL_BOUND, false, 1));
+
+    // The summary counts the same way: the protected exactly, the 10,001 added without a
+    // recording past the bound, the protectable exactly below it.
+    let more: Vec<holdfast_server::store::NewConversation> = batch
+        .iter()
+        .take(300)
+        .map(|c| holdfast_server::store::NewConversation {
+            id: holdfast_core::ConversationId::from_uuid(uuid::Uuid::new_v4()),
+            ..c.clone()
+        })
+        .collect();
+    server.store.insert_conversations(org, &more).unwrap();
+    let summary: SummaryResponse = server
+        .post_json(
+            "/api/selection/summary",
+            &cookie,
+            &serde_json::json!({"selection": {"kind": "filter", "query": "", "except": []}}),
+        )
+        .await
+        .parse();
+    let demo: SummaryResponse = server
+        .post_json("/api/selection/summary", &cookie, &serde_json::json!({"selection": {"kind": "filter", "query": "from=2026-02-01T00:00:00Z", "except": []}}))
+        .await
+        .parse();
+    assert_eq!(demo.summary.matching(), Count::Exact(300));
+    assert_eq!(
+        (
+            summary.summary.protected,
+            summary.summary.protectable,
+            summary.summary.without_recording
+        ),
+        (
+            40,
+            demo.summary.protectable,
+            Count::MoreThan(TOTAL_BOUND as u32)
+        )
+    );
+    // Releasing all of them needs only the protected ones: planned and done exactly.
+    let release = serde_json::json!({"action": "release", "selection": {"kind": "filter", "query": "", "except": []}});
+    let done = server
+        .post_json("/api/protection", &cookie, &release)
+        .await
+        .json();
+    assert_eq!(done["changed"], 40);
+    assert_eq!(
+        done["unchanged"],
+        serde_json::json!({"moreThan": TOTAL_BOUND + demo.summary.protectable.exact().unwrap() as u64})
+    );
 }
 
 /// The schema as SQLite stores it: every table, index, trigger and view with its definition.

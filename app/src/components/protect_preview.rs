@@ -4,7 +4,7 @@
 
 use holdfast_core::api::Selection;
 use holdfast_core::domain::REASON_MAX_CHARS;
-use holdfast_core::protection::{PlanError, ProtectAction, ProtectPlan, plan_protection};
+use holdfast_core::protection::{Count, PlanError, ProtectAction, ProtectPlan, plan_protection};
 use holdfast_core::{Reason, selection::Selected};
 use leptos::prelude::*;
 
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::format::count;
+use crate::format::{count, count_of};
 use crate::state::Session;
 
 /// Opens the preview of `action` on `selection`: fetches the selection's counts and the
@@ -89,11 +89,22 @@ fn title(action: ProtectAction) -> &'static str {
 /// A refusal in words.
 pub fn refusal(e: &PlanError) -> String {
     match e {
-        PlanError::OverCap { new, headroom, cap } => format!(
+        PlanError::OverCap {
+            new: Count::Exact(new),
+            headroom,
+            cap,
+        } => format!(
             "Over the limit: protecting {} more interactions would exceed the limit of {} protected conversations by {}. Only {} more can be protected. Nothing was sent.",
             count(*new),
             count(*cap),
-            count(new - headroom),
+            count(new.saturating_sub(*headroom)),
+            count(*headroom)
+        ),
+        // Counting stopped past the headroom: what is known is enough to refuse.
+        PlanError::OverCap { new, headroom, cap } => format!(
+            "Over the limit: protecting {} more interactions would exceed the limit of {} protected conversations. Only {} more can be protected. Nothing was sent.",
+            count_of(*new),
+            count(*cap),
             count(*headroom)
         ),
         PlanError::NothingToDo {
@@ -101,8 +112,8 @@ pub fn refusal(e: &PlanError) -> String {
             without_recording,
         } => format!(
             "Nothing to do: {} already in that state and {} without a recording that can be protected.",
-            count(*unchanged),
-            count(*without_recording)
+            count_of(*unchanged),
+            count_of(*without_recording)
         ),
         PlanError::EmptySelection => "No interaction is selected.".to_owned(),
         PlanError::MissingPermission { permission } => {
@@ -115,8 +126,8 @@ fn numbers(plan: &ProtectPlan) -> AnyView {
     let rows: Vec<(&str, String)> = match plan.action {
         ProtectAction::Protect => vec![
             ("Will be protected", count(plan.change)),
-            ("Already protected", count(plan.unchanged)),
-            ("No recording to protect", count(plan.without_recording)),
+            ("Already protected", count_of(plan.unchanged)),
+            ("No recording to protect", count_of(plan.without_recording)),
             (
                 "Protected conversations now",
                 format!("{} / {}", count(plan.before), count(plan.cap)),
@@ -128,7 +139,7 @@ fn numbers(plan: &ProtectPlan) -> AnyView {
         ],
         ProtectAction::Release => vec![
             ("Will be released", count(plan.change)),
-            ("Not protected", count(plan.unchanged)),
+            ("Not protected", count_of(plan.unchanged)),
             (
                 "Recordings past their deletion date",
                 count(plan.past_due_recordings),

@@ -15,7 +15,7 @@ use holdfast_core::audit::{self, AuditEvent, ChainHash};
 use holdfast_core::audit::{AuditAction, Details, EntityType};
 use holdfast_core::deletion::{self, DeleteDateChange, DeletionRefusal, RecordingState};
 use holdfast_core::protection::{
-    OrgStatus, PlanError, ProtectAction, SelectionSummary, plan_protection,
+    Count, OrgStatus, PlanError, ProtectAction, SelectionSummary, plan_protection,
 };
 use holdfast_core::retention::{self, RetentionPolicy};
 use holdfast_core::time::Instant;
@@ -1191,9 +1191,10 @@ fn org_status(c: &Connection, org: OrgId) -> StoreResult<OrgStatus> {
     })
 }
 
-/// The counts of a selection, in two statements: the three kinds from the summary columns
-/// alone (a covering index walk for a filter, no row lookups), then the past-due recordings of
-/// the protected ones only.
+/// The counts of a selection, each bounded: the protected ones through their own index (the
+/// cap keeps them few), the others counted up to a bound (core's `counting_bound` for those
+/// a protect would protect, the view's for the rest), then the past-due recordings of the
+/// protected ones only. Nothing here reads more rows than the cap's worth and the bounds.
 fn summarize(
     c: &Connection,
     org: OrgId,
@@ -1201,26 +1202,41 @@ fn summarize(
     now: Instant,
 ) -> StoreResult<SelectionSummary> {
     let (where_sql, args) = selection_sql(org, selection)?;
-    let (protected, protectable, without): (i64, i64, i64) = c.query_row(
-        &format!(
-            "SELECT COALESCE(SUM({IS_PROTECTED}), 0),
-                    COALESCE(SUM(NOT {IS_PROTECTED} AND {PROTECTABLE}), 0),
-                    COALESCE(SUM(NOT {IS_PROTECTED} AND NOT {PROTECTABLE}), 0)
-             FROM conversations c WHERE {where_sql}"
-        ),
+    let status = org_status(c, org)?;
+    // Listed ids are looked up by id; a filter's protected ones through the protected index.
+    let protected_index = match selection {
+        Selection::Ids { .. } => "",
+        Selection::Filter { .. } => "INDEXED BY conversations_org_protected",
+    };
+    let protected: i64 = c.query_row(
+        &format!("SELECT COUNT(*) FROM conversations c {protected_index} WHERE {where_sql} AND {IS_PROTECTED}"),
         params_from_iter(args.iter()),
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| r.get(0),
+    )?;
+    let bounded = |condition: &str, bound: u32| -> StoreResult<Count> {
+        let counted: i64 = c.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE {where_sql} AND {condition} LIMIT {})",
+                u64::from(bound) + 1
+            ),
+            params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        Ok(Count::of(u32::try_from(counted).unwrap_or(u32::MAX), bound))
+    };
+    let view_bound = u32::try_from(holdfast_core::api::TOTAL_BOUND).unwrap_or(u32::MAX);
+    let protectable = bounded(
+        &format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
+        holdfast_core::protection::counting_bound(&status),
+    )?;
+    let without = bounded(
+        &format!("NOT {IS_PROTECTED} AND NOT {PROTECTABLE}"),
+        view_bound,
     )?;
     let mut due_args = args;
     due_args.push(Value::Integer(ms(now)));
     // From the protected conversations to their recordings, never the other way: left to
     // itself the planner walked every due recording of every organization (6.8 s at 1M).
-    // Listed ids are looked up by id; a filter goes through the protected ones only, which the
-    // cap keeps few.
-    let protected_index = match selection {
-        Selection::Ids { .. } => "",
-        Selection::Filter { .. } => "INDEXED BY conversations_org_protected",
-    };
     let due: i64 = c.query_row(
         &format!(
             "SELECT COUNT(*) FROM conversations c {protected_index} CROSS JOIN recordings r
@@ -1233,8 +1249,8 @@ fn summarize(
     let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
     Ok(SelectionSummary {
         protected: n(protected),
-        protectable: n(protectable),
-        without_recording: n(without),
+        protectable,
+        without_recording: without,
         past_due_recordings: n(due),
     })
 }
