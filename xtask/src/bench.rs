@@ -262,9 +262,37 @@ pub fn run(args: &[&str]) -> Result<()> {
     )?;
     let health = throughput(&addr, &cookie, "/healthz", Duration::from_secs(3))?;
     eprintln!("  16 clients paging: {pages:.0} pages/s; /healthz: {health:.0}/s");
+    // The server's peak resident memory over the whole run, load included.
+    let peak_mb = peak_rss_mb(_server.0.id());
+    let load = Load {
+        pages,
+        health,
+        peak_mb,
+    };
 
-    print_table(size, &rows, pages, health);
-    write_report(&dir, size, &rows, pages, health)
+    print_table(size, &rows, &load);
+    write_report(&dir, size, &rows, &load)
+}
+
+/// What the load measures found.
+struct Load {
+    pages: f64,
+    health: f64,
+    /// The server's peak resident set (VmHWM) in MB, where /proc tells.
+    peak_mb: Option<f64>,
+}
+
+fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
 }
 
 fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
@@ -409,7 +437,8 @@ fn verdict(row: &Row) -> &'static str {
     }
 }
 
-fn print_table(size: usize, rows: &[Row], pages: f64, health: f64) {
+fn print_table(size: usize, rows: &[Row], load: &Load) {
+    let (pages, health) = (load.pages, load.health);
     println!(
         "\nHoldfast bench: {size} Northwind conversations (+{} Contoso), release build, one client unless stated\n",
         size / 5
@@ -431,16 +460,21 @@ fn print_table(size: usize, rows: &[Row], pages: f64, health: f64) {
         "| 16 clients paging (page 3) | {pages:.0} pages/s | | >= 3,000 pages/s at 1M | {:.1}% of /healthz ({health:.0}/s) |",
         share
     );
+    if let Some(mb) = load.peak_mb {
+        let verdict = if mb <= 150.0 { "meets" } else { "misses" };
+        println!("| server peak RSS over the run | {mb:.0} MB | | <= 150 MB | {verdict} |");
+    }
 }
 
-fn write_report(dir: &Path, size: usize, rows: &[Row], pages: f64, health: f64) -> Result<()> {
+fn write_report(dir: &Path, size: usize, rows: &[Row], load: &Load) -> Result<()> {
     let measures: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| serde_json::json!({"what": r.what, "p50Ms": r.p50, "p99Ms": r.p99, "goal": r.goal, "verdict": verdict(r)}))
         .collect();
     let report = serde_json::json!({
         "size": size, "measures": measures,
-        "pagingPerSecond16Clients": pages, "healthzPerSecond16Clients": health,
+        "pagingPerSecond16Clients": load.pages, "healthzPerSecond16Clients": load.health,
+        "serverPeakRssMb": load.peak_mb,
     });
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("report-{size}.json"));
