@@ -201,6 +201,33 @@ pub struct SelectionSummary {
 }
 
 impl SelectionSummary {
+    /// The summary of listed conversations from where each stands: each id once, those not in
+    /// the organization nowhere; with the past-due recordings of the protected ones.
+    pub fn of_standings(
+        standings: &[(crate::ids::ConversationId, Standing)],
+        past_due_recordings: u32,
+    ) -> SelectionSummary {
+        let mut seen = std::collections::BTreeSet::new();
+        let (mut protected, mut protectable, mut without) = (0u32, 0u32, 0u32);
+        for (id, standing) in standings {
+            if !seen.insert(*id) {
+                continue;
+            }
+            match standing {
+                Standing::Protected => protected += 1,
+                Standing::Protectable => protectable += 1,
+                Standing::NotProtectable => without += 1,
+                Standing::NotFound => {}
+            }
+        }
+        SelectionSummary {
+            protected,
+            protectable: Count::Exact(protectable),
+            without_recording: Count::Exact(without),
+            past_due_recordings,
+        }
+    }
+
     /// Every conversation the selection matches.
     pub const fn matching(&self) -> Count {
         Count::Exact(self.protected)
@@ -617,6 +644,29 @@ mod tests {
                 unchanged: E(0),
                 without_recording: M(10_000),
             }),
+        );
+    }
+
+    #[test]
+    fn a_summary_of_listed_conversations_counts_each_once() {
+        use Standing::*;
+        let id = |n| crate::ids::ConversationId::from_uuid(uuid::Uuid::from_u128(n));
+        let listed = [
+            (id(1), Protected),
+            (id(2), Protectable),
+            (id(2), Protectable),
+            (id(3), NotProtectable),
+            (id(4), NotFound),
+            (id(5), Protectable),
+        ];
+        assert_eq!(
+            SelectionSummary::of_standings(&listed, 7),
+            SelectionSummary {
+                protected: 1,
+                protectable: Count::Exact(2),
+                without_recording: Count::Exact(1),
+                past_due_recordings: 7,
+            }
         );
     }
 

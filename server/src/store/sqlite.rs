@@ -1191,25 +1191,32 @@ fn org_status(c: &Connection, org: OrgId) -> StoreResult<OrgStatus> {
     })
 }
 
-/// The counts of a selection, each bounded: the protected ones through their own index (the
-/// cap keeps them few), the others counted up to a bound (core's `counting_bound` for those
-/// a protect would protect, the view's for the rest), then the past-due recordings of the
-/// protected ones only. Nothing here reads more rows than the cap's worth and the bounds.
+/// The counts of a selection. Listed ids: where each stands (looked up by id) and, for a
+/// release, their past-due recordings. A filter: each count bounded, the protected ones
+/// through their own index (the cap keeps them few), the others counted up to a bound (core's
+/// `counting_bound` for those a protect would protect, the view's for the rest), then the
+/// past-due recordings of the protected ones only. Nothing here reads more rows than the
+/// cap's worth and the bounds.
 fn summarize(
     c: &Connection,
     org: OrgId,
     selection: &Selection,
     now: Instant,
 ) -> StoreResult<SelectionSummary> {
+    let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+    if let Selection::Ids { ids } = selection {
+        let standings = classify(c, org, ids)?;
+        return Ok(SelectionSummary::of_standings(
+            &standings,
+            past_due(c, org, selection, now)?,
+        ));
+    }
     let (where_sql, args) = selection_sql(org, selection)?;
     let status = org_status(c, org)?;
-    // Listed ids are looked up by id; a filter's protected ones through the protected index.
-    let protected_index = match selection {
-        Selection::Ids { .. } => "",
-        Selection::Filter { .. } => "INDEXED BY conversations_org_protected",
-    };
     let protected: i64 = c.query_row(
-        &format!("SELECT COUNT(*) FROM conversations c {protected_index} WHERE {where_sql} AND {IS_PROTECTED}"),
+        &format!(
+            "SELECT COUNT(*) FROM conversations c INDEXED BY conversations_org_protected WHERE {where_sql} AND {IS_PROTECTED}"
+        ),
         params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
@@ -1222,7 +1229,7 @@ fn summarize(
             params_from_iter(args.iter()),
             |r| r.get(0),
         )?;
-        Ok(Count::of(u32::try_from(counted).unwrap_or(u32::MAX), bound))
+        Ok(Count::of(n(counted), bound))
     };
     let view_bound = u32::try_from(holdfast_core::api::TOTAL_BOUND).unwrap_or(u32::MAX);
     let protectable = bounded(
@@ -1233,26 +1240,36 @@ fn summarize(
         &format!("NOT {IS_PROTECTED} AND NOT {PROTECTABLE}"),
         view_bound,
     )?;
-    let mut due_args = args;
-    due_args.push(Value::Integer(ms(now)));
+    Ok(SelectionSummary {
+        protected: n(protected),
+        protectable,
+        without_recording: without,
+        past_due_recordings: past_due(c, org, selection, now)?,
+    })
+}
+
+/// The available recordings of a selection's protected conversations whose date has come:
+/// what a release hands to the next sweep (rule 6).
+fn past_due(c: &Connection, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<u32> {
+    let (where_sql, mut args) = selection_sql(org, selection)?;
+    args.push(Value::Integer(ms(now)));
     // From the protected conversations to their recordings, never the other way: left to
     // itself the planner walked every due recording of every organization (6.8 s at 1M).
+    // Listed ids are looked up by id; a filter goes through the protected index.
+    let protected_index = match selection {
+        Selection::Ids { .. } => "",
+        Selection::Filter { .. } => "INDEXED BY conversations_org_protected",
+    };
     let due: i64 = c.query_row(
         &format!(
             "SELECT COUNT(*) FROM conversations c {protected_index} CROSS JOIN recordings r
              WHERE r.conversation_id = c.id AND {where_sql} AND {IS_PROTECTED}
                AND r.file_state = 'AVAILABLE' AND r.delete_date <= ?"
         ),
-        params_from_iter(due_args.iter()),
+        params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
-    let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
-    Ok(SelectionSummary {
-        protected: n(protected),
-        protectable,
-        without_recording: without,
-        past_due_recordings: n(due),
-    })
+    Ok(u32::try_from(due).unwrap_or(u32::MAX))
 }
 
 /// Numbers, chains and stores one event, and moves the chain head, inside the caller's write
@@ -1319,10 +1336,18 @@ fn apply_protection(
     ctx: &AuditContext,
 ) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
     let status = org_status(tx, org)?;
-    let summary = summarize(tx, org, &change.selection, ctx.now)?;
-    let standings = match &change.selection {
-        Selection::Ids { ids } => classify(tx, org, ids)?,
-        Selection::Filter { .. } => Vec::new(),
+    // Listed ids are read once, for the plan and for each one's outcome; their past-due
+    // recordings only matter to a release.
+    let (summary, standings) = match &change.selection {
+        Selection::Ids { ids } => {
+            let standings = classify(tx, org, ids)?;
+            let due = match change.action {
+                ProtectAction::Protect => 0,
+                ProtectAction::Release => past_due(tx, org, &change.selection, ctx.now)?,
+            };
+            (SelectionSummary::of_standings(&standings, due), standings)
+        }
+        Selection::Filter { .. } => (summarize(tx, org, &change.selection, ctx.now)?, Vec::new()),
     };
     let plan = match plan_protection(&status, perms, change.action, &summary) {
         Ok(plan) => plan,
