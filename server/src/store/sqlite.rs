@@ -96,6 +96,8 @@ fn open(path: &Path, trace: Option<Tracer>) -> rusqlite::Result<Connection> {
          PRAGMA cache_size = -{CACHE_KIB};"
     ))?;
     conn.trace_v2(rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT, trace);
+    // Room for every fixed statement of the hot paths (rusqlite keeps 16 by default).
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
 
@@ -1280,13 +1282,14 @@ pub(crate) fn append_audit(
     ctx: &AuditContext,
     draft: AuditDraft,
 ) -> StoreResult<()> {
+    // Cached statements: a protect of a thousand conversations appends a thousand events, and
+    // preparing each statement anew cost more than running it.
     let org_text = org.to_string();
     let head = tx
-        .query_row(
-            "SELECT seq, hash FROM audit_heads WHERE org_id = ?",
-            [&org_text],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM audit_heads WHERE org_id = ?")?
+        .query_row([&org_text], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })
         .optional()?;
     let (seq, prev) = match head {
         None => (1, audit::GENESIS),
@@ -1314,15 +1317,15 @@ pub(crate) fn append_audit(
         audit::Actor::User { id, .. } => Some(id.to_string()),
         audit::Actor::System => None,
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit_events (org_id, seq, time, action, entity_id, actor_id, event, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        params![org_text, seq as i64, ms(event.time), event.action.as_str(), event.entity_id, actor_id, json, hash],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![org_text, seq as i64, ms(event.time), event.action.as_str(), event.entity_id, actor_id, json, hash])?;
+    tx.prepare_cached(
         "INSERT INTO audit_heads (org_id, seq, hash) VALUES (?1, ?2, ?3)
          ON CONFLICT (org_id) DO UPDATE SET seq = ?2, hash = ?3",
-        params![org_text, seq as i64, hash],
-    )?;
+    )?
+    .execute(params![org_text, seq as i64, hash])?;
     Ok(())
 }
 
@@ -1380,11 +1383,14 @@ fn apply_protection(
     let mut changed = Vec::with_capacity(ids.len());
     for id in &ids {
         match change.action {
-            ProtectAction::Protect => tx.execute(
-                "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES (?, ?, ?, ?, ?)",
-                params![id, org.to_string(), ms(ctx.now), by, reason],
-            )?,
-            ProtectAction::Release => tx.execute("DELETE FROM protections WHERE conversation_id = ?", [id])?,
+            ProtectAction::Protect => tx
+                .prepare_cached(
+                    "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES (?, ?, ?, ?, ?)",
+                )?
+                .execute(params![id, org.to_string(), ms(ctx.now), by, reason])?,
+            ProtectAction::Release => tx
+                .prepare_cached("DELETE FROM protections WHERE conversation_id = ?")?
+                .execute([id])?,
         };
         let recordings: Vec<String> = {
             let mut stmt = tx.prepare_cached(
