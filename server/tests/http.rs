@@ -45,6 +45,17 @@ impl Answer {
         })
     }
 
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    fn assert_status(&self, status: u16) {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+    }
+
     /// Asserts a JSON error with this status and code.
     #[track_caller]
     fn assert_error(&self, status: u16, code: &str) {
@@ -165,12 +176,7 @@ impl Server {
     async fn login(&self, username: &str) -> String {
         let body = serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD});
         let answer = self.post_json("/api/session", "", &body).await;
-        assert_eq!(
-            answer.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&answer.body)
-        );
+        answer.assert_status(200);
         let set = answer
             .header("set-cookie")
             .expect("a session cookie")
@@ -743,12 +749,7 @@ async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
 
     let body = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": " Case 7 "});
     let answer = server.post_json("/api/protection", &cookie, &body).await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(200);
     let done = answer.json();
     let protectable = protectable_by_details(&server, &cookie, &ids).await;
     let changed = protectable.iter().filter(|p| **p).count() as u64;
@@ -1047,12 +1048,7 @@ async fn deletion_is_refused_while_protected_and_allowed_after_release() {
         200
     );
     let answer = delete(&server, &rec_path, &cookie).await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(200);
     let gone = details(&server, &cookie, &conv).await;
     let gone = gone.recordings.iter().find(|r| r.id == rec.id).unwrap();
     assert_eq!(gone.file_state, holdfast_core::FileState::Deleted);
@@ -1207,12 +1203,7 @@ async fn bearer(server: &Server, role: &str) -> String {
             b"grant_type=client_credentials",
         )
         .await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(200);
     let token = answer.json();
     assert_eq!(token["token_type"], "bearer");
     let wrong = [(
@@ -1297,12 +1288,7 @@ async fn the_genesys_deletion_protection_api_works_like_genesys() {
         &serde_json::json!({"conversationIds": ids}),
     )
     .await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(200);
     let failed = answer.json()["failedUpdates"].as_array().unwrap().clone();
     let codes: Vec<(&str, &str)> = failed
         .iter()
@@ -1546,12 +1532,7 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
     let mut future = got.clone();
     future["deleteDate"] = "2099-06-01T00:00:00.000Z".into();
     let updated = v2(&server, "PUT", &rec_path, &token, &future).await;
-    assert_eq!(
-        updated.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&updated.body)
-    );
+    updated.assert_status(200);
     let mut want = first.clone();
     want["deleteDate"] = "2099-06-01T00:00:00.000Z".into();
     assert_eq!(updated.json(), want);
@@ -1563,23 +1544,13 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
         async move { v2(server, "PUT", rec_path, token, &body).await }
     };
     let answer = put(serde_json::json!({"deleteDate": "2099-07-01T10:00:00.123456+02:00"})).await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(200);
     want["deleteDate"] = "2099-07-01T08:00:00.123Z".into();
     assert_eq!(answer.json(), want);
     let answer = put(serde_json::json!({})).await;
     assert_eq!(answer.json(), want, "an empty update changes nothing");
     let answer = put(serde_json::json!({"deleteDate": null})).await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(200);
     want.as_object_mut().unwrap().remove("deleteDate");
     assert_eq!(answer.json(), want, "null clears the date");
     put(serde_json::json!({"deleteDate": "2001-01-01T00:00:00.000000+00:00"}))
@@ -1610,12 +1581,7 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
     .await;
     assert_eq!(release.json(), serde_json::json!({"failedUpdates": []}));
     let answer = put(serde_json::json!({"deleteDate": "2001-01-01T00:00:00.000000+00:00"})).await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(200);
     want["fileState"] = "DELETED".into();
     assert_eq!(
         answer.json(),
@@ -1814,12 +1780,7 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
     let created = server
         .post_json("/api/retention-policies", &admin, &policy)
         .await;
-    assert_eq!(
-        created.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&created.body)
-    );
+    created.assert_status(201);
     let keep = serde_json::json!({"name": "Keep text", "order": 2, "enabled": true, "media": [],
         "queues": [], "direction": null, "action": {"kind": "keep"}});
     assert_eq!(
@@ -1841,12 +1802,7 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
          "attachments": [{"name": "invoice.pdf", "contentType": "application/pdf", "dataBase64": b64(b"%PDF-1.4 pretend")}]}
     ]});
     let answer = server.post_json("/api/ingest", &admin, &body).await;
-    assert_eq!(
-        answer.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(201);
     assert_eq!(answer.json()["recordings"], 2);
 
     let d = details(&server, &admin, &conv).await;
@@ -1915,12 +1871,7 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
 
     // Deleting the recording removes its file after the commit.
     let answer = delete(&server, &media_path.replace("/media", ""), &admin).await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(200);
     server
         .get(&media_path, &admin)
         .await
@@ -1968,12 +1919,7 @@ async fn a_recording_that_joins_a_protected_conversation_is_protected_at_once() 
         "endTime": holdfast_core::time::format(before.conversation.end_time), "direction": "inbound",
         "recordings": [{"id": rec, "media": "screen", "role": "adhoc", "createdAt": "2026-11-24T00:00:00Z"}]});
     let answer = server.post_json("/api/ingest", &admin, &body).await;
-    assert_eq!(
-        answer.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(201);
     let after = details(&server, &admin, &conv).await;
     assert_eq!(after.recordings.len(), before.recordings.len() + 1);
     let joined = after
@@ -3159,12 +3105,7 @@ async fn body_limits_are_per_route_exact_and_checked_before_reading() {
             &padded(&summary, MAX_BODY),
         )
         .await;
-    assert_eq!(
-        at_limit.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&at_limit.body)
-    );
+    at_limit.assert_status(200);
     let over = server
         .send(
             "POST",
@@ -3222,12 +3163,7 @@ async fn body_limits_are_per_route_exact_and_checked_before_reading() {
         .await;
     over.assert_error(413, "payload.too.large");
     let answer = server.send("POST", "/api/ingest", &headers, &body).await;
-    assert_eq!(
-        answer.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(201);
     let size = details(&server, &cookie, &id).await.recordings[0].size_bytes;
     assert_eq!(size, Some((room / 4 * 3) as u64));
 }
@@ -3246,12 +3182,7 @@ async fn ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte(
         "direction": "inbound", "recordings": [{"id": rec, "media": "call", "role": "policy",
         "contentType": "audio/wav", "durationMs": 3_600_000, "mediaBase64": b64(&audio)}]});
     let answer = server.post_json("/api/ingest", &admin, &body).await;
-    assert_eq!(
-        answer.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    answer.assert_status(201);
     assert_eq!(
         answer.json(),
         serde_json::json!({"conversations": 1, "recordings": 1})

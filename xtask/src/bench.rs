@@ -10,26 +10,16 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{cargo, root, run_command, target_dir};
+use crate::{Server, cargo, root, run_command, target_dir, wait_for};
 
 const PASSWORD: &str = "holdfast-demo";
-
-/// A server process that is killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// One HTTP/1.1 exchange on a new connection: the status and the body.
 fn request(
@@ -120,7 +110,7 @@ pub fn run(args: &[&str]) -> Result<()> {
             .spawn()
             .context("could not start the server")?,
     );
-    wait_for(&addr)?;
+    wait_for(&addr, Duration::from_secs(120))?;
     let (status, _) = request(&addr, "GET", "/healthz", "", "")?;
     if status != 200 {
         bail!("/healthz answered {status}");
@@ -411,17 +401,6 @@ fn dataset(bin: &Path, dir: &Path, size: usize) -> Result<PathBuf> {
     );
     std::fs::write(&done, format!("{seconds:.1}\n"))?;
     Ok(data)
-}
-
-fn wait_for(addr: &str) -> Result<()> {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(120) {
-        if TcpStream::connect(addr).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    bail!("the server did not listen on {addr} within 120 s")
 }
 
 /// Whether the measure meets its goal: the p50 where the goal names it, else the p99.

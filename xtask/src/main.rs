@@ -236,3 +236,25 @@ fn ensure_wasm_target() -> Result<()> {
 }
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// A server process that is killed when dropped, whatever happened meanwhile.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until something accepts connections on `addr`.
+fn wait_for(addr: &str, patience: std::time::Duration) -> Result<()> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < patience {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bail!("nothing listened on {addr} within {} s", patience.as_secs())
+}

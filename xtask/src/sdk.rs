@@ -6,28 +6,18 @@
 //! data into a throwaway data directory, adds an API client, and serves on a free loopback port
 //! while `e2e/sdk/genesys_sdk.py` runs.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{root, run_command, target_dir};
+use crate::{Server, root, run_command, target_dir, wait_for};
 
 /// The SDK version the test is written against (it installs on this machine's Python 3.11).
 const SDK: &str = "PureCloudPlatformClientV2==269.0.0";
 const PASSWORD: &str = "holdfast-demo";
-
-/// A server process that is killed when dropped, whatever happened meanwhile.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A data directory removed when dropped.
 struct Scratch(PathBuf);
@@ -94,7 +84,7 @@ pub fn run() -> Result<()> {
             .spawn()
             .context("could not start the server")?,
     );
-    wait_for(&addr)?;
+    wait_for(&addr, Duration::from_secs(60))?;
     run_command(
         Command::new(&python)
             .arg(root().join("e2e/sdk/genesys_sdk.py"))
@@ -123,16 +113,4 @@ fn ensure_venv(venv: &Path) -> Result<PathBuf> {
     run_command(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
     run_command(Command::new(&python).args(["-m", "pip", "install", "--quiet", SDK]))?;
     Ok(python)
-}
-
-/// Waits until the server accepts connections.
-fn wait_for(addr: &str) -> Result<()> {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
-        if TcpStream::connect(addr).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    bail!("the server did not listen on {addr} within 60 s")
 }
