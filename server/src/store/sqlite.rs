@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0004_participant_search.sql"),
     include_str!("sqlite/0005_audit_queries.sql"),
     include_str!("sqlite/0006_sweep_by_date.sql"),
+    include_str!("sqlite/0007_deletion_order_with_media.sql"),
 ];
 
 /// `next_delete` of a conversation without any deletion date.
