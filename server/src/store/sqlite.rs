@@ -1357,24 +1357,36 @@ fn apply_protection(
         Ok(plan) => plan,
         Err(e) => return Ok(Err(e)),
     };
-    let (where_sql, args) = selection_sql(org, &change.selection)?;
-    let wanted = match change.action {
-        ProtectAction::Protect => format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
-        ProtectAction::Release => IS_PROTECTED.to_owned(),
-    };
-    // A release by filter reads the protected conversations only (see `summarize`).
-    let index = match (&change.selection, change.action) {
-        (Selection::Filter { .. }, ProtectAction::Release) => {
-            "INDEXED BY conversations_org_protected"
+    let ids: Vec<String> = match &change.selection {
+        // Listed ids: the standings already read say which change (core's outcome), each once.
+        Selection::Ids { .. } => {
+            let mut seen = std::collections::HashSet::new();
+            standings
+                .iter()
+                .filter(|(id, standing)| {
+                    change.action.outcome(*standing) == holdfast_core::protection::Outcome::Changed
+                        && seen.insert(*id)
+                })
+                .map(|(id, _)| id.to_string())
+                .collect()
         }
-        _ => "",
-    };
-    let ids: Vec<String> = {
-        let mut stmt = tx.prepare(&format!(
-            "SELECT c.id FROM conversations c {index} WHERE {where_sql} AND {wanted}"
-        ))?;
-        stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))?
-            .collect::<Result<_, _>>()?
+        Selection::Filter { .. } => {
+            let (where_sql, args) = selection_sql(org, &change.selection)?;
+            let wanted = match change.action {
+                ProtectAction::Protect => format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
+                ProtectAction::Release => IS_PROTECTED.to_owned(),
+            };
+            // A release by filter reads the protected conversations only (see `summarize`).
+            let index = match change.action {
+                ProtectAction::Release => "INDEXED BY conversations_org_protected",
+                ProtectAction::Protect => "",
+            };
+            let mut stmt = tx.prepare(&format!(
+                "SELECT c.id FROM conversations c {index} WHERE {where_sql} AND {wanted}"
+            ))?;
+            stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        }
     };
     let reason = change.reason.as_ref().map(|r| r.as_str().to_owned());
     let by = match &ctx.actor {
