@@ -75,9 +75,10 @@ pub struct ConversationRow {
 #[serde(rename_all = "camelCase")]
 pub struct ConversationPage {
     pub entities: Vec<ConversationRow>,
-    /// How many conversations the filters match: exact up to [`TOTAL_BOUND`]; beyond it the
-    /// count stops there and `total_exact` is false, so that a page costs the same at ten
-    /// thousand conversations as at ten million.
+    /// How many conversations the filters match: exact up to [`TOTAL_BOUND`] (up to
+    /// [`TEXT_TOTAL_BOUND`] when a text filter matches many); beyond it the count stops there
+    /// and `total_exact` is false, so that a page costs the same at ten thousand conversations
+    /// as at ten million.
     pub total: u64,
     pub total_exact: bool,
     pub page: u32,
@@ -86,6 +87,20 @@ pub struct ConversationPage {
 
 /// Where the interactions view stops counting the matches of its filters.
 pub const TOTAL_BOUND: u64 = 10_000;
+
+/// Where it stops when an agent or remote-party text matches many participants: each match is
+/// then found through the text index, not counted in a range of the table. A thousand is still
+/// past what an organization can protect (its cap).
+pub const TEXT_TOTAL_BOUND: u64 = 1_000;
+
+/// Where the view stops counting: [`TEXT_TOTAL_BOUND`] when a text filter matches many
+/// participants, else [`TOTAL_BOUND`].
+pub fn total_bound(many_text_matches: bool) -> u64 {
+    match many_text_matches {
+        true => TEXT_TOTAL_BOUND,
+        false => TOTAL_BOUND,
+    }
+}
 
 /// What a protect, release or summary applies to.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

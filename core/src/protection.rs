@@ -176,9 +176,10 @@ impl fmt::Display for Count {
 /// How far a store counts the conversations of a selection that protecting would protect:
 /// past the headroom, so that whether they fit is always known, and past the interactions
 /// view's bound, so that the preview is exact wherever the view's total is. Never more than
-/// the cap's worth of rows (rule 7 needs no more).
-pub fn counting_bound(org: &OrgStatus) -> u32 {
-    let view = u32::try_from(crate::api::TOTAL_BOUND).unwrap_or(u32::MAX);
+/// the cap's worth of rows (rule 7 needs no more). `view_bound` is the view's
+/// ([`crate::api::total_bound`]).
+pub fn counting_bound(org: &OrgStatus, view_bound: u64) -> u32 {
+    let view = u32::try_from(view_bound).unwrap_or(u32::MAX);
     org.headroom().max(view)
 }
 
@@ -685,8 +686,10 @@ mod tests {
             protected,
             cap: Cap::new(cap).unwrap(),
         };
-        assert_eq!(counting_bound(&org(40, 1000)), 10_000);
-        assert_eq!(counting_bound(&org(40, 1_000_000)), 999_960);
+        assert_eq!(counting_bound(&org(40, 1000), 10_000), 10_000);
+        assert_eq!(counting_bound(&org(40, 1_000_000), 10_000), 999_960);
+        assert_eq!(counting_bound(&org(40, 1000), 1_000), 1_000);
+        assert_eq!(counting_bound(&org(0, 5000), 1_000), 5_000);
     }
 
     #[test]

@@ -196,8 +196,72 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// The WHERE clause (after `c.org_id = ?1`) and its parameters for a set of filters.
-fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
+/// How one text filter (an agent's name, a remote party) is answered. Neither way is cheap for
+/// every text: a search costs what the text matches, a walk costs the rows passed before a page
+/// is full, which is the page divided by the share of rows that match.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TextPlan {
+    /// Few participants match: their conversations are found through the trigram index.
+    Search,
+    /// Many match, or the text is too short for a trigram: rows are read in the page's order
+    /// and each is checked, so a page stops after the rows it needs.
+    Walk,
+    /// The statement's FROM clause already joins the matches (a bounded count).
+    Joined,
+}
+
+/// The plan of each text filter of a set of filters.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct TextPlans {
+    agent: TextPlan,
+    remote: TextPlan,
+}
+
+/// Up to this many trigram matches (every organization, every kind of participant), a text is
+/// searched; beyond, the rows are walked. A search of 5,000 matches and a walk for a page at
+/// one match in 2,000 rows each cost some tens of milliseconds.
+const SPARSE_MATCHES: i64 = 5_000;
+
+/// How many trigram matches a bounded count of a walked text filter reads at most.
+const JOINED_MATCHES: i64 = 20_000;
+
+/// The trigram index's query for a text: a quoted phrase, so that its characters mean only
+/// themselves.
+fn trigram_phrase(text: &str) -> String {
+    format!("name:\"{}\"", text.replace('"', "\"\""))
+}
+
+/// Whether the trigram index can answer a text (three characters or more).
+fn has_trigram(text: &str) -> bool {
+    text.chars().count() >= 3
+}
+
+fn text_plans(c: &Connection, f: &Filters) -> StoreResult<TextPlans> {
+    let plan = |text: &Option<String>| -> StoreResult<TextPlan> {
+        let Some(text) = text.as_deref().filter(|t| has_trigram(t)) else {
+            return Ok(TextPlan::Walk);
+        };
+        let matches: i64 = c
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM participant_search WHERE participant_search MATCH ? LIMIT ?)",
+            )?
+            .query_row(params![trigram_phrase(text), SPARSE_MATCHES + 1], |r| {
+                r.get(0)
+            })?;
+        Ok(match matches <= SPARSE_MATCHES {
+            true => TextPlan::Search,
+            false => TextPlan::Walk,
+        })
+    };
+    Ok(TextPlans {
+        agent: plan(&f.agent)?,
+        remote: plan(&f.remote)?,
+    })
+}
+
+/// The WHERE clause (after `c.org_id = ?1`) and its parameters for a set of filters, with the
+/// plan of each text filter.
+fn filter_sql(org: OrgId, f: &Filters, plans: TextPlans) -> (String, Vec<Value>) {
     let mut sql = String::from("c.org_id = ?");
     let mut args: Vec<Value> = vec![Value::Text(org.to_string())];
     let mut add = |clause: &str, values: Vec<Value>| {
@@ -222,25 +286,30 @@ fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
         add("c.queue = ?", vec![Value::Text(q.clone())]);
     }
     if let Some(a) = &f.agent {
-        match a.chars().count() >= 3 {
-            // The trigram index finds substrings of three characters or more, case-insensitive
-            // like LIKE; the phrase is quoted so that its characters mean only themselves.
-            true => add(
+        match plans.agent {
+            TextPlan::Search => add(
                 "c.id IN (SELECT s.conversation_id FROM participant_search s WHERE participant_search MATCH ? AND s.kind = 'agent')",
-                vec![Value::Text(format!("name:\"{}\"", a.replace('"', "\"\"")))],
+                vec![Value::Text(trigram_phrase(a))],
             ),
-            // Shorter texts have no trigram: one pass over the participants.
-            false => add(
-                "c.id IN (SELECT p.conversation_id FROM participants p WHERE p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')",
+            TextPlan::Walk => add(
+                "EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')",
                 vec![Value::Text(like_pattern(a))],
             ),
+            TextPlan::Joined => {}
         }
     }
     if let Some(r) = &f.remote {
-        add(
-            "c.remote_party LIKE ? ESCAPE '\\'",
-            vec![Value::Text(like_pattern(r))],
-        );
+        match plans.remote {
+            TextPlan::Search => add(
+                "c.id IN (SELECT s.conversation_id FROM participant_search s WHERE participant_search MATCH ? AND s.kind = 'remote')",
+                vec![Value::Text(trigram_phrase(r))],
+            ),
+            TextPlan::Walk => add(
+                "c.remote_party LIKE ? ESCAPE '\\'",
+                vec![Value::Text(like_pattern(r))],
+            ),
+            TextPlan::Joined => {}
+        }
     }
     if let Some(b) = f.has_recording {
         add(
@@ -261,6 +330,97 @@ fn filter_sql(org: OrgId, f: &Filters) -> (String, Vec<Value>) {
     (sql, args)
 }
 
+/// A text filter that matches many participants and has a trigram: a bounded count reads its
+/// matches from the trigram index instead of walking rows until enough match (a thousand
+/// matches at one in twenty is twenty thousand rows walked).
+fn joined_text(f: &Filters, plans: TextPlans) -> Option<(&'static str, &str, TextPlans)> {
+    fn walked(text: &Option<String>, plan: TextPlan) -> Option<&str> {
+        text.as_deref()
+            .filter(|t| has_trigram(t) && plan == TextPlan::Walk)
+    }
+    if let Some(a) = walked(&f.agent, plans.agent) {
+        let plans = TextPlans {
+            agent: TextPlan::Joined,
+            ..plans
+        };
+        return Some(("agent", a, plans));
+    }
+    let r = walked(&f.remote, plans.remote)?;
+    let plans = TextPlans {
+        remote: TextPlan::Joined,
+        ..plans
+    };
+    Some(("remote", r, plans))
+}
+
+/// The conversations of filters (except some), each with `condition`, counted up to one past
+/// `bound`: the cost never grows with the table. A walked text filter is counted from its
+/// trigram matches, at most [`JOINED_MATCHES`] of them; when that many did not decide the
+/// count, the rows are walked instead, so that the answer is always exact up to the bound.
+fn count_up_to(
+    c: &Connection,
+    org: OrgId,
+    f: &Filters,
+    plans: TextPlans,
+    except: &[ConversationId],
+    condition: &str,
+    bound: u64,
+) -> StoreResult<u64> {
+    let excluded = |sql: &mut String, args: &mut Vec<Value>| {
+        if !except.is_empty() {
+            sql.push_str(&format!(
+                " AND c.id NOT IN ({})",
+                vec!["?"; except.len()].join(",")
+            ));
+            args.extend(except.iter().map(|id| Value::Text(id.to_string())));
+        }
+    };
+    let limit = bound.saturating_add(1);
+    if let Some((kind, text, joined)) = joined_text(f, plans) {
+        let (mut where_sql, where_args) = filter_sql(org, f, joined);
+        let mut args = vec![
+            Value::Text(trigram_phrase(text)),
+            Value::Text(kind.to_owned()),
+            Value::Integer(JOINED_MATCHES),
+        ];
+        args.extend(where_args);
+        excluded(&mut where_sql, &mut args);
+        let counted: i64 = c.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT DISTINCT s.conversation_id FROM participant_search s
+                                                      WHERE participant_search MATCH ? AND s.kind = ? LIMIT ?) s
+                                      CROSS JOIN conversations c ON c.id = s.conversation_id
+                                      WHERE {where_sql} AND {condition} LIMIT {limit})"
+            ),
+            params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        let counted = u64::try_from(counted).unwrap_or(0);
+        // Decided when past the bound, or when the index holds no more matches (of any kind)
+        // than were read.
+        let read: i64 = c
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM participant_search WHERE participant_search MATCH ? LIMIT ?)",
+            )?
+            .query_row(params![trigram_phrase(text), JOINED_MATCHES + 1], |r| {
+                r.get(0)
+            })?;
+        if counted > bound || read <= JOINED_MATCHES {
+            return Ok(counted);
+        }
+    }
+    let (mut where_sql, mut args) = filter_sql(org, f, plans);
+    excluded(&mut where_sql, &mut args);
+    let counted: i64 = c.query_row(
+        &format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE {where_sql} AND {condition} LIMIT {limit})"
+        ),
+        params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(counted).unwrap_or(0))
+}
+
 /// `%text%` with LIKE's wildcards escaped, so a filter matches literally.
 fn like_pattern(text: &str) -> String {
     let escaped = text
@@ -275,7 +435,11 @@ const PROTECTABLE: &str = "c.protectable = 1";
 const IS_PROTECTED: &str = "c.protected = 1";
 
 /// The conversations a selection names, as a WHERE clause over `c`.
-fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<(String, Vec<Value>)> {
+fn selection_sql(
+    c: &Connection,
+    org: OrgId,
+    selection: &Selection,
+) -> StoreResult<(String, Vec<Value>)> {
     match selection {
         Selection::Ids { ids } => {
             let marks = vec!["?"; ids.len()].join(",");
@@ -287,7 +451,8 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<(String, Vec<
         }
         Selection::Filter { query, except } => {
             let filters = Filters::from_query(query).map_err(StoreError::BadFilter)?;
-            let (mut sql, mut args) = filter_sql(org, &filters);
+            let plans = text_plans(c, &filters)?;
+            let (mut sql, mut args) = filter_sql(org, &filters, plans);
             if !except.is_empty() {
                 sql.push_str(&format!(
                     " AND c.id NOT IN ({})",
@@ -628,18 +793,8 @@ impl Store for SqliteStore {
 
     fn list_conversations(&self, org: OrgId, view: &ViewState) -> StoreResult<ConversationPage> {
         self.read(|c| {
-            let (where_sql, args) = filter_sql(org, &view.filters);
-            // Counted up to one past the bound: the cost of a page never grows with the table.
-            let bound = holdfast_core::api::TOTAL_BOUND;
-            let counted: i64 = c.query_row(
-                &format!(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE {where_sql} LIMIT {})",
-                    bound + 1
-                ),
-                params_from_iter(args.iter()),
-                |r| r.get(0),
-            )?;
-            let counted = u64::try_from(counted).unwrap_or(0);
+            let plans = text_plans(c, &view.filters)?;
+            let (where_sql, args) = filter_sql(org, &view.filters, plans);
             let dir = if view.sort.descending { "DESC" } else { "ASC" };
             let order = match view.sort.key {
                 SortKey::Date => format!("c.start_time {dir}, c.id {dir}"),
@@ -652,15 +807,29 @@ impl Store for SqliteStore {
             page_args.push(Value::Integer(
                 i64::try_from(view.offset()).unwrap_or(i64::MAX),
             ));
-            let entities = query_rows(
+            // A searched text filter finds every match before sorting them: the same pass counts
+            // them, instead of a second search.
+            let searched = plans.agent == TextPlan::Search || plans.remote == TextPlan::Search;
+            let (entities, counted) = query_rows(
                 c,
                 &format!("{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"),
                 &page_args,
+                searched,
             )?;
+            let (total, total_exact) = match counted {
+                Some(n) => (n, true),
+                None => {
+                    let bound = holdfast_core::api::total_bound(
+                        joined_text(&view.filters, plans).is_some(),
+                    );
+                    let n = count_up_to(c, org, &view.filters, plans, &[], "1", bound)?;
+                    (n.min(bound), n <= bound)
+                }
+            };
             Ok(ConversationPage {
                 entities,
-                total: counted.min(bound),
-                total_exact: counted <= bound,
+                total,
+                total_exact,
                 page: view.page,
                 page_size: view.page_size,
             })
@@ -1108,12 +1277,19 @@ fn audit_event(json: &str) -> StoreResult<AuditEvent> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))
 }
 
-/// Conversation rows matching `tail` (a WHERE clause over `c`, with ORDER BY and LIMIT as needed).
-fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<ConversationRow>> {
+/// Conversation rows matching `tail` (a WHERE clause over `c`, with ORDER BY and LIMIT as needed),
+/// and with `total`, how many rows match before the LIMIT (none when no row comes back).
+fn query_rows(
+    c: &Connection,
+    tail: &str,
+    args: &[Value],
+    total: bool,
+) -> StoreResult<(Vec<ConversationRow>, Option<u64>)> {
+    let window = if total { "count(*) OVER ()" } else { "NULL" };
     let sql = format!(
         "SELECT c.id, c.start_time, c.end_time, c.duration_ms, c.direction, c.queue, c.remote_party, c.wrap_up,
                 (SELECT group_concat(name, char(10)) FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent'),
-                c.media_mask, c.recording_count, c.protected, c.next_delete
+                c.media_mask, c.recording_count, c.protected, c.next_delete, {window}
          FROM conversations c WHERE {tail}"
     );
     let mut stmt = c.prepare_cached(&sql)?;
@@ -1132,9 +1308,11 @@ fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<Con
             r.get::<_, i64>(10)?,
             r.get::<_, bool>(11)?,
             r.get::<_, i64>(12)?,
+            r.get::<_, Option<i64>>(13)?,
         ))
     })?;
     let mut entities = Vec::new();
+    let mut matched = None;
     for row in rows {
         let (
             id,
@@ -1150,7 +1328,9 @@ fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<Con
             count,
             protected,
             next,
+            window,
         ) = row?;
+        matched = window.and_then(|n| u64::try_from(n).ok());
         let media: Vec<Media> = Media::ALL
             .iter()
             .copied()
@@ -1175,7 +1355,7 @@ fn query_rows(c: &Connection, tail: &str, args: &[Value]) -> StoreResult<Vec<Con
             deletion_date: (next != NEVER).then(|| from_ms(next)),
         });
     }
-    Ok(entities)
+    Ok((entities, matched))
 }
 
 fn org_status(c: &Connection, org: OrgId) -> StoreResult<OrgStatus> {
@@ -1207,14 +1387,17 @@ fn summarize(
     now: Instant,
 ) -> StoreResult<SelectionSummary> {
     let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
-    if let Selection::Ids { ids } = selection {
-        let standings = classify(c, org, ids)?;
-        return Ok(SelectionSummary::of_standings(
-            &standings,
-            past_due(c, org, selection, now)?,
-        ));
-    }
-    let (where_sql, args) = selection_sql(org, selection)?;
+    let (query, except) = match selection {
+        Selection::Ids { ids } => {
+            let standings = classify(c, org, ids)?;
+            return Ok(SelectionSummary::of_standings(
+                &standings,
+                past_due(c, org, selection, now)?,
+            ));
+        }
+        Selection::Filter { query, except } => (query, except),
+    };
+    let (where_sql, args) = selection_sql(c, org, selection)?;
     let status = org_status(c, org)?;
     let protected: i64 = c.query_row(
         &format!(
@@ -1223,25 +1406,20 @@ fn summarize(
         params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
+    let filters = Filters::from_query(query).map_err(StoreError::BadFilter)?;
+    let plans = text_plans(c, &filters)?;
     let bounded = |condition: &str, bound: u32| -> StoreResult<Count> {
-        let counted: i64 = c.query_row(
-            &format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE {where_sql} AND {condition} LIMIT {})",
-                u64::from(bound) + 1
-            ),
-            params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
-        Ok(Count::of(n(counted), bound))
+        let counted = count_up_to(c, org, &filters, plans, except, condition, u64::from(bound))?;
+        Ok(Count::of(u32::try_from(counted).unwrap_or(u32::MAX), bound))
     };
-    let view_bound = u32::try_from(holdfast_core::api::TOTAL_BOUND).unwrap_or(u32::MAX);
+    let view_bound = holdfast_core::api::total_bound(joined_text(&filters, plans).is_some());
     let protectable = bounded(
         &format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
-        holdfast_core::protection::counting_bound(&status),
+        holdfast_core::protection::counting_bound(&status, view_bound),
     )?;
     let without = bounded(
         &format!("NOT {IS_PROTECTED} AND NOT {PROTECTABLE}"),
-        view_bound,
+        u32::try_from(view_bound).unwrap_or(u32::MAX),
     )?;
     Ok(SelectionSummary {
         protected: n(protected),
@@ -1254,7 +1432,7 @@ fn summarize(
 /// The available recordings of a selection's protected conversations whose date has come:
 /// what a release hands to the next sweep (rule 6).
 fn past_due(c: &Connection, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<u32> {
-    let (where_sql, mut args) = selection_sql(org, selection)?;
+    let (where_sql, mut args) = selection_sql(c, org, selection)?;
     args.push(Value::Integer(ms(now)));
     // From the protected conversations to their recordings, never the other way: left to
     // itself the planner walked every due recording of every organization (6.8 s at 1M).
@@ -1371,7 +1549,7 @@ fn apply_protection(
                 .collect()
         }
         Selection::Filter { .. } => {
-            let (where_sql, args) = selection_sql(org, &change.selection)?;
+            let (where_sql, args) = selection_sql(tx, org, &change.selection)?;
             let wanted = match change.action {
                 ProtectAction::Protect => format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
                 ProtectAction::Release => IS_PROTECTED.to_owned(),
@@ -1600,7 +1778,8 @@ fn conversation_details(
     id: ConversationId,
 ) -> StoreResult<Option<ConversationDetails>> {
     let args = [Value::Text(org.to_string()), Value::Text(id.to_string())];
-    let Some(conversation) = query_rows(c, "c.org_id = ? AND c.id = ?", &args)?
+    let Some(conversation) = query_rows(c, "c.org_id = ? AND c.id = ?", &args, false)?
+        .0
         .into_iter()
         .next()
     else {
