@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod content;
 pub mod deletion;
 pub mod domain;
 pub mod format;

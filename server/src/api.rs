@@ -669,6 +669,7 @@ pub async fn media(state: &AppState, req: &Req, kind: MediaKind) -> Result<Resp,
     let caller = caller(state, req).await?;
     require(&caller, Permission::RecordingView)?;
     let org = caller.org_id;
+    let recording = matches!(kind, MediaKind::Recording(_));
     let file = blocking(state, move |s| match kind {
         MediaKind::Recording(id) => s.media_file(org, id),
         MediaKind::Attachment(id) => s.attachment_file(org, &id),
@@ -697,24 +698,33 @@ pub async fn media(state: &AppState, req: &Req, kind: MediaKind) -> Result<Resp,
             )
         }
     };
+    // Stored bytes are served only as an inert type, in a sandbox, and downloaded unless they
+    // are a recording the player plays: whatever they contain never runs as this origin.
+    let served = holdfast_core::content::inert(&file.content_type);
+    let disposition = match (recording, file.name) {
+        (true, _) if holdfast_core::content::plays_inline(&served) => "inline".to_owned(),
+        (_, None) => "attachment".to_owned(),
+        (_, Some(name)) => {
+            let safe: String = name
+                .chars()
+                .filter(|c| c.is_ascii_graphic() || *c == ' ')
+                .filter(|c| *c != '"' && *c != '\\')
+                .collect();
+            format!("attachment; filename=\"{safe}\"")
+        }
+    };
     let mut builder = hyper::Response::builder()
         .status(status)
-        .header(hyper::header::CONTENT_TYPE, file.content_type)
+        .header(hyper::header::CONTENT_TYPE, served)
+        .header(hyper::header::CONTENT_DISPOSITION, disposition)
+        .header(
+            hyper::header::CONTENT_SECURITY_POLICY,
+            holdfast_core::content::SANDBOX_CSP,
+        )
         .header(hyper::header::ACCEPT_RANGES, "bytes")
         .header(hyper::header::CACHE_CONTROL, "private, no-store");
     if let Some(cr) = content_range {
         builder = builder.header(hyper::header::CONTENT_RANGE, cr);
-    }
-    if let Some(name) = file.name {
-        let safe: String = name
-            .chars()
-            .filter(|c| c.is_ascii_graphic() || *c == ' ')
-            .filter(|c| *c != '"')
-            .collect();
-        builder = builder.header(
-            hyper::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{safe}\""),
-        );
     }
     builder
         .body(http_body_util::Full::new(bytes::Bytes::from(body)))

@@ -163,7 +163,9 @@ where
 
 fn finish(mut resp: Resp, method: &Method, path: &str, started: std::time::Instant) -> Resp {
     let h = resp.headers_mut();
-    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    // A handler may send a stricter policy of its own (stored media: a sandbox).
+    h.entry("content-security-policy")
+        .or_insert(HeaderValue::from_static(CSP));
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),

@@ -130,7 +130,8 @@ pub fn prepare(
             attachments.push(NewAttachment {
                 id,
                 name: a.name,
-                content_type: a.content_type,
+                // Kept only as an inert type: an attachment comes from outside the company.
+                content_type: holdfast_core::content::inert(&a.content_type),
                 size_bytes,
                 path: rel,
             });
@@ -147,7 +148,10 @@ pub fn prepare(
             delete_date: None,
             transcript: r.transcript,
             media_path: path,
-            content_type: r.content_type.filter(|t| t.len() <= 100 && t.is_ascii()),
+            content_type: r
+                .content_type
+                .filter(|t| t.len() <= 100 && t.is_ascii())
+                .map(|t| holdfast_core::content::inert(&t)),
             attachments,
         });
     }

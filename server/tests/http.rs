@@ -3880,3 +3880,100 @@ async fn a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walk
         (0, Count::Exact(0), Count::Exact(60))
     );
 }
+
+#[tokio::test]
+async fn stored_bytes_are_kept_and_served_only_as_inert_types() {
+    let server = start("inert").await;
+    let admin = server.login("admin").await;
+    let conv = new_id();
+    let (html, script, call) = (new_id(), new_id(), new_id());
+    let page = b"<html><script src=\"/api/recordings/x/media\"></script></html>";
+    let body = serde_json::json!({
+    "id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z", "direction": "inbound",
+    "recordings": [
+        {"id": html, "media": "email", "role": "policy", "mediaBase64": b64(page), "contentType": "text/html; charset=utf-8",
+         "attachments": [
+            {"name": "logo.svg", "contentType": "image/svg+xml", "dataBase64": b64(b"<svg onload=alert(1)/>")},
+            {"name": "notes \"x\".txt", "contentType": "text/plain; charset=latin1", "dataBase64": b64(b"notes")},
+            {"name": "scan.png", "contentType": "image/png", "dataBase64": b64(b"\x89PNG")}]},
+        {"id": script, "media": "email", "role": "policy", "mediaBase64": b64(b"fetch('/api/views')"), "contentType": "text/javascript"},
+        {"id": call, "media": "call", "role": "policy", "mediaBase64": b64(b"RIFF"), "contentType": "Audio/WAV; rate=8000"}
+    ]});
+    server
+        .post_json("/api/ingest", &admin, &body)
+        .await
+        .assert_status(201);
+    // How each is sent: type, disposition; every one in a sandbox, never sniffed.
+    let served = |path: String| {
+        let (server, admin) = (&server, &admin);
+        async move {
+            let r = server.get(&path, admin).await;
+            assert_eq!(r.status, 200, "{path}");
+            assert_eq!(
+                r.header("content-security-policy"),
+                Some(holdfast_core::content::SANDBOX_CSP),
+                "{path}"
+            );
+            assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+            (
+                r.header("content-type").unwrap().to_owned(),
+                r.header("content-disposition").unwrap().to_owned(),
+            )
+        }
+    };
+    let opaque = "application/octet-stream".to_owned();
+    assert_eq!(
+        served(format!("/api/recordings/{html}/media")).await,
+        (opaque.clone(), "attachment".to_owned())
+    );
+    assert_eq!(
+        served(format!("/api/recordings/{script}/media")).await,
+        (opaque.clone(), "attachment".to_owned())
+    );
+    assert_eq!(
+        served(format!("/api/recordings/{call}/media")).await,
+        ("audio/wav".to_owned(), "inline".to_owned())
+    );
+    let d = details(&server, &admin, &conv).await;
+    let rec = d
+        .recordings
+        .iter()
+        .find(|r| r.id.to_string() == html)
+        .unwrap();
+    let mut attachments = Vec::new();
+    for a in &rec.attachments {
+        let (ty, disposition) = served(format!("/api/attachments/{}", a.id)).await;
+        attachments.push((a.name.clone(), a.content_type.clone(), ty, disposition));
+    }
+    attachments.sort();
+    let row = |name: &str, kept: &str, disposition: &str| {
+        (
+            name.to_owned(),
+            kept.to_owned(),
+            kept.to_owned(),
+            disposition.to_owned(),
+        )
+    };
+    assert_eq!(
+        attachments,
+        vec![
+            row(
+                "logo.svg",
+                "application/octet-stream",
+                "attachment; filename=\"logo.svg\""
+            ),
+            row(
+                "notes \"x\".txt",
+                "text/plain; charset=utf-8",
+                "attachment; filename=\"notes x.txt\""
+            ),
+            row("scan.png", "image/png", "attachment; filename=\"scan.png\""),
+        ]
+    );
+    // The application's own pages keep the application's policy.
+    let app = server.get("/", &admin).await;
+    assert_eq!(
+        app.header("content-security-policy"),
+        Some(holdfast_server::http::CSP)
+    );
+}
