@@ -1280,3 +1280,65 @@ async fn the_release_preview_says_how_many_past_due_recordings_the_sweep_will_de
     click(&h, "dialog button.btn").await;
     h.finish().await;
 }
+
+/// Stored XSS through ingest: a recording ingested as `text/html` whose script is a second one
+/// ingested as `text/javascript`, which would create a saved view as whoever opens it. Opening
+/// it in the browser downloads bytes instead, and nothing runs.
+#[tokio::test]
+async fn a_recording_ingested_as_a_web_page_never_runs_in_the_managers_browser() {
+    let h = Harness::start().await;
+    sign_in(&h, "admin", "holdfast-demo").await;
+    row_ids(&h).await;
+    let js = "fetch('/api/views', {method: 'POST', headers: {'content-type': 'application/json', 'x-holdfast-csrf': '1'}, body: JSON.stringify({name: 'planted', query: ''})});";
+    let answer = h
+        .client()
+        .execute_async(
+            "const [js, done] = arguments;
+             const [conv, page, script] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+             const html = '<html><body><script src=\"/api/recordings/' + script + '/media\"></script></body></html>';
+             fetch('/api/ingest', {method: 'POST',
+               headers: {'content-type': 'application/json', 'x-holdfast-csrf': '1'},
+               body: JSON.stringify({id: conv, startTime: '2026-11-20T10:00:00Z', endTime: '2026-11-20T10:05:00Z',
+                 direction: 'inbound', recordings: [
+                   {id: page, media: 'email', role: 'policy', mediaBase64: btoa(html), contentType: 'text/html'},
+                   {id: script, media: 'email', role: 'policy', mediaBase64: btoa(js), contentType: 'text/javascript'}]})})
+               .then(r => done([r.status, page]))",
+            vec![serde_json::json!(js)],
+        )
+        .await
+        .expect("the script runs");
+    let (status, page) = (&answer[0], answer[1].as_str().expect("an id"));
+    assert_eq!(status, &serde_json::json!(201));
+    // The manager opens the recording's address, as a link in an e-mail would have them do.
+    let _ = h
+        .client()
+        .goto(&h.url(&format!("/api/recordings/{page}/media")))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    h.client().goto(&h.url("/interactions")).await.unwrap();
+    row_ids(&h).await;
+    let views = h
+        .client()
+        .execute_async(
+            "const [done] = arguments;
+             fetch('/api/views').then(r => r.json()).then(v => done(v.map(x => x.name)))",
+            vec![],
+        )
+        .await
+        .expect("the script runs");
+    assert_eq!(views, serde_json::json!([]), "no script ran");
+    // The same script, run by the page itself, does plant the view: the check above would see it.
+    let planted = h
+        .client()
+        .execute_async(
+            &format!(
+                "const [done] = arguments; {js}
+                 setTimeout(() => fetch('/api/views').then(r => r.json()).then(v => done(v.map(x => x.name))), 500)"
+            ),
+            vec![],
+        )
+        .await
+        .expect("the script runs");
+    assert_eq!(planted, serde_json::json!(["planted"]));
+    h.finish().await;
+}
