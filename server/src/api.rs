@@ -98,6 +98,23 @@ fn me_of(caller: &Caller) -> Me {
     }
 }
 
+/// Counts a sign-in attempt at `account` from `address` before its secret is checked, and waits
+/// as long as the limiter says (an account many have failed at is slowed, never locked).
+pub async fn admit(
+    state: &AppState,
+    account: &str,
+    address: &str,
+) -> Result<auth::Admitted, ApiError> {
+    let attempt = state
+        .limiter
+        .admit(account, address, std::time::Instant::now())
+        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    if !attempt.delay.is_zero() {
+        tokio::time::sleep(attempt.delay).await;
+    }
+    Ok(attempt)
+}
+
 pub async fn me(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
     Ok(json(StatusCode::OK, &me_of(&caller)))
@@ -109,39 +126,29 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     if username.is_empty() || username.len() > 200 || body.password.len() > 1024 {
         return Err(ApiError::BadCredentials);
     }
-    let now = std::time::Instant::now();
     let ip = req.peer.map(|p| p.ip().to_string()).unwrap_or_default();
-    let keys = vec![
-        format!("user:{}", username.to_lowercase()),
-        format!("ip:{ip}"),
-    ];
-    if state.limiter.blocked(&keys, now) {
-        return Err(ApiError::TooManyRequests);
-    }
+    let attempt = admit(state, &format!("user:{}", username.to_lowercase()), &ip).await?;
     let lookup = username.clone();
     let record = blocking(state, move |s| s.find_login(&lookup)).await?;
-    let password = body.password;
-    let (user, ok) = match record {
-        Some(r) => {
-            let hash = r.password_hash.clone();
-            let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-                .await
-                .unwrap_or(false);
-            (Some(r), ok)
-        }
+    // An unknown username spends the same time as a wrong password, so names cannot be probed.
+    let stored = record.as_ref().map_or_else(
+        || auth::dummy_hash().to_owned(),
+        |r| r.password_hash.clone(),
+    );
+    let ok = match state.password_checks.verify(body.password, stored).await {
+        Some(ok) => ok,
         None => {
-            // Spend the same time as for a wrong password, so usernames cannot be probed.
-            let _ = tokio::task::spawn_blocking(move || {
-                auth::verify_password(&password, auth::dummy_hash())
-            })
-            .await;
-            (None, false)
+            // Not checked: the attempt is not held against the account.
+            state.limiter.withdrawn(attempt);
+            return Err(ApiError::Busy);
         }
     };
+    let user = record;
+    let ok = ok && user.is_some();
     let user_id = match (user, ok) {
         (Some(user), true) => user.user_id,
         (user, _) => {
-            state.limiter.record_failure(&keys, now);
+            state.limiter.failed(attempt, std::time::Instant::now());
             tracing::info!(username, ip, "failed login");
             // A failed login to a known account is audited in its organization; unknown
             // usernames belong to no organization and are only logged.
@@ -168,7 +175,7 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
             return Err(ApiError::BadCredentials);
         }
     };
-    state.limiter.clear(&keys);
+    state.limiter.succeeded(attempt);
     let token = auth::new_token();
     let hash = auth::token_hash(&token);
     let started = Utc::now();

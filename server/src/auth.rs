@@ -118,40 +118,149 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Failed logins allowed per key within the window before further attempts are refused.
-const MAX_FAILURES: u32 = 10;
+/// Attempts one account may make from one address within the window before they are refused.
+const PAIR_ATTEMPTS: u32 = 10;
+/// Attempts one address may make over all accounts (a password spray) within the window.
+const ADDRESS_ATTEMPTS: u32 = 100;
+/// Failures of one account from all addresses after which each further attempt is slowed.
+const ACCOUNT_FAILURES: u32 = 10;
+/// How much an attempt on such an account waits before its password is checked.
+pub const ACCOUNT_DELAY: Duration = Duration::from_secs(1);
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// Counts failed logins per account and per client address in a sliding window.
+/// Counts sign-in attempts (a user's password, a client's secret) per account and address, per
+/// address, and per account.
+///
+/// An attempt is counted before its password is checked, in one step under the lock, so that
+/// forty concurrent guesses cannot all be checked before the first failure is counted. One
+/// address is refused after ten guesses at one account; an account is never locked for everyone
+/// (anyone could lock the managers out during an incident): after ten failures from anywhere its
+/// attempts are only slowed.
 #[derive(Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (Instant, u32)>>,
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+/// An attempt the limiter let through: say how it ended with [`LoginLimiter::succeeded`] or
+/// [`LoginLimiter::failed`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Admitted {
+    pair: String,
+    account: String,
+    /// How long to wait before checking the password.
+    pub delay: Duration,
 }
 
 impl LoginLimiter {
-    /// Whether any of `keys` has used up its failures.
-    pub fn blocked(&self, keys: &[String], now: Instant) -> bool {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        keys.iter().any(|k| {
-            map.get(k)
-                .is_some_and(|(start, n)| now.duration_since(*start) < WINDOW && *n >= MAX_FAILURES)
+    /// Counts an attempt at `account` from `address`. Refused with how long until the next
+    /// attempt is allowed when the pair or the address has used up its attempts.
+    pub fn admit(&self, account: &str, address: &str, now: Instant) -> Result<Admitted, Duration> {
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        }
+        let pair = format!("pair:{account}\n{address}");
+        let by_address = format!("address:{address}");
+        let by_account = format!("account:{account}");
+        let current = |map: &HashMap<String, (Instant, u32)>, key: &str| match map.get(key) {
+            Some((start, n)) if now.duration_since(*start) < WINDOW => Some((*start, *n)),
+            _ => None,
+        };
+        for (key, most) in [(&pair, PAIR_ATTEMPTS), (&by_address, ADDRESS_ATTEMPTS)] {
+            if let Some((start, n)) = current(&map, key)
+                && n >= most
+            {
+                return Err(WINDOW.saturating_sub(now.duration_since(start)));
+            }
+        }
+        for key in [&pair, &by_address] {
+            let entry = map.entry(key.clone()).or_insert((now, 0));
+            if now.duration_since(entry.0) >= WINDOW {
+                *entry = (now, 0);
+            }
+            entry.1 += 1;
+        }
+        let delay = match current(&map, &by_account) {
+            Some((_, n)) if n >= ACCOUNT_FAILURES => ACCOUNT_DELAY,
+            _ => Duration::ZERO,
+        };
+        Ok(Admitted {
+            pair,
+            account: by_account,
+            delay,
         })
     }
 
-    pub fn record_failure(&self, keys: &[String], now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        for key in keys {
-            let entry = map.entry(key.clone()).or_insert((now, 0));
-            entry.1 += 1;
+    /// The password was right: the pair starts afresh (the address's count stays).
+    pub fn succeeded(&self, attempt: Admitted) {
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(&attempt.pair);
+    }
+
+    /// The password was not checked (the server was busy): the attempt is not counted.
+    pub fn withdrawn(&self, attempt: Admitted) {
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let address = attempt
+            .pair
+            .rsplit_once('\n')
+            .map(|(_, a)| format!("address:{a}"));
+        for key in std::iter::once(attempt.pair).chain(address) {
+            if let Some(entry) = map.get_mut(&key) {
+                entry.1 = entry.1.saturating_sub(1);
+            }
         }
     }
 
-    pub fn clear(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys {
-            map.remove(key);
+    /// The password was wrong: counted against the account from every address.
+    pub fn failed(&self, attempt: Admitted, now: Instant) {
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(attempt.account).or_insert((now, 0));
+        if now.duration_since(entry.0) >= WINDOW {
+            *entry = (now, 0);
         }
+        entry.1 += 1;
+    }
+}
+
+/// Bounds how many password hashes are checked at once (each argon2id check holds 19 MiB) and
+/// how many wait: beyond the queue an attempt is answered 503 at once instead of holding memory.
+pub struct PasswordChecks {
+    permits: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    queue: usize,
+}
+
+impl Default for PasswordChecks {
+    /// As many at once as the machine has cores, and four times that waiting.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        PasswordChecks::new(cores, 4 * cores)
+    }
+}
+
+impl PasswordChecks {
+    pub fn new(at_once: usize, queue: usize) -> PasswordChecks {
+        PasswordChecks {
+            permits: tokio::sync::Semaphore::new(at_once),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// Checks `password` against `stored` when a permit is free; `None` when the queue is full.
+    pub async fn verify(&self, password: String, stored: String) -> Option<bool> {
+        use std::sync::atomic::Ordering;
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let permit = self.permits.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let _permit = permit.ok()?;
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+            .await
+            .unwrap_or(false);
+        Some(ok)
     }
 }
 
@@ -198,18 +307,40 @@ mod tests {
     }
 
     #[test]
-    fn limiter_blocks_after_failures_and_clears() {
+    fn limiter_refuses_a_pair_and_slows_an_account_but_never_locks_it() {
         let limiter = LoginLimiter::default();
         let now = Instant::now();
-        let keys = vec!["user:a".to_owned(), "ip:1".to_owned()];
-        for _ in 0..MAX_FAILURES {
-            assert!(!limiter.blocked(&keys, now));
-            limiter.record_failure(&keys, now);
+        // Ten guesses from one address: the eleventh is refused until the window ends.
+        for _ in 0..PAIR_ATTEMPTS {
+            let a = limiter.admit("ana", "10.0.0.1", now).unwrap();
+            assert_eq!(a.delay, Duration::ZERO);
+            limiter.failed(a, now);
         }
-        assert!(limiter.blocked(&keys, now));
-        assert!(limiter.blocked(&["ip:1".to_owned()], now));
-        assert!(!limiter.blocked(&keys, now + WINDOW));
-        limiter.clear(&keys);
-        assert!(!limiter.blocked(&keys, now));
+        let later = now + Duration::from_secs(60);
+        assert_eq!(
+            limiter.admit("ana", "10.0.0.1", later),
+            Err(WINDOW - Duration::from_secs(60))
+        );
+        // Another address still gets in, slowed: the account has failed ten times.
+        let other = limiter.admit("ana", "10.0.0.2", later).unwrap();
+        assert_eq!(other.delay, ACCOUNT_DELAY);
+        limiter.succeeded(other);
+        // Another account from the first address is not refused.
+        let bob = limiter.admit("bob", "10.0.0.1", later).unwrap();
+        assert_eq!(bob.delay, Duration::ZERO);
+        // After the window the pair starts afresh.
+        assert!(limiter.admit("ana", "10.0.0.1", now + WINDOW).is_ok());
+    }
+
+    #[test]
+    fn one_address_is_refused_after_a_spray_over_many_accounts() {
+        let limiter = LoginLimiter::default();
+        let now = Instant::now();
+        for i in 0..ADDRESS_ATTEMPTS {
+            let a = limiter.admit(&format!("user{i}"), "10.0.0.9", now).unwrap();
+            limiter.failed(a, now);
+        }
+        assert_eq!(limiter.admit("someone", "10.0.0.9", now), Err(WINDOW));
+        assert!(limiter.admit("someone", "10.0.0.8", now).is_ok());
     }
 }

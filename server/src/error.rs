@@ -39,7 +39,14 @@ pub enum ApiError {
     RangeNotSatisfiable {
         size: u64,
     },
-    TooManyRequests,
+    /// Too many sign-in attempts: the next is allowed after this long.
+    TooManyRequests {
+        retry_after: std::time::Duration,
+    },
+    /// Too many password checks waiting: try again in a moment.
+    Busy,
+    /// The body did not arrive in time.
+    RequestTimeout,
     /// The store failed; logged, and answered without details.
     Internal(String),
 }
@@ -61,7 +68,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
-            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -88,7 +97,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload.too.large",
             ApiError::UnsupportedMediaType => "unsupported.media.type",
             ApiError::RangeNotSatisfiable { .. } => "range.not.satisfiable",
-            ApiError::TooManyRequests => "too.many.requests",
+            ApiError::TooManyRequests { .. } => "too.many.requests",
+            ApiError::Busy => "server.busy",
+            ApiError::RequestTimeout => "request.timeout",
             ApiError::Internal(_) => "internal.server.error",
         }
     }
@@ -111,8 +122,23 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => format!("the request body is larger than {limit} bytes"),
             ApiError::UnsupportedMediaType => "send the body as application/json".to_owned(),
             ApiError::RangeNotSatisfiable { size } => format!("the range is outside the file of {size} bytes"),
-            ApiError::TooManyRequests => "too many attempts; wait a minute and try again".to_owned(),
+            ApiError::TooManyRequests { retry_after } => {
+                let minutes = retry_after.as_secs().div_ceil(60).max(1);
+                let unit = if minutes == 1 { "minute" } else { "minutes" };
+                format!("too many attempts; try again in {minutes} {unit}")
+            }
+            ApiError::Busy => "too many sign-ins at once; try again in a moment".to_owned(),
+            ApiError::RequestTimeout => "the request body did not arrive in time".to_owned(),
             ApiError::Internal(_) => "the server failed; the request was not carried out".to_owned(),
+        }
+    }
+
+    /// How many seconds to wait before trying again, for the `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after } => Some(retry_after.as_secs().max(1)),
+            ApiError::Busy => Some(1),
+            _ => None,
         }
     }
 

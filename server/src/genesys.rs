@@ -43,16 +43,21 @@ pub async fn token(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         .header("authorization")
         .and_then(auth::basic_credentials)
         .ok_or(ApiError::BadCredentials)?;
+    let ip = req.peer.map(|p| p.ip().to_string()).unwrap_or_default();
+    let attempt = crate::api::admit(state, &format!("client:{client_id}"), &ip).await?;
     let lookup = client_id.clone();
     let stored = blocking(state, move |s| s.client_secret(&lookup)).await?;
-    let ok = tokio::task::spawn_blocking(move || {
-        auth::verify_password(&secret, stored.as_deref().unwrap_or(auth::dummy_hash()))
-    })
-    .await
-    .unwrap_or(false);
-    if !ok {
+    let known = stored.is_some();
+    let stored = stored.unwrap_or_else(|| auth::dummy_hash().to_owned());
+    let Some(ok) = state.password_checks.verify(secret, stored).await else {
+        state.limiter.withdrawn(attempt);
+        return Err(ApiError::Busy);
+    };
+    if !(ok && known) {
+        state.limiter.failed(attempt, std::time::Instant::now());
         return Err(ApiError::BadCredentials);
     }
+    state.limiter.succeeded(attempt);
     let token = auth::new_token();
     let hash = auth::token_hash(&token);
     let now = Utc::now();

@@ -45,6 +45,10 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub assets: Assets,
     pub limiter: LoginLimiter,
+    /// Bounds the password hashes checked at once.
+    pub password_checks: crate::auth::PasswordChecks,
+    /// How long a request body may take to arrive.
+    pub body_time: BodyTime,
     /// Mark cookies `Secure` (behind a TLS-terminating proxy).
     pub secure_cookies: bool,
     /// Where media and attachment files live.
@@ -52,6 +56,33 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// The last verified link of each organization's audit chain.
     pub chains: Arc<crate::chain::ChainCache>,
+}
+
+/// How long a request body may take: a base time and a slowest rate. A slow client cannot hold
+/// a connection (and its buffer) open for longer than its body needs at that rate.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyTime {
+    pub base: Duration,
+    /// Bytes per second.
+    pub slowest_rate: u64,
+}
+
+impl Default for BodyTime {
+    /// Ten seconds, and 256 KiB/s beyond them: a 256 KiB JSON body gets 11 s, a 96 MiB
+    /// ingest 394 s.
+    fn default() -> Self {
+        BodyTime {
+            base: Duration::from_secs(10),
+            slowest_rate: 256 * 1024,
+        }
+    }
+}
+
+impl BodyTime {
+    /// The deadline for a body of `length` bytes.
+    pub fn deadline(&self, length: usize) -> Duration {
+        self.base + Duration::from_secs(length as u64 / self.slowest_rate.max(1))
+    }
 }
 
 pub type Resp = Response<Full<Bytes>>;
@@ -105,9 +136,36 @@ where
     // Ingest carries media; every other route small JSON. An unrouted request gets the small
     // limit, so nothing unknown is read at length.
     let limit = route.as_ref().map_or(MAX_BODY, Route::body_limit);
-    let body = match read_body(body, &parts.headers, limit).await {
-        Ok(body) => body,
-        Err(e) => return finish(error(&e), &method, &path, started),
+    // A route that takes a large body reads it only for a caller its headers already prove
+    // allowed: nobody unauthenticated holds a megabyte of the server's memory.
+    if limit > MAX_BODY {
+        let head = Req {
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+            body: Bytes::new(),
+            peer,
+        };
+        if let Err(e) = crate::api::caller(state, &head).await {
+            return finish(error(&e), &method, &path, started);
+        }
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let deadline = state
+        .body_time
+        .deadline(declared.unwrap_or(limit).min(limit));
+    let read = tokio::time::timeout(deadline, read_body(body, &parts.headers, limit));
+    let body = match read.await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => return finish(error(&e), &method, &path, started),
+        Err(_) => {
+            tracing::info!(path, ?peer, "request body timed out");
+            return finish(error(&ApiError::RequestTimeout), &method, &path, started);
+        }
     };
     let req = Req {
         method: parts.method,
@@ -266,7 +324,17 @@ pub fn error(e: &ApiError) -> Resp {
     if let ApiError::Internal(cause) = e {
         tracing::error!(cause, "request failed");
     }
-    json(e.status(), &e.body())
+    let mut resp = json(e.status(), &e.body());
+    if let Some(seconds) = e.retry_after() {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if matches!(e, ApiError::RequestTimeout) {
+        // The rest of the body is not read: the connection cannot carry another request.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }
 
 fn asset(state: &AppState, req: &Req, path: &str) -> Resp {

@@ -368,6 +368,8 @@ async fn main() -> anyhow::Result<()> {
                 store,
                 assets,
                 limiter: LoginLimiter::default(),
+                password_checks: Default::default(),
+                body_time: Default::default(),
                 secure_cookies,
                 media_dir,
                 metrics: Default::default(),

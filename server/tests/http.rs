@@ -101,6 +101,15 @@ impl Drop for TempDir {
 }
 
 async fn start(tag: &str) -> Server {
+    start_tuned(tag, Default::default(), Default::default()).await
+}
+
+/// A server whose body deadline and password checks are set by the test.
+async fn start_tuned(
+    tag: &str,
+    body_time: holdfast_server::http::BodyTime,
+    password_checks: holdfast_server::auth::PasswordChecks,
+) -> Server {
     let dir = TempDir::new(tag);
     let store = Arc::new(SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap());
     demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
@@ -117,6 +126,8 @@ async fn start(tag: &str) -> Server {
         store: store.clone(),
         assets: Assets::load(&site).unwrap(),
         limiter: LoginLimiter::default(),
+        password_checks,
+        body_time,
         secure_cookies: false,
         media_dir: dir.0.join("media"),
         metrics: Default::default(),
@@ -2541,6 +2552,8 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
         store,
         assets: Assets::default(),
         limiter: LoginLimiter::default(),
+        password_checks: Default::default(),
+        body_time: Default::default(),
         secure_cookies: false,
         media_dir: dir.0.join("media"),
         metrics: Default::default(),
@@ -3976,4 +3989,195 @@ async fn stored_bytes_are_kept_and_served_only_as_inert_types() {
         app.header("content-security-policy"),
         Some(holdfast_server::http::CSP)
     );
+}
+
+/// Sends `head` (request line and headers, without the blank line) from `local` (an address
+/// of 127.0.0.0/8), then `body` a byte every `pause`, and answers the status line and body of
+/// what comes back, reading until the server closes or 20 s pass.
+async fn dribble(
+    server: &Server,
+    local: &str,
+    head: &str,
+    body: &[u8],
+    pause: std::time::Duration,
+) -> (String, String) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{local}:0").parse().unwrap()).unwrap();
+    let stream = socket.connect(server.addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    write
+        .write_all(format!("{head}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let body = body.to_vec();
+    let sender = tokio::spawn(async move {
+        for b in body {
+            tokio::time::sleep(pause).await;
+            if write.write_all(&[b]).await.is_err() {
+                break;
+            }
+        }
+        write
+    });
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        read.read_to_end(&mut raw),
+    )
+    .await;
+    sender.abort();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let status = raw.lines().next().unwrap_or("").to_owned();
+    let body = raw.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_slow_body_is_cut_off_and_a_large_one_is_not_read_before_sign_in() {
+    let body_time = holdfast_server::http::BodyTime {
+        base: std::time::Duration::from_secs(1),
+        slowest_rate: 1 << 20,
+    };
+    let server = start_tuned("slow", body_time, Default::default()).await;
+    // 200 bytes promised, one sent every 100 ms: cut off after the second it may take.
+    let started = std::time::Instant::now();
+    let (status, body) = dribble(
+        &server,
+        "127.0.0.1",
+        "POST /api/session HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nX-Holdfast-Csrf: 1\r\nContent-Length: 200",
+        &[b' '; 200],
+        std::time::Duration::from_millis(100),
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["code"],
+        "request.timeout"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "cut off after {took:?}"
+    );
+    // An ingest of 50 MB without credentials is refused on its headers, no byte of it read.
+    let (status, body) = dribble(
+        &server,
+        "127.0.0.1",
+        "POST /api/ingest HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 50000000",
+        b"",
+        std::time::Duration::ZERO,
+    )
+    .await;
+    assert_eq!(status, "HTTP/1.1 401 Unauthorized");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["code"],
+        "not.authorized"
+    );
+}
+
+/// Signs in as `username` from `local`; answers the status, the error code (or "ok") and the
+/// `Retry-After` header.
+async fn sign_in_from(
+    addr: SocketAddr,
+    local: &str,
+    username: &str,
+    password: &str,
+) -> (u16, String, Option<String>) {
+    let body = serde_json::json!({"username": username, "password": password}).to_string();
+    let head = format!(
+        "POST /api/session HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nX-Holdfast-Csrf: 1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{local}:0").parse().unwrap()).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let status: u16 = raw[9..12].parse().unwrap();
+    let retry = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("retry-after: "))
+        .map(str::to_owned);
+    let json: serde_json::Value =
+        serde_json::from_str(raw.split("\r\n\r\n").nth(1).unwrap_or("")).unwrap();
+    let code = json["code"].as_str().unwrap_or("ok").to_owned();
+    (status, code, retry)
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out()
+{
+    let checks = holdfast_server::auth::PasswordChecks::new(2, 64);
+    let server = start_tuned("race", Default::default(), checks).await;
+    let answers: Vec<(u16, String)> =
+        sign_in_at_once(&server, "127.0.0.1", &["analyst"; 40], "wrong")
+            .await
+            .into_iter()
+            .map(|(status, code, _)| (status, code))
+            .collect();
+    let expected: Vec<(u16, String)> = std::iter::repeat_n((401, "bad.credentials".to_owned()), 10)
+        .chain(std::iter::repeat_n(
+            (429, "too.many.requests".to_owned()),
+            30,
+        ))
+        .collect();
+    assert_eq!(answers, expected);
+    // The eleventh from that address, even with the right password: refused, with the time.
+    let (status, code, retry) =
+        sign_in_from(server.addr, "127.0.0.1", "analyst", "holdfast-demo").await;
+    assert_eq!((status, code.as_str()), (429, "too.many.requests"));
+    let retry: u64 = retry.unwrap().parse().unwrap();
+    assert!((890..=900).contains(&retry), "Retry-After {retry}");
+    // From another address the account signs in (slowed, not locked); so does another account.
+    assert_eq!(
+        sign_in_from(server.addr, "127.0.0.2", "analyst", "holdfast-demo").await,
+        (200, "ok".to_owned(), None)
+    );
+    assert_eq!(
+        sign_in_from(server.addr, "127.0.0.1", "manager", "holdfast-demo").await,
+        (200, "ok".to_owned(), None)
+    );
+}
+
+#[tokio::test]
+async fn password_checks_beyond_the_queue_are_answered_busy_at_once() {
+    // One check at a time and two waiting: of 20 at once, 3 are checked (and fail), 17 wait
+    // for nothing and are told to come back.
+    let checks = holdfast_server::auth::PasswordChecks::new(1, 2);
+    let server = start_tuned("busy", Default::default(), checks).await;
+    let names: Vec<String> = (0..20).map(|i| format!("nobody{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let answers = sign_in_at_once(&server, "127.0.0.1", &names, "wrong").await;
+    let expected: Vec<(u16, String, Option<String>)> =
+        std::iter::repeat_n((401, "bad.credentials".to_owned(), None), 3)
+            .chain(std::iter::repeat_n(
+                (503, "server.busy".to_owned(), Some("1".to_owned())),
+                17,
+            ))
+            .collect();
+    assert_eq!(answers, expected);
+    // Busy answers were not counted: the address may still sign in.
+    assert_eq!(
+        sign_in_from(server.addr, "127.0.0.1", "manager", "holdfast-demo").await,
+        (200, "ok".to_owned(), None)
+    );
+}
+
+/// Signs in from `local` once per name, all at once; answers what each got, sorted.
+async fn sign_in_at_once(
+    server: &Server,
+    local: &'static str,
+    names: &[&str],
+    password: &'static str,
+) -> Vec<(u16, String, Option<String>)> {
+    let mut set = tokio::task::JoinSet::new();
+    for name in names {
+        let (addr, name) = (server.addr, name.to_string());
+        set.spawn(async move { sign_in_from(addr, local, &name, password).await });
+    }
+    let mut answers = set.join_all().await;
+    answers.sort();
+    answers
 }
