@@ -738,14 +738,23 @@ pub async fn media(state: &AppState, req: &Req, kind: MediaKind) -> Result<Resp,
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// `GET /metrics`: Prometheus text.
-pub async fn metrics(state: &AppState) -> Result<Resp, ApiError> {
+/// `GET /metrics`: Prometheus text, for the holder of the metrics token only (it names every
+/// organization, by id).
+pub async fn metrics(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let presented = req
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .map(auth::token_hash);
+    match (&state.metrics_token, presented) {
+        (Some(expected), Some(given)) if auth::same_secret(expected, &given) => {}
+        _ => return Err(ApiError::Unauthorized),
+    }
     let protected = blocking(state, |s| {
         s.organizations()?
             .into_iter()
-            .map(|(id, name)| {
+            .map(|(id, _)| {
                 s.org_status(id)
-                    .map(|st| (name, st.protected, st.cap.get()))
+                    .map(|st| (id.to_string(), st.protected, st.cap.get()))
             })
             .collect::<Result<Vec<_>, _>>()
     })

@@ -69,6 +69,15 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The value of cookie `name` in a `Cookie` header.
+/// Whether two hex digests are equal, in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header
         .split(';')

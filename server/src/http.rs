@@ -54,6 +54,8 @@ pub struct AppState {
     /// Where media and attachment files live.
     pub media_dir: std::path::PathBuf,
     pub metrics: crate::metrics::Metrics,
+    /// The hash of the bearer token `/metrics` requires; `None` serves it to nobody.
+    pub metrics_token: Option<String>,
     /// The last verified link of each organization's audit chain.
     pub chains: Arc<crate::chain::ChainCache>,
 }
@@ -248,7 +250,7 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
     match route {
         Route::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
         Route::OpenApi => Ok(json(StatusCode::OK, &crate::openapi::document())),
-        Route::Metrics => api::metrics(state).await,
+        Route::Metrics => api::metrics(state, req).await,
         Route::SessionGet => api::me(state, req).await,
         Route::Login => api::login(state, req).await,
         Route::Logout => api::logout(state, req).await,

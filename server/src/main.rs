@@ -53,6 +53,10 @@ enum Command {
         /// Seconds between retention sweeps; 0 turns the background sweep off.
         #[arg(long, env = "HOLDFAST_SWEEP_INTERVAL", default_value_t = 300)]
         sweep_interval: u64,
+        /// A file holding the bearer token `GET /metrics` requires; made with a new random
+        /// token when missing. Default: `metrics-token` in the data directory.
+        #[arg(long, env = "HOLDFAST_METRICS_TOKEN_FILE")]
+        metrics_token_file: Option<PathBuf>,
     },
     /// Fill an empty database with demo data.
     Demo {
@@ -182,6 +186,35 @@ fn seed_demo(store: &dyn Store, size: usize) -> anyhow::Result<bool> {
         "demo data written"
     );
     Ok(true)
+}
+
+/// The metrics token kept in `path`, made (a new random one, readable by the owner only) when
+/// the file does not exist.
+fn metrics_token(path: &std::path::Path) -> anyhow::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let token = text.trim().to_owned();
+            anyhow::ensure!(
+                token.len() >= 16,
+                "the metrics token in {} is shorter than 16 characters",
+                path.display()
+            );
+            Ok(token)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let token = auth::new_token();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes())?;
+            Ok(token)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
 }
 
 fn print_logins(url: &str) {
@@ -346,7 +379,11 @@ async fn main() -> anyhow::Result<()> {
             demo_size,
             secure_cookies,
             sweep_interval,
+            metrics_token_file,
         } => {
+            let token_file =
+                metrics_token_file.unwrap_or_else(|| cli.data_dir.join("metrics-token"));
+            let metrics_token = metrics_token(&token_file)?;
             if demo {
                 seed_demo(store.as_ref(), demo_size)?;
             }
@@ -373,6 +410,7 @@ async fn main() -> anyhow::Result<()> {
                 secure_cookies,
                 media_dir,
                 metrics: Default::default(),
+                metrics_token: Some(auth::token_hash(&metrics_token)),
                 chains: Default::default(),
             });
             if sweep_interval > 0 {
@@ -380,6 +418,10 @@ async fn main() -> anyhow::Result<()> {
                 tokio::spawn(sweep::every(state.clone(), interval));
             }
             print_logins(&format!("http://{local}/"));
+            println!(
+                "Metrics: GET /metrics with the header \"Authorization: Bearer <token>\", the token in {}",
+                token_file.display()
+            );
             serve(listener, state, shutdown_signal()).await;
         }
     }

@@ -43,7 +43,7 @@ impl Metrics {
         self.sweep_deleted.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    /// The text exposition format, with the protected counts given per organization.
+    /// The text exposition format, with the protected counts given per organization id.
     pub fn render(&self, protected: &[(String, u32, u32)]) -> String {
         let mut out = String::new();
         let map = self
@@ -104,7 +104,7 @@ impl Metrics {
         for (org, n, _) in protected {
             let _ = writeln!(
                 out,
-                "holdfast_protected_conversations{{org=\"{}\"}} {n}",
+                "holdfast_protected_conversations{{org_id=\"{}\"}} {n}",
                 escape(org)
             );
         }
@@ -116,7 +116,7 @@ impl Metrics {
         for (org, _, cap) in protected {
             let _ = writeln!(
                 out,
-                "holdfast_protection_cap{{org=\"{}\"}} {cap}",
+                "holdfast_protection_cap{{org_id=\"{}\"}} {cap}",
                 escape(org)
             );
         }

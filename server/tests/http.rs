@@ -100,6 +100,9 @@ impl Drop for TempDir {
     }
 }
 
+/// The bearer token the test servers' `/metrics` requires.
+const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 async fn start(tag: &str) -> Server {
     start_tuned(tag, Default::default(), Default::default()).await
 }
@@ -131,6 +134,7 @@ async fn start_tuned(
         secure_cookies: false,
         media_dir: dir.0.join("media"),
         metrics: Default::default(),
+        metrics_token: Some(holdfast_server::auth::token_hash(METRICS_TOKEN)),
         chains: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -2067,7 +2071,35 @@ async fn metrics_and_the_openapi_document_are_served() {
     let server = start("metrics").await;
     let cookie = server.login("manager").await;
     server.get("/api/conversations", &cookie).await;
-    let text = String::from_utf8(server.get("/metrics", "").await.body).unwrap();
+    // Only for the holder of the metrics token: it names every organization.
+    server
+        .get("/metrics", "")
+        .await
+        .assert_error(401, "not.authorized");
+    server
+        .get("/metrics", &cookie)
+        .await
+        .assert_error(401, "not.authorized");
+    let wrong = server
+        .send(
+            "GET",
+            "/metrics",
+            &[("authorization", "Bearer test-metrics-token-0123456788")],
+            b"",
+        )
+        .await;
+    wrong.assert_error(401, "not.authorized");
+    let scrape = server
+        .send(
+            "GET",
+            "/metrics",
+            &[("authorization", &format!("Bearer {METRICS_TOKEN}"))],
+            b"",
+        )
+        .await;
+    assert_eq!(scrape.status, 200);
+    let text = String::from_utf8(scrape.body).unwrap();
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
     assert!(
         text.contains(
             "holdfast_http_requests_total{route=\"conversations.list\",status=\"2xx\"} 1"
@@ -2075,10 +2107,16 @@ async fn metrics_and_the_openapi_document_are_served() {
         "{text}"
     );
     assert!(
-        text.contains("holdfast_protected_conversations{org=\"Northwind Contact Center\"} 40"),
+        text.contains(&format!(
+            "holdfast_protected_conversations{{org_id=\"{org}\"}} 40"
+        )),
         "{text}"
     );
     assert!(text.contains("holdfast_sweep_deleted_total 0"));
+    assert!(
+        !text.contains("Northwind"),
+        "organizations by id, not by name"
+    );
     let doc = server.get("/api/openapi.json", "").await.json();
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v2/recordings/deletionprotection"]["put"].is_object());
@@ -2557,6 +2595,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
         secure_cookies: false,
         media_dir: dir.0.join("media"),
         metrics: Default::default(),
+        metrics_token: Some(holdfast_server::auth::token_hash(METRICS_TOKEN)),
         chains: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
