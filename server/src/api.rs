@@ -215,11 +215,17 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     Ok(resp)
 }
 
+/// `DELETE /api/session`: ends the session of the cookie, and the access token of a bearer
+/// (a client signing out means the token stops working).
 pub async fn logout(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
-    if let Some(token) = req
+    let cookie = req
         .header("cookie")
-        .and_then(|c| auth::cookie(c, SESSION_COOKIE))
-    {
+        .and_then(|c| auth::cookie(c, SESSION_COOKIE));
+    let bearer = req.header("authorization").and_then(|a| {
+        a.strip_prefix("Bearer ")
+            .or_else(|| a.strip_prefix("bearer "))
+    });
+    for token in cookie.into_iter().chain(bearer) {
         let hash = auth::token_hash(token);
         blocking(state, move |s| s.delete_session(&hash)).await?;
     }

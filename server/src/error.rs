@@ -26,7 +26,10 @@ pub enum ApiError {
     Conflict(String),
     /// The app's files are missing: the server was started before `cargo xtask build-app`.
     AppNotBuilt,
-    MethodNotAllowed,
+    /// The path exists with other methods, listed for the `Allow` header.
+    MethodNotAllowed {
+        allow: String,
+    },
     /// A protect or release refused as a whole.
     Plan(PlanError),
     /// A manual deletion or date change refused.
@@ -59,7 +62,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::CrossSite => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::AppNotBuilt => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Plan(PlanError::MissingPermission { .. }) => StatusCode::FORBIDDEN,
             ApiError::Plan(PlanError::EmptySelection) => StatusCode::BAD_REQUEST,
             ApiError::Plan(_) => StatusCode::CONFLICT,
@@ -86,7 +89,7 @@ impl ApiError {
             ApiError::NotFound => "not.found",
             ApiError::Conflict(_) => "conflict",
             ApiError::AppNotBuilt => "app.not.built",
-            ApiError::MethodNotAllowed => "method.not.allowed",
+            ApiError::MethodNotAllowed { .. } => "method.not.allowed",
             ApiError::Plan(PlanError::MissingPermission { .. }) => "missing.permissions",
             ApiError::Plan(PlanError::EmptySelection) => "empty.selection",
             ApiError::Plan(PlanError::NothingToDo { .. }) => "nothing.to.do",
@@ -116,7 +119,9 @@ impl ApiError {
             ApiError::NotFound => "not found".to_owned(),
             ApiError::Conflict(text) => text.clone(),
             ApiError::AppNotBuilt => "the app is not built: run `cargo xtask build-app`".to_owned(),
-            ApiError::MethodNotAllowed => "this method is not allowed here".to_owned(),
+            ApiError::MethodNotAllowed { allow } => {
+                format!("this method is not allowed here; allowed: {allow}")
+            }
             ApiError::Plan(e) => e.to_string(),
             ApiError::Deletion(e) => e.to_string(),
             ApiError::PayloadTooLarge { limit } => format!("the request body is larger than {limit} bytes"),

@@ -134,6 +134,12 @@ where
     let method = parts.method.clone();
     let path = parts.uri.path().to_owned();
     let started = std::time::Instant::now();
+    // Two Host headers could name two sites to two readers of this request (a proxy, a log):
+    // refused, as HTTP/1.1 asks.
+    if parts.headers.get_all(header::HOST).iter().count() > 1 {
+        let e = ApiError::BadRequest("send exactly one Host header".to_owned());
+        return finish(error(&e), &method, &path, started);
+    }
     let route = route(&parts.method, &path);
     // Ingest carries media; every other route small JSON. An unrouted request gets the small
     // limit, so nothing unknown is read at length.
@@ -330,6 +336,11 @@ pub fn error(e: &ApiError) -> Resp {
     if let Some(seconds) = e.retry_after() {
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if let ApiError::MethodNotAllowed { allow } = e
+        && let Ok(value) = HeaderValue::from_str(allow)
+    {
+        resp.headers_mut().insert(header::ALLOW, value);
     }
     if matches!(e, ApiError::RequestTimeout) {
         // The rest of the body is not read: the connection cannot carry another request.

@@ -59,7 +59,13 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             .iter()
             .find(|(m, _)| m == method)
             .map(|(_, r)| r.clone())
-            .ok_or(ApiError::MethodNotAllowed)
+            .ok_or_else(|| ApiError::MethodNotAllowed {
+                allow: allowed
+                    .iter()
+                    .map(|(m, _)| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     };
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
@@ -158,7 +164,9 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }
         _ => match *method {
             Method::GET | Method::HEAD => Ok(Route::Asset(path.to_owned())),
-            _ => Err(ApiError::MethodNotAllowed),
+            _ => Err(ApiError::MethodNotAllowed {
+                allow: "GET, HEAD".to_owned(),
+            }),
         },
     }
 }

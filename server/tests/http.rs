@@ -594,10 +594,14 @@ async fn bad_input_gets_a_json_4xx() {
         .get("/api/nothing-here", &cookie)
         .await
         .assert_error(404, "not.found");
-    server
+    let wrong_method = server
         .send("PUT", "/api/conversations", &[("cookie", &cookie)], b"")
-        .await
-        .assert_error(405, "method.not.allowed");
+        .await;
+    wrong_method.assert_error(405, "method.not.allowed");
+    assert_eq!(wrong_method.header("allow"), Some("GET"));
+    let wrong_method = server.send("PUT", "/api/session", &[], b"").await;
+    wrong_method.assert_error(405, "method.not.allowed");
+    assert_eq!(wrong_method.header("allow"), Some("GET, POST, DELETE"));
     let headers = [
         ("cookie", cookie.as_str()),
         ("content-type", "application/json"),
@@ -4219,4 +4223,45 @@ async fn sign_in_at_once(
     let mut answers = set.join_all().await;
     answers.sort();
     answers
+}
+
+#[tokio::test]
+async fn signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused() {
+    let server = start("signout").await;
+    let auth = bearer(&server, "manager").await;
+    let status = |auth: String| {
+        let server = &server;
+        async move {
+            server
+                .send("GET", "/api/org/status", &[("authorization", &auth)], b"")
+                .await
+        }
+    };
+    status(auth.clone()).await.assert_status(200);
+    let out = server
+        .send("DELETE", "/api/session", &[("authorization", &auth)], b"")
+        .await;
+    out.assert_status(200);
+    assert_eq!(out.json()["signedOut"], true);
+    status(auth).await.assert_error(401, "not.authorized");
+
+    // Two Host headers: refused.
+    server
+        .send("GET", "/healthz", &[("host", "elsewhere.example")], b"")
+        .await
+        .assert_error(400, "bad.request");
+    // A body over the limit that waits for `100 Continue` is refused without one.
+    let (status_line, body) = dribble(
+        &server,
+        "127.0.0.1",
+        "POST /api/session HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nX-Holdfast-Csrf: 1\r\nExpect: 100-continue\r\nContent-Length: 10000000",
+        b"",
+        std::time::Duration::ZERO,
+    )
+    .await;
+    assert_eq!(status_line, "HTTP/1.1 413 Payload Too Large");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["code"],
+        "payload.too.large"
+    );
 }

@@ -250,6 +250,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The caller behind a live session.
     fn session_caller(&self, token_hash: &str, now: Instant) -> StoreResult<Option<Caller>>;
+    /// Ends the session or the access token with this hash.
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 
     fn org_status(&self, org: OrgId) -> StoreResult<OrgStatus>;

@@ -783,6 +783,10 @@ impl Store for SqliteStore {
     fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         self.write(|tx| {
             tx.execute("DELETE FROM sessions WHERE token_hash = ?", [token_hash])?;
+            tx.execute(
+                "DELETE FROM access_tokens WHERE token_hash = ?",
+                [token_hash],
+            )?;
             Ok(())
         })
     }
