@@ -1,8 +1,11 @@
 //! Rule 9: audit events, their canonical form and the per-organization hash chain.
 //!
-//! Each event's hash is `SHA-256(previous hash || canonical JSON of the event)`; the first event
-//! of an organization follows [`GENESIS`]. Editing, inserting or deleting a stored event breaks
-//! every later link, and [`verify_chain`] names the first one.
+//! Each event's hash is `SHA-256(previous hash || canonical bytes of the event)`; the first event
+//! of an organization follows [`GENESIS`]. A store keeps the exact bytes that were hashed, with
+//! the version of their form ([`CANONICAL_FORM`]), and the columns it filters on beside them;
+//! verification hashes the stored bytes (never a re-serialization, which a new field or a rename
+//! would change) and checks every column against them. Editing, inserting or deleting a stored
+//! event, or a column beside it, breaks the chain, and [`verify_chain`] names the first break.
 
 use std::fmt;
 
@@ -132,10 +135,74 @@ impl AuditEvent {
         }
     }
 
-    /// The canonical bytes that are hashed: JSON with fields in declaration order, times with
-    /// milliseconds. Serializing these plain structs cannot fail.
-    pub fn canonical(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+    /// The canonical bytes of form 1, which are hashed and stored: JSON with fields in
+    /// declaration order, times with milliseconds. Golden vectors in the tests pin them: a
+    /// change here must be a new form, never an edit of this one.
+    pub fn canonical(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+
+    /// The columns a store keeps beside the event to filter on, derived from it.
+    pub fn columns(&self) -> Columns {
+        Columns {
+            time_ms: self.time.timestamp_millis(),
+            action: self.action.as_str().to_owned(),
+            entity_id: self.entity_id.clone(),
+            actor_id: match &self.actor {
+                Actor::User { id, .. } => Some(id.to_string()),
+                Actor::System => None,
+            },
+        }
+    }
+}
+
+/// The version of the canonical form that new events are stored in.
+pub const CANONICAL_FORM: u32 = 1;
+
+/// What a store keeps beside an event's bytes to filter and page on.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Columns {
+    pub time_ms: i64,
+    pub action: String,
+    pub entity_id: String,
+    pub actor_id: Option<String>,
+}
+
+/// An event as a store keeps it and reads it back for verification.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StoredEvent {
+    pub seq: u64,
+    pub columns: Columns,
+    /// The version of the form of `bytes`.
+    pub form: u32,
+    /// Exactly the bytes that were hashed.
+    pub bytes: String,
+    /// The stored hash, as stored (hex).
+    pub hash: String,
+}
+
+/// A stored column that can disagree with the hashed event.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Column {
+    Organization,
+    Seq,
+    Time,
+    Action,
+    EntityId,
+    ActorId,
+}
+
+impl Column {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Column::Organization => "organization",
+            Column::Seq => "seq",
+            Column::Time => "time",
+            Column::Action => "action",
+            Column::EntityId => "entity id",
+            Column::ActorId => "actor id",
+        }
     }
 }
 
@@ -169,11 +236,11 @@ impl fmt::Debug for ChainHash {
     }
 }
 
-/// The hash of `event` following `prev`.
-pub fn chain_hash(prev: &ChainHash, event: &AuditEvent) -> ChainHash {
+/// The hash of an event's canonical bytes following `prev`.
+pub fn link_hash(prev: &ChainHash, bytes: &[u8]) -> ChainHash {
     let mut hasher = Sha256::new();
     hasher.update(prev.0);
-    hasher.update(event.canonical());
+    hasher.update(bytes);
     ChainHash(hasher.finalize().into())
 }
 
@@ -184,6 +251,13 @@ pub enum ChainBreak {
     /// The event's stored hash is not the hash of its content after its predecessor: it or an
     /// earlier event was edited.
     HashMismatch { seq: u64 },
+    /// The stored bytes hash right but are not an event (a repeated field, say): they were
+    /// written by something other than Holdfast.
+    Unreadable { seq: u64 },
+    /// A column kept beside the event disagrees with the hashed event: it was altered.
+    ColumnMismatch { seq: u64, column: Column },
+    /// The event is stored in a form this version does not know.
+    UnknownForm { seq: u64, form: u32 },
     /// Sequence numbers skip or repeat: an event was deleted or inserted.
     Gap { expected: u64, found: u64 },
     /// The organization's recorded head does not match the last event: events were cut off the
@@ -200,6 +274,19 @@ impl fmt::Display for ChainBreak {
                     "event {seq} does not match its hash: it or an earlier event was altered"
                 )
             }
+            ChainBreak::Unreadable { seq } => write!(
+                f,
+                "event {seq} is not a readable audit event: it was written by something other than Holdfast"
+            ),
+            ChainBreak::ColumnMismatch { seq, column } => write!(
+                f,
+                "event {seq}'s {} column differs from its hashed content: it was altered",
+                column.as_str()
+            ),
+            ChainBreak::UnknownForm { seq, form } => write!(
+                f,
+                "event {seq} is stored in form {form}, which this version does not know"
+            ),
             ChainBreak::Gap { expected, found } => {
                 write!(
                     f,
@@ -216,36 +303,67 @@ impl fmt::Display for ChainBreak {
 
 impl std::error::Error for ChainBreak {}
 
-/// Verifies an organization's events in order of `seq`, each with its stored hash, against the
-/// recorded head (`None` for an empty chain). Returns the number of events verified.
+/// Verifies an organization's stored events in order of `seq` against the recorded head (`None`
+/// for an empty chain). Returns the number of events verified.
 pub fn verify_chain<'a>(
-    events: impl IntoIterator<Item = (&'a AuditEvent, ChainHash)>,
+    org: OrgId,
+    events: impl IntoIterator<Item = &'a StoredEvent>,
     head: Option<(u64, ChainHash)>,
 ) -> Result<u64, ChainBreak> {
-    verify_chain_from((0, GENESIS), events, head)
+    verify_chain_from(org, (0, GENESIS), events, head)
 }
 
 /// Verifies the events after a link already verified (`(0, GENESIS)` for the whole chain):
-/// `events` are those with `seq` above `from.0`, in order, each with its stored hash. Returns the
-/// last `seq` verified, which is the head's.
+/// `events` are those with `seq` above `from.0`, in order. Each one's stored bytes must hash to
+/// its stored hash after its predecessor, be an event of form [`CANONICAL_FORM`] of this
+/// organization with this `seq`, and agree with every column kept beside them. Returns the last
+/// `seq` verified, which is the head's.
 pub fn verify_chain_from<'a>(
+    org: OrgId,
     from: (u64, ChainHash),
-    events: impl IntoIterator<Item = (&'a AuditEvent, ChainHash)>,
+    events: impl IntoIterator<Item = &'a StoredEvent>,
     head: Option<(u64, ChainHash)>,
 ) -> Result<u64, ChainBreak> {
     let (mut last_seq, mut prev) = from;
-    for (event, stored) in events {
+    for stored in events {
+        let seq = stored.seq;
         let expected = last_seq + 1;
-        if event.seq != expected {
+        if seq != expected {
             return Err(ChainBreak::Gap {
                 expected,
-                found: event.seq,
+                found: seq,
             });
         }
-        if chain_hash(&prev, event) != stored {
-            return Err(ChainBreak::HashMismatch { seq: event.seq });
+        let hash = ChainHash::from_hex(&stored.hash).ok_or(ChainBreak::HashMismatch { seq })?;
+        if stored.form != CANONICAL_FORM {
+            return Err(ChainBreak::UnknownForm {
+                seq,
+                form: stored.form,
+            });
         }
-        prev = stored;
+        if link_hash(&prev, stored.bytes.as_bytes()) != hash {
+            return Err(ChainBreak::HashMismatch { seq });
+        }
+        let event: AuditEvent =
+            serde_json::from_str(&stored.bytes).map_err(|_| ChainBreak::Unreadable { seq })?;
+        let columns = event.columns();
+        let mismatch = [
+            (event.org != org, Column::Organization),
+            (event.seq != seq, Column::Seq),
+            (columns.time_ms != stored.columns.time_ms, Column::Time),
+            (columns.action != stored.columns.action, Column::Action),
+            (
+                columns.entity_id != stored.columns.entity_id,
+                Column::EntityId,
+            ),
+            (columns.actor_id != stored.columns.actor_id, Column::ActorId),
+        ]
+        .into_iter()
+        .find_map(|(differs, column)| differs.then_some(column));
+        if let Some(column) = mismatch {
+            return Err(ChainBreak::ColumnMismatch { seq, column });
+        }
+        prev = hash;
         last_seq = expected;
     }
     match head {
@@ -255,16 +373,35 @@ pub fn verify_chain_from<'a>(
     }
 }
 
+/// An event as a store writes it after `prev`: its bytes, columns and hash.
+pub fn seal(event: &AuditEvent, prev: &ChainHash) -> Result<StoredEvent, serde_json::Error> {
+    let bytes = event.canonical()?;
+    let hash = link_hash(prev, bytes.as_bytes());
+    Ok(StoredEvent {
+        seq: event.seq,
+        columns: event.columns(),
+        form: CANONICAL_FORM,
+        bytes,
+        hash: hash.to_hex(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::time::parse;
 
+    const ORG: &str = "00000000-0000-4000-8000-000000000001";
+
+    fn org() -> OrgId {
+        OrgId::parse(ORG).unwrap()
+    }
+
     fn event(seq: u64, action: AuditAction, reason: Option<&str>) -> AuditEvent {
         AuditEvent {
             seq,
             time: parse("2026-11-25T10:00:00Z").unwrap(),
-            org: OrgId::parse("00000000-0000-4000-8000-000000000001").unwrap(),
+            org: org(),
             actor: Actor::System,
             client: Client::default(),
             action,
@@ -277,35 +414,86 @@ mod tests {
         }
     }
 
-    fn chain(events: &[AuditEvent]) -> Vec<(AuditEvent, ChainHash)> {
+    fn chain(events: &[AuditEvent]) -> Vec<StoredEvent> {
         let mut prev = GENESIS;
         events
             .iter()
             .map(|e| {
-                prev = chain_hash(&prev, e);
-                (e.clone(), prev)
+                let stored = seal(e, &prev).unwrap();
+                prev = ChainHash::from_hex(&stored.hash).unwrap();
+                stored
             })
             .collect()
     }
 
-    fn verify(
-        links: &[(AuditEvent, ChainHash)],
-        head: Option<(u64, ChainHash)>,
-    ) -> Result<u64, ChainBreak> {
-        verify_chain(links.iter().map(|(e, h)| (e, *h)), head)
+    fn head_of(links: &[StoredEvent]) -> Option<(u64, ChainHash)> {
+        links
+            .last()
+            .map(|l| (l.seq, ChainHash::from_hex(&l.hash).unwrap()))
+    }
+
+    fn three() -> Vec<StoredEvent> {
+        chain(&[
+            event(1, AuditAction::ApplyProtection, Some("Case 1")),
+            event(2, AuditAction::DeletionBlocked, None),
+            event(3, AuditAction::RevokeProtection, None),
+        ])
     }
 
     #[test]
     fn a_sound_chain_verifies() {
-        let links = chain(&[
-            event(1, AuditAction::ApplyProtection, Some("Case 1")),
-            event(2, AuditAction::DeletionBlocked, None),
-            event(3, AuditAction::RevokeProtection, None),
-        ]);
-        let head = Some((3, links[2].1));
-        assert_eq!(verify(&links, head), Ok(3));
-        assert_eq!(verify(&[], None), Ok(0));
+        let links = three();
+        assert_eq!(verify_chain(org(), &links, head_of(&links)), Ok(3));
+        assert_eq!(verify_chain(org(), &[], None), Ok(0));
     }
+
+    /// Canonical form 1, pinned: every event ever stored was hashed over these bytes, so they
+    /// may never change (a change is a new form).
+    #[test]
+    fn canonical_form_1_is_pinned_by_golden_vectors() {
+        let system = event(1, AuditAction::ApplyProtection, Some("Case 1"));
+        let user = AuditEvent {
+            seq: 2,
+            actor: Actor::User {
+                id: UserId::parse("00000000-0000-4000-8000-0000000000aa").unwrap(),
+                name: "Maria M".to_owned(),
+            },
+            client: Client {
+                ip: Some("10.0.0.1".to_owned()),
+                user_agent: Some("x".to_owned()),
+                api_client: None,
+            },
+            details: Details {
+                recordings: vec![
+                    RecordingId::parse("00000000-0000-4000-8000-0000000000bb").unwrap(),
+                ],
+                old_date: Some("2026-12-01T00:00:00.000Z".to_owned()),
+                ..Details::default()
+            },
+            ..event(2, AuditAction::UpdateRetention, None)
+        };
+        let links = chain(&[system, user]);
+        assert_eq!(links[0].bytes, GOLDEN_BYTES_1);
+        assert_eq!(links[0].hash, GOLDEN_HASH_1);
+        assert_eq!(links[1].bytes, GOLDEN_BYTES_2);
+        assert_eq!(links[1].hash, GOLDEN_HASH_2);
+        assert_eq!(
+            links[1].columns,
+            Columns {
+                time_ms: 1_795_600_800_000,
+                action: "UpdateRetention".to_owned(),
+                entity_id: "6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11".to_owned(),
+                actor_id: Some("00000000-0000-4000-8000-0000000000aa".to_owned()),
+            }
+        );
+    }
+
+    // Checked independently: SHA-256 of 32 zero bytes then GOLDEN_BYTES_1, and of
+    // GOLDEN_HASH_1's bytes then GOLDEN_BYTES_2 (Python's hashlib gives the same).
+    const GOLDEN_BYTES_1: &str = "{\"seq\":1,\"time\":\"2026-11-25T10:00:00.000Z\",\"org\":\"00000000-0000-4000-8000-000000000001\",\"actor\":{\"type\":\"system\"},\"client\":{\"ip\":null,\"userAgent\":null,\"apiClient\":null},\"action\":\"ApplyProtection\",\"entityType\":\"Conversation\",\"entityId\":\"6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11\",\"details\":{\"recordings\":[],\"reason\":\"Case 1\",\"oldDate\":null,\"newDate\":null,\"message\":null}}";
+    const GOLDEN_HASH_1: &str = "d8f899110bd6e2127fe46acadf3a67043e56daab393635e6aaa5b51bfb60bff0";
+    const GOLDEN_BYTES_2: &str = "{\"seq\":2,\"time\":\"2026-11-25T10:00:00.000Z\",\"org\":\"00000000-0000-4000-8000-000000000001\",\"actor\":{\"type\":\"user\",\"id\":\"00000000-0000-4000-8000-0000000000aa\",\"name\":\"Maria M\"},\"client\":{\"ip\":\"10.0.0.1\",\"userAgent\":\"x\",\"apiClient\":null},\"action\":\"UpdateRetention\",\"entityType\":\"Conversation\",\"entityId\":\"6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11\",\"details\":{\"recordings\":[\"00000000-0000-4000-8000-0000000000bb\"],\"reason\":null,\"oldDate\":\"2026-12-01T00:00:00.000Z\",\"newDate\":null,\"message\":null}}";
+    const GOLDEN_HASH_2: &str = "73896245f22af6c0cf4b1c84a5956bbdaf5a9f16f97ac472f7c116a2e91cf250";
 
     #[test]
     fn verifying_from_a_verified_link_checks_only_the_events_after_it() {
@@ -315,75 +503,114 @@ mod tests {
             event(3, AuditAction::RevokeProtection, None),
             event(4, AuditAction::Delete, None),
         ]);
-        let head = Some((4, links[3].1));
-        let after = |from: usize, links: &[(AuditEvent, ChainHash)]| {
+        let head = head_of(&links);
+        let at = |n: usize| ChainHash::from_hex(&links[n - 1].hash).unwrap();
+        let after = |from: usize, links: &[StoredEvent]| {
             let start = match from {
                 0 => (0, GENESIS),
-                n => (n as u64, links[n - 1].1),
+                n => (n as u64, at(n)),
             };
-            verify_chain_from(start, links[from..].iter().map(|(e, h)| (e, *h)), head)
+            verify_chain_from(org(), start, &links[from..], head)
         };
         for from in 0..=4 {
             assert_eq!(after(from, &links), Ok(4), "from {from}");
         }
         // A new event edited after its link was written is found from the last verified link.
         let mut edited = links.clone();
-        edited[3].0.details.reason = Some("edited".to_owned());
+        edited[3].bytes = edited[3].bytes.replace("Delete", "Login");
         assert_eq!(after(2, &edited), Err(ChainBreak::HashMismatch { seq: 4 }));
         // A link that does not continue from the verified one is found too.
         assert_eq!(
-            verify_chain_from(
-                (2, links[0].1),
-                links[2..].iter().map(|(e, h)| (e, *h)),
-                head
-            ),
+            verify_chain_from(org(), (2, at(1)), &links[2..], head),
             Err(ChainBreak::HashMismatch { seq: 3 })
         );
         // Events cut after the verified link: the head does not match.
         assert_eq!(
-            verify_chain_from((4, links[3].1), std::iter::empty(), Some((3, links[2].1))),
+            verify_chain_from(org(), (4, at(4)), &[], Some((3, at(3)))),
             Err(ChainBreak::Head { last_seq: 4 })
         );
     }
 
-    #[test]
-    fn tampering_is_named() {
-        let links = chain(&[
-            event(1, AuditAction::ApplyProtection, Some("Case 1")),
-            event(2, AuditAction::DeletionBlocked, None),
-            event(3, AuditAction::RevokeProtection, None),
-        ]);
-        let head = Some((3, links[2].1));
-
+    #[track_caller]
+    fn check_tampered(edit: impl Fn(&mut Vec<StoredEvent>), expected: ChainBreak) {
+        let links = three();
+        let head = head_of(&links);
         let mut edited = links.clone();
-        edited[1].0.details.reason = Some("edited".to_owned());
-        assert_eq!(
-            verify(&edited, head),
-            Err(ChainBreak::HashMismatch { seq: 2 })
-        );
-
-        let mut removed = links.clone();
-        removed.remove(1);
-        assert_eq!(
-            verify(&removed, head),
-            Err(ChainBreak::Gap {
-                expected: 2,
-                found: 3
-            })
-        );
-
-        assert_eq!(
-            verify(&links[..2], head),
-            Err(ChainBreak::Head { last_seq: 2 })
-        );
-        assert_eq!(verify(&links, None), Err(ChainBreak::Head { last_seq: 3 }));
+        edit(&mut edited);
+        assert_eq!(verify_chain(org(), &edited, head), Err(expected));
     }
 
     #[test]
-    fn hashes_depend_on_every_field_and_round_trip_as_hex() {
-        let a = chain_hash(&GENESIS, &event(1, AuditAction::Delete, None));
-        let b = chain_hash(&GENESIS, &event(1, AuditAction::Delete, Some("x")));
+    fn tampering_is_named() {
+        use ChainBreak::*;
+        check_tampered(
+            |l| l[1].bytes = l[1].bytes.replace("null", "\"edited\""),
+            HashMismatch { seq: 2 },
+        );
+        check_tampered(|l| l[1].hash = "zz".to_owned(), HashMismatch { seq: 2 });
+        check_tampered(
+            |l| {
+                l.remove(1);
+            },
+            Gap {
+                expected: 2,
+                found: 3,
+            },
+        );
+        check_tampered(
+            |l| {
+                l.pop();
+            },
+            Head { last_seq: 2 },
+        );
+        // The columns the audit page filters on are checked against the hashed bytes.
+        let column = |column| ColumnMismatch { seq: 2, column };
+        check_tampered(
+            |l| l[1].columns.action = "Login".to_owned(),
+            column(Column::Action),
+        );
+        check_tampered(|l| l[1].columns.time_ms += 1, column(Column::Time));
+        check_tampered(
+            |l| l[1].columns.entity_id = "other".to_owned(),
+            column(Column::EntityId),
+        );
+        check_tampered(
+            |l| l[1].columns.actor_id = Some("someone".to_owned()),
+            column(Column::ActorId),
+        );
+        check_tampered(|l| l[1].form = 2, UnknownForm { seq: 2, form: 2 });
+        let links = three();
+        assert_eq!(verify_chain(org(), &links, None), Err(Head { last_seq: 3 }));
+        let other = OrgId::parse("00000000-0000-4000-8000-000000000002").unwrap();
+        assert_eq!(
+            verify_chain(other, &links, head_of(&links)),
+            Err(ColumnMismatch {
+                seq: 1,
+                column: Column::Organization
+            })
+        );
+    }
+
+    #[test]
+    fn bytes_that_hash_right_but_are_no_event_are_named() {
+        // A repeated field (what a later reader might take either way), rehashed consistently.
+        let mut links = three();
+        let prev = ChainHash::from_hex(&links[0].hash).unwrap();
+        links[1].bytes = links[1].bytes.replacen("{", "{\"seq\":2,", 1);
+        links[1].hash = link_hash(&prev, links[1].bytes.as_bytes()).to_hex();
+        let head = Some((2, ChainHash::from_hex(&links[1].hash).unwrap()));
+        assert_eq!(
+            verify_chain(org(), &links[..2], head),
+            Err(ChainBreak::Unreadable { seq: 2 })
+        );
+    }
+
+    #[test]
+    fn hashes_depend_on_every_byte_and_round_trip_as_hex() {
+        let a = link_hash(&GENESIS, b"a");
+        let b = link_hash(&GENESIS, b"b");
         assert_ne!(a, b);
+        assert_ne!(link_hash(&a, b"a"), a);
         assert_eq!(ChainHash::from_hex(&a.to_hex()), Some(a));
         assert_eq!(ChainHash::from_hex("zz"), None);
         assert_eq!(

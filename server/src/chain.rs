@@ -73,18 +73,7 @@ impl ChainCache {
                     .ok_or_else(|| StoreError::Corrupt(format!("audit head hash '{h}'")))
             })
             .transpose()?;
-        let mut links = Vec::with_capacity(events.len());
-        for (event, hash) in &events {
-            // A stored hash that is not even hex is a broken link, not a failure to verify.
-            match parse(hash) {
-                Some(h) => links.push((event, h)),
-                None => {
-                    let e = ChainBreak::HashMismatch { seq: event.seq };
-                    return Ok(self.remember(org, Err(e), full_at, now));
-                }
-            }
-        }
-        let result = audit::verify_chain_from(from, links, head);
+        let result = audit::verify_chain_from(org, from, &events, head);
         let state = match &result {
             Ok(_) => Ok(head.unwrap_or((0, GENESIS))),
             Err(e) => Err(e.clone()),

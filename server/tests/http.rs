@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use holdfast_core::api::{ConversationPage, Me, SummaryResponse};
-use holdfast_core::audit::{self, AuditAction, ChainHash};
+use holdfast_core::audit::{self, AuditAction};
 use holdfast_core::protection::Count;
 use holdfast_server::assets::Assets;
 use holdfast_server::auth::LoginLimiter;
@@ -323,16 +323,10 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
             .count(),
         1
     );
-    let head = server
-        .store
-        .audit_head(me.org_id)
-        .unwrap()
-        .map(|(s, h)| (s, ChainHash::from_hex(&h).unwrap()));
-    let links: Vec<_> = events
-        .iter()
-        .map(|(e, h)| (e, ChainHash::from_hex(h).unwrap()))
-        .collect();
-    assert_eq!(audit::verify_chain(links, head), Ok(2));
+    assert_eq!(
+        holdfast_server::audit_cli::verify(server.store.as_ref(), me.org_id).unwrap(),
+        Ok(2)
+    );
 }
 
 #[tokio::test]
@@ -850,16 +844,10 @@ async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
         .filter(|(e, _)| e.action == AuditAction::RevokeProtection)
         .count();
     assert_eq!(revoked as u64, changed);
-    let head = server
-        .store
-        .audit_head(me.org_id)
-        .unwrap()
-        .map(|(s, h)| (s, ChainHash::from_hex(&h).unwrap()));
-    let links: Vec<_> = events
-        .iter()
-        .map(|(e, h)| (e, ChainHash::from_hex(h).unwrap()))
-        .collect();
-    assert_eq!(audit::verify_chain(links, head), Ok(events.len() as u64));
+    assert_eq!(
+        holdfast_server::audit_cli::verify(server.store.as_ref(), me.org_id).unwrap(),
+        Ok(events.len() as u64)
+    );
 }
 
 #[tokio::test]
@@ -1710,8 +1698,44 @@ async fn tampering_with_a_stored_audit_event_is_detected() {
         audit::ChainBreak::HashMismatch { seq: 3 }.to_string()
     );
 
-    // Delete the last one: the head no longer matches.
     db.execute("UPDATE audit_events SET event = replace(event, 'ApplyProtection', 'RevokeProtection') WHERE seq = 3 AND org_id = ?", [org.to_string()]).unwrap();
+    assert!(
+        holdfast_server::audit_cli::verify(server.store.as_ref(), org)
+            .unwrap()
+            .is_ok()
+    );
+
+    // Edit only the column the page filters on: the event disappears from the filter, and the
+    // chain says so.
+    let releases = || {
+        let (server, cookie) = (&server, &cookie);
+        async move {
+            let path = "/api/audit?action=RevokeProtection&size=500";
+            server.get(path, cookie).await.json()["total"].clone()
+        }
+    };
+    assert_eq!(releases().await, 10);
+    db.execute(
+        "UPDATE audit_events SET action = 'Login' WHERE seq = 3 AND org_id = ?",
+        [org.to_string()],
+    )
+    .unwrap();
+    assert_eq!(releases().await, 9);
+    let column = audit::ChainBreak::ColumnMismatch {
+        seq: 3,
+        column: audit::Column::Action,
+    };
+    assert_eq!(
+        holdfast_server::audit_cli::verify(server.store.as_ref(), org).unwrap(),
+        Err(column.clone())
+    );
+    db.execute(
+        "UPDATE audit_events SET action = 'RevokeProtection' WHERE seq = 3 AND org_id = ?",
+        [org.to_string()],
+    )
+    .unwrap();
+
+    // Delete the last one: the head no longer matches.
     db.execute("DELETE FROM audit_events WHERE org_id = ? AND seq = (SELECT MAX(seq) FROM audit_events WHERE org_id = ?)", [org.to_string(), org.to_string()]).unwrap();
     assert!(matches!(
         holdfast_server::audit_cli::verify(server.store.as_ref(), org).unwrap(),

@@ -400,8 +400,11 @@ pub struct ProtectionOutcome {
     pub standings: Vec<(ConversationId, Standing)>,
 }
 
-/// An organization's recorded chain head (`seq`, hash) and events with their stored hashes.
-pub type AuditChain = (Option<(u64, String)>, Vec<(AuditEvent, String)>);
+/// An organization's recorded chain head (`seq`, hash) and its stored events, as stored.
+pub type AuditChain = (
+    Option<(u64, String)>,
+    Vec<holdfast_core::audit::StoredEvent>,
+);
 
 /// The audit trail's filters and a window of the matching events (see
 /// `holdfast_core::audit::AuditQuery`, which says what each filter means).

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0005_audit_queries.sql"),
     include_str!("sqlite/0006_sweep_by_date.sql"),
     include_str!("sqlite/0007_deletion_order_with_media.sql"),
+    include_str!("sqlite/0008_audit_canonical_form.sql"),
 ];
 
 /// `next_delete` of a conversation without any deletion date.
@@ -1167,14 +1168,25 @@ impl Store for SqliteStore {
             let mut events = Vec::new();
             {
                 let mut stmt = tx.prepare_cached(
-                    "SELECT event, hash FROM audit_events WHERE org_id = ? AND seq > ? ORDER BY seq",
+                    "SELECT seq, time, action, entity_id, actor_id, form, event, hash
+                     FROM audit_events WHERE org_id = ? AND seq > ? ORDER BY seq",
                 )?;
                 let rows = stmt.query_map(params![org.to_string(), seq as i64], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    Ok(audit::StoredEvent {
+                        seq: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
+                        columns: audit::Columns {
+                            time_ms: r.get(1)?,
+                            action: r.get(2)?,
+                            entity_id: r.get(3)?,
+                            actor_id: r.get(4)?,
+                        },
+                        form: r.get::<_, i64>(5)?.try_into().unwrap_or(u32::MAX),
+                        bytes: r.get(6)?,
+                        hash: r.get(7)?,
+                    })
                 })?;
                 for row in rows {
-                    let (json, hash) = row?;
-                    events.push((audit_event(&json)?, hash));
+                    events.push(row?);
                 }
             }
             tx.commit()?;
@@ -1493,17 +1505,16 @@ pub(crate) fn append_audit(
         entity_id: draft.entity_id,
         details: draft.details,
     };
-    let hash = audit::chain_hash(&prev, &event).to_hex();
-    let json =
-        String::from_utf8(event.canonical()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let actor_id = match &event.actor {
-        audit::Actor::User { id, .. } => Some(id.to_string()),
-        audit::Actor::System => None,
-    };
+    // The exact bytes hashed are the bytes stored, with their form and the columns derived
+    // from them.
+    let sealed =
+        audit::seal(&event, &prev).map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))?;
+    let hash = sealed.hash;
+    let columns = sealed.columns;
     tx.prepare_cached(
-        "INSERT INTO audit_events (org_id, seq, time, action, entity_id, actor_id, event, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_events (org_id, seq, time, action, entity_id, actor_id, form, event, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
-    .execute(params![org_text, seq as i64, ms(event.time), event.action.as_str(), event.entity_id, actor_id, json, hash])?;
+    .execute(params![org_text, seq as i64, columns.time_ms, columns.action, columns.entity_id, columns.actor_id, sealed.form, sealed.bytes, hash])?;
     tx.prepare_cached(
         "INSERT INTO audit_heads (org_id, seq, hash) VALUES (?1, ?2, ?3)
          ON CONFLICT (org_id) DO UPDATE SET seq = ?2, hash = ?3",
