@@ -765,8 +765,14 @@ pub async fn metrics(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
             .collect::<Result<Vec<_>, _>>()
     })
     .await?;
+    let broken: Vec<String> = state
+        .chains
+        .broken()
+        .into_iter()
+        .map(|(org, _)| org.to_string())
+        .collect();
     let mut resp = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
-        state.metrics.render(&protected),
+        state.metrics.render(&protected, &broken),
     )));
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,

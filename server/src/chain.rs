@@ -98,10 +98,49 @@ impl ChainCache {
         result
     }
 
+    /// The organizations whose chain the last verification found broken, with the break.
+    pub fn broken(&self) -> Vec<(OrgId, ChainBreak)> {
+        let mut out: Vec<(OrgId, ChainBreak)> = self
+            .lock()
+            .iter()
+            .filter_map(|(org, k)| k.state.clone().err().map(|e| (*org, e)))
+            .collect();
+        out.sort_by_key(|(org, _)| org.to_string());
+        out
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrgId, Known>> {
         // A panic while holding this lock leaves only a cache behind: use it.
         self.known
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// How often the server checks every organization's chain by itself (the events since the last
+/// check; the whole chain every [`FULL_EVERY`]), so that `/healthz` and `/metrics` report a
+/// break within a minute even when nobody opens the audit trail.
+pub const WATCH_EVERY: Duration = Duration::from_secs(60);
+
+/// Checks every organization's chain every `interval`, for as long as the server runs.
+pub async fn watch(state: std::sync::Arc<crate::http::AppState>, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        let state = state.clone();
+        let checked = tokio::task::spawn_blocking(move || -> StoreResult<()> {
+            for (org, _) in state.store.organizations()? {
+                if let Err(e) = state.chains.status(state.store.as_ref(), org)? {
+                    tracing::error!(%org, error = %e, "audit chain broken");
+                }
+            }
+            Ok(())
+        })
+        .await;
+        match checked {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "audit chain check failed"),
+            Err(e) => tracing::error!(error = %e, "audit chain check task failed"),
+        }
     }
 }

@@ -227,6 +227,23 @@ where
     Ok(buf.freeze())
 }
 
+/// `GET /healthz`: `ok`, or `degraded` with every audit chain found broken. Still 200: the
+/// server serves, and taking every instance out of a load balancer over a tampered audit row
+/// would stop every legal hold with it; monitoring alerts on the body or on `/metrics`.
+fn health(state: &AppState) -> Resp {
+    let broken: Vec<serde_json::Value> = state
+        .chains
+        .broken()
+        .into_iter()
+        .map(|(org, e)| serde_json::json!({"orgId": org, "auditChain": e.to_string()}))
+        .collect();
+    let body = match broken.is_empty() {
+        true => serde_json::json!({"status": "ok"}),
+        false => serde_json::json!({"status": "degraded", "brokenAuditChains": broken}),
+    };
+    json(StatusCode::OK, &body)
+}
+
 fn finish(mut resp: Resp, method: &Method, path: &str, started: std::time::Instant) -> Resp {
     let h = resp.headers_mut();
     // A handler may send a stricter policy of its own (stored media: a sandbox).
@@ -254,7 +271,7 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         check_same_origin(req)?;
     }
     match route {
-        Route::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
+        Route::Health => Ok(health(state)),
         Route::OpenApi => Ok(json(StatusCode::OK, &crate::openapi::document())),
         Route::Metrics => api::metrics(state, req).await,
         Route::SessionGet => api::me(state, req).await,

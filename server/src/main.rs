@@ -417,6 +417,10 @@ async fn main() -> anyhow::Result<()> {
                 let interval = std::time::Duration::from_secs(sweep_interval);
                 tokio::spawn(sweep::every(state.clone(), interval));
             }
+            tokio::spawn(holdfast_server::chain::watch(
+                state.clone(),
+                holdfast_server::chain::WATCH_EVERY,
+            ));
             print_logins(&format!("http://{local}/"));
             println!(
                 "Metrics: GET /metrics with the header \"Authorization: Bearer <token>\", the token in {}",

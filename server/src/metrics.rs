@@ -44,7 +44,8 @@ impl Metrics {
     }
 
     /// The text exposition format, with the protected counts given per organization id.
-    pub fn render(&self, protected: &[(String, u32, u32)]) -> String {
+    /// `broken` names the organizations whose audit chain was found broken.
+    pub fn render(&self, protected: &[(String, u32, u32)], broken: &[String]) -> String {
         let mut out = String::new();
         let map = self
             .requests
@@ -117,6 +118,19 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "holdfast_protection_cap{{org_id=\"{}\"}} {cap}",
+                escape(org)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP holdfast_audit_chain_intact 1 while the organization's audit chain verifies, 0 once a break is found."
+        );
+        let _ = writeln!(out, "# TYPE holdfast_audit_chain_intact gauge");
+        for (org, _, _) in protected {
+            let intact = u8::from(!broken.contains(org));
+            let _ = writeln!(
+                out,
+                "holdfast_audit_chain_intact{{org_id=\"{}\"}} {intact}",
                 escape(org)
             );
         }

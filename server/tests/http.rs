@@ -1697,6 +1697,26 @@ async fn tampering_with_a_stored_audit_event_is_detected() {
         page["chainError"],
         audit::ChainBreak::HashMismatch { seq: 3 }.to_string()
     );
+    // Seen once, reported at once by the health check and the metrics.
+    assert_eq!(
+        server.get("/healthz", "").await.json(),
+        serde_json::json!({"status": "degraded", "brokenAuditChains": [
+            {"orgId": org, "auditChain": audit::ChainBreak::HashMismatch { seq: 3 }.to_string()}]})
+    );
+    let metrics = server
+        .send(
+            "GET",
+            "/metrics",
+            &[("authorization", &format!("Bearer {METRICS_TOKEN}"))],
+            b"",
+        )
+        .await;
+    let metrics = String::from_utf8(metrics.body).unwrap();
+    let contoso = server.store.find_org(demo::CONTOSO).unwrap().unwrap();
+    for (id, intact) in [(org, 0), (contoso, 1)] {
+        let line = format!("holdfast_audit_chain_intact{{org_id=\"{id}\"}} {intact}");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
 
     db.execute("UPDATE audit_events SET event = replace(event, 'ApplyProtection', 'RevokeProtection') WHERE seq = 3 AND org_id = ?", [org.to_string()]).unwrap();
     assert!(
