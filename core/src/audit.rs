@@ -373,6 +373,98 @@ pub fn verify_chain_from<'a>(
     }
 }
 
+/// A signed statement that an organization's chain had `hash` at event `seq` at `time`. The key
+/// that signs it is not in the database, so whoever can rewrite the database (and recompute
+/// every later hash and the head) cannot make a rewritten chain match it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkpoint {
+    pub org: OrgId,
+    pub seq: u64,
+    /// The chain hash of event `seq`, in hex.
+    pub hash: String,
+    #[serde(with = "crate::time::iso")]
+    pub time: Instant,
+}
+
+impl Checkpoint {
+    /// The bytes that are signed (checkpoint form 1).
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        format!(
+            "holdfast audit checkpoint 1\n{}\n{}\n{}\n{}",
+            self.org,
+            self.seq,
+            self.hash,
+            crate::time::format(self.time)
+        )
+        .into_bytes()
+    }
+}
+
+/// How a chain disagrees with a checkpoint whose signature holds.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum CheckpointBreak {
+    /// Event `checkpoint_seq` does not have the hash signed for it: the chain was rewritten
+    /// after the last checkpoint that still matches, so every event from `first_suspect` on may
+    /// have been changed.
+    Rewritten {
+        checkpoint_seq: u64,
+        first_suspect: u64,
+    },
+    /// A checkpoint covers event `checkpoint_seq`, but the chain ends at `last_seq`.
+    Truncated { checkpoint_seq: u64, last_seq: u64 },
+}
+
+impl fmt::Display for CheckpointBreak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckpointBreak::Rewritten {
+                checkpoint_seq,
+                first_suspect,
+            } => write!(
+                f,
+                "event {checkpoint_seq} differs from its signed checkpoint: the chain was rewritten from event {first_suspect} on (the first event after the last checkpoint that matches)"
+            ),
+            CheckpointBreak::Truncated {
+                checkpoint_seq,
+                last_seq,
+            } => write!(
+                f,
+                "a signed checkpoint covers event {checkpoint_seq} but the chain ends at event {last_seq}: events were removed from the end"
+            ),
+        }
+    }
+}
+
+/// Checks an organization's stored events (in order of `seq`) against its checkpoints whose
+/// signatures were verified, in any order. Answers how many checkpoints match.
+pub fn check_checkpoints(
+    events: &[StoredEvent],
+    checkpoints: &[Checkpoint],
+) -> Result<usize, CheckpointBreak> {
+    let mut sorted: Vec<&Checkpoint> = checkpoints.iter().collect();
+    sorted.sort_by_key(|c| c.seq);
+    let last_seq = events.last().map_or(0, |e| e.seq);
+    let mut good = 0;
+    for checkpoint in &sorted {
+        let Ok(at) = events.binary_search_by_key(&checkpoint.seq, |e| e.seq) else {
+            return Err(CheckpointBreak::Truncated {
+                checkpoint_seq: checkpoint.seq,
+                last_seq,
+            });
+        };
+        if !events[at].hash.eq_ignore_ascii_case(&checkpoint.hash) {
+            return Err(CheckpointBreak::Rewritten {
+                checkpoint_seq: checkpoint.seq,
+                first_suspect: good + 1,
+            });
+        }
+        good = checkpoint.seq;
+    }
+    Ok(sorted.len())
+}
+
 /// An event as a store writes it after `prev`: its bytes, columns and hash.
 pub fn seal(event: &AuditEvent, prev: &ChainHash) -> Result<StoredEvent, serde_json::Error> {
     let bytes = event.canonical()?;
@@ -602,6 +694,55 @@ mod tests {
         assert_eq!(
             verify_chain(org(), &links[..2], head),
             Err(ChainBreak::Unreadable { seq: 2 })
+        );
+    }
+
+    #[test]
+    fn a_rewrite_or_a_cut_is_named_against_the_signed_checkpoints() {
+        let links = chain(&[
+            event(1, AuditAction::ApplyProtection, Some("Case 1")),
+            event(2, AuditAction::DeletionBlocked, None),
+            event(3, AuditAction::RevokeProtection, None),
+            event(4, AuditAction::Delete, None),
+        ]);
+        let at = |seq: u64, links: &[StoredEvent]| Checkpoint {
+            org: org(),
+            seq,
+            hash: links[seq as usize - 1].hash.clone(),
+            time: parse("2026-11-25T10:01:00Z").unwrap(),
+        };
+        let checkpoints = vec![at(3, &links), at(1, &links)];
+        assert_eq!(check_checkpoints(&links, &checkpoints), Ok(2));
+        assert_eq!(check_checkpoints(&links, &[]), Ok(0));
+        // Event 2 rewritten and every later hash recomputed: the chain verifies on its own...
+        let mut events: Vec<AuditEvent> = links
+            .iter()
+            .map(|l| serde_json::from_str(&l.bytes).unwrap())
+            .collect();
+        events[1].details.message = Some("rewritten".to_owned());
+        let rewritten = chain(&events);
+        assert_eq!(verify_chain(org(), &rewritten, head_of(&rewritten)), Ok(4));
+        // ...but not against the checkpoints: from event 2 on, after the one at 1 that holds.
+        assert_eq!(
+            check_checkpoints(&rewritten, &checkpoints),
+            Err(CheckpointBreak::Rewritten {
+                checkpoint_seq: 3,
+                first_suspect: 2
+            })
+        );
+        assert_eq!(
+            check_checkpoints(&links[..2], &checkpoints),
+            Err(CheckpointBreak::Truncated {
+                checkpoint_seq: 3,
+                last_seq: 2
+            })
+        );
+        assert_eq!(
+            String::from_utf8(at(1, &links).signed_bytes()).unwrap(),
+            format!(
+                "holdfast audit checkpoint 1\n{ORG}\n1\n{}\n2026-11-25T10:01:00.000Z",
+                links[0].hash
+            )
         );
     }
 

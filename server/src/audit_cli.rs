@@ -2,14 +2,17 @@
 
 use std::io::Write;
 
-use holdfast_core::audit::{Actor, AuditEvent, ChainBreak};
+use holdfast_core::audit::{Actor, AuditEvent, ChainBreak, CheckpointBreak};
 
+use crate::checkpoints::Checkpoints;
 use crate::store::{Store, StoreResult};
 
-/// The verification of one organization's chain: the number of events, or the first break.
+/// The verification of one organization's chain: the number of events, or the first break;
+/// and against its signed checkpoints, how many match, or how the chain disagrees.
 pub struct OrgReport {
     pub org_name: String,
     pub result: Result<u64, ChainBreak>,
+    pub checkpoints: Result<usize, CheckpointBreak>,
 }
 
 /// Verifies one organization's whole chain against its recorded head.
@@ -21,15 +24,18 @@ pub fn verify(
     crate::chain::ChainCache::default().status(store, org)
 }
 
-/// Verifies every organization's chain.
-pub fn verify_all(store: &dyn Store) -> StoreResult<Vec<OrgReport>> {
+/// Verifies every organization's chain, and each against its signed checkpoints.
+pub fn verify_all(store: &dyn Store, checkpoints: &Checkpoints) -> StoreResult<Vec<OrgReport>> {
     store
         .organizations()?
         .into_iter()
         .map(|(id, name)| {
+            let (_, events) = store.audit_chain_after(id, 0)?;
+            let signed = checkpoints.by_org.get(&id).map_or(&[][..], Vec::as_slice);
             Ok(OrgReport {
                 org_name: name,
                 result: verify(store, id)?,
+                checkpoints: holdfast_core::audit::check_checkpoints(&events, signed),
             })
         })
         .collect()

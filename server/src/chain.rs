@@ -98,6 +98,11 @@ impl ChainCache {
         result
     }
 
+    /// The last verified link of `org`'s chain, as the last verification left it.
+    pub fn verified_head(&self, org: OrgId) -> Option<(u64, ChainHash)> {
+        self.lock().get(&org).and_then(|k| k.state.clone().ok())
+    }
+
     /// The organizations whose chain the last verification found broken, with the break.
     pub fn broken(&self) -> Vec<(OrgId, ChainBreak)> {
         let mut out: Vec<(OrgId, ChainBreak)> = self
@@ -122,19 +127,39 @@ impl ChainCache {
 /// break within a minute even when nobody opens the audit trail.
 pub const WATCH_EVERY: Duration = Duration::from_secs(60);
 
+/// Checks every organization's chain once, and signs each verified head that is new.
+pub fn check_all(
+    store: &dyn Store,
+    chains: &ChainCache,
+    signer: Option<&crate::checkpoints::Checkpointer>,
+) -> StoreResult<()> {
+    for (org, _) in store.organizations()? {
+        if let Err(e) = chains.status(store, org)? {
+            tracing::error!(%org, error = %e, "audit chain broken");
+            continue;
+        }
+        // Only a head this check verified is signed.
+        if let (Some(signer), Some((seq, hash))) = (signer, chains.verified_head(org))
+            && let Err(e) = signer.sign(org, seq, hash, chrono::Utc::now())
+        {
+            tracing::error!(%org, error = %e, "could not write an audit checkpoint");
+        }
+    }
+    Ok(())
+}
+
 /// Checks every organization's chain every `interval`, for as long as the server runs.
 pub async fn watch(state: std::sync::Arc<crate::http::AppState>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
         let state = state.clone();
-        let checked = tokio::task::spawn_blocking(move || -> StoreResult<()> {
-            for (org, _) in state.store.organizations()? {
-                if let Err(e) = state.chains.status(state.store.as_ref(), org)? {
-                    tracing::error!(%org, error = %e, "audit chain broken");
-                }
-            }
-            Ok(())
+        let checked = tokio::task::spawn_blocking(move || {
+            check_all(
+                state.store.as_ref(),
+                &state.chains,
+                state.checkpointer.as_deref(),
+            )
         })
         .await;
         match checked {

@@ -56,6 +56,8 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// The hash of the bearer token `/metrics` requires; `None` serves it to nobody.
     pub metrics_token: Option<String>,
+    /// Signs verified audit chain heads into the checkpoint file (none: nothing is signed).
+    pub checkpointer: Option<Arc<crate::checkpoints::Checkpointer>>,
     /// The last verified link of each organization's audit chain.
     pub chains: Arc<crate::chain::ChainCache>,
 }

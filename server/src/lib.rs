@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit_cli;
 pub mod auth;
 pub mod chain;
+pub mod checkpoints;
 pub mod demo;
 pub mod error;
 pub mod genesys;

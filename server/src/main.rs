@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use holdfast_core::UserId;
 use holdfast_server::assets::Assets;
 use holdfast_server::auth::LoginLimiter;
+use holdfast_server::checkpoints;
 use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::Store;
 use holdfast_server::store::sqlite::SqliteStore;
@@ -25,6 +26,14 @@ struct Cli {
     /// Where the database and media files live.
     #[arg(long, env = "HOLDFAST_DATA_DIR", default_value = "data", global = true)]
     data_dir: PathBuf,
+    /// The key that signs audit checkpoints, kept outside the data directory; made when
+    /// missing. Default: the data directory's path with `.audit-key` added.
+    #[arg(long, env = "HOLDFAST_AUDIT_KEY", global = true)]
+    audit_key: Option<PathBuf>,
+    /// The append-only file of signed audit checkpoints. Default: `audit-checkpoints.jsonl`
+    /// in the data directory.
+    #[arg(long, env = "HOLDFAST_AUDIT_CHECKPOINTS", global = true)]
+    audit_checkpoints: Option<PathBuf>,
     /// Print machine-readable JSON instead of text where a command has output.
     #[arg(long, global = true)]
     json: bool,
@@ -117,13 +126,34 @@ enum ClientCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Verify every organization's hash chain; names the first broken link.
-    Verify,
+    /// Verify every organization's hash chain, and each against the signed checkpoints; names
+    /// the first broken link.
+    Verify {
+        /// Check the checkpoints against this public key (64 hex digits) instead of the key
+        /// file's.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
     /// Export an organization's audit log as CSV on standard output.
     Export {
         #[arg(long)]
         org: String,
     },
+}
+
+/// Where the audit signing key is: `--audit-key`, or beside the data directory (never in it).
+fn audit_key_path(cli: &Cli) -> PathBuf {
+    cli.audit_key.clone().unwrap_or_else(|| {
+        let mut name = cli.data_dir.as_os_str().to_owned();
+        name.push(".audit-key");
+        PathBuf::from(name)
+    })
+}
+
+fn audit_checkpoints_path(cli: &Cli) -> PathBuf {
+    cli.audit_checkpoints
+        .clone()
+        .unwrap_or_else(|| cli.data_dir.join("audit-checkpoints.jsonl"))
 }
 
 fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<SqliteStore>> {
@@ -234,6 +264,8 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    let key_path = audit_key_path(&cli);
+    let checkpoints_path = audit_checkpoints_path(&cli);
     let store = open_store(&cli.data_dir)?;
     match cli.command {
         Command::Demo { size } => {
@@ -294,18 +326,39 @@ async fn main() -> anyhow::Result<()> {
                 ),
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
-            let reports = audit_cli::verify_all(store.as_ref())?;
-            let broken = reports.iter().any(|r| r.result.is_err());
+        Command::Audit(AuditCommand::Verify { public_key }) => {
+            let key = match public_key {
+                Some(hex) => checkpoints::public_key(&hex)
+                    .context("--public-key is not an Ed25519 public key (64 hex digits)")?,
+                None => checkpoints::load_or_create_key(&key_path)?.verifying_key(),
+            };
+            let signed = checkpoints::read(&checkpoints_path, &key)?;
+            let reports = audit_cli::verify_all(store.as_ref(), &signed)?;
+            let broken = !signed.bad_lines.is_empty()
+                || reports
+                    .iter()
+                    .any(|r| r.result.is_err() || r.checkpoints.is_err());
+            for line in &signed.bad_lines {
+                match cli.json {
+                    true => println!("{}", serde_json::json!({"checkpointFile": line})),
+                    false => println!("BROKEN: {line}"),
+                }
+            }
             for r in &reports {
-                match (&r.result, cli.json) {
-                    (_, true) => println!(
+                let checkpoints = r.checkpoints.as_ref().map_err(ToString::to_string);
+                match (&r.result, &checkpoints, cli.json) {
+                    (_, _, true) => println!(
                         "{}",
-                        serde_json::json!({"org": r.org_name, "ok": r.result.is_ok(),
-                            "events": r.result.as_ref().ok(), "error": r.result.as_ref().err().map(ToString::to_string)})
+                        serde_json::json!({"org": r.org_name, "ok": r.result.is_ok() && checkpoints.is_ok(),
+                            "events": r.result.as_ref().ok(), "error": r.result.as_ref().err().map(ToString::to_string),
+                            "checkpoints": checkpoints.as_ref().ok(), "checkpointError": checkpoints.as_ref().err()})
                     ),
-                    (Ok(n), false) => println!("{}: {n} events, chain verified", r.org_name),
-                    (Err(e), false) => println!("{}: BROKEN: {e}", r.org_name),
+                    (Ok(n), Ok(k), false) => println!(
+                        "{}: {n} events, chain verified, signed checkpoints matching: {k}",
+                        r.org_name
+                    ),
+                    (Err(e), _, false) => println!("{}: BROKEN: {e}", r.org_name),
+                    (Ok(_), Err(e), false) => println!("{}: BROKEN: {e}", r.org_name),
                 }
             }
             if broken {
@@ -381,6 +434,11 @@ async fn main() -> anyhow::Result<()> {
             sweep_interval,
             metrics_token_file,
         } => {
+            let checkpointer = checkpoints::Checkpointer::open(
+                checkpoints::load_or_create_key(&key_path)?,
+                checkpoints_path,
+            )?;
+            let public = checkpoints::public_hex(&checkpointer.public_key());
             let token_file =
                 metrics_token_file.unwrap_or_else(|| cli.data_dir.join("metrics-token"));
             let metrics_token = metrics_token(&token_file)?;
@@ -411,6 +469,7 @@ async fn main() -> anyhow::Result<()> {
                 media_dir,
                 metrics: Default::default(),
                 metrics_token: Some(auth::token_hash(&metrics_token)),
+                checkpointer: Some(Arc::new(checkpointer)),
                 chains: Default::default(),
             });
             if sweep_interval > 0 {
@@ -422,6 +481,10 @@ async fn main() -> anyhow::Result<()> {
                 holdfast_server::chain::WATCH_EVERY,
             ));
             print_logins(&format!("http://{local}/"));
+            println!(
+                "Audit checkpoints are signed with the key in {}; public key {public}",
+                key_path.display()
+            );
             println!(
                 "Metrics: GET /metrics with the header \"Authorization: Bearer <token>\", the token in {}",
                 token_file.display()

@@ -135,6 +135,7 @@ async fn start_tuned(
         media_dir: dir.0.join("media"),
         metrics: Default::default(),
         metrics_token: Some(holdfast_server::auth::token_hash(METRICS_TOKEN)),
+        checkpointer: None,
         chains: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -2644,6 +2645,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
         media_dir: dir.0.join("media"),
         metrics: Default::default(),
         metrics_token: Some(holdfast_server::auth::token_hash(METRICS_TOKEN)),
+        checkpointer: None,
         chains: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -4308,4 +4310,150 @@ async fn signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused() {
         serde_json::from_str::<serde_json::Value>(&body).unwrap()["code"],
         "payload.too.large"
     );
+}
+
+#[tokio::test]
+async fn signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_alone_cannot() {
+    use holdfast_server::audit_cli::verify_all;
+    use holdfast_server::chain::{ChainCache, check_all};
+    use holdfast_server::checkpoints::{self, Checkpointer};
+    let server = start("checkpoints").await;
+    let cookie = server.login("manager").await;
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let store = server.store.as_ref();
+    let key_path = server._dir.0.join("signing.key");
+    let file = server._dir.0.join("checkpoints.jsonl");
+    let key = checkpoints::load_or_create_key(&key_path).unwrap();
+    let public = key.verifying_key();
+    assert_eq!(
+        checkpoints::load_or_create_key(&key_path)
+            .unwrap()
+            .verifying_key(),
+        public,
+        "the key is kept"
+    );
+    let signer = Checkpointer::open(key, file.clone()).unwrap();
+    let pass = || check_all(store, &ChainCache::default(), Some(&signer)).unwrap();
+    let head = || store.audit_head(org).unwrap().unwrap().0;
+    let protect = |n: usize| {
+        let (server, cookie) = (&server, &cookie);
+        async move {
+            let ids = page_ids(server, cookie, "protected=no&recorded=yes&size=10").await;
+            let body = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids[..n]}, "reason": "Case 7"});
+            server
+                .post_json("/api/protection", cookie, &body)
+                .await
+                .assert_status(200);
+        }
+    };
+    // A checkpoint of each new head (Contoso's chain is empty: nothing to sign).
+    pass();
+    let first = head();
+    protect(3).await;
+    pass();
+    pass();
+    let second = head();
+    assert_eq!(second, first + 3);
+    let report = |server: &Server| {
+        let signed = checkpoints::read(&file, &public).unwrap();
+        let reports = verify_all(server.store.as_ref(), &signed).unwrap();
+        let mut out: Vec<(String, String)> = reports
+            .into_iter()
+            .map(|r| {
+                let chain = r.result.map_or_else(|e| e.to_string(), |n| n.to_string());
+                let signed = r
+                    .checkpoints
+                    .map_or_else(|e| e.to_string(), |n| n.to_string());
+                (r.org_name, format!("{chain}; {signed}"))
+            })
+            .collect();
+        out.sort();
+        (out, signed.bad_lines)
+    };
+    let ok = |n: u64, k: usize| (demo::NORTHWIND.to_owned(), format!("{n}; {k}"));
+    let contoso = (demo::CONTOSO.to_owned(), "0; 0".to_owned());
+    assert_eq!(
+        report(&server),
+        (vec![contoso.clone(), ok(second, 2)], vec![])
+    );
+
+    // Rewrite event first + 2 and recompute every later hash and the head, as someone with
+    // write access to the database can: the chain verifies on its own, not against the key.
+    let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
+    let stored = store.audit_chain_after(org, first).unwrap().1;
+    let mut prev =
+        audit::ChainHash::from_hex(&store.audit_chain_after(org, first - 1).unwrap().1[0].hash)
+            .unwrap();
+    for link in &stored {
+        let mut event: audit::AuditEvent = serde_json::from_str(&link.bytes).unwrap();
+        if event.seq == first + 2 {
+            event.details.reason = Some("Nothing to see".to_owned());
+        }
+        let sealed = audit::seal(&event, &prev).unwrap();
+        prev = audit::ChainHash::from_hex(&sealed.hash).unwrap();
+        db.execute(
+            "UPDATE audit_events SET event = ?1, hash = ?2 WHERE org_id = ?3 AND seq = ?4",
+            rusqlite::params![sealed.bytes, sealed.hash, org.to_string(), event.seq as i64],
+        )
+        .unwrap();
+    }
+    db.execute(
+        "UPDATE audit_heads SET hash = ?1 WHERE org_id = ?2",
+        rusqlite::params![prev.to_hex(), org.to_string()],
+    )
+    .unwrap();
+    let rewritten = audit::CheckpointBreak::Rewritten {
+        checkpoint_seq: second,
+        first_suspect: first + 1,
+    };
+    assert_eq!(
+        report(&server),
+        (
+            vec![
+                contoso.clone(),
+                (demo::NORTHWIND.to_owned(), format!("{second}; {rewritten}"))
+            ],
+            vec![]
+        )
+    );
+    // The server does not sign the rewritten head over the old one.
+    pass();
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 2);
+
+    // Cut the tail back to the first checkpoint, head and all: found as a cut.
+    db.execute(
+        "DELETE FROM audit_events WHERE org_id = ?1 AND seq > ?2",
+        rusqlite::params![org.to_string(), first as i64],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE audit_heads SET seq = ?1, hash = (SELECT hash FROM audit_events WHERE org_id = ?2 AND seq = ?1) WHERE org_id = ?2",
+        rusqlite::params![first as i64, org.to_string()],
+    )
+    .unwrap();
+    let cut = audit::CheckpointBreak::Truncated {
+        checkpoint_seq: second,
+        last_seq: first,
+    };
+    assert_eq!(
+        report(&server).0,
+        vec![
+            contoso,
+            (demo::NORTHWIND.to_owned(), format!("{first}; {cut}"))
+        ]
+    );
+
+    // A checkpoint edited in its file no longer counts, and is named.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let forged = text.replacen(&format!("\"seq\":{second}"), &format!("\"seq\":{first}"), 1);
+    std::fs::write(&file, forged).unwrap();
+    let (reports, bad) = report(&server);
+    assert_eq!(
+        bad,
+        vec![format!(
+            "line 2 of {} is not a checkpoint signed by this key",
+            file.display()
+        )]
+    );
+    assert_eq!(reports[1], ok(first, 1));
 }
