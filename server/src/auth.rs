@@ -256,6 +256,12 @@ impl PasswordChecks {
         }
     }
 
+    /// Takes one permit as a check in progress does, until the guard drops (tests fill the
+    /// server with it).
+    pub async fn occupy(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.permits.acquire().await.ok()
+    }
+
     /// Checks `password` against `stored` when a permit is free; `None` when the queue is full.
     pub async fn verify(&self, password: String, stored: String) -> Option<bool> {
         use std::sync::atomic::Ordering;

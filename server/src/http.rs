@@ -46,7 +46,7 @@ pub struct AppState {
     pub assets: Assets,
     pub limiter: LoginLimiter,
     /// Bounds the password hashes checked at once.
-    pub password_checks: crate::auth::PasswordChecks,
+    pub password_checks: Arc<crate::auth::PasswordChecks>,
     /// How long a request body may take to arrive.
     pub body_time: BodyTime,
     /// Mark cookies `Secure` (behind a TLS-terminating proxy).

@@ -463,7 +463,7 @@ async fn main() -> anyhow::Result<()> {
                 store,
                 assets,
                 limiter: LoginLimiter::default(),
-                password_checks: Default::default(),
+                password_checks: Arc::default(),
                 body_time: Default::default(),
                 secure_cookies,
                 media_dir,

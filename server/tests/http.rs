@@ -111,7 +111,7 @@ async fn start(tag: &str) -> Server {
 async fn start_tuned(
     tag: &str,
     body_time: holdfast_server::http::BodyTime,
-    password_checks: holdfast_server::auth::PasswordChecks,
+    password_checks: Arc<holdfast_server::auth::PasswordChecks>,
 ) -> Server {
     let dir = TempDir::new(tag);
     let store = Arc::new(SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap());
@@ -4198,7 +4198,7 @@ async fn sign_in_from(
 #[tokio::test]
 async fn concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out()
 {
-    let checks = holdfast_server::auth::PasswordChecks::new(2, 64);
+    let checks = Arc::new(holdfast_server::auth::PasswordChecks::new(2, 64));
     let server = start_tuned("race", Default::default(), checks).await;
     let answers: Vec<(u16, String)> =
         sign_in_at_once(&server, "127.0.0.1", &["analyst"; 40], "wrong")
@@ -4232,18 +4232,30 @@ async fn concurrent_wrong_passwords_are_counted_before_they_are_checked_and_neve
 
 #[tokio::test]
 async fn password_checks_beyond_the_queue_are_answered_busy_at_once() {
-    // One check at a time and two waiting: of 20 at once, 3 are checked (and fail), 17 wait
-    // for nothing and are told to come back.
-    let checks = holdfast_server::auth::PasswordChecks::new(1, 2);
-    let server = start_tuned("busy", Default::default(), checks).await;
-    let names: Vec<String> = (0..20).map(|i| format!("nobody{i}")).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let answers = sign_in_at_once(&server, "127.0.0.1", &names, "wrong").await;
+    // One check at a time and two waiting. With the one permit taken, of 20 at once two wait
+    // and 18 are told at once to come back; released, the two are checked (and fail).
+    let checks = Arc::new(holdfast_server::auth::PasswordChecks::new(1, 2));
+    let server = start_tuned("busy", Default::default(), checks.clone()).await;
+    let held = checks.occupy().await.unwrap();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let addr = server.addr;
+        set.spawn(
+            async move { sign_in_from(addr, "127.0.0.1", &format!("nobody{i}"), "wrong").await },
+        );
+    }
+    let mut answers = Vec::new();
+    while answers.len() < 18 {
+        answers.push(set.join_next().await.unwrap().unwrap());
+    }
+    drop(held);
+    answers.extend(set.join_all().await);
+    answers.sort();
     let expected: Vec<(u16, String, Option<String>)> =
-        std::iter::repeat_n((401, "bad.credentials".to_owned(), None), 3)
+        std::iter::repeat_n((401, "bad.credentials".to_owned(), None), 2)
             .chain(std::iter::repeat_n(
                 (503, "server.busy".to_owned(), Some("1".to_owned())),
-                17,
+                18,
             ))
             .collect();
     assert_eq!(answers, expected);
