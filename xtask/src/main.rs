@@ -32,6 +32,8 @@ Commands:
                             (needs `cargo build --release -p holdfast-server` and the site).
   size                      Build the app and check the first-load bytes (brotli) against the
                             budget.
+  fuzz [--seconds N]        Every parser of untrusted input fuzzed for N seconds each
+                            (default 60); `cargo xtask test` runs them for a moment.
   wasm-test-runner <wasm>   Cargo's runner for wasm32 tests: runs them in headless Chromium.
 ";
 
@@ -85,6 +87,27 @@ fn dispatch() -> Result<()> {
                 bail!("size takes no arguments, got {rest:?}");
             }
             site::check_size()
+        }
+        Some("fuzz") => {
+            let seconds = match flags(rest)?.as_slice() {
+                [] => "60".to_owned(),
+                ["--seconds", n] if n.parse::<f64>().is_ok_and(|n| n > 0.0) => (*n).to_owned(),
+                other => bail!("fuzz takes only `--seconds N`, got {other:?}"),
+            };
+            run_command(
+                cargo()
+                    .args([
+                        "test",
+                        "--release",
+                        "-p",
+                        "holdfast-server",
+                        "--test",
+                        "fuzz",
+                        "--",
+                        "--nocapture",
+                    ])
+                    .env("HOLDFAST_FUZZ_SECONDS", seconds),
+            )
         }
         Some("wasm-test-runner") => wasm_test_runner::run(rest),
         Some("help" | "--help" | "-h") => {
