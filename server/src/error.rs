@@ -50,6 +50,8 @@ pub enum ApiError {
     Busy,
     /// The body did not arrive in time.
     RequestTimeout,
+    /// The storage cannot take writes (full, read-only, failing): nothing was changed.
+    Storage(crate::store::StorageFault),
     /// The store failed; logged, and answered without details.
     Internal(String),
 }
@@ -74,6 +76,8 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Storage(crate::store::StorageFault::Full) => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,6 +107,9 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too.many.requests",
             ApiError::Busy => "server.busy",
             ApiError::RequestTimeout => "request.timeout",
+            ApiError::Storage(crate::store::StorageFault::Full) => "storage.full",
+            ApiError::Storage(crate::store::StorageFault::ReadOnly) => "storage.read.only",
+            ApiError::Storage(crate::store::StorageFault::Io) => "storage.failing",
             ApiError::Internal(_) => "internal.server.error",
         }
     }
@@ -134,6 +141,10 @@ impl ApiError {
             }
             ApiError::Busy => "too many sign-ins at once; try again in a moment".to_owned(),
             ApiError::RequestTimeout => "the request body did not arrive in time".to_owned(),
+            ApiError::Storage(fault) => format!(
+                "the server's storage is {}: nothing was changed; ask whoever runs the server",
+                fault.as_str()
+            ),
             ApiError::Internal(_) => "the server failed; the request was not carried out".to_owned(),
         }
     }
@@ -143,6 +154,7 @@ impl ApiError {
         match self {
             ApiError::TooManyRequests { retry_after } => Some(retry_after.as_secs().max(1)),
             ApiError::Busy => Some(1),
+            ApiError::Storage(_) => Some(60),
             _ => None,
         }
     }
@@ -165,6 +177,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::BadFilter(view) => ApiError::BadRequest(view.to_string()),
             e @ StoreError::IdTaken(_) => ApiError::Conflict(e.to_string()),
+            StoreError::Unavailable(fault, cause) => {
+                tracing::error!(cause, "storage unavailable");
+                ApiError::Storage(fault)
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -58,8 +58,33 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Signs verified audit chain heads into the checkpoint file (none: nothing is signed).
     pub checkpointer: Option<Arc<crate::checkpoints::Checkpointer>>,
+    /// The last storage fault a request met, for `/healthz`.
+    pub storage: StorageHealth,
     /// The last verified link of each organization's audit chain.
     pub chains: Arc<crate::chain::ChainCache>,
+}
+
+/// The last storage fault a request met (a full disk, a read-only file), reported on
+/// `/healthz` for a minute after it was last met.
+#[derive(Default)]
+pub struct StorageHealth {
+    last: std::sync::Mutex<Option<(crate::store::StorageFault, std::time::Instant)>>,
+}
+
+impl StorageHealth {
+    /// How long a fault is reported after a request last met it.
+    pub const REPORTED_FOR: Duration = Duration::from_secs(60);
+
+    pub fn record(&self, fault: crate::store::StorageFault) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((fault, std::time::Instant::now()));
+    }
+
+    pub fn current(&self) -> Option<crate::store::StorageFault> {
+        let last = *self.last.lock().unwrap_or_else(|p| p.into_inner());
+        last.filter(|(_, at)| at.elapsed() < Self::REPORTED_FOR)
+            .map(|(fault, _)| fault)
+    }
 }
 
 /// How long a request body may take: a base time and a slowest rate. A slow client cannot hold
@@ -187,9 +212,12 @@ where
     let (name, resp) = match route {
         Ok(route) => (
             route.name(),
-            dispatch(state, route, &req)
-                .await
-                .unwrap_or_else(|e| error(&e)),
+            dispatch(state, route, &req).await.unwrap_or_else(|e| {
+                if let ApiError::Storage(fault) = e {
+                    state.storage.record(fault);
+                }
+                error(&e)
+            }),
         ),
         Err(e) => ("unrouted", error(&e)),
     };
@@ -239,9 +267,19 @@ fn health(state: &AppState) -> Resp {
         .into_iter()
         .map(|(org, e)| serde_json::json!({"orgId": org, "auditChain": e.to_string()}))
         .collect();
-    let body = match broken.is_empty() {
-        true => serde_json::json!({"status": "ok"}),
-        false => serde_json::json!({"status": "degraded", "brokenAuditChains": broken}),
+    let storage = state.storage.current();
+    let body = match (broken.is_empty(), storage) {
+        (true, None) => serde_json::json!({"status": "ok"}),
+        _ => {
+            let mut body = serde_json::json!({"status": "degraded"});
+            if !broken.is_empty() {
+                body["brokenAuditChains"] = broken.into();
+            }
+            if let Some(fault) = storage {
+                body["storage"] = fault.as_str().into();
+            }
+            body
+        }
     };
     json(StatusCode::OK, &body)
 }

@@ -11,9 +11,9 @@ use holdfast_server::assets::Assets;
 use holdfast_server::auth::LoginLimiter;
 use holdfast_server::checkpoints;
 use holdfast_server::http::{AppState, serve};
-use holdfast_server::store::Store;
 use holdfast_server::store::sqlite::SqliteStore;
 use holdfast_server::store::{NewClient, NewOrg, NewUser};
+use holdfast_server::store::{StorageFault, Store, StoreError};
 use holdfast_server::{api, audit_cli, auth, demo, ingest, sweep};
 
 #[derive(Parser)]
@@ -160,7 +160,24 @@ fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<SqliteStore>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let path = data_dir.join("holdfast.sqlite3");
-    let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    // Say which file and why, rather than failing every write later or SQLite's bare message.
+    if let Err((file, e)) = holdfast_server::store::sqlite::check_writable(&path) {
+        anyhow::bail!(
+            "{} cannot be written ({e}): Holdfast writes it; give the user running Holdfast write access",
+            file.display()
+        );
+    }
+    let store = SqliteStore::open(&path).map_err(|e| match e {
+        StoreError::Unavailable(StorageFault::Full, cause) => anyhow::anyhow!(
+            "the disk holding {} is full ({cause}): free space, then start again",
+            path.display()
+        ),
+        StoreError::Unavailable(StorageFault::ReadOnly, cause) => anyhow::anyhow!(
+            "{} or its -wal or -shm file is read-only, or on a read-only file system ({cause})",
+            path.display()
+        ),
+        other => anyhow::anyhow!("opening {}: {other}", path.display()),
+    })?;
     Ok(Arc::new(store))
 }
 
@@ -470,6 +487,7 @@ async fn main() -> anyhow::Result<()> {
                 metrics: Default::default(),
                 metrics_token: Some(auth::token_hash(&metrics_token)),
                 checkpointer: Some(Arc::new(checkpointer)),
+                storage: Default::default(),
                 chains: Default::default(),
             });
             if sweep_interval > 0 {

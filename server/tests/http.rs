@@ -136,6 +136,7 @@ async fn start_tuned(
         metrics: Default::default(),
         metrics_token: Some(holdfast_server::auth::token_hash(METRICS_TOKEN)),
         checkpointer: None,
+        storage: Default::default(),
         chains: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -2646,6 +2647,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
         metrics: Default::default(),
         metrics_token: Some(holdfast_server::auth::token_hash(METRICS_TOKEN)),
         checkpointer: None,
+        storage: Default::default(),
         chains: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -4468,4 +4470,111 @@ async fn signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_
         )]
     );
     assert_eq!(reports[1], ok(first, 1));
+}
+
+#[tokio::test]
+async fn a_full_or_read_only_store_answers_what_it_is_loses_nothing_and_says_so_on_healthz() {
+    let server = start("storage").await;
+    let cookie = server.login("manager").await;
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let ids = page_ids(&server, &cookie, "protected=no&recorded=yes&size=10").await;
+    let ids = &ids[..5];
+    let protect = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "Case 9"});
+    let before = server.store.org_status(org).unwrap().protected;
+    let events = server.store.audit_head(org).unwrap().unwrap().0;
+    // SQLite's own page limit: the file cannot grow, as on a full disk.
+    server
+        .store
+        .with_writer(|c| {
+            let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            c.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .unwrap();
+    // Pages freed inside the file may take a few writes; then the file must grow. Protect and
+    // release in turn until one is refused; what it would have changed is not kept.
+    let release = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}, "reason": "Case 9"});
+    let mut expected = before;
+    let mut refused = None;
+    for i in 0..400 {
+        let body = [&protect, &release][i % 2];
+        let answer = server.post_json("/api/protection", &cookie, body).await;
+        if answer.status != 200 {
+            refused = Some(answer);
+            break;
+        }
+        let changed = answer.json()["changed"].as_u64().unwrap() as u32;
+        expected = match i % 2 {
+            0 => expected + changed,
+            _ => expected - changed,
+        };
+    }
+    let refused = refused.expect("the file filled up");
+    refused.assert_error(507, "storage.full");
+    assert_eq!(refused.header("retry-after"), Some("60"));
+    assert_eq!(server.store.org_status(org).unwrap().protected, expected);
+    assert_eq!(
+        server.get("/healthz", "").await.json(),
+        serde_json::json!({"status": "degraded", "storage": "full"})
+    );
+    // Read-only (SQLite's query_only answers as a read-only file does).
+    server
+        .store
+        .with_writer(|c| {
+            c.query_row("PRAGMA max_page_count = 1073741823", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            c.execute_batch("PRAGMA query_only = ON")
+        })
+        .unwrap();
+    let writes = [&protect, &release];
+    server
+        .post_json(
+            "/api/protection",
+            &cookie,
+            writes[usize::from(expected != before)],
+        )
+        .await
+        .assert_error(503, "storage.read.only");
+    assert_eq!(
+        server.get("/healthz", "").await.json(),
+        serde_json::json!({"status": "degraded", "storage": "read-only"})
+    );
+    // Nothing of the refused writes was kept, and the chain is whole.
+    server
+        .store
+        .with_writer(|c| c.execute_batch("PRAGMA query_only = OFF"))
+        .unwrap();
+    assert_eq!(server.store.org_status(org).unwrap().protected, expected);
+    let verified = holdfast_server::audit_cli::verify(server.store.as_ref(), org)
+        .unwrap()
+        .unwrap();
+    assert_eq!(verified, server.store.audit_head(org).unwrap().unwrap().0);
+    assert!(verified > events);
+    server
+        .post_json(
+            "/api/protection",
+            &cookie,
+            writes[usize::from(expected != before)],
+        )
+        .await
+        .assert_status(200);
+}
+
+#[test]
+fn a_database_file_that_cannot_be_written_is_named_before_start() {
+    let dir = TempDir::new("unwritable");
+    let db = dir.0.join("holdfast.sqlite3");
+    assert!(
+        holdfast_server::store::sqlite::check_writable(&db).is_ok(),
+        "nothing there yet"
+    );
+    std::fs::write(&db, b"").unwrap();
+    assert!(holdfast_server::store::sqlite::check_writable(&db).is_ok());
+    // A -shm that is not a writable file (a directory stands in for a stale read-only one, as
+    // root may write any file).
+    std::fs::create_dir(dir.0.join("holdfast.sqlite3-shm")).unwrap();
+    let (file, _) = holdfast_server::store::sqlite::check_writable(&db).unwrap_err();
+    assert_eq!(file, dir.0.join("holdfast.sqlite3-shm"));
 }

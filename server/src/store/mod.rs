@@ -35,6 +35,27 @@ pub enum StoreError {
     /// An ingested id is already used (by another organization's conversation, or by another
     /// recording); the whole batch is rolled back.
     IdTaken(String),
+    /// The storage cannot take the write (nothing of it was kept): the disk is full, a file is
+    /// read-only, or I/O failed. The text is the database's own.
+    Unavailable(StorageFault, String),
+}
+
+/// Why the storage cannot take writes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum StorageFault {
+    Full,
+    ReadOnly,
+    Io,
+}
+
+impl StorageFault {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StorageFault::Full => "full",
+            StorageFault::ReadOnly => "read-only",
+            StorageFault::Io => "failing",
+        }
+    }
 }
 
 impl fmt::Display for StoreError {
@@ -46,6 +67,9 @@ impl fmt::Display for StoreError {
             StoreError::IdTaken(id) => {
                 write!(f, "the id {id} is already used; nothing was imported")
             }
+            StoreError::Unavailable(fault, e) => {
+                write!(f, "the storage is {}: {e}", fault.as_str())
+            }
         }
     }
 }
@@ -54,7 +78,17 @@ impl std::error::Error for StoreError {}
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
+        use rusqlite::ErrorCode;
+        let fault = match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => Some(StorageFault::Full),
+            Some(ErrorCode::ReadOnly) => Some(StorageFault::ReadOnly),
+            Some(ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) => Some(StorageFault::Io),
+            _ => None,
+        };
+        match fault {
+            Some(fault) => StoreError::Unavailable(fault, e.to_string()),
+            None => StoreError::Database(e.to_string()),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! transaction that reads and then writes (the cap check, the audit chain) holds the write lock
 //! from its first read.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chrono::{TimeZone, Utc};
@@ -110,6 +110,26 @@ fn parse_id<T>(
     parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Checks that the database file at `path` and its `-wal` and `-shm` files, where they exist,
+/// can be written: a file left read-only would otherwise let the server start and then fail
+/// every write. Answers the first that cannot, with why.
+pub fn check_writable(path: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+    let mut files = vec![path.to_owned()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        files.push(PathBuf::from(name));
+    }
+    for file in files {
+        if std::fs::symlink_metadata(&file).is_ok()
+            && let Err(e) = std::fs::OpenOptions::new().append(true).open(&file)
+        {
+            return Err((file, e));
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
@@ -128,6 +148,16 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             trace: Mutex::new(None),
         })
+    }
+
+    /// Runs `f` on the connection that writes: tests make SQLite's own limits stand in for a
+    /// full disk (`max_page_count`) or a read-only file (`query_only`).
+    pub fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> StoreResult<T> {
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(f(&conn)?)
     }
 
     /// Calls `f` as every statement the store runs from now on begins (and at the start of each
