@@ -254,6 +254,173 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
 ];
 
+use serde_json::{Value, json};
+
+fn names(all: &[&str]) -> Value {
+    json!({"type": "string", "enum": all})
+}
+
+fn uuid() -> Value {
+    json!({"type": "string", "format": "uuid"})
+}
+
+fn instant() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+
+fn text(max: u32) -> Value {
+    json!({"type": "string", "maxLength": max})
+}
+
+/// The request body an operation takes (its JSON Schema), so that a client or a fuzzer can
+/// build one; `None` for an operation without a body.
+fn body(method: &str, path: &str) -> Option<(&'static str, Value)> {
+    use holdfast_core::{Direction, Media, RecordingRole};
+    let media = names(&Media::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>());
+    let direction = names(
+        &Direction::ALL
+            .iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>(),
+    );
+    let role = names(
+        &RecordingRole::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>(),
+    );
+    let selection = json!({"oneOf": [
+        {"type": "object", "required": ["kind", "ids"], "properties": {
+            "kind": {"const": "ids"}, "ids": {"type": "array", "items": uuid(), "maxItems": 1000}}},
+        {"type": "object", "required": ["kind", "query", "except"], "properties": {
+            "kind": {"const": "filter"}, "query": text(4096), "except": {"type": "array", "items": uuid()}}}
+    ]});
+    let policy = json!({"type": "object", "required": ["name", "order", "enabled", "media", "queues", "direction", "action"],
+        "properties": {"name": text(200), "order": {"type": "integer"}, "enabled": {"type": "boolean"},
+            "media": {"type": "array", "items": media}, "queues": {"type": "array", "items": text(200)},
+            "direction": {"oneOf": [direction, {"type": "null"}]},
+            "action": {"oneOf": [
+                {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "keep"}}},
+                {"type": "object", "required": ["kind", "days"], "properties": {"kind": {"const": "deleteAfterDays"}, "days": {"type": "integer", "minimum": 0}}}]}}});
+    let conversation_ids = json!({"type": "object", "required": ["conversationIds"], "properties": {"conversationIds": {"type": "array", "items": {"type": "string"}, "maxItems": 100}}});
+    let nullable_instant = json!({"oneOf": [instant(), {"type": "null"}]});
+    let schema = match (method, path) {
+        ("POST", "/api/session") => json!({"type": "object", "required": ["username", "password"],
+            "properties": {"username": text(200), "password": text(1024)}}),
+        ("POST", "/api/selection/summary") => {
+            json!({"type": "object", "required": ["selection"], "properties": {"selection": selection}})
+        }
+        ("POST", "/api/protection") => {
+            json!({"type": "object", "required": ["action", "selection"], "properties": {
+            "action": names(&["protect", "release"]), "selection": selection, "reason": text(500)}})
+        }
+        ("PUT", "/api/recordings/{id}/deleteDate") => {
+            json!({"type": "object", "required": ["deleteDate"], "properties": {"deleteDate": nullable_instant}})
+        }
+        ("POST", "/api/views") => {
+            json!({"type": "object", "required": ["name"], "properties": {"name": text(100), "query": text(4096)}})
+        }
+        ("PATCH", "/api/views/{id}") => {
+            json!({"type": "object", "properties": {"name": text(100), "query": text(4096)}})
+        }
+        ("POST", "/api/ingest") => {
+            json!({"type": "object", "required": ["id", "startTime", "endTime", "direction"], "properties": {
+            "id": uuid(), "startTime": instant(), "endTime": instant(), "direction": direction,
+            "queue": text(200), "agents": {"type": "array", "items": text(200)}, "remoteParty": text(200), "wrapUp": text(200),
+            "recordings": {"type": "array", "items": {"type": "object", "required": ["id", "media", "role"], "properties": {
+                "id": uuid(), "media": media, "role": role, "createdAt": instant(), "durationMs": {"type": "integer", "minimum": 0},
+                "mediaBase64": {"type": "string", "contentEncoding": "base64"}, "contentType": text(100), "transcript": {"type": "string"},
+                "attachments": {"type": "array", "items": {"type": "object", "required": ["name", "contentType", "dataBase64"], "properties": {
+                    "name": text(200), "contentType": text(100), "dataBase64": {"type": "string", "contentEncoding": "base64"}}}}}}}}})
+        }
+        ("POST", "/api/retention-policies") | ("PUT", "/api/retention-policies/{id}") => policy,
+        ("POST", "/oauth/token") => {
+            return Some((
+                "application/x-www-form-urlencoded",
+                json!({"type": "object", "required": ["grant_type"],
+                "properties": {"grant_type": {"const": "client_credentials"}}}),
+            ));
+        }
+        ("PUT" | "POST", "/api/v2/recordings/deletionprotection") => conversation_ids,
+        ("PUT", "/api/v2/conversations/{id}/recordings/{recordingId}") => {
+            json!({"type": "object", "properties": {
+            "deleteDate": nullable_instant, "archiveDate": {"type": "null"}}})
+        }
+        ("POST", "/api/v2/audits/query/realtime") => {
+            json!({"type": "object", "required": ["interval", "serviceName"], "properties": {
+            "interval": {"type": "string", "description": "start/end, ISO-8601"}, "serviceName": {"const": "Quality"},
+            "filters": {"type": "array", "items": {"type": "object", "required": ["property", "value"], "properties": {
+                "property": names(&["Action", "EntityType", "EntityId", "UserId"]), "value": {"type": "string"}}}},
+            "pageNumber": {"type": "integer", "minimum": 1}, "pageSize": {"type": "integer", "minimum": 1}}})
+        }
+        _ => return None,
+    };
+    Some(("application/json", schema))
+}
+
+/// The query parameters an operation reads.
+fn query(method: &str, path: &str) -> Vec<Value> {
+    let param = |name: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "schema": schema});
+    let string = || json!({"type": "string"});
+    let filters = || {
+        vec![
+            param("from", instant()),
+            param("to", instant()),
+            param(
+                "media",
+                json!({"type": "string", "description": "media, comma-separated"}),
+            ),
+            param("direction", names(&["inbound", "outbound"])),
+            param("queue", string()),
+            param("agent", string()),
+            param("remote", string()),
+            param("recorded", names(&["yes", "no"])),
+            param("protected", names(&["yes", "no"])),
+            param("deletedBefore", instant()),
+        ]
+    };
+    let page = || {
+        vec![
+            param("page", json!({"type": "integer", "minimum": 1})),
+            param("size", json!({"type": "integer", "minimum": 1})),
+        ]
+    };
+    match (method, path) {
+        ("GET", "/api/conversations") => {
+            let mut all = filters();
+            all.push(param("sort", json!({"type": "string", "description": "date, duration or deletion; - for descending"})));
+            all.extend(page());
+            all.push(param("columns", string()));
+            all
+        }
+        ("GET", "/api/audit") | ("GET", "/api/audit.csv") => {
+            let mut all = vec![
+                param(
+                    "action",
+                    names(
+                        &holdfast_core::audit::AuditAction::ALL
+                            .iter()
+                            .map(|a| a.as_str())
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                param("user", string()),
+                param("conversation", uuid()),
+                param("from", instant()),
+                param("to", instant()),
+            ];
+            all.extend(page());
+            all
+        }
+        ("PUT", "/api/v2/recordings/deletionprotection") => {
+            vec![
+                json!({"name": "protect", "in": "query", "required": true, "schema": {"type": "boolean"}}),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> serde_json::Value {
     let mut paths = serde_json::Map::new();
@@ -261,12 +428,13 @@ pub fn document() -> serde_json::Value {
         let entry = paths
             .entry(e.path.to_owned())
             .or_insert_with(|| serde_json::json!({}));
-        let params: Vec<serde_json::Value> = e
+        let mut params: Vec<serde_json::Value> = e
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| serde_json::json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}))
             .collect();
+        params.extend(query(e.method, e.path));
         let mut op = serde_json::json!({
             "operationId": format!("{}.{}", e.route, e.method.to_lowercase()),
             "summary": e.summary,
@@ -278,6 +446,10 @@ pub fn document() -> serde_json::Value {
         });
         if let Some(p) = e.permission {
             op["x-permission"] = p.into();
+        }
+        if let Some((content_type, schema)) = body(e.method, e.path) {
+            op["requestBody"] =
+                json!({"required": true, "content": {content_type: {"schema": schema}}});
         }
         entry[e.method.to_lowercase()] = op;
     }

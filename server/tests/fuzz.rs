@@ -171,7 +171,7 @@ fn view_queries_parse_or_are_refused_and_round_trip() {
         &[
             "protected=yes&sort=-duration&page=2&size=50",
             "from=2026-10-01T00:00:00Z&to=2026-10-15T00:00:00Z&media=chat,call&queue=Billing%20EU",
-            "agent=Chen&remote=%2B1%20555&recorded=no&deletedBefore=2027-01-01T00:00:00.000Z&cols=queue,agent",
+            "agent=Chen&remote=%2B1%20555&recorded=no&deletedBefore=2027-01-01T00:00:00.000Z&columns=queue,agent",
             "direction=outbound&sort=deletion",
         ],
         |input| {

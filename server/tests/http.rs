@@ -2170,6 +2170,48 @@ async fn metrics_and_the_openapi_document_are_served() {
     let doc = server.get("/api/openapi.json", "").await.json();
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v2/recordings/deletionprotection"]["put"].is_object());
+    // Every operation that takes a body says what it takes, and the filters are parameters,
+    // so that a client generator or a fuzzer can reach them.
+    let mut without_body = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if ["post", "put", "patch"].contains(&method.as_str()) && op["requestBody"].is_null() {
+                without_body.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert_eq!(without_body, Vec::<String>::new());
+    let list = &doc["paths"]["/api/conversations"]["get"]["parameters"];
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "from",
+            "to",
+            "media",
+            "direction",
+            "queue",
+            "agent",
+            "remote",
+            "recorded",
+            "protected",
+            "deletedBefore",
+            "sort",
+            "page",
+            "size",
+            "cols"
+        ]
+    );
+    assert_eq!(
+        doc["paths"]["/api/protection"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            ["required"],
+        serde_json::json!(["action", "selection"])
+    );
 }
 
 #[tokio::test]
