@@ -2204,7 +2204,7 @@ async fn metrics_and_the_openapi_document_are_served() {
             "sort",
             "page",
             "size",
-            "cols"
+            "columns"
         ]
     );
     assert_eq!(
