@@ -3760,6 +3760,8 @@ async fn the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond() {
         (TOTAL_BOUND - 299, true, 1)
     );
     assert_eq!(page("protected=yes").await, (40, true, 25));
+    // The unprotected: all 10,001 less the 40 protected, counted through their own index.
+    assert_eq!(page("protected=no").await, (TOTAL_BOUND - 39, true, 25));
     assert_eq!(page("queue=Nothing").await, (0, true, 0));
     // Pages past the bound are still served: rows 10,001 and on of everything.
     assert_eq!(page("page=401").await, (TOTAL_BOUND, false, 1));
@@ -3775,6 +3777,8 @@ async fn the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond() {
         })
         .collect();
     server.store.insert_conversations(org, &more).unwrap();
+    // 10,301 less 40 is past the bound, and said so.
+    assert_eq!(page("protected=no").await, (TOTAL_BOUND, false, 25));
     let summary: SummaryResponse = server
         .post_json(
             "/api/selection/summary",

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0006_sweep_by_date.sql"),
     include_str!("sqlite/0007_deletion_order_with_media.sql"),
     include_str!("sqlite/0008_audit_canonical_form.sql"),
+    include_str!("sqlite/0009_protect_touches_fewer_pages.sql"),
 ];
 
 /// `next_delete` of a conversation without any deletion date.
@@ -407,6 +408,27 @@ fn count_up_to(
         }
     };
     let limit = bound.saturating_add(1);
+    // Unprotected ones are counted as all of them less the protected ones (few, and counted
+    // exactly through their own index): no index that a protect rewrites holds `protected`.
+    if f.protected == Some(false) {
+        let all = Filters {
+            protected: None,
+            ..f.clone()
+        };
+        let (mut where_sql, mut args) = filter_sql(org, &all, plans);
+        excluded(&mut where_sql, &mut args);
+        let protected: i64 = c.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM conversations c INDEXED BY conversations_org_protected
+                 WHERE {where_sql} AND {condition} AND {IS_PROTECTED}"
+            ),
+            params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        let protected = u64::try_from(protected).unwrap_or(0);
+        let counted = count_up_to(c, org, &all, plans, except, condition, bound + protected)?;
+        return Ok(counted.saturating_sub(protected));
+    }
     if let Some((kind, text, joined)) = joined_text(f, plans) {
         let (mut where_sql, where_args) = filter_sql(org, f, joined);
         let mut args = vec![
@@ -1445,27 +1467,43 @@ fn summarize(
     };
     let (where_sql, args) = selection_sql(c, org, selection)?;
     let status = org_status(c, org)?;
-    let protected: i64 = c.query_row(
+    // The protected ones, exactly, through their own index (at most the cap's worth), split
+    // by whether they are protectable: the counts below count protected and unprotected alike
+    // (the summary index does not hold `protected`, so that a protect does not rewrite it) and
+    // subtract these.
+    let (protected, protected_protectable): (i64, i64) = c.query_row(
         &format!(
-            "SELECT COUNT(*) FROM conversations c INDEXED BY conversations_org_protected WHERE {where_sql} AND {IS_PROTECTED}"
+            "SELECT COUNT(*), COALESCE(SUM({PROTECTABLE}), 0) FROM conversations c INDEXED BY conversations_org_protected WHERE {where_sql} AND {IS_PROTECTED}"
         ),
         params_from_iter(args.iter()),
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     let filters = Filters::from_query(query).map_err(StoreError::BadFilter)?;
     let plans = text_plans(c, &filters)?;
-    let bounded = |condition: &str, bound: u32| -> StoreResult<Count> {
-        let counted = count_up_to(c, org, &filters, plans, except, condition, u64::from(bound))?;
+    let unprotected = |condition: &str, bound: u32, protected: i64| -> StoreResult<Count> {
+        let protected = u64::try_from(protected).unwrap_or(0);
+        let counted = count_up_to(
+            c,
+            org,
+            &filters,
+            plans,
+            except,
+            condition,
+            u64::from(bound) + protected,
+        )?;
+        let counted = counted.saturating_sub(protected);
         Ok(Count::of(u32::try_from(counted).unwrap_or(u32::MAX), bound))
     };
     let view_bound = holdfast_core::api::total_bound(joined_text(&filters, plans).is_some());
-    let protectable = bounded(
-        &format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
+    let protectable = unprotected(
+        PROTECTABLE,
         holdfast_core::protection::counting_bound(&status, view_bound),
+        protected_protectable,
     )?;
-    let without = bounded(
-        &format!("NOT {IS_PROTECTED} AND NOT {PROTECTABLE}"),
+    let without = unprotected(
+        &format!("NOT {PROTECTABLE}"),
         u32::try_from(view_bound).unwrap_or(u32::MAX),
+        protected - protected_protectable,
     )?;
     Ok(SelectionSummary {
         protected: n(protected),
