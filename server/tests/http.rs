@@ -3776,7 +3776,15 @@ async fn the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond() {
             ..c.clone()
         })
         .collect();
+    // A total is counted once per reader and kept while the data stays as it was...
+    for _ in 0..6 {
+        assert_eq!(page("queue=Bulk").await, (TOTAL_BOUND - 299, true, 25));
+    }
     server.store.insert_conversations(org, &more).unwrap();
+    // ...and counted again once anything was written.
+    for _ in 0..6 {
+        assert_eq!(page("queue=Bulk").await, (TOTAL_BOUND, false, 25));
+    }
     // 10,301 less 40 is past the bound, and said so.
     assert_eq!(page("protected=no").await, (TOTAL_BOUND, false, 25));
     let summary: SummaryResponse = server

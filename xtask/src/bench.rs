@@ -56,6 +56,50 @@ fn request(
     Ok((status, body.to_owned()))
 }
 
+/// One kept-alive connection, as a browser keeps one: GET requests one after another.
+struct KeepAlive {
+    stream: std::io::BufReader<TcpStream>,
+}
+
+impl KeepAlive {
+    fn connect(addr: &str) -> Result<KeepAlive> {
+        let stream = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true)?;
+        Ok(KeepAlive {
+            stream: std::io::BufReader::new(stream),
+        })
+    }
+
+    /// The status of `GET path`, its body read to the end (the server sends Content-Length).
+    fn get(&mut self, addr: &str, path: &str, cookie: &str) -> Result<u16> {
+        use std::io::BufRead;
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\r\n");
+        self.stream.get_mut().write_all(head.as_bytes())?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line)?;
+        let status = line
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .with_context(|| format!("no HTTP status in {line:?}"))?;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line)?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().context("a Content-Length")?;
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body)?;
+        Ok(status)
+    }
+}
+
 /// p50 and p99 of `runs` timed calls of `f`, after `warm` untimed ones.
 fn measure(warm: usize, runs: usize, mut f: impl FnMut(usize) -> Result<()>) -> Result<(f64, f64)> {
     for i in 0..warm {
@@ -291,7 +335,8 @@ fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
     (at(0.5), at(0.99))
 }
 
-/// Requests per second that 16 clients get for `path` in `time`.
+/// Requests per second that 16 clients, each on one kept-alive connection as a browser is, get
+/// for `path` in `time`.
 fn throughput(addr: &str, cookie: &str, path: &str, time: Duration) -> Result<f64> {
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -301,9 +346,22 @@ fn throughput(addr: &str, cookie: &str, path: &str, time: Duration) -> Result<f6
             let (addr, cookie, path) = (addr.to_owned(), cookie.to_owned(), path.to_owned());
             let (done, stop) = (done.clone(), stop.clone());
             std::thread::spawn(move || {
+                let mut client = None;
                 while !stop.load(Ordering::Relaxed) {
-                    if let Ok((200, _)) = request(&addr, "GET", &path, &cookie, "") {
-                        done.fetch_add(1, Ordering::Relaxed);
+                    let conn = match client.as_mut() {
+                        Some(conn) => conn,
+                        None => match KeepAlive::connect(&addr) {
+                            Ok(conn) => client.insert(conn),
+                            Err(_) => continue,
+                        },
+                    };
+                    match conn.get(&addr, &path, &cookie) {
+                        Ok(200) => {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(_) => {}
+                        // Start a new connection after a failed one.
+                        Err(_) => client = None,
                     }
                 }
             })

@@ -66,10 +66,22 @@ const READER_POOL: usize = 4;
 pub struct SqliteStore {
     path: std::path::PathBuf,
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Vec<Reader>>,
     /// Called as every statement runs (the query-plan test sets it).
     trace: Mutex<Option<Tracer>>,
 }
+
+/// A pooled reading connection, with the interactions totals it counted, each with the
+/// database version it was counted at (`PRAGMA data_version`, which changes when any
+/// connection, of this process or another, commits): paging through a view counts its total
+/// once, not on every page, and never serves a total older than the data.
+struct Reader {
+    conn: Connection,
+    totals: std::collections::HashMap<(OrgId, String), (i64, u64, bool)>,
+}
+
+/// How many totals a reader keeps (then it forgets them all and starts again).
+const TOTALS_KEPT: usize = 256;
 
 /// Each connection's page cache, in KiB (SQLite's default is 2 MB): the hot index pages of a
 /// few million conversations stay in memory. Five connections stay within the server's
@@ -191,18 +203,25 @@ impl SqliteStore {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        self.read_with(|reader| f(&reader.conn))
+    }
+
+    fn read_with<T>(&self, f: impl FnOnce(&mut Reader) -> StoreResult<T>) -> StoreResult<T> {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => open(
-                &self.path,
-                *self.trace.lock().unwrap_or_else(|p| p.into_inner()),
-            )?,
+        let mut reader = match pooled {
+            Some(reader) => reader,
+            None => Reader {
+                conn: open(
+                    &self.path,
+                    *self.trace.lock().unwrap_or_else(|p| p.into_inner()),
+                )?,
+                totals: std::collections::HashMap::new(),
+            },
         };
-        let out = f(&conn);
+        let out = f(&mut reader);
         let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
         if pool.len() < READER_POOL {
-            pool.push(conn);
+            pool.push(reader);
         }
         out
     }
@@ -407,7 +426,7 @@ fn count_up_to(
             args.extend(except.iter().map(|id| Value::Text(id.to_string())));
         }
     };
-    let limit = bound.saturating_add(1);
+    let limit = i64::try_from(bound.saturating_add(1)).unwrap_or(i64::MAX);
     // Unprotected ones are counted as all of them less the protected ones (few, and counted
     // exactly through their own index): no index that a protect rewrites holds `protected`.
     if f.protected == Some(false) {
@@ -417,14 +436,12 @@ fn count_up_to(
         };
         let (mut where_sql, mut args) = filter_sql(org, &all, plans);
         excluded(&mut where_sql, &mut args);
-        let protected: i64 = c.query_row(
-            &format!(
+        let protected: i64 = c
+            .prepare_cached(&format!(
                 "SELECT COUNT(*) FROM conversations c INDEXED BY conversations_org_protected
                  WHERE {where_sql} AND {condition} AND {IS_PROTECTED}"
-            ),
-            params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
+            ))?
+            .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
         let protected = u64::try_from(protected).unwrap_or(0);
         let counted = count_up_to(c, org, &all, plans, except, condition, bound + protected)?;
         return Ok(counted.saturating_sub(protected));
@@ -438,16 +455,12 @@ fn count_up_to(
         ];
         args.extend(where_args);
         excluded(&mut where_sql, &mut args);
-        let counted: i64 = c.query_row(
-            &format!(
+        let counted: i64 = c.prepare_cached(&format!(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT DISTINCT s.conversation_id FROM participant_search s
                                                       WHERE participant_search MATCH ? AND s.kind = ? LIMIT ?) s
                                       CROSS JOIN conversations c ON c.id = s.conversation_id
-                                      WHERE {where_sql} AND {condition} LIMIT {limit})"
-            ),
-            params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
+                                      WHERE {where_sql} AND {condition} LIMIT ?)"
+            ))?.query_row(params_from_iter(args.iter().chain([&Value::Integer(limit)])), |r| r.get(0))?;
         let counted = u64::try_from(counted).unwrap_or(0);
         // Decided when past the bound, or when the index holds no more matches (of any kind)
         // than were read.
@@ -464,13 +477,9 @@ fn count_up_to(
     }
     let (mut where_sql, mut args) = filter_sql(org, f, plans);
     excluded(&mut where_sql, &mut args);
-    let counted: i64 = c.query_row(
-        &format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE {where_sql} AND {condition} LIMIT {limit})"
-        ),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
+    let counted: i64 = c.prepare_cached(&format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE {where_sql} AND {condition} LIMIT ?)"
+        ))?.query_row(params_from_iter(args.iter().chain([&Value::Integer(limit)])), |r| r.get(0))?;
     Ok(u64::try_from(counted).unwrap_or(0))
 }
 
@@ -849,7 +858,8 @@ impl Store for SqliteStore {
     }
 
     fn list_conversations(&self, org: OrgId, view: &ViewState) -> StoreResult<ConversationPage> {
-        self.read(|c| {
+        self.read_with(|reader| {
+            let c = &reader.conn;
             let plans = text_plans(c, &view.filters)?;
             let (where_sql, args) = filter_sql(org, &view.filters, plans);
             let dir = if view.sort.descending { "DESC" } else { "ASC" };
@@ -873,9 +883,19 @@ impl Store for SqliteStore {
                 &page_args,
                 searched,
             )?;
-            let (total, total_exact) = match counted {
-                Some(n) => (n, true),
-                None => {
+            let version: i64 = c
+                .prepare_cached("PRAGMA data_version")?
+                .query_row([], |r| r.get(0))?;
+            let key = (org, view.filters.to_query());
+            let kept = reader
+                .totals
+                .get(&key)
+                .filter(|(at, _, _)| *at == version)
+                .map(|(_, n, exact)| (*n, *exact));
+            let (total, total_exact) = match (counted, kept) {
+                (Some(n), _) => (n, true),
+                (None, Some(kept)) => kept,
+                (None, None) => {
                     let bound = holdfast_core::api::total_bound(
                         joined_text(&view.filters, plans).is_some(),
                     );
@@ -883,6 +903,10 @@ impl Store for SqliteStore {
                     (n.min(bound), n <= bound)
                 }
             };
+            if reader.totals.len() >= TOTALS_KEPT {
+                reader.totals.clear();
+            }
+            reader.totals.insert(key, (version, total, total_exact));
             Ok(ConversationPage {
                 entities,
                 total,
