@@ -244,10 +244,7 @@ impl SqliteStore {
                         totals: std::collections::HashMap::new(),
                     },
                     Err(e) => {
-                        self.readers
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .open -= 1;
+                        self.readers.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
                         self.reader_free.notify_one();
                         return Err(e.into());
                     }
@@ -1607,8 +1604,19 @@ pub(crate) fn append_audit(
     ctx: &AuditContext,
     draft: AuditDraft,
 ) -> StoreResult<()> {
-    // Cached statements: a protect of a thousand conversations appends a thousand events, and
-    // preparing each statement anew cost more than running it.
+    append_audits(tx, org, ctx, [draft])
+}
+
+/// Numbers, chains and stores events in order, inside the caller's write transaction: the
+/// head is read once and moved once, to the last of them (a protect of a thousand appends a
+/// thousand events).
+pub(crate) fn append_audits(
+    tx: &rusqlite::Transaction<'_>,
+    org: OrgId,
+    ctx: &AuditContext,
+    drafts: impl IntoIterator<Item = AuditDraft>,
+) -> StoreResult<()> {
+    // Cached statements: preparing each anew cost more than running it.
     let org_text = org.to_string();
     let head = tx
         .prepare_cached("SELECT seq, hash FROM audit_heads WHERE org_id = ?")?
@@ -1616,40 +1624,57 @@ pub(crate) fn append_audit(
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })
         .optional()?;
-    let (seq, prev) = match head {
-        None => (1, audit::GENESIS),
+    let (mut last, mut prev) = match head {
+        None => (0, audit::GENESIS),
         Some((seq, hash)) => {
             let prev = ChainHash::from_hex(&hash)
                 .ok_or_else(|| StoreError::Corrupt("audit head hash".to_owned()))?;
-            (seq as u64 + 1, prev)
+            (seq as u64, prev)
         }
     };
-    let event = AuditEvent {
-        seq,
-        time: ctx.now,
-        org,
-        actor: ctx.actor.clone(),
-        client: ctx.client.clone(),
-        action: draft.action,
-        entity_type: draft.entity_type,
-        entity_id: draft.entity_id,
-        details: draft.details,
-    };
-    // The exact bytes hashed are the bytes stored, with their form and the columns derived
-    // from them.
-    let sealed =
-        audit::seal(&event, &prev).map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))?;
-    let hash = sealed.hash;
-    let columns = sealed.columns;
-    tx.prepare_cached(
+    let moved = last;
+    let mut insert = tx.prepare_cached(
         "INSERT INTO audit_events (org_id, seq, time, action, entity_id, actor_id, form, event, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![org_text, seq as i64, columns.time_ms, columns.action, columns.entity_id, columns.actor_id, sealed.form, sealed.bytes, hash])?;
-    tx.prepare_cached(
-        "INSERT INTO audit_heads (org_id, seq, hash) VALUES (?1, ?2, ?3)
-         ON CONFLICT (org_id) DO UPDATE SET seq = ?2, hash = ?3",
-    )?
-    .execute(params![org_text, seq as i64, hash])?;
+    )?;
+    for draft in drafts {
+        let event = AuditEvent {
+            seq: last + 1,
+            time: ctx.now,
+            org,
+            actor: ctx.actor.clone(),
+            client: ctx.client.clone(),
+            action: draft.action,
+            entity_type: draft.entity_type,
+            entity_id: draft.entity_id,
+            details: draft.details,
+        };
+        // The exact bytes hashed are the bytes stored, with their form and the columns derived
+        // from them.
+        let sealed = audit::seal(&event, &prev)
+            .map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))?;
+        let columns = sealed.columns;
+        insert.execute(params![
+            org_text,
+            event.seq as i64,
+            columns.time_ms,
+            columns.action,
+            columns.entity_id,
+            columns.actor_id,
+            sealed.form,
+            sealed.bytes,
+            sealed.hash
+        ])?;
+        prev = ChainHash::from_hex(&sealed.hash)
+            .ok_or_else(|| StoreError::Corrupt("a sealed hash".to_owned()))?;
+        last = event.seq;
+    }
+    if last != moved {
+        tx.prepare_cached(
+            "INSERT INTO audit_heads (org_id, seq, hash) VALUES (?1, ?2, ?3)
+             ON CONFLICT (org_id) DO UPDATE SET seq = ?2, hash = ?3",
+        )?
+        .execute(params![org_text, last as i64, prev.to_hex()])?;
+    }
     Ok(())
 }
 
@@ -1716,7 +1741,28 @@ fn apply_protection(
         audit::Actor::User { name, .. } => name.clone(),
         audit::Actor::System => "system".to_owned(),
     };
+    // Every recording of the changed conversations, for their audit events, in a few reads.
+    let mut recordings_of: std::collections::HashMap<String, Vec<RecordingId>> =
+        std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT conversation_id, id FROM recordings WHERE conversation_id IN ({marks})
+             ORDER BY conversation_id, created_at, id"
+        ))?;
+        let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (conversation, recording) = row?;
+            recordings_of
+                .entry(conversation)
+                .or_default()
+                .push(parse_id(&recording, RecordingId::parse)?);
+        }
+    }
     let mut changed = Vec::with_capacity(ids.len());
+    let mut drafts = Vec::with_capacity(ids.len());
     for id in &ids {
         match change.action {
             ProtectAction::Protect => tx
@@ -1728,17 +1774,7 @@ fn apply_protection(
                 .prepare_cached("DELETE FROM protections WHERE conversation_id = ?")?
                 .execute([id])?,
         };
-        let recordings: Vec<String> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id FROM recordings WHERE conversation_id = ? ORDER BY created_at, id",
-            )?;
-            stmt.query_map([id], |r| r.get(0))?
-                .collect::<Result<_, _>>()?
-        };
-        let recordings = recordings
-            .iter()
-            .map(|r| parse_id(r, RecordingId::parse))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let recordings = recordings_of.remove(id).unwrap_or_default();
         let action = match change.action {
             ProtectAction::Protect => AuditAction::ApplyProtection,
             ProtectAction::Release => AuditAction::RevokeProtection,
@@ -1753,9 +1789,10 @@ fn apply_protection(
                 ..Details::default()
             },
         };
-        append_audit(tx, org, ctx, draft)?;
+        drafts.push(draft);
         changed.push(parse_id(id, ConversationId::parse)?);
     }
+    append_audits(tx, org, ctx, drafts)?;
     let not_found = standings
         .iter()
         .filter(|(_, s)| *s == Standing::NotFound)
