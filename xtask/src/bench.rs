@@ -133,7 +133,14 @@ pub fn run(args: &[&str]) -> Result<()> {
         ["--size", n] => n
             .parse()
             .context("--size takes a number of conversations")?,
-        other => bail!("bench takes only `--size N`, got {other:?}"),
+        ["--chart"] => {
+            let dir = target_dir().join("bench");
+            let chart = dir.join("chart.svg");
+            std::fs::write(&chart, chart_svg(&reports(&dir)?))?;
+            eprintln!("xtask bench: wrote {}", chart.display());
+            return Ok(());
+        }
+        other => bail!("bench takes only `--size N` or `--chart`, got {other:?}"),
     };
     run_command(cargo().args(["build", "--release", "-p", "holdfast-server"]))?;
     let target = target_dir();
@@ -521,5 +528,140 @@ fn write_report(dir: &Path, size: usize, rows: &[Row], load: &Load) -> Result<()
         serde_json::to_string_pretty(&report)?,
     )?;
     eprintln!("xtask bench: wrote {}", path.display());
+    let chart = dir.join("chart.svg");
+    std::fs::write(&chart, chart_svg(&reports(dir)?))?;
+    eprintln!("xtask bench: wrote {}", chart.display());
     Ok(())
+}
+
+/// Every report kept in `dir` (one per size, the latest run of each), smallest size first.
+fn reports(dir: &Path) -> Result<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("report-") && name.ends_with(".json") {
+            let text = std::fs::read_to_string(&path)?;
+            out.push(serde_json::from_str::<serde_json::Value>(&text)?);
+        }
+    }
+    out.sort_by_key(|r| r["size"].as_u64().unwrap_or(0));
+    Ok(out)
+}
+
+/// A line chart of each measure's p50 against the dataset size, both axes logarithmic: a flat
+/// line is a cost that does not grow with the data.
+fn chart_svg(reports: &[serde_json::Value]) -> String {
+    const W: f64 = 900.0;
+    const H: f64 = 520.0;
+    const LEFT: f64 = 70.0;
+    const RIGHT: f64 = 330.0;
+    const TOP: f64 = 30.0;
+    const BOTTOM: f64 = 50.0;
+    const COLOURS: &[&str] = &[
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+        "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+    ];
+    let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for report in reports {
+        let size = report["size"].as_f64().unwrap_or(1.0).max(1.0);
+        for m in report["measures"].as_array().into_iter().flatten() {
+            let (Some(what), Some(p50)) = (m["what"].as_str(), m["p50Ms"].as_f64()) else {
+                continue;
+            };
+            if p50 <= 0.0 {
+                continue;
+            }
+            match series.iter_mut().find(|(w, _)| w == what) {
+                Some((_, points)) => points.push((size, p50)),
+                None => series.push((what.to_owned(), vec![(size, p50)])),
+            }
+        }
+    }
+    let all = || series.iter().flat_map(|(_, p)| p.iter().copied());
+    let (min_x, max_x) = all().fold((f64::MAX, f64::MIN), |(a, b), (x, _)| (a.min(x), b.max(x)));
+    let (min_y, max_y) = all().fold((f64::MAX, f64::MIN), |(a, b), (_, y)| (a.min(y), b.max(y)));
+    if series.is_empty() {
+        return format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"60\"><text x=\"10\" y=\"30\">no reports yet</text></svg>\n"
+        );
+    }
+    let decade = |v: f64, up: bool| {
+        let e = v.log10();
+        10f64.powf(if up { e.ceil() } else { e.floor() })
+    };
+    let (x0, x1) = (
+        decade(min_x, false),
+        decade(max_x, true).max(decade(min_x, false) * 10.0),
+    );
+    let (y0, y1) = (
+        decade(min_y, false),
+        decade(max_y, true).max(decade(min_y, false) * 10.0),
+    );
+    let px =
+        |x: f64| LEFT + (x.log10() - x0.log10()) / (x1.log10() - x0.log10()) * (W - LEFT - RIGHT);
+    let py = |y: f64| {
+        H - BOTTOM - (y.log10() - y0.log10()) / (y1.log10() - y0.log10()) * (H - TOP - BOTTOM)
+    };
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <title>Holdfast bench: p50 latency against conversations</title>\n\
+         <rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>\n"
+    );
+    let mut tick = x0;
+    while tick <= x1 * 1.0001 {
+        let x = px(tick);
+        svg.push_str(&format!(
+            "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#ddd\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n",
+            H - BOTTOM,
+            H - BOTTOM + 16.0,
+            tick
+        ));
+        tick *= 10.0;
+    }
+    let mut tick = y0;
+    while tick <= y1 * 1.0001 {
+        let y = py(tick);
+        svg.push_str(&format!(
+            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{tick} ms</text>\n",
+            W - RIGHT,
+            LEFT - 6.0,
+            y + 4.0
+        ));
+        tick *= 10.0;
+    }
+    svg.push_str(&format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">conversations (Northwind)</text>\n",
+        (LEFT + W - RIGHT) / 2.0,
+        H - 12.0
+    ));
+    for (i, (what, points)) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let path: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y)))
+            .collect();
+        svg.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>\n",
+            path.join(" ")
+        ));
+        for (x, y) in points {
+            svg.push_str(&format!(
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>\n",
+                px(*x),
+                py(*y)
+            ));
+        }
+        let label = what.replace('&', "&amp;").replace('<', "&lt;");
+        let ly = TOP + 14.0 * i as f64;
+        svg.push_str(&format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\">{label}</text>\n",
+            W - RIGHT + 12.0,
+            ly - 9.0,
+            W - RIGHT + 26.0,
+            ly
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
 }

@@ -27,7 +27,9 @@ Commands:
                             in headless Chromium, and the end-to-end browser tests.
   bench [--size N]          What a manager's actions cost over HTTP against the release
                             server with N demo conversations (default 100000); prints a
-                            table and writes target/bench/report.json.
+                            table and writes target/bench/report.json and chart.svg (p50
+                            against size, every size run so far).
+  bench --chart             Only draw target/bench/chart.svg from the reports kept.
   sdk                       The official Genesys Cloud Python SDK against the release server
                             (needs `cargo build --release -p holdfast-server` and the site).
   size                      Build the app and check the first-load bytes (brotli) against the
