@@ -97,43 +97,39 @@ impl Metrics {
                 s.count
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP holdfast_protected_conversations Protected conversations, by organization."
+        let per_org = |out: &mut String,
+                       name: &str,
+                       help: &str,
+                       value: &dyn Fn(&(String, u32, u32)) -> u64| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            for row in protected {
+                let _ = writeln!(
+                    out,
+                    "{name}{{org_id=\"{}\"}} {}",
+                    escape(&row.0),
+                    value(row)
+                );
+            }
+        };
+        per_org(
+            &mut out,
+            "holdfast_protected_conversations",
+            "Protected conversations, by organization.",
+            &|(_, n, _)| u64::from(*n),
         );
-        let _ = writeln!(out, "# TYPE holdfast_protected_conversations gauge");
-        for (org, n, _) in protected {
-            let _ = writeln!(
-                out,
-                "holdfast_protected_conversations{{org_id=\"{}\"}} {n}",
-                escape(org)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP holdfast_protection_cap The protection cap, by organization."
+        per_org(
+            &mut out,
+            "holdfast_protection_cap",
+            "The protection cap, by organization.",
+            &|(_, _, cap)| u64::from(*cap),
         );
-        let _ = writeln!(out, "# TYPE holdfast_protection_cap gauge");
-        for (org, _, cap) in protected {
-            let _ = writeln!(
-                out,
-                "holdfast_protection_cap{{org_id=\"{}\"}} {cap}",
-                escape(org)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP holdfast_audit_chain_intact 1 while the organization's audit chain verifies, 0 once a break is found."
+        per_org(
+            &mut out,
+            "holdfast_audit_chain_intact",
+            "1 while the organization's audit chain verifies, 0 once a break is found.",
+            &|(org, _, _)| u64::from(!broken.contains(org)),
         );
-        let _ = writeln!(out, "# TYPE holdfast_audit_chain_intact gauge");
-        for (org, _, _) in protected {
-            let intact = u8::from(!broken.contains(org));
-            let _ = writeln!(
-                out,
-                "holdfast_audit_chain_intact{{org_id=\"{}\"}} {intact}",
-                escape(org)
-            );
-        }
         let _ = writeln!(
             out,
             "# HELP holdfast_sweep_deleted_total Recordings deleted by the retention sweep."
