@@ -175,6 +175,16 @@ impl Server {
         parse_answer(&raw)
     }
 
+    /// `/metrics` as the scraper with the token gets it.
+    async fn scrape(&self) -> String {
+        let auth = format!("Bearer {METRICS_TOKEN}");
+        let answer = self
+            .send("GET", "/metrics", &[("authorization", &auth)], b"")
+            .await;
+        answer.assert_status(200);
+        String::from_utf8(answer.body).unwrap()
+    }
+
     async fn get(&self, path: &str, cookie: &str) -> Answer {
         self.send("GET", path, &[("cookie", cookie)], b"").await
     }
@@ -1705,15 +1715,7 @@ async fn tampering_with_a_stored_audit_event_is_detected() {
         serde_json::json!({"status": "degraded", "brokenAuditChains": [
             {"orgId": org, "auditChain": audit::ChainBreak::HashMismatch { seq: 3 }.to_string()}]})
     );
-    let metrics = server
-        .send(
-            "GET",
-            "/metrics",
-            &[("authorization", &format!("Bearer {METRICS_TOKEN}"))],
-            b"",
-        )
-        .await;
-    let metrics = String::from_utf8(metrics.body).unwrap();
+    let metrics = server.scrape().await;
     let contoso = server.store.find_org(demo::CONTOSO).unwrap().unwrap();
     for (id, intact) in [(org, 0), (contoso, 1)] {
         let line = format!("holdfast_audit_chain_intact{{org_id=\"{id}\"}} {intact}");
@@ -2139,16 +2141,7 @@ async fn metrics_and_the_openapi_document_are_served() {
         )
         .await;
     wrong.assert_error(401, "not.authorized");
-    let scrape = server
-        .send(
-            "GET",
-            "/metrics",
-            &[("authorization", &format!("Bearer {METRICS_TOKEN}"))],
-            b"",
-        )
-        .await;
-    assert_eq!(scrape.status, 200);
-    let text = String::from_utf8(scrape.body).unwrap();
+    let text = server.scrape().await;
     let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
     assert!(
         text.contains(
