@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0007_deletion_order_with_media.sql"),
     include_str!("sqlite/0008_audit_canonical_form.sql"),
     include_str!("sqlite/0009_protect_touches_fewer_pages.sql"),
+    include_str!("sqlite/0010_remote_party_search.sql"),
 ];
 
 /// `next_delete` of a conversation without any deletion date.
@@ -311,10 +312,65 @@ const SPARSE_MATCHES: i64 = 5_000;
 /// How many trigram matches a bounded count of a walked text filter reads at most.
 const JOINED_MATCHES: i64 = 20_000;
 
-/// The trigram index's query for a text: a quoted phrase, so that its characters mean only
-/// themselves.
-fn trigram_phrase(text: &str) -> String {
-    format!("name:\"{}\"", text.replace('"', "\"\""))
+/// Which text a filter searches, and the trigram index that holds it: agents' names in
+/// `participant_search` (over participants), remote parties in `remote_search` (over the
+/// conversations themselves, so that a match is the conversation's row: one lookup, not three).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TextKind {
+    Agent,
+    Remote,
+}
+
+impl TextKind {
+    /// The index's query for a text: a quoted phrase, so that its characters mean only
+    /// themselves.
+    fn phrase(self, text: &str) -> String {
+        let column = match self {
+            TextKind::Agent => "name",
+            TextKind::Remote => "remote_party",
+        };
+        format!("{column}:\"{}\"", text.replace('"', "\"\""))
+    }
+
+    /// Counts the index's matches of a phrase, up to a limit (parameters: phrase, limit).
+    fn count_sql(self) -> &'static str {
+        match self {
+            TextKind::Agent => {
+                "SELECT count(*) FROM (SELECT 1 FROM participant_search WHERE participant_search MATCH ? LIMIT ?)"
+            }
+            TextKind::Remote => {
+                "SELECT count(*) FROM (SELECT 1 FROM remote_search WHERE remote_search MATCH ? LIMIT ?)"
+            }
+        }
+    }
+
+    /// The conversations matching a phrase, as a condition on `c` (parameter: phrase).
+    fn search_clause(self) -> &'static str {
+        match self {
+            TextKind::Agent => {
+                "c.id IN (SELECT s.conversation_id FROM participant_search s WHERE participant_search MATCH ? AND s.kind = 'agent')"
+            }
+            TextKind::Remote => {
+                "c.rowid IN (SELECT rowid FROM remote_search WHERE remote_search MATCH ?)"
+            }
+        }
+    }
+
+    /// At most a limit of the index's matches joined to their conversations `c` (parameters:
+    /// phrase, limit), each conversation once.
+    fn joined_from(self) -> &'static str {
+        match self {
+            TextKind::Agent => {
+                "(SELECT DISTINCT s.conversation_id FROM participant_search s
+                  WHERE participant_search MATCH ? AND s.kind = 'agent' LIMIT ?) s
+                 CROSS JOIN conversations c ON c.id = s.conversation_id"
+            }
+            TextKind::Remote => {
+                "(SELECT rowid AS hit FROM remote_search WHERE remote_search MATCH ? LIMIT ?) s
+                 CROSS JOIN conversations c ON c.rowid = s.hit"
+            }
+        }
+    }
 }
 
 /// Whether the trigram index can answer a text (three characters or more).
@@ -323,15 +379,13 @@ fn has_trigram(text: &str) -> bool {
 }
 
 fn text_plans(c: &Connection, f: &Filters) -> StoreResult<TextPlans> {
-    let plan = |text: &Option<String>| -> StoreResult<TextPlan> {
+    let plan = |kind: TextKind, text: &Option<String>| -> StoreResult<TextPlan> {
         let Some(text) = text.as_deref().filter(|t| has_trigram(t)) else {
             return Ok(TextPlan::Walk);
         };
         let matches: i64 = c
-            .prepare_cached(
-                "SELECT count(*) FROM (SELECT 1 FROM participant_search WHERE participant_search MATCH ? LIMIT ?)",
-            )?
-            .query_row(params![trigram_phrase(text), SPARSE_MATCHES + 1], |r| {
+            .prepare_cached(kind.count_sql())?
+            .query_row(params![kind.phrase(text), SPARSE_MATCHES + 1], |r| {
                 r.get(0)
             })?;
         Ok(match matches <= SPARSE_MATCHES {
@@ -340,8 +394,8 @@ fn text_plans(c: &Connection, f: &Filters) -> StoreResult<TextPlans> {
         })
     };
     Ok(TextPlans {
-        agent: plan(&f.agent)?,
-        remote: plan(&f.remote)?,
+        agent: plan(TextKind::Agent, &f.agent)?,
+        remote: plan(TextKind::Remote, &f.remote)?,
     })
 }
 
@@ -374,8 +428,8 @@ fn filter_sql(org: OrgId, f: &Filters, plans: TextPlans) -> (String, Vec<Value>)
     if let Some(a) = &f.agent {
         match plans.agent {
             TextPlan::Search => add(
-                "c.id IN (SELECT s.conversation_id FROM participant_search s WHERE participant_search MATCH ? AND s.kind = 'agent')",
-                vec![Value::Text(trigram_phrase(a))],
+                TextKind::Agent.search_clause(),
+                vec![Value::Text(TextKind::Agent.phrase(a))],
             ),
             TextPlan::Walk => add(
                 "EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')",
@@ -387,8 +441,8 @@ fn filter_sql(org: OrgId, f: &Filters, plans: TextPlans) -> (String, Vec<Value>)
     if let Some(r) = &f.remote {
         match plans.remote {
             TextPlan::Search => add(
-                "c.id IN (SELECT s.conversation_id FROM participant_search s WHERE participant_search MATCH ? AND s.kind = 'remote')",
-                vec![Value::Text(trigram_phrase(r))],
+                TextKind::Remote.search_clause(),
+                vec![Value::Text(TextKind::Remote.phrase(r))],
             ),
             TextPlan::Walk => add(
                 "c.remote_party LIKE ? ESCAPE '\\'",
@@ -419,7 +473,7 @@ fn filter_sql(org: OrgId, f: &Filters, plans: TextPlans) -> (String, Vec<Value>)
 /// A text filter that matches many participants and has a trigram: a bounded count reads its
 /// matches from the trigram index instead of walking rows until enough match (a thousand
 /// matches at one in twenty is twenty thousand rows walked).
-fn joined_text(f: &Filters, plans: TextPlans) -> Option<(&'static str, &str, TextPlans)> {
+fn joined_text(f: &Filters, plans: TextPlans) -> Option<(TextKind, &str, TextPlans)> {
     fn walked(text: &Option<String>, plan: TextPlan) -> Option<&str> {
         text.as_deref()
             .filter(|t| has_trigram(t) && plan == TextPlan::Walk)
@@ -429,14 +483,14 @@ fn joined_text(f: &Filters, plans: TextPlans) -> Option<(&'static str, &str, Tex
             agent: TextPlan::Joined,
             ..plans
         };
-        return Some(("agent", a, plans));
+        return Some((TextKind::Agent, a, plans));
     }
     let r = walked(&f.remote, plans.remote)?;
     let plans = TextPlans {
         remote: TextPlan::Joined,
         ..plans
     };
-    Some(("remote", r, plans))
+    Some((TextKind::Remote, r, plans))
 }
 
 /// The conversations of filters (except some), each with `condition`, counted up to one past
@@ -484,26 +538,25 @@ fn count_up_to(
     if let Some((kind, text, joined)) = joined_text(f, plans) {
         let (mut where_sql, where_args) = filter_sql(org, f, joined);
         let mut args = vec![
-            Value::Text(trigram_phrase(text)),
-            Value::Text(kind.to_owned()),
+            Value::Text(kind.phrase(text)),
             Value::Integer(JOINED_MATCHES),
         ];
         args.extend(where_args);
         excluded(&mut where_sql, &mut args);
-        let counted: i64 = c.prepare_cached(&format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT DISTINCT s.conversation_id FROM participant_search s
-                                                      WHERE participant_search MATCH ? AND s.kind = ? LIMIT ?) s
-                                      CROSS JOIN conversations c ON c.id = s.conversation_id
-                                      WHERE {where_sql} AND {condition} LIMIT ?)"
-            ))?.query_row(params_from_iter(args.iter().chain([&Value::Integer(limit)])), |r| r.get(0))?;
+        let from = kind.joined_from();
+        let counted: i64 = c
+            .prepare_cached(&format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_sql} AND {condition} LIMIT ?)"
+            ))?
+            .query_row(
+                params_from_iter(args.iter().chain([&Value::Integer(limit)])),
+                |r| r.get(0),
+            )?;
         let counted = u64::try_from(counted).unwrap_or(0);
-        // Decided when past the bound, or when the index holds no more matches (of any kind)
-        // than were read.
+        // Decided when past the bound, or when the index holds no more matches than were read.
         let read: i64 = c
-            .prepare_cached(
-                "SELECT count(*) FROM (SELECT 1 FROM participant_search WHERE participant_search MATCH ? LIMIT ?)",
-            )?
-            .query_row(params![trigram_phrase(text), JOINED_MATCHES + 1], |r| {
+            .prepare_cached(kind.count_sql())?
+            .query_row(params![kind.phrase(text), JOINED_MATCHES + 1], |r| {
                 r.get(0)
             })?;
         if counted > bound || read <= JOINED_MATCHES {
@@ -636,7 +689,10 @@ impl Store for SqliteStore {
             for (_, _, sql) in &ddl {
                 tx.execute_batch(sql)?;
             }
-            tx.execute_batch("INSERT INTO participant_search (participant_search) VALUES ('rebuild');")?;
+            tx.execute_batch(
+                "INSERT INTO participant_search (participant_search) VALUES ('rebuild');
+                 INSERT INTO remote_search (remote_search) VALUES ('rebuild');",
+            )?;
             Ok(())
         })
     }
