@@ -44,7 +44,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0007_deletion_order_with_media.sql"),
     include_str!("sqlite/0008_audit_canonical_form.sql"),
     include_str!("sqlite/0009_protect_touches_fewer_pages.sql"),
-    include_str!("sqlite/0010_remote_party_search.sql"),
 ];
 
 /// `next_delete` of a conversation without any deletion date.
@@ -312,9 +311,7 @@ const SPARSE_MATCHES: i64 = 5_000;
 /// How many trigram matches a bounded count of a walked text filter reads at most.
 const JOINED_MATCHES: i64 = 20_000;
 
-/// Which text a filter searches, and the trigram index that holds it: agents' names in
-/// `participant_search` (over participants), remote parties in `remote_search` (over the
-/// conversations themselves, so that a match is the conversation's row: one lookup, not three).
+/// Which participants a text filter searches in the trigram index `participant_search`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum TextKind {
     Agent,
@@ -322,54 +319,42 @@ enum TextKind {
 }
 
 impl TextKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TextKind::Agent => "agent",
+            TextKind::Remote => "remote",
+        }
+    }
+
     /// The index's query for a text: a quoted phrase, so that its characters mean only
     /// themselves.
     fn phrase(self, text: &str) -> String {
-        let column = match self {
-            TextKind::Agent => "name",
-            TextKind::Remote => "remote_party",
-        };
-        format!("{column}:\"{}\"", text.replace('"', "\"\""))
+        format!("name:\"{}\"", text.replace('"', "\"\""))
     }
 
-    /// Counts the index's matches of a phrase, up to a limit (parameters: phrase, limit).
+    /// Counts the index's matches of a phrase (of any kind), up to a limit (parameters: phrase,
+    /// limit).
     fn count_sql(self) -> &'static str {
-        match self {
-            TextKind::Agent => {
-                "SELECT count(*) FROM (SELECT 1 FROM participant_search WHERE participant_search MATCH ? LIMIT ?)"
-            }
-            TextKind::Remote => {
-                "SELECT count(*) FROM (SELECT 1 FROM remote_search WHERE remote_search MATCH ? LIMIT ?)"
-            }
-        }
+        "SELECT count(*) FROM (SELECT 1 FROM participant_search WHERE participant_search MATCH ? LIMIT ?)"
     }
 
     /// The conversations matching a phrase, as a condition on `c` (parameter: phrase).
-    fn search_clause(self) -> &'static str {
-        match self {
-            TextKind::Agent => {
-                "c.id IN (SELECT s.conversation_id FROM participant_search s WHERE participant_search MATCH ? AND s.kind = 'agent')"
-            }
-            TextKind::Remote => {
-                "c.rowid IN (SELECT rowid FROM remote_search WHERE remote_search MATCH ?)"
-            }
-        }
+    fn search_clause(self) -> String {
+        format!(
+            "c.id IN (SELECT s.conversation_id FROM participant_search s WHERE participant_search MATCH ? AND s.kind = '{}')",
+            self.as_str()
+        )
     }
 
     /// At most a limit of the index's matches joined to their conversations `c` (parameters:
     /// phrase, limit), each conversation once.
-    fn joined_from(self) -> &'static str {
-        match self {
-            TextKind::Agent => {
-                "(SELECT DISTINCT s.conversation_id FROM participant_search s
-                  WHERE participant_search MATCH ? AND s.kind = 'agent' LIMIT ?) s
-                 CROSS JOIN conversations c ON c.id = s.conversation_id"
-            }
-            TextKind::Remote => {
-                "(SELECT rowid AS hit FROM remote_search WHERE remote_search MATCH ? LIMIT ?) s
-                 CROSS JOIN conversations c ON c.rowid = s.hit"
-            }
-        }
+    fn joined_from(self) -> String {
+        format!(
+            "(SELECT DISTINCT s.conversation_id FROM participant_search s
+              WHERE participant_search MATCH ? AND s.kind = '{}' LIMIT ?) s
+             CROSS JOIN conversations c ON c.id = s.conversation_id",
+            self.as_str()
+        )
     }
 }
 
@@ -385,9 +370,7 @@ fn text_plans(c: &Connection, f: &Filters) -> StoreResult<TextPlans> {
         };
         let matches: i64 = c
             .prepare_cached(kind.count_sql())?
-            .query_row(params![kind.phrase(text), SPARSE_MATCHES + 1], |r| {
-                r.get(0)
-            })?;
+            .query_row(params![kind.phrase(text), SPARSE_MATCHES + 1], |r| r.get(0))?;
         Ok(match matches <= SPARSE_MATCHES {
             true => TextPlan::Search,
             false => TextPlan::Walk,
@@ -428,7 +411,7 @@ fn filter_sql(org: OrgId, f: &Filters, plans: TextPlans) -> (String, Vec<Value>)
     if let Some(a) = &f.agent {
         match plans.agent {
             TextPlan::Search => add(
-                TextKind::Agent.search_clause(),
+                &TextKind::Agent.search_clause(),
                 vec![Value::Text(TextKind::Agent.phrase(a))],
             ),
             TextPlan::Walk => add(
@@ -441,7 +424,7 @@ fn filter_sql(org: OrgId, f: &Filters, plans: TextPlans) -> (String, Vec<Value>)
     if let Some(r) = &f.remote {
         match plans.remote {
             TextPlan::Search => add(
-                TextKind::Remote.search_clause(),
+                &TextKind::Remote.search_clause(),
                 vec![Value::Text(TextKind::Remote.phrase(r))],
             ),
             TextPlan::Walk => add(
@@ -556,9 +539,7 @@ fn count_up_to(
         // Decided when past the bound, or when the index holds no more matches than were read.
         let read: i64 = c
             .prepare_cached(kind.count_sql())?
-            .query_row(params![kind.phrase(text), JOINED_MATCHES + 1], |r| {
-                r.get(0)
-            })?;
+            .query_row(params![kind.phrase(text), JOINED_MATCHES + 1], |r| r.get(0))?;
         if counted > bound || read <= JOINED_MATCHES {
             return Ok(counted);
         }
@@ -689,10 +670,7 @@ impl Store for SqliteStore {
             for (_, _, sql) in &ddl {
                 tx.execute_batch(sql)?;
             }
-            tx.execute_batch(
-                "INSERT INTO participant_search (participant_search) VALUES ('rebuild');
-                 INSERT INTO remote_search (remote_search) VALUES ('rebuild');",
-            )?;
+            tx.execute_batch("INSERT INTO participant_search (participant_search) VALUES ('rebuild');")?;
             Ok(())
         })
     }
