@@ -324,6 +324,22 @@ pub fn verify_chain_from<'a>(
     events: impl IntoIterator<Item = &'a StoredEvent>,
     head: Option<(u64, ChainHash)>,
 ) -> Result<u64, ChainBreak> {
+    let (last_seq, prev) = verify_links(org, from, events)?;
+    match head {
+        None if last_seq == 0 => Ok(0),
+        Some((seq, hash)) if seq == last_seq && hash == prev => Ok(last_seq),
+        _ => Err(ChainBreak::Head { last_seq }),
+    }
+}
+
+/// [`verify_chain_from`] without the head: the events continue the chain from `from`; answers
+/// the last link, from which the next events continue (a long chain is verified a batch at a
+/// time, and only the last batch is held against the head).
+pub fn verify_links<'a>(
+    org: OrgId,
+    from: (u64, ChainHash),
+    events: impl IntoIterator<Item = &'a StoredEvent>,
+) -> Result<(u64, ChainHash), ChainBreak> {
     let (mut last_seq, mut prev) = from;
     for stored in events {
         let seq = stored.seq;
@@ -366,11 +382,7 @@ pub fn verify_chain_from<'a>(
         prev = hash;
         last_seq = expected;
     }
-    match head {
-        None if last_seq == 0 => Ok(0),
-        Some((seq, hash)) if seq == last_seq && hash == prev => Ok(last_seq),
-        _ => Err(ChainBreak::Head { last_seq }),
-    }
+    Ok((last_seq, prev))
 }
 
 /// A signed statement that an organization's chain had `hash` at event `seq` at `time`. The key
@@ -437,18 +449,23 @@ impl fmt::Display for CheckpointBreak {
     }
 }
 
-/// Checks an organization's stored events (in order of `seq`) against its checkpoints whose
-/// signatures were verified, in any order. Answers how many checkpoints match.
+/// Checks an organization's chain, which ends at `last_seq`, against its checkpoints whose
+/// signatures were verified, in any order. `events` holds the stored events at the
+/// checkpoints' `seq`s (more do no harm), in order of `seq`. Answers how many checkpoints match.
 pub fn check_checkpoints(
     events: &[StoredEvent],
+    last_seq: u64,
     checkpoints: &[Checkpoint],
 ) -> Result<usize, CheckpointBreak> {
     let mut sorted: Vec<&Checkpoint> = checkpoints.iter().collect();
     sorted.sort_by_key(|c| c.seq);
-    let last_seq = events.last().map_or(0, |e| e.seq);
     let mut good = 0;
     for checkpoint in &sorted {
-        let Ok(at) = events.binary_search_by_key(&checkpoint.seq, |e| e.seq) else {
+        let found = match checkpoint.seq <= last_seq {
+            true => events.binary_search_by_key(&checkpoint.seq, |e| e.seq).ok(),
+            false => None,
+        };
+        let Some(at) = found else {
             return Err(CheckpointBreak::Truncated {
                 checkpoint_seq: checkpoint.seq,
                 last_seq,
@@ -712,8 +729,11 @@ mod tests {
             time: parse("2026-11-25T10:01:00Z").unwrap(),
         };
         let checkpoints = vec![at(3, &links), at(1, &links)];
-        assert_eq!(check_checkpoints(&links, &checkpoints), Ok(2));
-        assert_eq!(check_checkpoints(&links, &[]), Ok(0));
+        assert_eq!(check_checkpoints(&links, 4, &checkpoints), Ok(2));
+        assert_eq!(check_checkpoints(&links, 4, &[]), Ok(0));
+        // Only the events at the checkpoints are needed.
+        let at_checkpoints = [links[0].clone(), links[2].clone()];
+        assert_eq!(check_checkpoints(&at_checkpoints, 4, &checkpoints), Ok(2));
         // Event 2 rewritten and every later hash recomputed: the chain verifies on its own...
         let mut events: Vec<AuditEvent> = links
             .iter()
@@ -724,14 +744,14 @@ mod tests {
         assert_eq!(verify_chain(org(), &rewritten, head_of(&rewritten)), Ok(4));
         // ...but not against the checkpoints: from event 2 on, after the one at 1 that holds.
         assert_eq!(
-            check_checkpoints(&rewritten, &checkpoints),
+            check_checkpoints(&rewritten, 4, &checkpoints),
             Err(CheckpointBreak::Rewritten {
                 checkpoint_seq: 3,
                 first_suspect: 2
             })
         );
         assert_eq!(
-            check_checkpoints(&links[..2], &checkpoints),
+            check_checkpoints(&links[..2], 2, &checkpoints),
             Err(CheckpointBreak::Truncated {
                 checkpoint_seq: 3,
                 last_seq: 2

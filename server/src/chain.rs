@@ -18,13 +18,23 @@ use holdfast_core::audit::{self, ChainBreak, ChainHash, GENESIS};
 
 use crate::store::{Store, StoreError, StoreResult};
 
+/// How many events a verification reads at once.
+pub const VERIFY_BATCH: usize = 10_000;
+
 /// How old a full verification may be before the next request repeats it.
 pub const FULL_EVERY: Duration = Duration::from_secs(300);
 
 /// What is known of each organization's chain.
-#[derive(Default)]
 pub struct ChainCache {
     known: Mutex<HashMap<OrgId, Known>>,
+    /// How many events a verification reads at once.
+    batch: usize,
+}
+
+impl Default for ChainCache {
+    fn default() -> Self {
+        ChainCache::with_batch(VERIFY_BATCH)
+    }
 }
 
 #[derive(Clone)]
@@ -40,6 +50,14 @@ fn parse(hash: &str) -> Option<ChainHash> {
 }
 
 impl ChainCache {
+    /// A cache that reads `batch` events at once (tests make batches small).
+    pub fn with_batch(batch: usize) -> ChainCache {
+        ChainCache {
+            known: Mutex::new(HashMap::new()),
+            batch: batch.max(1),
+        }
+    }
+
     /// The chain's standing: the number of events, or its first broken link.
     pub fn status(&self, store: &dyn Store, org: OrgId) -> StoreResult<Result<u64, ChainBreak>> {
         self.status_at(store, org, Instant::now())
@@ -65,15 +83,31 @@ impl ChainCache {
             }) => (through, full_at),
             None => ((0, GENESIS), now),
         };
-        let (head, events) = store.audit_chain_after(org, from.0)?;
-        let head = head
-            .map(|(seq, h)| {
-                parse(&h)
-                    .map(|h| (seq, h))
-                    .ok_or_else(|| StoreError::Corrupt(format!("audit head hash '{h}'")))
-            })
-            .transpose()?;
-        let result = audit::verify_chain_from(org, from, &events, head);
+        // A batch at a time, so that memory does not grow with the chain: each batch continues
+        // from the last link of the one before, and the last (shorter) one is held against the
+        // head read with it.
+        let mut link = from;
+        let result = loop {
+            let (head, events) = store.audit_chain_after(org, link.0, self.batch)?;
+            let head = head
+                .map(|(seq, h)| {
+                    parse(&h)
+                        .map(|h| (seq, h))
+                        .ok_or_else(|| StoreError::Corrupt(format!("audit head hash '{h}'")))
+                })
+                .transpose()?;
+            if events.len() < self.batch {
+                break audit::verify_chain_from(org, link, &events, head).map(|n| (n, head));
+            }
+            match audit::verify_links(org, link, &events) {
+                Ok(next) => link = next,
+                Err(e) => break Err(e),
+            }
+        };
+        let (result, head) = match result {
+            Ok((n, head)) => (Ok(n), head),
+            Err(e) => (Err(e), None),
+        };
         let state = match &result {
             Ok(_) => Ok(head.unwrap_or((0, GENESIS))),
             Err(e) => Err(e.clone()),

@@ -1722,7 +1722,26 @@ async fn tampering_with_a_stored_audit_event_is_detected() {
         assert!(metrics.contains(&line), "{line} in {metrics}");
     }
 
+    // Read a few events at a time, the chain verifies the same, and the edit is found in a
+    // batch after the first.
+    let small = holdfast_server::chain::ChainCache::with_batch(2);
+    assert_eq!(
+        small.status(server.store.as_ref(), org).unwrap(),
+        Err(audit::ChainBreak::HashMismatch { seq: 3 })
+    );
     db.execute("UPDATE audit_events SET event = replace(event, 'ApplyProtection', 'RevokeProtection') WHERE seq = 3 AND org_id = ?", [org.to_string()]).unwrap();
+    let whole = holdfast_server::audit_cli::verify(server.store.as_ref(), org)
+        .unwrap()
+        .unwrap();
+    for batch in [1, 2, 7, whole as usize, whole as usize + 1] {
+        assert_eq!(
+            holdfast_server::chain::ChainCache::with_batch(batch)
+                .status(server.store.as_ref(), org)
+                .unwrap(),
+            Ok(whole),
+            "batch {batch}"
+        );
+    }
     assert!(
         holdfast_server::audit_cli::verify(server.store.as_ref(), org)
             .unwrap()
@@ -4442,9 +4461,9 @@ async fn signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_
     // Rewrite event first + 2 and recompute every later hash and the head, as someone with
     // write access to the database can: the chain verifies on its own, not against the key.
     let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
-    let stored = store.audit_chain_after(org, first).unwrap().1;
+    let stored = store.audit_chain_after(org, first, usize::MAX).unwrap().1;
     let mut prev =
-        audit::ChainHash::from_hex(&store.audit_chain_after(org, first - 1).unwrap().1[0].hash)
+        audit::ChainHash::from_hex(&store.audit_chain_after(org, first - 1, 1).unwrap().1[0].hash)
             .unwrap();
     for link in &stored {
         let mut event: audit::AuditEvent = serde_json::from_str(&link.bytes).unwrap();

@@ -370,10 +370,10 @@ pub trait Store: Send + Sync + 'static {
     fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()>;
     /// The organization's events in order, for verification and export.
     fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>>;
-    /// The recorded head and the events after `seq`, in order, with their stored hashes, read
-    /// at one moment (so an event appended meanwhile is in both or in neither): what a
-    /// verification from the link at `seq` needs.
-    fn audit_chain_after(&self, org: OrgId, seq: u64) -> StoreResult<AuditChain>;
+    /// The recorded head and at most `limit` of the events after `seq`, in order, with their
+    /// stored hashes, read at one moment (so an event appended meanwhile is in both or in
+    /// neither): what a verification from the link at `seq` needs, a batch at a time.
+    fn audit_chain_after(&self, org: OrgId, seq: u64, limit: usize) -> StoreResult<AuditChain>;
     /// The events that pass `filter`, newest first, from `filter.offset` for `filter.limit`,
     /// with their stored hashes, and how many pass in all.
     fn audit_page(

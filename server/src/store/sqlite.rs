@@ -1299,7 +1299,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn audit_chain_after(&self, org: OrgId, seq: u64) -> StoreResult<AuditChain> {
+    fn audit_chain_after(&self, org: OrgId, seq: u64, limit: usize) -> StoreResult<AuditChain> {
         self.read(|c| {
             // One read transaction: the head and the events come from the same snapshot.
             let tx = c.unchecked_transaction()?;
@@ -1314,9 +1314,10 @@ impl Store for SqliteStore {
             {
                 let mut stmt = tx.prepare_cached(
                     "SELECT seq, time, action, entity_id, actor_id, form, event, hash
-                     FROM audit_events WHERE org_id = ? AND seq > ? ORDER BY seq",
+                     FROM audit_events WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 )?;
-                let rows = stmt.query_map(params![org.to_string(), seq as i64], |r| {
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let rows = stmt.query_map(params![org.to_string(), seq as i64, limit], |r| {
                     Ok(audit::StoredEvent {
                         seq: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
                         columns: audit::Columns {
