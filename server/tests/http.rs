@@ -3472,6 +3472,8 @@ fn full_scan(detail: &str, subqueries: &[&str]) -> bool {
                 && !SMALL.iter().any(|t| rest.starts_with(t))
                 // A named subquery's rows (a co-routine), bounded by its own plan.
                 && !subqueries.contains(&rest)
+                // The rows of a multi-row INSERT's VALUES list.
+                && !rest.ends_with("-ROW VALUES CLAUSE")
         }
     }
 }

@@ -46,6 +46,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0009_protect_touches_fewer_pages.sql"),
 ];
 
+/// How many rows a batched insert or delete writes per statement: far below SQLite's limit of
+/// 32,766 parameters, and few distinct statements to cache.
+const ROWS_PER_STATEMENT: usize = 200;
+
 /// `next_delete` of a conversation without any deletion date.
 const NEVER: i64 = i64::MAX;
 
@@ -1668,9 +1672,19 @@ pub(crate) fn append_audits(
         }
     };
     let moved = last;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO audit_events (org_id, seq, time, action, entity_id, actor_id, form, event, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?;
+    let mut rows: Vec<Value> = Vec::new();
+    let flush = |rows: &mut Vec<Value>| -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let marks = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len() / 9].join(", ");
+        tx.prepare_cached(&format!(
+            "INSERT INTO audit_events (org_id, seq, time, action, entity_id, actor_id, form, event, hash) VALUES {marks}"
+        ))?
+        .execute(params_from_iter(rows.iter()))?;
+        rows.clear();
+        Ok(())
+    };
     for draft in drafts {
         let event = AuditEvent {
             seq: last + 1,
@@ -1688,21 +1702,25 @@ pub(crate) fn append_audits(
         let sealed = audit::seal(&event, &prev)
             .map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))?;
         let columns = sealed.columns;
-        insert.execute(params![
-            org_text,
-            event.seq as i64,
-            columns.time_ms,
-            columns.action,
-            columns.entity_id,
-            columns.actor_id,
-            sealed.form,
-            sealed.bytes,
-            sealed.hash
-        ])?;
         prev = ChainHash::from_hex(&sealed.hash)
             .ok_or_else(|| StoreError::Corrupt("a sealed hash".to_owned()))?;
         last = event.seq;
+        rows.extend([
+            Value::Text(org_text.clone()),
+            Value::Integer(event.seq as i64),
+            Value::Integer(columns.time_ms),
+            Value::Text(columns.action),
+            Value::Text(columns.entity_id),
+            columns.actor_id.map_or(Value::Null, Value::Text),
+            Value::Integer(i64::from(sealed.form)),
+            Value::Text(sealed.bytes),
+            Value::Text(sealed.hash),
+        ]);
+        if rows.len() / 9 == ROWS_PER_STATEMENT {
+            flush(&mut rows)?;
+        }
     }
+    flush(&mut rows)?;
     if last != moved {
         tx.prepare_cached(
             "INSERT INTO audit_heads (org_id, seq, hash) VALUES (?1, ?2, ?3)
@@ -1798,17 +1816,37 @@ fn apply_protection(
     }
     let mut changed = Vec::with_capacity(ids.len());
     let mut drafts = Vec::with_capacity(ids.len());
-    for id in &ids {
+    // The protections change a few hundred rows a statement.
+    let org_text = org.to_string();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         match change.action {
-            ProtectAction::Protect => tx
-                .prepare_cached(
-                    "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES (?, ?, ?, ?, ?)",
-                )?
-                .execute(params![id, org.to_string(), ms(ctx.now), by, reason])?,
-            ProtectAction::Release => tx
-                .prepare_cached("DELETE FROM protections WHERE conversation_id = ?")?
-                .execute([id])?,
-        };
+            ProtectAction::Protect => {
+                let rows = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                let mut args: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+                for id in chunk {
+                    args.extend([
+                        Value::Text(id.clone()),
+                        Value::Text(org_text.clone()),
+                        Value::Integer(ms(ctx.now)),
+                        Value::Text(by.clone()),
+                        reason.clone().map_or(Value::Null, Value::Text),
+                    ]);
+                }
+                tx.prepare_cached(&format!(
+                    "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES {rows}"
+                ))?
+                .execute(params_from_iter(args.iter()))?;
+            }
+            ProtectAction::Release => {
+                let marks = vec!["?"; chunk.len()].join(", ");
+                tx.prepare_cached(&format!(
+                    "DELETE FROM protections WHERE conversation_id IN ({marks})"
+                ))?
+                .execute(params_from_iter(chunk.iter()))?;
+            }
+        }
+    }
+    for id in &ids {
         let recordings = recordings_of.remove(id).unwrap_or_default();
         let action = match change.action {
             ProtectAction::Protect => AuditAction::ApplyProtection,
