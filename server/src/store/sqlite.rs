@@ -350,6 +350,16 @@ impl TextKind {
         )
     }
 
+    /// The text checked on each row walked (parameter: a LIKE pattern).
+    fn walk_clause(self) -> &'static str {
+        match self {
+            TextKind::Agent => {
+                "EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')"
+            }
+            TextKind::Remote => "c.remote_party LIKE ? ESCAPE '\\'",
+        }
+    }
+
     /// At most a limit of the index's matches joined to their conversations `c` (parameters:
     /// phrase, limit), each conversation once.
     fn joined_from(self) -> String {
@@ -412,30 +422,18 @@ fn filter_sql(org: OrgId, f: &Filters, plans: TextPlans) -> (String, Vec<Value>)
     if let Some(q) = &f.queue {
         add("c.queue = ?", vec![Value::Text(q.clone())]);
     }
-    if let Some(a) = &f.agent {
-        match plans.agent {
-            TextPlan::Search => add(
-                &TextKind::Agent.search_clause(),
-                vec![Value::Text(TextKind::Agent.phrase(a))],
-            ),
-            TextPlan::Walk => add(
-                "EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')",
-                vec![Value::Text(like_pattern(a))],
-            ),
-            TextPlan::Joined => {}
-        }
-    }
-    if let Some(r) = &f.remote {
-        match plans.remote {
-            TextPlan::Search => add(
-                &TextKind::Remote.search_clause(),
-                vec![Value::Text(TextKind::Remote.phrase(r))],
-            ),
-            TextPlan::Walk => add(
-                "c.remote_party LIKE ? ESCAPE '\\'",
-                vec![Value::Text(like_pattern(r))],
-            ),
-            TextPlan::Joined => {}
+    for (kind, text, plan) in [
+        (TextKind::Agent, &f.agent, plans.agent),
+        (TextKind::Remote, &f.remote, plans.remote),
+    ] {
+        if let Some(text) = text {
+            match plan {
+                TextPlan::Search => {
+                    add(&kind.search_clause(), vec![Value::Text(kind.phrase(text))])
+                }
+                TextPlan::Walk => add(kind.walk_clause(), vec![Value::Text(like_pattern(text))]),
+                TextPlan::Joined => {}
+            }
         }
     }
     if let Some(b) = f.has_recording {
@@ -493,15 +491,7 @@ fn count_up_to(
     condition: &str,
     bound: u64,
 ) -> StoreResult<u64> {
-    let excluded = |sql: &mut String, args: &mut Vec<Value>| {
-        if !except.is_empty() {
-            sql.push_str(&format!(
-                " AND c.id NOT IN ({})",
-                vec!["?"; except.len()].join(",")
-            ));
-            args.extend(except.iter().map(|id| Value::Text(id.to_string())));
-        }
-    };
+    let excluded = |sql: &mut String, args: &mut Vec<Value>| exclude(sql, args, except);
     let limit = i64::try_from(bound.saturating_add(1)).unwrap_or(i64::MAX);
     // Unprotected ones are counted as all of them less the protected ones (few, and counted
     // exactly through their own index): no index that a protect rewrites holds `protected`.
@@ -556,6 +546,17 @@ fn count_up_to(
     Ok(u64::try_from(counted).unwrap_or(0))
 }
 
+/// Adds "except these conversations" to a WHERE clause over `c` and its parameters.
+fn exclude(sql: &mut String, args: &mut Vec<Value>, except: &[ConversationId]) {
+    if !except.is_empty() {
+        sql.push_str(&format!(
+            " AND c.id NOT IN ({})",
+            vec!["?"; except.len()].join(",")
+        ));
+        args.extend(except.iter().map(|id| Value::Text(id.to_string())));
+    }
+}
+
 /// `%text%` with LIKE's wildcards escaped, so a filter matches literally.
 fn like_pattern(text: &str) -> String {
     let escaped = text
@@ -588,13 +589,7 @@ fn selection_sql(
             let filters = Filters::from_query(query).map_err(StoreError::BadFilter)?;
             let plans = text_plans(c, &filters)?;
             let (mut sql, mut args) = filter_sql(org, &filters, plans);
-            if !except.is_empty() {
-                sql.push_str(&format!(
-                    " AND c.id NOT IN ({})",
-                    vec!["?"; except.len()].join(",")
-                ));
-                args.extend(except.iter().map(|id| Value::Text(id.to_string())));
-            }
+            exclude(&mut sql, &mut args, except);
             Ok((sql, args))
         }
     }
