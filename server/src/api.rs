@@ -1,7 +1,5 @@
 //! The native JSON API the app uses: plain `async fn`s over the state and a request.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use holdfast_core::api::{
     AuditPage, ConversationOutcome, DeleteDateRequest, IngestConversation, LoginRequest,
@@ -14,73 +12,21 @@ use holdfast_core::deletion::DeletionRefusal;
 use holdfast_core::protection::OrgStatus;
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::view::ViewState;
-use holdfast_core::{ConversationId, Permission, Permissions, Reason, RecordingId};
+use holdfast_core::{ConversationId, Permission, Reason, RecordingId};
 use hyper::StatusCode;
 use hyper::header::{HeaderValue, SET_COOKIE};
 
 use crate::auth::{self, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::ApiError;
-use crate::http::{AppState, Req, Resp, json};
-use crate::media;
-use crate::store::{
-    AuditContext, AuditDraft, AuditFilter, Caller, Deletion, ProtectionChange, Store, StoreError,
+use crate::handler::{
+    AppState, Req, Resp, admit, audit_context, blocking, caller, client_of, deletion_outcome, json,
+    require,
 };
-
-/// Runs a store call on the blocking pool.
-pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-{
-    let store: Arc<dyn Store> = state.store.clone();
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
-        .await
-        .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
-        .map_err(ApiError::from)
-}
+use crate::media;
+use crate::store::{AuditContext, AuditDraft, AuditFilter, Caller, Deletion, ProtectionChange};
 
 fn client(req: &Req) -> Client {
     client_of(req, None)
-}
-
-fn client_of(req: &Req, api_client: Option<String>) -> Client {
-    Client {
-        ip: req.peer.map(|p| p.ip().to_string()),
-        user_agent: req
-            .header("user-agent")
-            .map(|ua| ua.chars().take(256).collect()),
-        api_client,
-    }
-}
-
-/// The caller: an API client with a bearer token, or a signed-in user; otherwise 401.
-pub async fn caller(state: &AppState, req: &Req) -> Result<Caller, ApiError> {
-    if let Some(auth) = req.header("authorization") {
-        let token = auth
-            .strip_prefix("Bearer ")
-            .or_else(|| auth.strip_prefix("bearer "))
-            .ok_or(ApiError::Unauthorized)?
-            .trim();
-        let hash = auth::token_hash(token);
-        return blocking(state, move |s| s.token_caller(&hash, Utc::now()))
-            .await?
-            .ok_or(ApiError::Unauthorized);
-    }
-    let token = req
-        .header("cookie")
-        .and_then(|c| auth::cookie(c, SESSION_COOKIE))
-        .ok_or(ApiError::Unauthorized)?;
-    let hash = auth::token_hash(token);
-    blocking(state, move |s| s.session_caller(&hash, Utc::now()))
-        .await?
-        .ok_or(ApiError::Unauthorized)
-}
-
-pub(crate) fn require(caller: &Caller, perm: Permission) -> Result<(), ApiError> {
-    match caller.permissions.contains(perm) {
-        true => Ok(()),
-        false => Err(ApiError::Forbidden(perm)),
-    }
 }
 
 fn me_of(caller: &Caller) -> Me {
@@ -96,23 +42,6 @@ fn me_of(caller: &Caller) -> Me {
             .map(|p| p.as_str().to_owned())
             .collect(),
     }
-}
-
-/// Counts a sign-in attempt at `account` from `address` before its secret is checked, and waits
-/// as long as the limiter says (an account many have failed at is slowed, never locked).
-pub async fn admit(
-    state: &AppState,
-    account: &str,
-    address: &str,
-) -> Result<auth::Admitted, ApiError> {
-    let attempt = state
-        .limiter
-        .admit(account, address, std::time::Instant::now())
-        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
-    if !attempt.delay.is_zero() {
-        tokio::time::sleep(attempt.delay).await;
-    }
-    Ok(attempt)
 }
 
 pub async fn me(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
@@ -335,26 +264,6 @@ fn check_selection(selection: &Selection) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The permissions of the demo roles, also used by `holdfast user add --role`.
-pub fn role_permissions(role: &str) -> Option<Permissions> {
-    use Permission::*;
-    let perms: &[Permission] = match role {
-        "manager" => &[
-            RecordingView,
-            ProtectionApply,
-            ProtectionRevoke,
-            EditRetention,
-            AuditView,
-        ],
-        "supervisor" => &[RecordingView, ProtectionApply],
-        "analyst" => &[RecordingView],
-        "auditor" => &[RecordingView, AuditView],
-        "admin" => Permission::ALL,
-        _ => return None,
-    };
-    Some(Permissions::of(perms))
-}
-
 pub async fn conversation_details(
     state: &AppState,
     req: &Req,
@@ -367,29 +276,6 @@ pub async fn conversation_details(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(json(StatusCode::OK, &details))
-}
-
-pub(crate) fn audit_context(caller: &Caller, req: &Req) -> AuditContext {
-    AuditContext {
-        actor: Actor::User {
-            id: caller.user_id,
-            name: caller.username.clone(),
-        },
-        client: client_of(req, caller.api_client.clone()),
-        now: Utc::now(),
-    }
-}
-
-/// The deletion or date change, once committed, with its files removed.
-pub(crate) fn deletion_outcome(
-    state: &AppState,
-    outcome: Option<Result<Deletion, DeletionRefusal>>,
-) -> Result<Deletion, ApiError> {
-    let deletion = outcome
-        .ok_or(ApiError::NotFound)?
-        .map_err(ApiError::Deletion)?;
-    media::remove_files(&state.media_dir, &deletion.files);
-    Ok(deletion)
 }
 
 fn deletion_answer(

@@ -336,6 +336,26 @@ impl PasswordChecks {
     }
 }
 
+/// The permissions of the demo roles, also used by `holdfast user add --role`.
+pub fn role_permissions(role: &str) -> Option<holdfast_core::Permissions> {
+    use holdfast_core::Permission::{self, *};
+    let perms: &[Permission] = match role {
+        "manager" => &[
+            RecordingView,
+            ProtectionApply,
+            ProtectionRevoke,
+            EditRetention,
+            AuditView,
+        ],
+        "supervisor" => &[RecordingView, ProtectionApply],
+        "analyst" => &[RecordingView],
+        "auditor" => &[RecordingView, AuditView],
+        "admin" => Permission::ALL,
+        _ => return None,
+    };
+    Some(holdfast_core::Permissions::of(perms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

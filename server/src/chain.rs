@@ -181,25 +181,3 @@ pub fn check_all(
     }
     Ok(())
 }
-
-/// Checks every organization's chain every `interval`, for as long as the server runs.
-pub async fn watch(state: std::sync::Arc<crate::http::AppState>, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    loop {
-        ticker.tick().await;
-        let state = state.clone();
-        let checked = tokio::task::spawn_blocking(move || {
-            check_all(
-                state.store.as_ref(),
-                &state.chains,
-                state.checkpointer.as_deref(),
-            )
-        })
-        .await;
-        match checked {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "audit chain check failed"),
-            Err(e) => tracing::error!(error = %e, "audit chain check task failed"),
-        }
-    }
-}

@@ -7,7 +7,6 @@ use holdfast_core::time::Instant;
 use holdfast_core::{ConversationId, Direction, Media, OrgId, RecordingId, RecordingRole, UserId};
 use uuid::Uuid;
 
-use crate::api::role_permissions;
 use crate::auth;
 use crate::store::{FillItem, NewConversation, NewOrg, NewRecording, NewUser, Store, StoreResult};
 
@@ -342,7 +341,7 @@ impl Demo {
                 password_hash: self.hash.clone(),
                 roles: vec![(
                     login.role.to_owned(),
-                    role_permissions(login.role).unwrap_or_default(),
+                    auth::role_permissions(login.role).unwrap_or_default(),
                 )],
             }));
         }

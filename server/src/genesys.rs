@@ -13,10 +13,11 @@ use holdfast_core::protection::{PlanError, ProtectAction};
 use holdfast_core::{ConversationId, Permission, RecordingId};
 use hyper::StatusCode;
 
-use crate::api::{audit_context, blocking, caller, deletion_outcome, require};
 use crate::auth;
 use crate::error::ApiError;
-use crate::http::{AppState, Req, Resp, json};
+use crate::handler::{
+    AppState, Req, Resp, audit_context, blocking, caller, deletion_outcome, json, require,
+};
 use crate::store::{AuditFilter, ProtectionChange, Standing};
 
 /// How long a bearer token lives, as in Genesys Cloud.
@@ -44,7 +45,7 @@ pub async fn token(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         .and_then(auth::basic_credentials)
         .ok_or(ApiError::BadCredentials)?;
     let ip = req.peer.map(|p| p.ip().to_string()).unwrap_or_default();
-    let attempt = crate::api::admit(state, &format!("client:{client_id}"), &ip).await?;
+    let attempt = crate::handler::admit(state, &format!("client:{client_id}"), &ip).await?;
     let lookup = client_id.clone();
     let stored = blocking(state, move |s| s.client_secret(&lookup)).await?;
     let known = stored.is_some();

@@ -16,21 +16,15 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 
 use crate::api::{self, MediaKind};
-use crate::assets::Assets;
-use crate::auth::LoginLimiter;
 use crate::error::ApiError;
 use crate::genesys;
+pub use crate::handler::{AppState, BodyTime, MAX_BODY, Req, Resp, StorageHealth, json};
 use crate::routes::{Route, route};
 use crate::store::Part;
-use crate::store::Store;
 
-/// The largest request body accepted.
-pub const MAX_BODY: usize = 256 * 1024;
 /// How long a client may take to send its request headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -39,117 +33,6 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
 img-src 'self' data:; media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
 frame-ancestors 'none'; form-action 'self'";
-
-/// Everything a handler needs.
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub assets: Assets,
-    pub limiter: LoginLimiter,
-    /// Bounds the password hashes checked at once.
-    pub password_checks: Arc<crate::auth::PasswordChecks>,
-    /// How long a request body may take to arrive.
-    pub body_time: BodyTime,
-    /// Mark cookies `Secure` (behind a TLS-terminating proxy).
-    pub secure_cookies: bool,
-    /// Where media and attachment files live.
-    pub media_dir: std::path::PathBuf,
-    pub metrics: crate::metrics::Metrics,
-    /// The hash of the bearer token `/metrics` requires; `None` serves it to nobody.
-    pub metrics_token: Option<String>,
-    /// Signs verified audit chain heads into the checkpoint file (none: nothing is signed).
-    pub checkpointer: Option<Arc<crate::checkpoints::Checkpointer>>,
-    /// The last storage fault a request met, for `/healthz`.
-    pub storage: StorageHealth,
-    /// The last verified link of each organization's audit chain.
-    pub chains: Arc<crate::chain::ChainCache>,
-}
-
-/// The last storage fault a request met (a full disk, a read-only file), reported on
-/// `/healthz` for a minute after it was last met.
-#[derive(Default)]
-pub struct StorageHealth {
-    last: std::sync::Mutex<Option<(crate::store::StorageFault, std::time::Instant)>>,
-}
-
-impl StorageHealth {
-    /// How long a fault is reported after a request last met it.
-    pub const REPORTED_FOR: Duration = Duration::from_secs(60);
-
-    pub fn record(&self, fault: crate::store::StorageFault) {
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((fault, std::time::Instant::now()));
-    }
-
-    pub fn current(&self) -> Option<crate::store::StorageFault> {
-        let last = *self.last.lock().unwrap_or_else(|p| p.into_inner());
-        last.filter(|(_, at)| at.elapsed() < Self::REPORTED_FOR)
-            .map(|(fault, _)| fault)
-    }
-}
-
-/// How long a request body may take: a base time and a slowest rate. A slow client cannot hold
-/// a connection (and its buffer) open for longer than its body needs at that rate.
-#[derive(Clone, Copy, Debug)]
-pub struct BodyTime {
-    pub base: Duration,
-    /// Bytes per second.
-    pub slowest_rate: u64,
-}
-
-impl Default for BodyTime {
-    /// Ten seconds, and 256 KiB/s beyond them: a 256 KiB JSON body gets 11 s, a 96 MiB
-    /// ingest 394 s.
-    fn default() -> Self {
-        BodyTime {
-            base: Duration::from_secs(10),
-            slowest_rate: 256 * 1024,
-        }
-    }
-}
-
-impl BodyTime {
-    /// The deadline for a body of `length` bytes.
-    pub fn deadline(&self, length: usize) -> Duration {
-        self.base + Duration::from_secs(length as u64 / self.slowest_rate.max(1))
-    }
-}
-
-pub type Resp = Response<Full<Bytes>>;
-
-/// What a handler sees of a request: parts, body bytes, and the client's address.
-pub struct Req {
-    pub method: Method,
-    pub uri: hyper::Uri,
-    pub headers: hyper::HeaderMap,
-    pub body: Bytes,
-    pub peer: Option<SocketAddr>,
-}
-
-impl Req {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// A 415 unless the body is declared JSON.
-    pub fn require_json(&self) -> Result<(), ApiError> {
-        let ct = self.header("content-type").unwrap_or("");
-        match ct
-            .trim_start()
-            .to_ascii_lowercase()
-            .starts_with("application/json")
-        {
-            true => Ok(()),
-            false => Err(ApiError::UnsupportedMediaType),
-        }
-    }
-
-    /// The body as JSON of type `T`, or a 4xx saying what is wrong.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        self.require_json()?;
-        serde_json::from_slice(&self.body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
-    }
-}
 
 /// Answers one request. Never panics on request input; every failure is a JSON error.
 pub async fn handle<B>(state: &AppState, req: Request<B>, peer: Option<SocketAddr>) -> Resp
@@ -181,7 +64,7 @@ where
             body: Bytes::new(),
             peer,
         };
-        if let Err(e) = crate::api::caller(state, &head).await {
+        if let Err(e) = crate::handler::caller(state, &head).await {
             return finish(error(&e), &method, &path, started);
         }
     }
@@ -368,20 +251,6 @@ fn check_same_origin(req: &Req) -> Result<(), ApiError> {
         }
     }
     Ok(())
-}
-
-/// A JSON response.
-pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Resp {
-    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 /// The JSON error response for `e`; server failures are logged with their cause.

@@ -14,7 +14,7 @@ use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::sqlite::SqliteStore;
 use holdfast_server::store::{NewClient, NewOrg, NewUser};
 use holdfast_server::store::{StorageFault, Store, StoreError};
-use holdfast_server::{api, audit_cli, auth, demo, ingest, sweep};
+use holdfast_server::{audit_cli, auth, demo, ingest, sweep};
 
 #[derive(Parser)]
 #[command(
@@ -212,7 +212,7 @@ fn parse_roles(names: &[String]) -> anyhow::Result<Vec<(String, holdfast_core::P
     names
         .iter()
         .map(|n| {
-            api::role_permissions(n)
+            auth::role_permissions(n)
                 .map(|p| (n.clone(), p))
                 .with_context(|| {
                     format!("unknown role '{n}' (manager, supervisor, analyst, auditor, admin)")
@@ -505,9 +505,9 @@ async fn run() -> anyhow::Result<()> {
             });
             if sweep_interval > 0 {
                 let interval = std::time::Duration::from_secs(sweep_interval);
-                tokio::spawn(sweep::every(state.clone(), interval));
+                tokio::spawn(holdfast_server::tasks::sweep_every(state.clone(), interval));
             }
-            tokio::spawn(holdfast_server::chain::watch(
+            tokio::spawn(holdfast_server::tasks::watch_chains(
                 state.clone(),
                 holdfast_server::chain::WATCH_EVERY,
             ));

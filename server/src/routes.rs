@@ -180,7 +180,7 @@ impl Route {
     pub fn body_limit(&self) -> usize {
         match self {
             Route::Ingest => INGEST_MAX_BODY,
-            _ => crate::http::MAX_BODY,
+            _ => crate::handler::MAX_BODY,
         }
     }
 

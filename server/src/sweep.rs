@@ -3,8 +3,6 @@
 //! are removed after the commit.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
 
 use holdfast_core::time::Instant;
 
@@ -24,28 +22,6 @@ pub fn run_once(store: &dyn Store, media_dir: &Path, now: Instant) -> StoreResul
         total += batch.deleted;
         if batch.deleted < BATCH {
             return Ok(total);
-        }
-    }
-}
-
-/// Sweeps every `interval`, for the life of the server.
-pub async fn every(state: Arc<crate::http::AppState>, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    loop {
-        ticker.tick().await;
-        let (store, media_dir) = (state.store.clone(), state.media_dir.clone());
-        let result = tokio::task::spawn_blocking(move || {
-            run_once(store.as_ref(), &media_dir, chrono::Utc::now())
-        })
-        .await;
-        match result {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => {
-                state.metrics.add_sweep(n);
-                tracing::info!(deleted = n, "retention sweep");
-            }
-            Ok(Err(e)) => tracing::error!(error = %e, "retention sweep failed"),
-            Err(e) => tracing::error!(error = %e, "retention sweep task failed"),
         }
     }
 }

@@ -1200,7 +1200,7 @@ async fn bearer(server: &Server, role: &str) -> String {
             secret_hash: holdfast_server::auth::hash_password(secret),
             roles: vec![(
                 role.to_owned(),
-                holdfast_server::api::role_permissions(role).unwrap(),
+                holdfast_server::auth::role_permissions(role).unwrap(),
             )],
         })
         .unwrap();
@@ -2535,7 +2535,7 @@ async fn every_endpoint_against_every_role_and_the_other_organization() {
         "contoso.manager",
     ] {
         let cookie = server.login(name).await;
-        let perms = holdfast_server::api::role_permissions(match name {
+        let perms = holdfast_server::auth::role_permissions(match name {
             "contoso.manager" => "manager",
             n => n,
         })
