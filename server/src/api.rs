@@ -24,6 +24,7 @@ use crate::handler::{
 };
 use crate::media;
 use crate::store::{AuditContext, AuditDraft, AuditFilter, Caller, Deletion, ProtectionChange};
+use crate::usecase;
 
 fn client(req: &Req) -> Client {
     client_of(req, None)
@@ -99,7 +100,10 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
                         ..Details::default()
                     },
                 };
-                blocking(state, move |s| s.append_audit(user.org_id, &ctx, draft)).await?;
+                blocking(state, move |s| {
+                    usecase::audit::record(s, user.org_id, &ctx, draft)
+                })
+                .await?;
             }
             return Err(ApiError::BadCredentials);
         }
@@ -130,7 +134,7 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         entity_id: caller.user_id.to_string(),
         details: Details::default(),
     };
-    blocking(state, move |s| s.append_audit(org, &ctx, draft)).await?;
+    blocking(state, move |s| usecase::audit::record(s, org, &ctx, draft)).await?;
     let mut resp = json(StatusCode::OK, &me_of(&caller));
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
@@ -226,7 +230,7 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let ctx = audit_context(&caller, req);
     let (org, perms) = (caller.org_id, caller.permissions);
     let (outcome, status) = blocking(state, move |s| {
-        let outcome = s.apply_protection(org, perms, &change, &ctx)?;
+        let outcome = usecase::protection::apply(s, org, perms, &change, &ctx)?;
         Ok((outcome, s.org_status(org)?))
     })
     .await?;
@@ -301,7 +305,10 @@ pub async fn delete_recording(
         caller.permissions,
         audit_context(&caller, req),
     );
-    let outcome = blocking(state, move |s| s.delete_recording(org, perms, id, &ctx)).await?;
+    let outcome = blocking(state, move |s| {
+        usecase::deletion::delete_recording(s, org, perms, id, &ctx)
+    })
+    .await?;
     deletion_answer(state, outcome)
 }
 
@@ -319,7 +326,7 @@ pub async fn set_delete_date(
         audit_context(&caller, req),
     );
     let outcome = blocking(state, move |s| {
-        s.set_delete_date(org, perms, id, body.delete_date, &ctx)
+        usecase::deletion::set_delete_date(s, org, perms, id, body.delete_date, &ctx)
     })
     .await?;
     deletion_answer(state, outcome)
@@ -544,7 +551,7 @@ pub async fn save_policy(state: &AppState, req: &Req, id: Option<&str>) -> Resul
     );
     let creating = id.is_none();
     let saved = blocking(state, move |s| {
-        s.save_policy(org, id.as_deref(), &policy, &ctx)
+        usecase::retention::save_policy(s, org, id.as_deref(), &policy, &ctx)
     })
     .await?
     .ok_or(ApiError::NotFound)?;
@@ -680,6 +687,9 @@ pub async fn delete_part(
         caller.permissions,
         audit_context(&caller, req),
     );
-    let outcome = blocking(state, move |s| s.delete_part(org, perms, &part, &ctx)).await?;
+    let outcome = blocking(state, move |s| {
+        usecase::deletion::delete_part(s, org, perms, &part, &ctx)
+    })
+    .await?;
     deletion_answer(state, outcome)
 }

@@ -139,7 +139,7 @@ pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp
     };
     let (perms, ctx) = (caller.permissions, audit_context(&caller, req));
     let outcome = blocking(state, move |s| {
-        s.apply_protection(org, perms, &change, &ctx)
+        crate::usecase::protection::apply(s, org, perms, &change, &ctx)
     })
     .await?;
     match outcome {
@@ -253,7 +253,7 @@ pub async fn put_recording(
             audit_context(&caller, req),
         );
         let outcome = blocking(state, move |s| {
-            s.set_delete_date(org, perms, rec, date, &ctx)
+            crate::usecase::deletion::set_delete_date(s, org, perms, rec, date, &ctx)
         })
         .await?;
         deletion_outcome(state, outcome)?;

@@ -21,3 +21,4 @@ pub mod routes;
 pub mod store;
 pub mod sweep;
 pub mod tasks;
+pub mod usecase;

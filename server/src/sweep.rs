@@ -17,7 +17,7 @@ pub const BATCH: usize = 500;
 pub fn run_once(store: &dyn Store, media_dir: &Path, now: Instant) -> StoreResult<usize> {
     let mut total = 0;
     loop {
-        let batch = store.sweep(now, BATCH)?;
+        let batch = crate::usecase::deletion::sweep(store, now, BATCH)?;
         media::remove_files(media_dir, &batch.files);
         total += batch.deleted;
         if batch.deleted < BATCH {

@@ -2240,7 +2240,8 @@ async fn the_sweep_racing_protect_never_deletes_a_protected_recording() {
     let sweeper = std::thread::spawn(move || {
         let mut total = 0;
         loop {
-            let n = store.sweep(far_future, 3).unwrap();
+            let n =
+                holdfast_server::usecase::deletion::sweep(store.as_ref(), far_future, 3).unwrap();
             holdfast_server::media::remove_files(&media, &n.files);
             total += n.deleted;
             if n.deleted == 0 {
@@ -3171,8 +3172,7 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
         reason: None,
     };
     let perms = Permissions::of(&[Permission::RecordingView, Permission::ProtectionRevoke]);
-    store
-        .apply_protection(org, perms, &change, &ctx)
+    holdfast_server::usecase::protection::apply(&store, org, perms, &change, &ctx)
         .unwrap()
         .expect("the release is planned");
     assert_eq!(
@@ -3669,7 +3669,7 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
         v2(&server, "POST", "/api/v2/audits/query/realtime", &token, &q).await;
     }
     let far_future = holdfast_core::time::parse("2200-01-01T00:00:00Z").unwrap();
-    server.store.sweep(far_future, 50).unwrap();
+    holdfast_server::usecase::deletion::sweep(server.store.as_ref(), far_future, 50).unwrap();
     let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
     holdfast_server::audit_cli::verify(server.store.as_ref(), org)
         .unwrap()

@@ -7,14 +7,13 @@
 
 pub mod sqlite;
 
+use std::collections::HashMap;
 use std::fmt;
 
 use holdfast_core::api::{ConversationDetails, ConversationPage, SavedView, Selection};
-use holdfast_core::audit::{Actor, AuditEvent, Client};
-use holdfast_core::deletion::{DeleteDateChange, DeletionRefusal};
-use holdfast_core::protection::{
-    OrgStatus, PlanError, ProtectAction, ProtectPlan, SelectionSummary,
-};
+use holdfast_core::audit::{Actor, AuditEvent, ChainHash, Client, StoredEvent};
+use holdfast_core::deletion::{DeleteDateChange, RecordingState};
+use holdfast_core::protection::{OrgStatus, ProtectAction, ProtectPlan, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
 use holdfast_core::view::ViewState;
@@ -207,8 +206,15 @@ pub struct AuditContext {
     pub now: Instant,
 }
 
-/// Holdfast's storage.
+/// Holdfast's storage: the reads every page makes, and write transactions in which the use
+/// cases (`crate::usecase`) run their data operations ([`Tx`]).
 pub trait Store: Send + Sync + 'static {
+    /// Runs `work` in one write transaction and commits it when `work` returns `Ok`; nothing of
+    /// it is kept otherwise. Writers are serialized per organization at least (SQLite: one
+    /// writer at a time, `BEGIN IMMEDIATE`), so what `work` reads cannot change before it
+    /// commits. A backend may run `work` again after a conflict it rolled back.
+    fn transact(&self, work: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
+
     /// Says that a bulk load (demo data, an import) starts or has ended: the backend may trade
     /// memory for speed meanwhile. Every write stays as durable as ever.
     fn bulk_load(&self, active: bool) -> StoreResult<()>;
@@ -240,15 +246,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// The organization's retention policies with their ids, by order.
     fn retention_policies(&self, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>>;
-    /// Creates (`id` = `None`) or replaces a policy, audited as `UpdateRetention`; `None` when
-    /// the id is not the organization's.
-    fn save_policy(
-        &self,
-        org: OrgId,
-        id: Option<&str>,
-        policy: &RetentionPolicy,
-        ctx: &AuditContext,
-    ) -> StoreResult<Option<String>>;
 
     fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>>;
     /// Every organization, id and name.
@@ -296,60 +293,12 @@ pub trait Store: Send + Sync + 'static {
         now: Instant,
     ) -> StoreResult<SelectionSummary>;
 
-    /// Protects or releases a selection in one transaction: counts it, asks core for the plan
-    /// against the cap and the caller's permissions, applies it, and writes one audit event per
-    /// conversation changed. A refused plan changes nothing and is returned as `Ok(Err(_))`.
-    fn apply_protection(
-        &self,
-        org: OrgId,
-        perms: Permissions,
-        request: &ProtectionChange,
-        ctx: &AuditContext,
-    ) -> StoreResult<Result<ProtectionOutcome, PlanError>>;
-
     /// One conversation with its recordings, transcripts, attachments and protection.
     fn conversation_details(
         &self,
         org: OrgId,
         id: ConversationId,
     ) -> StoreResult<Option<ConversationDetails>>;
-
-    /// Deletes a recording by hand (rule 4): refused while protected, with a `DeletionBlocked`
-    /// event committed; otherwise its media, transcript and attachments go and a `Delete`
-    /// event is written. `None` when the recording is not in the organization. The files to
-    /// remove are returned, to be removed after the commit.
-    fn delete_recording(
-        &self,
-        org: OrgId,
-        perms: Permissions,
-        id: RecordingId,
-        ctx: &AuditContext,
-    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>>;
-
-    /// Deletes a recording's transcript or one attachment by hand, under the same rule as the
-    /// recording (rule 4). `None` when it is not in the organization.
-    fn delete_part(
-        &self,
-        org: OrgId,
-        perms: Permissions,
-        part: &Part,
-        ctx: &AuditContext,
-    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>>;
-
-    /// Sets a recording's deletion date (rule 4): a date not in the future is a manual deletion.
-    fn set_delete_date(
-        &self,
-        org: OrgId,
-        perms: Permissions,
-        id: RecordingId,
-        date: Option<Instant>,
-        ctx: &AuditContext,
-    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>>;
-
-    /// The policy sweep (rule 5): deletes up to `limit` available recordings whose date has
-    /// come and whose conversation is not protected, with a `Delete` event each by the system,
-    /// in one transaction that a protect cannot interleave with.
-    fn sweep(&self, now: Instant, limit: usize) -> StoreResult<Deletion>;
 
     /// A recording's stored media file and its type, within the organization.
     fn media_file(&self, org: OrgId, id: RecordingId) -> StoreResult<Option<StoredFile>>;
@@ -366,8 +315,6 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a view; whether it existed.
     fn delete_view(&self, user: UserId, id: &str) -> StoreResult<bool>;
 
-    /// Appends an audit event to the organization's chain in its own transaction.
-    fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()>;
     /// The organization's events in order, for verification and export.
     fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>>;
     /// The recorded head and at most `limit` of the events after `seq`, in order, with their
@@ -472,4 +419,109 @@ pub struct AuditDraft {
     pub entity_type: holdfast_core::audit::EntityType,
     pub entity_id: String,
     pub details: holdfast_core::audit::Details,
+}
+
+/// A recording's deletion facts and its conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundRecording {
+    pub conversation: ConversationId,
+    pub state: RecordingState,
+}
+
+/// An attachment as a deletion needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundAttachment {
+    pub recording: RecordingId,
+    /// Its file, relative to the media directory.
+    pub path: Option<String>,
+    pub name: String,
+}
+
+/// Who protects, when and why, as a protection row keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtectedBy {
+    pub at: Instant,
+    pub by: String,
+    pub reason: Option<String>,
+}
+
+/// The data operations of one write transaction: what the use cases in `crate::usecase` are
+/// written with, once, for every backend. Each reads or writes data and decides nothing: the
+/// rules are core's, applied by the use cases. Every operation is scoped to the organization
+/// it names; another organization's ids behave like ids that do not exist.
+pub trait Tx {
+    /// The organization's protected count and cap, read for a decision that holds until the
+    /// transaction ends (no other writer can change them before it commits).
+    fn org_status(&mut self, org: OrgId) -> StoreResult<OrgStatus>;
+    /// Where each listed conversation stands, in the order listed.
+    fn classify(
+        &mut self,
+        org: OrgId,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<(ConversationId, Standing)>>;
+    /// The available recordings of the selection's protected conversations whose date is not
+    /// after `now`: what a release hands to the next sweep.
+    fn past_due(&mut self, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<u32>;
+    /// The selection's counts, exact up to the bounds core's plan needs.
+    fn summarize(
+        &mut self,
+        org: OrgId,
+        selection: &Selection,
+        now: Instant,
+    ) -> StoreResult<SelectionSummary>;
+    /// The conversations of a selection by filter that `action` changes: the unprotected
+    /// protectable ones for a protect, the protected ones for a release.
+    fn to_change(
+        &mut self,
+        org: OrgId,
+        selection: &Selection,
+        action: ProtectAction,
+    ) -> StoreResult<Vec<ConversationId>>;
+    /// Every recording of each conversation, by creation time.
+    fn recordings_of(
+        &mut self,
+        org: OrgId,
+        conversations: &[ConversationId],
+    ) -> StoreResult<HashMap<ConversationId, Vec<RecordingId>>>;
+    /// Protects conversations that are not protected.
+    fn protect(
+        &mut self,
+        org: OrgId,
+        conversations: &[ConversationId],
+        by: &ProtectedBy,
+    ) -> StoreResult<()>;
+    /// Releases protected conversations.
+    fn release(&mut self, org: OrgId, conversations: &[ConversationId]) -> StoreResult<()>;
+
+    /// A recording's deletion facts.
+    fn recording(&mut self, org: OrgId, id: RecordingId) -> StoreResult<Option<FoundRecording>>;
+    /// Whether the recording has a transcript (`None`: no such recording).
+    fn has_transcript(&mut self, org: OrgId, id: RecordingId) -> StoreResult<Option<bool>>;
+    fn attachment(&mut self, org: OrgId, id: &str) -> StoreResult<Option<FoundAttachment>>;
+    fn remove_transcript(&mut self, org: OrgId, id: RecordingId) -> StoreResult<()>;
+    fn remove_attachment(&mut self, org: OrgId, id: &str) -> StoreResult<()>;
+    /// Marks a recording deleted and drops its transcript and attachments (its metadata
+    /// stays); returns its media and attachment files, to remove after the commit.
+    fn mark_deleted(&mut self, org: OrgId, id: RecordingId) -> StoreResult<Vec<String>>;
+    fn store_delete_date(
+        &mut self,
+        org: OrgId,
+        id: RecordingId,
+        date: Option<Instant>,
+    ) -> StoreResult<()>;
+    /// Up to `limit` available recordings of any organization whose date is not after `now`
+    /// and whose conversation is not protected, earliest date first.
+    fn due(&mut self, now: Instant, limit: usize) -> StoreResult<Vec<(OrgId, RecordingId)>>;
+
+    /// The organization's chain head: the last event's number and hash.
+    fn audit_head(&mut self, org: OrgId) -> StoreResult<Option<(u64, ChainHash)>>;
+    /// Stores sealed events, in order, after the head.
+    fn insert_audit_events(&mut self, org: OrgId, events: &[StoredEvent]) -> StoreResult<()>;
+    /// Moves the chain head to the last event stored.
+    fn move_audit_head(&mut self, org: OrgId, seq: u64, hash: &ChainHash) -> StoreResult<()>;
+
+    /// Replaces the organization's retention policy `id` (its JSON); whether it was there.
+    fn update_policy(&mut self, org: OrgId, id: &str, policy: &str) -> StoreResult<bool>;
+    /// Adds a retention policy (its JSON) under a new id.
+    fn insert_policy(&mut self, org: OrgId, id: &str, policy: &str) -> StoreResult<()>;
 }

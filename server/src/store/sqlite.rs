@@ -11,12 +11,9 @@ use holdfast_core::api::{
     AttachmentInfo, ConversationDetails, ConversationPage, ConversationRow, ProtectionInfo,
     RecordingInfo, SavedView, Selection,
 };
-use holdfast_core::audit::{self, AuditEvent, ChainHash};
-use holdfast_core::audit::{AuditAction, Details, EntityType};
-use holdfast_core::deletion::{self, DeleteDateChange, DeletionRefusal, RecordingState};
-use holdfast_core::protection::{
-    Count, OrgStatus, PlanError, ProtectAction, SelectionSummary, plan_protection,
-};
+use holdfast_core::audit::{self, AuditEvent};
+use holdfast_core::deletion::{self, RecordingState};
+use holdfast_core::protection::{Count, OrgStatus, SelectionSummary};
 use holdfast_core::retention::{self, RetentionPolicy};
 use holdfast_core::time::Instant;
 use holdfast_core::view::{Filters, SortKey, ViewState};
@@ -24,13 +21,14 @@ use holdfast_core::{
     Cap, ConversationId, Direction, FileState, Media, OrgId, Permissions, RecordingId,
     RecordingRole, UserId,
 };
+mod tx;
+
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AuditChain, AuditContext, AuditDraft, AuditFilter, Caller, Deletion, FillItem, LoginRecord,
-    NewClient, NewConversation, NewOrg, NewUser, Part, ProtectionChange, ProtectionOutcome,
-    Standing, Store, StoreError, StoreResult, StoredFile,
+    AuditChain, AuditFilter, Caller, FillItem, FoundRecording, LoginRecord, NewClient,
+    NewConversation, NewOrg, NewUser, Standing, Store, StoreError, StoreResult, StoredFile, Tx,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -596,6 +594,10 @@ fn selection_sql(
 }
 
 impl Store for SqliteStore {
+    fn transact(&self, work: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
+        self.write(|tx| work(&mut tx::SqliteTx { tx }))
+    }
+
     fn bulk_load(&self, active: bool) -> StoreResult<()> {
         let kib = if active { BULK_CACHE_KIB } else { CACHE_KIB };
         let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -685,50 +687,6 @@ impl Store for SqliteStore {
 
     fn retention_policies(&self, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>> {
         self.read(|c| policies(c, org))
-    }
-
-    fn save_policy(
-        &self,
-        org: OrgId,
-        id: Option<&str>,
-        policy: &RetentionPolicy,
-        ctx: &AuditContext,
-    ) -> StoreResult<Option<String>> {
-        self.write(|tx| {
-            let json =
-                serde_json::to_string(policy).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let id = match id {
-                Some(id) => {
-                    let n = tx.execute(
-                        "UPDATE retention_policies SET policy = ? WHERE id = ? AND org_id = ?",
-                        params![json, id, org.to_string()],
-                    )?;
-                    if n == 0 {
-                        return Ok(None);
-                    }
-                    id.to_owned()
-                }
-                None => {
-                    let id = uuid::Uuid::new_v4().to_string();
-                    tx.execute(
-                        "INSERT INTO retention_policies (id, org_id, policy) VALUES (?, ?, ?)",
-                        params![id, org.to_string(), json],
-                    )?;
-                    id
-                }
-            };
-            let draft = AuditDraft {
-                action: AuditAction::UpdateRetention,
-                entity_type: EntityType::RetentionPolicy,
-                entity_id: id.clone(),
-                details: Details {
-                    message: Some(json),
-                    ..Details::default()
-                },
-            };
-            append_audit(tx, org, ctx, draft)?;
-            Ok(Some(id))
-        })
     }
 
     fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>> {
@@ -994,195 +952,12 @@ impl Store for SqliteStore {
         self.read(|c| summarize(c, org, selection, now))
     }
 
-    fn apply_protection(
-        &self,
-        org: OrgId,
-        perms: Permissions,
-        change: &ProtectionChange,
-        ctx: &AuditContext,
-    ) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
-        self.write(|tx| apply_protection(tx, org, perms, change, ctx))
-    }
-
     fn conversation_details(
         &self,
         org: OrgId,
         id: ConversationId,
     ) -> StoreResult<Option<ConversationDetails>> {
         self.read(|c| conversation_details(c, org, id))
-    }
-
-    fn delete_recording(
-        &self,
-        org: OrgId,
-        perms: Permissions,
-        id: RecordingId,
-        ctx: &AuditContext,
-    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>> {
-        self.write(|tx| {
-            let Some(found) = recording_state(tx, org, id)? else {
-                return Ok(None);
-            };
-            if let Err(refusal) = deletion::manual_deletion(perms, &found.state) {
-                block(tx, org, ctx, id, refusal, "manual deletion")?;
-                return Ok(Some(Err(refusal)));
-            }
-            let files =
-                delete_recordings(tx, org, ctx, &[(id, found.conversation)], "deleted by hand")?;
-            Ok(Some(Ok(Deletion {
-                change: None,
-                deleted: 1,
-                files,
-            })))
-        })
-    }
-
-    fn set_delete_date(
-        &self,
-        org: OrgId,
-        perms: Permissions,
-        id: RecordingId,
-        date: Option<Instant>,
-        ctx: &AuditContext,
-    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>> {
-        self.write(|tx| {
-            let Some(found) = recording_state(tx, org, id)? else {
-                return Ok(None);
-            };
-            let change = match deletion::set_delete_date(perms, &found.state, date, ctx.now) {
-                Ok(change) => change,
-                Err(refusal) => {
-                    block(tx, org, ctx, id, refusal, "deletion date in the past")?;
-                    return Ok(Some(Err(refusal)));
-                }
-            };
-            if change == DeleteDateChange::DeleteNow {
-                let files = delete_recordings(
-                    tx,
-                    org,
-                    ctx,
-                    &[(id, found.conversation)],
-                    "deletion date set to the past",
-                )?;
-                return Ok(Some(Ok(Deletion {
-                    change: Some(change),
-                    deleted: 1,
-                    files,
-                })));
-            }
-            tx.execute(
-                "UPDATE recordings SET delete_date = ? WHERE id = ?",
-                params![date.map(ms), id.to_string()],
-            )?;
-            let draft = AuditDraft {
-                action: AuditAction::UpdateRetention,
-                entity_type: EntityType::Recording,
-                entity_id: id.to_string(),
-                details: Details {
-                    recordings: vec![id],
-                    old_date: found.state.delete_date.map(holdfast_core::time::format),
-                    new_date: date.map(holdfast_core::time::format),
-                    message: (change == DeleteDateChange::StoreSuspended)
-                        .then(|| "suspended while the conversation is protected".to_owned()),
-                    ..Details::default()
-                },
-            };
-            append_audit(tx, org, ctx, draft)?;
-            Ok(Some(Ok(Deletion {
-                change: Some(change),
-                deleted: 0,
-                files: Vec::new(),
-            })))
-        })
-    }
-
-    fn delete_part(
-        &self,
-        org: OrgId,
-        perms: Permissions,
-        part: &Part,
-        ctx: &AuditContext,
-    ) -> StoreResult<Option<Result<Deletion, DeletionRefusal>>> {
-        self.write(|tx| {
-            let (recording, file, what) = match part {
-                Part::Transcript(id) => {
-                    let has: Option<bool> = tx
-                        .query_row(
-                            "SELECT transcript IS NOT NULL FROM recordings WHERE id = ? AND org_id = ?",
-                            params![id.to_string(), org.to_string()],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
-                    match has {
-                        Some(true) => (*id, None, "transcript".to_owned()),
-                        _ => return Ok(None),
-                    }
-                }
-                Part::Attachment(att) => {
-                    let row: Option<(String, Option<String>, String)> = tx
-                        .query_row(
-                            "SELECT a.recording_id, a.path, a.name FROM attachments a JOIN recordings r ON r.id = a.recording_id
-                             WHERE a.id = ? AND r.org_id = ?",
-                            params![att, org.to_string()],
-                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                        )
-                        .optional()?;
-                    let Some((rec, path, name)) = row else { return Ok(None) };
-                    (parse_id(&rec, RecordingId::parse)?, path, format!("attachment {name}"))
-                }
-            };
-            let Some(found) = recording_state(tx, org, recording)? else { return Ok(None) };
-            if let Err(refusal) = deletion::manual_deletion(perms, &found.state) {
-                block(tx, org, ctx, recording, refusal, &format!("deletion of the {what}"))?;
-                return Ok(Some(Err(refusal)));
-            }
-            match part {
-                Part::Transcript(id) => {
-                    tx.execute("UPDATE recordings SET transcript = NULL WHERE id = ?", [id.to_string()])?;
-                }
-                Part::Attachment(att) => {
-                    tx.execute("DELETE FROM attachments WHERE id = ?", [att])?;
-                }
-            }
-            let draft = AuditDraft {
-                action: AuditAction::Delete,
-                entity_type: EntityType::Recording,
-                entity_id: recording.to_string(),
-                details: Details {
-                    recordings: vec![recording],
-                    message: Some(format!("{what} deleted by hand")),
-                    ..Details::default()
-                },
-            };
-            append_audit(tx, org, ctx, draft)?;
-            Ok(Some(Ok(Deletion { change: None, deleted: 0, files: file.into_iter().collect() })))
-        })
-    }
-
-    fn sweep(&self, now: Instant, limit: usize) -> StoreResult<Deletion> {
-        self.write(|tx| {
-            // Inside BEGIN IMMEDIATE: no protect can commit between this read and the deletes.
-            let due: Vec<(String, String, String)> = {
-                let mut stmt = tx.prepare(
-                    "SELECT r.id, r.conversation_id, r.org_id FROM recordings r
-                     WHERE r.file_state = 'AVAILABLE' AND r.delete_date <= ?
-                       AND NOT EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = r.conversation_id)
-                     ORDER BY r.delete_date LIMIT ?",
-                )?;
-                stmt.query_map(params![ms(now), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?
-                .collect::<Result<_, _>>()?
-            };
-            let ctx = AuditContext { actor: audit::Actor::System, client: audit::Client::default(), now };
-            let mut files = Vec::new();
-            for (rec, conv, org) in &due {
-                let org = parse_id(org, OrgId::parse)?;
-                let pair = (parse_id(rec, RecordingId::parse)?, parse_id(conv, ConversationId::parse)?);
-                files.extend(delete_recordings(tx, org, &ctx, &[pair], "deleted by retention policy")?);
-            }
-            Ok(Deletion { change: None, deleted: due.len(), files })
-        })
     }
 
     fn media_file(&self, org: OrgId, id: RecordingId) -> StoreResult<Option<StoredFile>> {
@@ -1276,10 +1051,6 @@ impl Store for SqliteStore {
                 params![id, user.to_string()],
             )? == 1)
         })
-    }
-
-    fn append_audit(&self, org: OrgId, ctx: &AuditContext, event: AuditDraft) -> StoreResult<()> {
-        self.write(|tx| append_audit(tx, org, ctx, event))
     }
 
     fn audit_events(&self, org: OrgId) -> StoreResult<Vec<(AuditEvent, String)>> {
@@ -1630,258 +1401,6 @@ fn past_due(c: &Connection, org: OrgId, selection: &Selection, now: Instant) -> 
     Ok(u32::try_from(due).unwrap_or(u32::MAX))
 }
 
-/// Numbers, chains and stores one event, and moves the chain head, inside the caller's write
-/// transaction.
-pub(crate) fn append_audit(
-    tx: &rusqlite::Transaction<'_>,
-    org: OrgId,
-    ctx: &AuditContext,
-    draft: AuditDraft,
-) -> StoreResult<()> {
-    append_audits(tx, org, ctx, [draft])
-}
-
-/// Numbers, chains and stores events in order, inside the caller's write transaction: the
-/// head is read once and moved once, to the last of them (a protect of a thousand appends a
-/// thousand events).
-pub(crate) fn append_audits(
-    tx: &rusqlite::Transaction<'_>,
-    org: OrgId,
-    ctx: &AuditContext,
-    drafts: impl IntoIterator<Item = AuditDraft>,
-) -> StoreResult<()> {
-    // Cached statements: preparing each anew cost more than running it.
-    let org_text = org.to_string();
-    let head = tx
-        .prepare_cached("SELECT seq, hash FROM audit_heads WHERE org_id = ?")?
-        .query_row([&org_text], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })
-        .optional()?;
-    let (mut last, mut prev) = match head {
-        None => (0, audit::GENESIS),
-        Some((seq, hash)) => {
-            let prev = ChainHash::from_hex(&hash)
-                .ok_or_else(|| StoreError::Corrupt("audit head hash".to_owned()))?;
-            (seq as u64, prev)
-        }
-    };
-    let moved = last;
-    let mut rows: Vec<Value> = Vec::new();
-    let flush = |rows: &mut Vec<Value>| -> StoreResult<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let marks = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len() / 9].join(", ");
-        tx.prepare_cached(&format!(
-            "INSERT INTO audit_events (org_id, seq, time, action, entity_id, actor_id, form, event, hash) VALUES {marks}"
-        ))?
-        .execute(params_from_iter(rows.iter()))?;
-        rows.clear();
-        Ok(())
-    };
-    for draft in drafts {
-        let event = AuditEvent {
-            seq: last + 1,
-            time: ctx.now,
-            org,
-            actor: ctx.actor.clone(),
-            client: ctx.client.clone(),
-            action: draft.action,
-            entity_type: draft.entity_type,
-            entity_id: draft.entity_id,
-            details: draft.details,
-        };
-        // The exact bytes hashed are the bytes stored, with their form and the columns derived
-        // from them.
-        let sealed = audit::seal(&event, &prev)
-            .map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))?;
-        let columns = sealed.columns;
-        prev = ChainHash::from_hex(&sealed.hash)
-            .ok_or_else(|| StoreError::Corrupt("a sealed hash".to_owned()))?;
-        last = event.seq;
-        rows.extend([
-            Value::Text(org_text.clone()),
-            Value::Integer(event.seq as i64),
-            Value::Integer(columns.time_ms),
-            Value::Text(columns.action),
-            Value::Text(columns.entity_id),
-            columns.actor_id.map_or(Value::Null, Value::Text),
-            Value::Integer(i64::from(sealed.form)),
-            Value::Text(sealed.bytes),
-            Value::Text(sealed.hash),
-        ]);
-        if rows.len() / 9 == ROWS_PER_STATEMENT {
-            flush(&mut rows)?;
-        }
-    }
-    flush(&mut rows)?;
-    if last != moved {
-        tx.prepare_cached(
-            "INSERT INTO audit_heads (org_id, seq, hash) VALUES (?1, ?2, ?3)
-             ON CONFLICT (org_id) DO UPDATE SET seq = ?2, hash = ?3",
-        )?
-        .execute(params![org_text, last as i64, prev.to_hex()])?;
-    }
-    Ok(())
-}
-
-/// The body of [`Store::apply_protection`], inside one `BEGIN IMMEDIATE` transaction: the counts
-/// the plan is made from cannot change before the plan is applied.
-fn apply_protection(
-    tx: &rusqlite::Transaction<'_>,
-    org: OrgId,
-    perms: Permissions,
-    change: &ProtectionChange,
-    ctx: &AuditContext,
-) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
-    let status = org_status(tx, org)?;
-    // Listed ids are read once, for the plan and for each one's outcome; their past-due
-    // recordings only matter to a release.
-    let (summary, standings) = match &change.selection {
-        Selection::Ids { ids } => {
-            let standings = classify(tx, org, ids)?;
-            let due = match change.action {
-                ProtectAction::Protect => 0,
-                ProtectAction::Release => past_due(tx, org, &change.selection, ctx.now)?,
-            };
-            (SelectionSummary::of_standings(&standings, due), standings)
-        }
-        Selection::Filter { .. } => (summarize(tx, org, &change.selection, ctx.now)?, Vec::new()),
-    };
-    let plan = match plan_protection(&status, perms, change.action, &summary) {
-        Ok(plan) => plan,
-        Err(e) => return Ok(Err(e)),
-    };
-    let ids: Vec<String> = match &change.selection {
-        // Listed ids: the standings already read say which change (core's outcome), each once.
-        Selection::Ids { .. } => {
-            let mut seen = std::collections::HashSet::new();
-            standings
-                .iter()
-                .filter(|(id, standing)| {
-                    change.action.outcome(*standing) == holdfast_core::protection::Outcome::Changed
-                        && seen.insert(*id)
-                })
-                .map(|(id, _)| id.to_string())
-                .collect()
-        }
-        Selection::Filter { .. } => {
-            let (where_sql, args) = selection_sql(tx, org, &change.selection)?;
-            let wanted = match change.action {
-                ProtectAction::Protect => format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
-                ProtectAction::Release => IS_PROTECTED.to_owned(),
-            };
-            // A release by filter reads the protected conversations only (see `summarize`).
-            let index = match change.action {
-                ProtectAction::Release => "INDEXED BY conversations_org_protected",
-                ProtectAction::Protect => "",
-            };
-            let mut stmt = tx.prepare(&format!(
-                "SELECT c.id FROM conversations c {index} WHERE {where_sql} AND {wanted}"
-            ))?;
-            stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))?
-                .collect::<Result<_, _>>()?
-        }
-    };
-    let reason = change.reason.as_ref().map(|r| r.as_str().to_owned());
-    let by = match &ctx.actor {
-        audit::Actor::User { name, .. } => name.clone(),
-        audit::Actor::System => "system".to_owned(),
-    };
-    // Every recording of the changed conversations, for their audit events, in a few reads.
-    let mut recordings_of: std::collections::HashMap<String, Vec<RecordingId>> =
-        std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(",");
-        let mut stmt = tx.prepare_cached(&format!(
-            "SELECT conversation_id, id FROM recordings WHERE conversation_id IN ({marks})
-             ORDER BY conversation_id, created_at, id"
-        ))?;
-        let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (conversation, recording) = row?;
-            recordings_of
-                .entry(conversation)
-                .or_default()
-                .push(parse_id(&recording, RecordingId::parse)?);
-        }
-    }
-    let mut changed = Vec::with_capacity(ids.len());
-    let mut drafts = Vec::with_capacity(ids.len());
-    // The protections change a few hundred rows a statement.
-    let org_text = org.to_string();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        match change.action {
-            ProtectAction::Protect => {
-                let rows = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-                let mut args: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
-                for id in chunk {
-                    args.extend([
-                        Value::Text(id.clone()),
-                        Value::Text(org_text.clone()),
-                        Value::Integer(ms(ctx.now)),
-                        Value::Text(by.clone()),
-                        reason.clone().map_or(Value::Null, Value::Text),
-                    ]);
-                }
-                tx.prepare_cached(&format!(
-                    "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES {rows}"
-                ))?
-                .execute(params_from_iter(args.iter()))?;
-            }
-            ProtectAction::Release => {
-                let marks = vec!["?"; chunk.len()].join(", ");
-                tx.prepare_cached(&format!(
-                    "DELETE FROM protections WHERE conversation_id IN ({marks})"
-                ))?
-                .execute(params_from_iter(chunk.iter()))?;
-            }
-        }
-    }
-    for id in &ids {
-        let recordings = recordings_of.remove(id).unwrap_or_default();
-        let action = match change.action {
-            ProtectAction::Protect => AuditAction::ApplyProtection,
-            ProtectAction::Release => AuditAction::RevokeProtection,
-        };
-        let draft = AuditDraft {
-            action,
-            entity_type: EntityType::Conversation,
-            entity_id: id.clone(),
-            details: Details {
-                recordings,
-                reason: reason.clone(),
-                ..Details::default()
-            },
-        };
-        drafts.push(draft);
-        changed.push(parse_id(id, ConversationId::parse)?);
-    }
-    append_audits(tx, org, ctx, drafts)?;
-    let not_found = standings
-        .iter()
-        .filter(|(_, s)| *s == Standing::NotFound)
-        .map(|(id, _)| *id)
-        .collect();
-    // The plan was made from the same counts inside this transaction; a mismatch is a bug.
-    if changed.len() != plan.change as usize {
-        return Err(StoreError::Corrupt(format!(
-            "planned {} changes but found {} conversations",
-            plan.change,
-            changed.len()
-        )));
-    }
-    Ok(Ok(ProtectionOutcome {
-        plan,
-        changed,
-        not_found,
-        standings,
-    }))
-}
-
 /// The id of the organization's role `name`, created with `perms` if missing.
 fn ensure_role(
     tx: &rusqlite::Transaction<'_>,
@@ -1908,11 +1427,6 @@ fn ensure_role(
 }
 
 /// A recording's deletion facts and its conversation, within the organization.
-struct FoundRecording {
-    conversation: ConversationId,
-    state: RecordingState,
-}
-
 fn recording_state(
     c: &Connection,
     org: OrgId,
@@ -1947,79 +1461,6 @@ fn recording_state(
             delete_date: date.map(from_ms),
         },
     }))
-}
-
-/// Audits a refused deletion of a protected recording (`DeletionBlocked`); other refusals
-/// (permission, already deleted) are answered without an event.
-fn block(
-    tx: &rusqlite::Transaction<'_>,
-    org: OrgId,
-    ctx: &AuditContext,
-    id: RecordingId,
-    refusal: DeletionRefusal,
-    what: &str,
-) -> StoreResult<()> {
-    if refusal != DeletionRefusal::Protected {
-        return Ok(());
-    }
-    let draft = AuditDraft {
-        action: AuditAction::DeletionBlocked,
-        entity_type: EntityType::Recording,
-        entity_id: id.to_string(),
-        details: Details {
-            recordings: vec![id],
-            message: Some(format!("{what} refused: the conversation is protected")),
-            ..Details::default()
-        },
-    };
-    append_audit(tx, org, ctx, draft)
-}
-
-/// Marks recordings deleted, drops their transcripts and attachments, audits each, and returns
-/// the files to remove after the commit (rule 11: metadata and history stay).
-fn delete_recordings(
-    tx: &rusqlite::Transaction<'_>,
-    org: OrgId,
-    ctx: &AuditContext,
-    recordings: &[(RecordingId, ConversationId)],
-    why: &str,
-) -> StoreResult<Vec<String>> {
-    let mut files = Vec::new();
-    for (id, _conversation) in recordings {
-        let id_text = id.to_string();
-        let media: Option<String> = tx.query_row(
-            "SELECT media_path FROM recordings WHERE id = ?",
-            [&id_text],
-            |r| r.get(0),
-        )?;
-        files.extend(media);
-        {
-            let mut stmt = tx.prepare_cached(
-                "SELECT path FROM attachments WHERE recording_id = ? AND path IS NOT NULL",
-            )?;
-            let paths: Vec<String> = stmt
-                .query_map([&id_text], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            files.extend(paths);
-        }
-        tx.execute("DELETE FROM attachments WHERE recording_id = ?", [&id_text])?;
-        tx.execute(
-            "UPDATE recordings SET file_state = 'DELETED', media_path = NULL, transcript = NULL WHERE id = ?",
-            [&id_text],
-        )?;
-        let draft = AuditDraft {
-            action: AuditAction::Delete,
-            entity_type: EntityType::Recording,
-            entity_id: id_text,
-            details: Details {
-                recordings: vec![*id],
-                message: Some(why.to_owned()),
-                ..Details::default()
-            },
-        };
-        append_audit(tx, org, ctx, draft)?;
-    }
-    Ok(files)
 }
 
 fn conversation_details(

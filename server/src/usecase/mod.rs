@@ -1,0 +1,25 @@
+//! The use cases that write: each written once, above every storage backend, as one
+//! transaction of the backend's data operations ([`Tx`]) in which core makes every decision
+//! and the audit events are appended. Handlers, the sweep and the command line call these;
+//! a backend only runs SQL.
+
+pub mod audit;
+pub mod deletion;
+pub mod protection;
+pub mod retention;
+
+use crate::store::{Store, StoreError, StoreResult, Tx};
+
+/// Runs `work` in one write transaction of `store` and returns what it returned; nothing is
+/// kept when it fails.
+pub fn transact<T>(
+    store: &dyn Store,
+    mut work: impl FnMut(&mut dyn Tx) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let mut out = None;
+    store.transact(&mut |tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| StoreError::Corrupt("a transaction committed without its result".to_owned()))
+}
