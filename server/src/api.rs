@@ -491,7 +491,7 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
                 }
             }
         }
-        match s.ingest(org, &batch) {
+        match usecase::ingest::ingest(s, org, &batch) {
             Ok(n) => Ok(Ok((conversations, n))),
             Err(e) => {
                 media::remove_files(&media_dir, &written);

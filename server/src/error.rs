@@ -178,7 +178,7 @@ impl From<StoreError> for ApiError {
             StoreError::BadFilter(view) => ApiError::BadRequest(view.to_string()),
             e @ StoreError::IdTaken(_) => ApiError::Conflict(e.to_string()),
             StoreError::Unavailable(fault, cause) => {
-                tracing::error!(cause, "storage unavailable");
+                tracing::error!(cause = %cause, "storage unavailable");
                 ApiError::Storage(fault)
             }
             other => ApiError::Internal(other.to_string()),

@@ -203,7 +203,7 @@ pub fn import(
     let flush =
         |batch: &mut Vec<NewConversation>, written: &mut Vec<String>, report: &mut ImportReport| {
             let n = batch.len();
-            let result = store.ingest(org, batch);
+            let result = crate::usecase::ingest::ingest(store, org, batch);
             batch.clear();
             match result {
                 Ok(recordings) => {

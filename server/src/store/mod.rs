@@ -25,8 +25,8 @@ use holdfast_core::{
 /// A failure of the store, not of the request.
 #[derive(Debug)]
 pub enum StoreError {
-    /// The database failed (I/O, corruption, a bug in a query).
-    Database(String),
+    /// The database failed (I/O, corruption, a bug in a query); the backend's error is kept.
+    Database(Cause),
     /// The stored data breaks an invariant (a permission name this version does not know, say).
     Corrupt(String),
     /// The selection's filter query does not parse.
@@ -35,8 +35,8 @@ pub enum StoreError {
     /// recording); the whole batch is rolled back.
     IdTaken(String),
     /// The storage cannot take the write (nothing of it was kept): the disk is full, a file is
-    /// read-only, or I/O failed. The text is the database's own.
-    Unavailable(StorageFault, String),
+    /// read-only, or I/O failed. The backend's error is kept.
+    Unavailable(StorageFault, Cause),
 }
 
 /// Why the storage cannot take writes.
@@ -73,23 +73,18 @@ impl fmt::Display for StoreError {
     }
 }
 
-impl std::error::Error for StoreError {}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode;
-        let fault = match e.sqlite_error_code() {
-            Some(ErrorCode::DiskFull) => Some(StorageFault::Full),
-            Some(ErrorCode::ReadOnly) => Some(StorageFault::ReadOnly),
-            Some(ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) => Some(StorageFault::Io),
-            _ => None,
-        };
-        match fault {
-            Some(fault) => StoreError::Unavailable(fault, e.to_string()),
-            None => StoreError::Database(e.to_string()),
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Database(cause) | StoreError::Unavailable(_, cause) => Some(cause.as_ref()),
+            StoreError::BadFilter(e) => Some(e),
+            StoreError::Corrupt(_) | StoreError::IdTaken(_) => None,
         }
     }
 }
+
+/// A backend's own error, kept as the cause of a [`StoreError`].
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -238,11 +233,6 @@ pub trait Store: Send + Sync + 'static {
     /// after an error or a crash, nothing. The backend may build its indexes once at the end
     /// rather than row by row, which is what makes ten million demo conversations practical.
     fn fill(&self, items: &mut dyn Iterator<Item = FillItem>) -> StoreResult<()>;
-
-    /// Ingests conversations in one transaction: recordings get their deletion date from the
-    /// organization's retention policies as they arrive; an existing conversation of the
-    /// organization gets the new recordings (covered at once if it is protected).
-    fn ingest(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<usize>;
 
     /// The organization's retention policies with their ids, by order.
     fn retention_policies(&self, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>>;
@@ -524,4 +514,27 @@ pub trait Tx {
     fn update_policy(&mut self, org: OrgId, id: &str, policy: &str) -> StoreResult<bool>;
     /// Adds a retention policy (its JSON) under a new id.
     fn insert_policy(&mut self, org: OrgId, id: &str, policy: &str) -> StoreResult<()>;
+
+    /// The organization's retention policies, by order.
+    fn retention_policies(&mut self, org: OrgId) -> StoreResult<Vec<RetentionPolicy>>;
+    /// The organization a conversation id belongs to, if any. Ids are one key across
+    /// organizations today, so an id another organization uses cannot be ingested.
+    fn conversation_org(&mut self, id: ConversationId) -> StoreResult<Option<OrgId>>;
+    /// Whether a recording id is used, in any organization.
+    fn recording_taken(&mut self, id: RecordingId) -> StoreResult<bool>;
+    /// Adds a conversation and its participants, without its recordings.
+    fn insert_conversation(
+        &mut self,
+        org: OrgId,
+        conversation: &NewConversation,
+    ) -> StoreResult<()>;
+    /// Adds a recording (and its attachments) to a conversation of the organization, with its
+    /// deletion date.
+    fn insert_recording(
+        &mut self,
+        org: OrgId,
+        conversation: ConversationId,
+        recording: &NewRecording,
+        delete_date: Option<Instant>,
+    ) -> StoreResult<()>;
 }

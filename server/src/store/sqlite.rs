@@ -14,7 +14,7 @@ use holdfast_core::api::{
 use holdfast_core::audit::{self, AuditEvent};
 use holdfast_core::deletion::{self, RecordingState};
 use holdfast_core::protection::{Count, OrgStatus, SelectionSummary};
-use holdfast_core::retention::{self, RetentionPolicy};
+use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
 use holdfast_core::view::{Filters, SortKey, ViewState};
 use holdfast_core::{
@@ -28,7 +28,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 
 use super::{
     AuditChain, AuditFilter, Caller, FillItem, FoundRecording, LoginRecord, NewClient,
-    NewConversation, NewOrg, NewUser, Standing, Store, StoreError, StoreResult, StoredFile, Tx,
+    NewConversation, NewOrg, NewUser, Standing, StorageFault, Store, StoreError, StoreResult,
+    StoredFile, Tx,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -64,6 +65,24 @@ fn media_bit(m: Media) -> i64 {
 
 /// Readers kept open for reuse.
 const READER_POOL: usize = 4;
+
+/// SQLite's error as a store error: a full disk, a read-only file or failing I/O say so, with
+/// SQLite's error kept as the cause.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        let fault = match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => Some(StorageFault::Full),
+            Some(ErrorCode::ReadOnly) => Some(StorageFault::ReadOnly),
+            Some(ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) => Some(StorageFault::Io),
+            _ => None,
+        };
+        match fault {
+            Some(fault) => StoreError::Unavailable(fault, Box::new(e)),
+            None => StoreError::Database(Box::new(e)),
+        }
+    }
+}
 
 pub struct SqliteStore {
     path: std::path::PathBuf,
@@ -638,7 +657,7 @@ impl Store for SqliteStore {
     }
 
     fn insert_conversations(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<()> {
-        self.write(|tx| write_conversations(tx, org, batch, None, Summaries::ByTriggers).map(drop))
+        self.write(|tx| write_conversations(tx, org, batch, Summaries::ByTriggers).map(drop))
     }
 
     fn fill(&self, items: &mut dyn Iterator<Item = FillItem>) -> StoreResult<()> {
@@ -664,7 +683,7 @@ impl Store for SqliteStore {
                     FillItem::Org(org) => insert_org(tx, &org)?,
                     FillItem::User(user) => insert_user(tx, &user)?,
                     FillItem::Conversations(org, batch) => {
-                        write_conversations(tx, org, &batch, None, Summaries::Written)?;
+                        write_conversations(tx, org, &batch, Summaries::Written)?;
                     }
                 }
             }
@@ -673,15 +692,6 @@ impl Store for SqliteStore {
             }
             tx.execute_batch("INSERT INTO participant_search (participant_search) VALUES ('rebuild');")?;
             Ok(())
-        })
-    }
-
-    fn ingest(&self, org: OrgId, batch: &[NewConversation]) -> StoreResult<usize> {
-        // An error drops the transaction: nothing of a refused batch is kept.
-        self.write(|tx| {
-            let policies: Vec<RetentionPolicy> =
-                policies(tx, org)?.into_iter().map(|(_, p)| p).collect();
-            write_conversations(tx, org, batch, Some(&policies), Summaries::ByTriggers)
         })
     }
 
@@ -1569,9 +1579,6 @@ fn policies(c: &Connection, org: OrgId) -> StoreResult<Vec<(String, RetentionPol
     Ok(out)
 }
 
-/// Writes conversations, their participants, recordings and attachments. With `policies`,
-/// recordings get their deletion date from them (rule: on arrival) and existing conversations
-/// of the organization are extended; without, the dates given are kept.
 /// Who writes a new conversation's summary columns.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Summaries {
@@ -1640,122 +1647,141 @@ fn summary_columns(c: &NewConversation) -> (bool, i64, i64, bool, i64) {
     )
 }
 
+/// Writes new conversations with the deletion dates given (demo data, [`Store::fill`]); an id
+/// already used is refused and nothing of the batch is kept.
 fn write_conversations(
     tx: &rusqlite::Transaction<'_>,
     org: OrgId,
     batch: &[NewConversation],
-    policies: Option<&[RetentionPolicy]>,
     summaries: Summaries,
 ) -> StoreResult<usize> {
-    let org_text = org.to_string();
-    let mut owner = tx.prepare_cached("SELECT org_id FROM conversations WHERE id = ?")?;
-    // With the summary columns when this code writes them; the defaults otherwise, for the
-    // triggers to set as recordings arrive.
-    let mut conv = tx.prepare_cached(
-        "INSERT INTO conversations (id, org_id, start_time, end_time, duration_ms, direction, queue, remote_party, wrap_up,
-                                    protected, recording_count, media_mask, protectable, next_delete)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?;
-    let mut part = tx.prepare_cached(
-        "INSERT INTO participants (conversation_id, kind, name) VALUES (?, ?, ?)",
-    )?;
-    let mut rec_exists = tx.prepare_cached("SELECT 1 FROM recordings WHERE id = ?")?;
-    let mut rec = tx.prepare_cached(
-        "INSERT INTO recordings (id, conversation_id, org_id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, media_path, transcript, content_type)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?;
-    let mut att = tx.prepare_cached(
-        "INSERT INTO attachments (id, recording_id, name, content_type, size_bytes, path) VALUES (?, ?, ?, ?, ?, ?)",
-    )?;
-    let mut prot = tx.prepare_cached(
-        "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES (?, ?, ?, ?, ?)",
-    )?;
     let mut recordings = 0;
     for c in batch {
-        let id = c.id.to_string();
-        let existing: Option<String> = owner.query_row([&id], |r| r.get(0)).optional()?;
-        match existing {
-            Some(o) if o != org_text || policies.is_none() => return Err(StoreError::IdTaken(id)),
-            Some(_) => {}
-            None => {
-                let duration = (c.end_time - c.start_time).num_milliseconds().max(0);
-                let (protected, count, mask, protectable, next) = match summaries {
-                    Summaries::Written => summary_columns(c),
-                    Summaries::ByTriggers => (false, 0, 0, false, NEVER),
-                };
-                conv.execute(params![
-                    id,
-                    org_text,
-                    ms(c.start_time),
-                    ms(c.end_time),
-                    duration,
-                    c.direction.as_str(),
-                    c.queue,
-                    c.remote_party,
-                    c.wrap_up,
-                    protected,
-                    count,
-                    mask,
-                    protectable,
-                    next
-                ])?;
-                for agent in &c.agents {
-                    part.execute(params![id, "agent", agent])?;
-                }
-                if let Some(remote) = &c.remote_party {
-                    part.execute(params![id, "remote", remote])?;
-                }
-            }
+        if conversation_org(tx, c.id)?.is_some() {
+            return Err(StoreError::IdTaken(c.id.to_string()));
         }
+        insert_conversation(tx, org, c, summaries)?;
         for r in &c.recordings {
-            if rec_exists.exists([r.id.to_string()])? {
+            if recording_taken(tx, r.id)? {
                 return Err(StoreError::IdTaken(r.id.to_string()));
             }
-            let state = if r.deleted { "DELETED" } else { "AVAILABLE" };
-            let delete_date = match policies {
-                Some(policies) => retention::delete_date_on_arrival(
-                    policies,
-                    &retention::Arrival {
-                        media: r.media,
-                        queue: c.queue.as_deref(),
-                        direction: c.direction,
-                        creation_time: r.created_at,
-                    },
-                ),
-                None => r.delete_date,
-            };
-            rec.execute(params![
-                r.id.to_string(),
-                id,
-                org_text,
-                r.media.as_str(),
-                r.role.as_str(),
-                ms(r.created_at),
-                r.duration_ms.and_then(|d| i64::try_from(d).ok()),
-                r.size_bytes.and_then(|s| i64::try_from(s).ok()),
-                state,
-                delete_date.map(ms),
-                r.media_path,
-                r.transcript,
-                r.content_type,
-            ])?;
-            for a in &r.attachments {
-                att.execute(params![
-                    a.id,
-                    r.id.to_string(),
-                    a.name,
-                    a.content_type,
-                    i64::try_from(a.size_bytes).unwrap_or(i64::MAX),
-                    a.path
-                ])?;
-            }
+            insert_recording(tx, org, c.id, r, r.delete_date)?;
             recordings += 1;
         }
         if let Some((by, reason)) = &c.protected_by {
-            prot.execute(params![id, org_text, ms(c.end_time), by, reason])?;
+            tx.prepare_cached(
+                "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES (?, ?, ?, ?, ?)",
+            )?
+            .execute(params![c.id.to_string(), org.to_string(), ms(c.end_time), by, reason])?;
         }
     }
     Ok(recordings)
+}
+
+/// The organization a conversation id belongs to. Ids are one key across organizations.
+fn conversation_org(c: &Connection, id: ConversationId) -> StoreResult<Option<OrgId>> {
+    let org: Option<String> = c
+        .prepare_cached("SELECT org_id FROM conversations WHERE id = ?")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?;
+    org.map(|o| parse_id(&o, OrgId::parse)).transpose()
+}
+
+/// Whether a recording id is used, in any organization.
+fn recording_taken(c: &Connection, id: RecordingId) -> StoreResult<bool> {
+    Ok(c.prepare_cached("SELECT 1 FROM recordings WHERE id = ?")?
+        .exists([id.to_string()])?)
+}
+
+/// A new conversation and its participants, without its recordings. Its summary columns are
+/// written here when `summaries` says so, else left to the triggers as recordings arrive.
+fn insert_conversation(
+    tx: &Connection,
+    org: OrgId,
+    c: &NewConversation,
+    summaries: Summaries,
+) -> StoreResult<()> {
+    let id = c.id.to_string();
+    let duration = (c.end_time - c.start_time).num_milliseconds().max(0);
+    let (protected, count, mask, protectable, next) = match summaries {
+        Summaries::Written => summary_columns(c),
+        Summaries::ByTriggers => (false, 0, 0, false, NEVER),
+    };
+    tx.prepare_cached(
+        "INSERT INTO conversations (id, org_id, start_time, end_time, duration_ms, direction, queue, remote_party, wrap_up,
+                                    protected, recording_count, media_mask, protectable, next_delete)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        id,
+        org.to_string(),
+        ms(c.start_time),
+        ms(c.end_time),
+        duration,
+        c.direction.as_str(),
+        c.queue,
+        c.remote_party,
+        c.wrap_up,
+        protected,
+        count,
+        mask,
+        protectable,
+        next
+    ])?;
+    let mut part = tx.prepare_cached(
+        "INSERT INTO participants (conversation_id, kind, name) VALUES (?, ?, ?)",
+    )?;
+    for agent in &c.agents {
+        part.execute(params![id, "agent", agent])?;
+    }
+    if let Some(remote) = &c.remote_party {
+        part.execute(params![id, "remote", remote])?;
+    }
+    Ok(())
+}
+
+/// A new recording of a conversation, with its attachments and the deletion date given.
+fn insert_recording(
+    tx: &Connection,
+    org: OrgId,
+    conversation: ConversationId,
+    r: &super::NewRecording,
+    delete_date: Option<Instant>,
+) -> StoreResult<()> {
+    let state = if r.deleted { "DELETED" } else { "AVAILABLE" };
+    tx.prepare_cached(
+        "INSERT INTO recordings (id, conversation_id, org_id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, media_path, transcript, content_type)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        r.id.to_string(),
+        conversation.to_string(),
+        org.to_string(),
+        r.media.as_str(),
+        r.role.as_str(),
+        ms(r.created_at),
+        r.duration_ms.and_then(|d| i64::try_from(d).ok()),
+        r.size_bytes.and_then(|s| i64::try_from(s).ok()),
+        state,
+        delete_date.map(ms),
+        r.media_path,
+        r.transcript,
+        r.content_type,
+    ])?;
+    let mut att = tx.prepare_cached(
+        "INSERT INTO attachments (id, recording_id, name, content_type, size_bytes, path) VALUES (?, ?, ?, ?, ?, ?)",
+    )?;
+    for a in &r.attachments {
+        att.execute(params![
+            a.id,
+            r.id.to_string(),
+            a.name,
+            a.content_type,
+            i64::try_from(a.size_bytes).unwrap_or(i64::MAX),
+            a.path
+        ])?;
+    }
+    Ok(())
 }
 
 /// Where each listed conversation stands, within the organization, in the order listed.

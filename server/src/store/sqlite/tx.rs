@@ -7,17 +7,20 @@ use std::collections::HashMap;
 use holdfast_core::api::Selection;
 use holdfast_core::audit::{ChainHash, StoredEvent};
 use holdfast_core::protection::{OrgStatus, ProtectAction, SelectionSummary};
+use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
 use holdfast_core::{ConversationId, OrgId, RecordingId};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::{
-    IS_PROTECTED, PROTECTABLE, ROWS_PER_STATEMENT, classify, ms, org_status, parse_id, past_due,
-    recording_state, selection_sql, summarize,
+    IS_PROTECTED, PROTECTABLE, ROWS_PER_STATEMENT, Summaries, classify, conversation_org,
+    insert_conversation, insert_recording, ms, org_status, parse_id, past_due, policies,
+    recording_state, recording_taken, selection_sql, summarize,
 };
 use crate::store::{
-    FoundAttachment, FoundRecording, ProtectedBy, Standing, StoreError, StoreResult, Tx,
+    FoundAttachment, FoundRecording, NewConversation, NewRecording, ProtectedBy, Standing,
+    StoreError, StoreResult, Tx,
 };
 
 /// A write transaction of the SQLite store.
@@ -341,5 +344,38 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("INSERT INTO retention_policies (id, org_id, policy) VALUES (?, ?, ?)")?
             .execute(params![id, org.to_string(), policy])?;
         Ok(())
+    }
+
+    fn retention_policies(&mut self, org: OrgId) -> StoreResult<Vec<RetentionPolicy>> {
+        Ok(policies(self.tx, org)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect())
+    }
+
+    fn conversation_org(&mut self, id: ConversationId) -> StoreResult<Option<OrgId>> {
+        conversation_org(self.tx, id)
+    }
+
+    fn recording_taken(&mut self, id: RecordingId) -> StoreResult<bool> {
+        recording_taken(self.tx, id)
+    }
+
+    fn insert_conversation(
+        &mut self,
+        org: OrgId,
+        conversation: &NewConversation,
+    ) -> StoreResult<()> {
+        insert_conversation(self.tx, org, conversation, Summaries::ByTriggers)
+    }
+
+    fn insert_recording(
+        &mut self,
+        org: OrgId,
+        conversation: ConversationId,
+        recording: &NewRecording,
+        delete_date: Option<Instant>,
+    ) -> StoreResult<()> {
+        insert_recording(self.tx, org, conversation, recording, delete_date)
     }
 }
