@@ -445,14 +445,19 @@ async fn run() -> anyhow::Result<()> {
             }
         }
         Command::Sweep => {
+            let started = std::time::Instant::now();
             let report = sweep::run_once(
                 store.as_ref(),
                 &cli.data_dir.join("media"),
                 chrono::Utc::now(),
             )?;
+            let seconds = started.elapsed().as_secs_f64();
             match cli.json {
-                true => println!("{}", serde_json::json!({"deleted": report})),
-                false => println!("{report} recordings deleted"),
+                true => println!(
+                    "{}",
+                    serde_json::json!({"deleted": report, "seconds": seconds})
+                ),
+                false => println!("{report} recordings deleted in {seconds:.3} s"),
             }
         }
         Command::Serve {

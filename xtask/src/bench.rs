@@ -305,10 +305,13 @@ pub fn run(args: &[&str]) -> Result<()> {
     eprintln!("  16 clients paging: {pages:.0} pages/s; /healthz: {health:.0}/s");
     // The server's peak resident memory over the whole run, load included.
     let peak_mb = peak_rss_mb(_server.0.id());
+    drop(_server);
+    let sweep = sweep_copy(&bin, &data, &dir)?;
     let load = Load {
         pages,
         health,
         peak_mb,
+        sweep,
     };
 
     print_table(size, &rows, &load);
@@ -321,6 +324,79 @@ struct Load {
     health: f64,
     /// The server's peak resident set (VmHWM) in MB, where /proc tells.
     peak_mb: Option<f64>,
+    sweep: Sweep,
+}
+
+/// The retention sweep over a copy of the dataset: its backlog, then a pass with nothing due.
+struct Sweep {
+    deleted: u64,
+    seconds: f64,
+    idle_ms: f64,
+}
+
+impl Sweep {
+    fn per_second(&self) -> f64 {
+        self.deleted as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// Sweeps a copy of the dataset (the kept one stays as built, its past-due recordings included,
+/// so that every run measures the same backlog), then sweeps it again with nothing due. Each
+/// time is the sweep's own, as `holdfast sweep --json` reports it: the store opened, not the
+/// process started.
+fn sweep_copy(bin: &Path, data: &Path, dir: &Path) -> Result<Sweep> {
+    let copy = dir.join("sweep-copy");
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy)?;
+    for name in ["holdfast.sqlite3", "holdfast.sqlite3-wal"] {
+        let from = data.join(name);
+        if from.is_file() {
+            std::fs::copy(&from, copy.join(name))
+                .with_context(|| format!("copying {}", from.display()))?;
+        }
+    }
+    let run = || -> Result<(u64, f64)> {
+        let out = Command::new(bin)
+            .arg("--data-dir")
+            .arg(&copy)
+            .args(["--json", "sweep"])
+            .env("HOLDFAST_LOG", "warn")
+            .output()
+            .context("could not run holdfast sweep")?;
+        if !out.status.success() {
+            bail!(
+                "holdfast sweep failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+            format!(
+                "holdfast sweep printed {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })?;
+        match (report["deleted"].as_u64(), report["seconds"].as_f64()) {
+            (Some(deleted), Some(seconds)) => Ok((deleted, seconds)),
+            _ => bail!("holdfast sweep printed {report}"),
+        }
+    };
+    let (deleted, seconds) = run()?;
+    let (again, idle) = run()?;
+    let _ = std::fs::remove_dir_all(&copy);
+    if again != 0 {
+        bail!("a second sweep deleted {again} recordings: the first left some due");
+    }
+    let sweep = Sweep {
+        deleted,
+        seconds,
+        idle_ms: idle * 1000.0,
+    };
+    eprintln!(
+        "  sweep: {deleted} recordings in {seconds:.2} s ({:.0}/s); a pass with nothing due: {:.2} ms",
+        sweep.per_second(),
+        sweep.idle_ms
+    );
+    Ok(sweep)
 }
 
 fn peak_rss_mb(pid: u32) -> Option<f64> {
@@ -508,6 +584,19 @@ fn print_table(size: usize, rows: &[Row], load: &Load) {
         let verdict = if mb <= 150.0 { "meets" } else { "misses" };
         println!("| server peak RSS over the run | {mb:.0} MB | | <= 150 MB | {verdict} |");
     }
+    let sweep = &load.sweep;
+    let rate = sweep.per_second();
+    let verdict = |ok: bool| if ok { "meets" } else { "misses" };
+    println!(
+        "| sweep of the backlog ({} recordings, media included) | {rate:.0} recordings/s | | >= 20,000/s | {} |",
+        sweep.deleted,
+        verdict(rate >= 20_000.0)
+    );
+    println!(
+        "| sweep pass with nothing due | {:.2} ms | | <= 10 ms at 10M | {} |",
+        sweep.idle_ms,
+        verdict(sweep.idle_ms <= 10.0)
+    );
 }
 
 fn write_report(dir: &Path, size: usize, rows: &[Row], load: &Load) -> Result<()> {
@@ -519,6 +608,8 @@ fn write_report(dir: &Path, size: usize, rows: &[Row], load: &Load) -> Result<()
         "size": size, "measures": measures,
         "pagingPerSecond16Clients": load.pages, "healthzPerSecond16Clients": load.health,
         "serverPeakRssMb": load.peak_mb,
+        "sweepDeleted": load.sweep.deleted, "sweepSeconds": load.sweep.seconds,
+        "sweepPerSecond": load.sweep.per_second(), "sweepIdleMs": load.sweep.idle_ms,
     });
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("report-{size}.json"));
