@@ -5,6 +5,7 @@
 //! another organization's ids behave exactly like ids that do not exist. Handlers call the store
 //! on tokio's blocking pool.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::collections::HashMap;
@@ -203,13 +204,7 @@ pub struct AuditContext {
 
 /// Holdfast's storage: the reads every page makes, and write transactions in which the use
 /// cases (`crate::usecase`) run their data operations ([`Tx`]).
-pub trait Store: Send + Sync + 'static {
-    /// Runs `work` in one write transaction and commits it when `work` returns `Ok`; nothing of
-    /// it is kept otherwise. Writers are serialized per organization at least (SQLite: one
-    /// writer at a time, `BEGIN IMMEDIATE`), so what `work` reads cannot change before it
-    /// commits. A backend may run `work` again after a conflict it rolled back.
-    fn transact(&self, work: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
-
+pub trait Store: Transact + 'static {
     /// Says that a bulk load (demo data, an import) starts or has ended: the backend may trade
     /// memory for speed meanwhile. Every write stays as durable as ever.
     fn bulk_load(&self, active: bool) -> StoreResult<()>;
@@ -435,6 +430,16 @@ pub struct ProtectedBy {
     pub reason: Option<String>,
 }
 
+/// Write transactions: what the use cases need of a backend.
+pub trait Transact: Send + Sync {
+    /// Runs `work` in one write transaction and commits it when `work` returns `Ok`; nothing of
+    /// it is kept otherwise. Writers are serialized per organization at least (SQLite: one
+    /// writer at a time, `BEGIN IMMEDIATE`; PostgreSQL: the organization's row locked by the
+    /// first operation that names it), so what `work` reads cannot change before it commits.
+    /// A backend may run `work` again after a conflict it rolled back.
+    fn transact(&self, work: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
+}
+
 /// The data operations of one write transaction: what the use cases in `crate::usecase` are
 /// written with, once, for every backend. Each reads or writes data and decides nothing: the
 /// rules are core's, applied by the use cases. Every operation is scoped to the organization
@@ -517,11 +522,11 @@ pub trait Tx {
 
     /// The organization's retention policies, by order.
     fn retention_policies(&mut self, org: OrgId) -> StoreResult<Vec<RetentionPolicy>>;
-    /// The organization a conversation id belongs to, if any. Ids are one key across
-    /// organizations today, so an id another organization uses cannot be ingested.
-    fn conversation_org(&mut self, id: ConversationId) -> StoreResult<Option<OrgId>>;
-    /// Whether a recording id is used, in any organization.
-    fn recording_taken(&mut self, id: RecordingId) -> StoreResult<bool>;
+    /// Whether the organization has this conversation. A backend whose ids are one key across
+    /// organizations (SQLite today) refuses an id another organization uses (`IdTaken`).
+    fn conversation_known(&mut self, org: OrgId, id: ConversationId) -> StoreResult<bool>;
+    /// Whether this recording id is used: in the organization, or (SQLite today) in any.
+    fn recording_known(&mut self, org: OrgId, id: RecordingId) -> StoreResult<bool>;
     /// Adds a conversation and its participants, without its recordings.
     fn insert_conversation(
         &mut self,

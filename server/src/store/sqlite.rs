@@ -29,7 +29,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 use super::{
     AuditChain, AuditFilter, Caller, FillItem, FoundRecording, LoginRecord, NewClient,
     NewConversation, NewOrg, NewUser, Standing, StorageFault, Store, StoreError, StoreResult,
-    StoredFile, Tx,
+    StoredFile, Transact, Tx,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -612,11 +612,13 @@ fn selection_sql(
     }
 }
 
-impl Store for SqliteStore {
+impl Transact for SqliteStore {
     fn transact(&self, work: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
         self.write(|tx| work(&mut tx::SqliteTx { tx }))
     }
+}
 
+impl Store for SqliteStore {
     fn bulk_load(&self, active: bool) -> StoreResult<()> {
         let kib = if active { BULK_CACHE_KIB } else { CACHE_KIB };
         let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());

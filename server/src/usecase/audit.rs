@@ -5,7 +5,7 @@
 use holdfast_core::OrgId;
 use holdfast_core::audit::{self, AuditEvent};
 
-use crate::store::{AuditContext, AuditDraft, Store, StoreError, StoreResult, Tx};
+use crate::store::{AuditContext, AuditDraft, StoreError, StoreResult, Transact, Tx};
 
 /// Numbers, seals and stores events in order inside `tx`: the head is read once and moved
 /// once, to the last of them (a protect of a thousand appends a thousand events).
@@ -46,7 +46,7 @@ pub fn append(
 
 /// Appends one event in a transaction of its own (a sign-in, a policy change's neighbours).
 pub fn record(
-    store: &dyn Store,
+    store: &dyn Transact,
     org: OrgId,
     ctx: &AuditContext,
     draft: AuditDraft,

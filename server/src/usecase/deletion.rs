@@ -8,7 +8,7 @@ use holdfast_core::deletion::{self, DeleteDateChange, DeletionRefusal};
 use holdfast_core::time::Instant;
 use holdfast_core::{OrgId, Permissions, RecordingId};
 
-use crate::store::{AuditContext, AuditDraft, Deletion, Part, Store, StoreResult, Tx};
+use crate::store::{AuditContext, AuditDraft, Deletion, Part, StoreResult, Transact, Tx};
 
 /// What a deletion asked of a recording that may not exist.
 pub type Outcome = Option<Result<Deletion, DeletionRefusal>>;
@@ -17,7 +17,7 @@ pub type Outcome = Option<Result<Deletion, DeletionRefusal>>;
 /// committed; otherwise its media, transcript and attachments go and a `Delete` event is
 /// written. `None` when the recording is not in the organization.
 pub fn delete_recording(
-    store: &dyn Store,
+    store: &dyn Transact,
     org: OrgId,
     perms: Permissions,
     id: RecordingId,
@@ -43,7 +43,7 @@ pub fn delete_recording(
 /// Sets a recording's deletion date: a date not in the future is a manual deletion; a future
 /// one is stored, suspended while the conversation is protected.
 pub fn set_delete_date(
-    store: &dyn Store,
+    store: &dyn Transact,
     org: OrgId,
     perms: Permissions,
     id: RecordingId,
@@ -95,7 +95,7 @@ pub fn set_delete_date(
 /// Deletes a recording's transcript or one attachment by hand, under the same rule as the
 /// recording. `None` when it is not in the organization.
 pub fn delete_part(
-    store: &dyn Store,
+    store: &dyn Transact,
     org: OrgId,
     perms: Permissions,
     part: &Part,
@@ -150,7 +150,7 @@ pub fn delete_part(
 /// One batch of the policy sweep (rule 5): deletes up to `limit` available recordings whose
 /// date has come and whose conversation is not protected, with a `Delete` event each by the
 /// system, in one transaction that a protect cannot interleave with.
-pub fn sweep(store: &dyn Store, now: Instant, limit: usize) -> StoreResult<Deletion> {
+pub fn sweep(store: &dyn Transact, now: Instant, limit: usize) -> StoreResult<Deletion> {
     super::transact(store, |tx| {
         let due = tx.due(now, limit)?;
         let ctx = AuditContext {

@@ -6,22 +6,20 @@
 use holdfast_core::OrgId;
 use holdfast_core::retention::{self, Arrival};
 
-use crate::store::{NewConversation, Store, StoreError, StoreResult};
+use crate::store::{NewConversation, StoreError, StoreResult, Transact};
 
 /// Ingests a batch; returns how many recordings were added. An existing conversation of the
 /// organization gets the new recordings.
-pub fn ingest(store: &dyn Store, org: OrgId, batch: &[NewConversation]) -> StoreResult<usize> {
+pub fn ingest(store: &dyn Transact, org: OrgId, batch: &[NewConversation]) -> StoreResult<usize> {
     super::transact(store, |tx| {
         let policies = tx.retention_policies(org)?;
         let mut recordings = 0;
         for c in batch {
-            match tx.conversation_org(c.id)? {
-                Some(owner) if owner != org => return Err(StoreError::IdTaken(c.id.to_string())),
-                Some(_) => {}
-                None => tx.insert_conversation(org, c)?,
+            if !tx.conversation_known(org, c.id)? {
+                tx.insert_conversation(org, c)?;
             }
             for r in &c.recordings {
-                if tx.recording_taken(r.id)? {
+                if tx.recording_known(org, r.id)? {
                     return Err(StoreError::IdTaken(r.id.to_string()));
                 }
                 let arrival = Arrival {

@@ -9,12 +9,12 @@ pub mod ingest;
 pub mod protection;
 pub mod retention;
 
-use crate::store::{Store, StoreError, StoreResult, Tx};
+use crate::store::{StoreError, StoreResult, Transact, Tx};
 
 /// Runs `work` in one write transaction of `store` and returns what it returned; nothing is
 /// kept when it fails.
 pub fn transact<T>(
-    store: &dyn Store,
+    store: &dyn Transact,
     mut work: impl FnMut(&mut dyn Tx) -> StoreResult<T>,
 ) -> StoreResult<T> {
     let mut out = None;

@@ -12,14 +12,14 @@ use holdfast_core::protection::{
 use holdfast_core::{OrgId, Permissions};
 
 use crate::store::{
-    AuditContext, AuditDraft, ProtectedBy, ProtectionChange, ProtectionOutcome, Standing, Store,
-    StoreError, StoreResult, Tx,
+    AuditContext, AuditDraft, ProtectedBy, ProtectionChange, ProtectionOutcome, Standing,
+    StoreError, StoreResult, Transact, Tx,
 };
 
 /// Protects or releases a selection in one transaction. A refused plan changes nothing and is
 /// returned as `Ok(Err(_))`.
 pub fn apply(
-    store: &dyn Store,
+    store: &dyn Transact,
     org: OrgId,
     perms: Permissions,
     change: &ProtectionChange,

@@ -5,12 +5,12 @@ use holdfast_core::OrgId;
 use holdfast_core::audit::{AuditAction, Details, EntityType};
 use holdfast_core::retention::RetentionPolicy;
 
-use crate::store::{AuditContext, AuditDraft, Store, StoreError, StoreResult};
+use crate::store::{AuditContext, AuditDraft, StoreError, StoreResult, Transact};
 
 /// Creates (`id` = `None`, a new id is made) or replaces a policy; `None` when the id is not
 /// the organization's.
 pub fn save_policy(
-    store: &dyn Store,
+    store: &dyn Transact,
     org: OrgId,
     id: Option<&str>,
     policy: &RetentionPolicy,

@@ -353,11 +353,15 @@ impl Tx for SqliteTx<'_> {
             .collect())
     }
 
-    fn conversation_org(&mut self, id: ConversationId) -> StoreResult<Option<OrgId>> {
-        conversation_org(self.tx, id)
+    fn conversation_known(&mut self, org: OrgId, id: ConversationId) -> StoreResult<bool> {
+        match conversation_org(self.tx, id)? {
+            None => Ok(false),
+            Some(owner) if owner == org => Ok(true),
+            Some(_) => Err(StoreError::IdTaken(id.to_string())),
+        }
     }
 
-    fn recording_taken(&mut self, id: RecordingId) -> StoreResult<bool> {
+    fn recording_known(&mut self, _org: OrgId, id: RecordingId) -> StoreResult<bool> {
         recording_taken(self.tx, id)
     }
 

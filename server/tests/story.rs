@@ -1,0 +1,501 @@
+//! One story over every storage backend: the use cases (ingest, protect and release against the
+//! cap, deletion refused while protected, deletion dates, the sweep, the audit chain) run on
+//! SQLite and on a throwaway PostgreSQL 15, written once and checked with exact values; and a
+//! race of concurrent protects that must never pass the cap.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use holdfast_core::api::Selection;
+use holdfast_core::audit::{Actor, Client};
+use holdfast_core::deletion::{DeleteDateChange, DeletionRefusal};
+use holdfast_core::protection::{Count, PlanError, ProtectAction};
+use holdfast_core::time::Instant;
+use holdfast_core::{
+    ConversationId, Direction, Media, OrgId, Permission, Permissions, RecordingId, RecordingRole,
+    UserId,
+};
+use holdfast_server::store::postgres::PgStore;
+use holdfast_server::store::sqlite::SqliteStore;
+use holdfast_server::store::{
+    AuditContext, NewConversation, NewOrg, NewRecording, ProtectionChange, Standing, Store,
+    StoreError, Transact,
+};
+use holdfast_server::usecase::{self, deletion, protection};
+
+/// A PostgreSQL 15 of its own, on a free port with its socket in a temporary directory, stopped
+/// and removed when dropped. Debian's server binaries are off PATH, and `initdb` refuses to run
+/// as root, so as root it runs as the `postgres` user on a directory that user owns.
+struct ThrowawayPostgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+}
+
+fn as_postgres(bin: &std::path::Path, program: &str) -> Command {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    match root {
+        true => {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(bin.join(program));
+            c
+        }
+        false => Command::new(bin.join(program)),
+    }
+}
+
+/// The directory of PostgreSQL's server binaries, installing the package where it is missing.
+fn postgres_bin() -> PathBuf {
+    let find = || {
+        std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .find(|bin| bin.join("initdb").is_file())
+    };
+    if let Some(bin) = find() {
+        return bin;
+    }
+    let installed = Command::new("apt-get")
+        .args(["install", "-y", "postgresql-15"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        installed,
+        "PostgreSQL is not installed and apt-get could not install it"
+    );
+    find().expect("postgresql-15 installs its server binaries under /usr/lib/postgresql")
+}
+
+impl ThrowawayPostgres {
+    fn start() -> ThrowawayPostgres {
+        let bin = postgres_bin();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("holdfast-pg-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let _ = Command::new("chown").arg("postgres").arg(&dir).status();
+        let data = dir.join("data");
+        let out = as_postgres(&bin, "initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["-A", "trust", "-U", "postgres"])
+            .output()
+            .expect("initdb runs");
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c max_connections=60",
+            dir.display()
+        );
+        let out = as_postgres(&bin, "pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(dir.join("log"))
+            .args(["-w", "start"])
+            .output()
+            .expect("pg_ctl runs");
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ThrowawayPostgres { dir, bin, port }
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for ThrowawayPostgres {
+    fn drop(&mut self) {
+        let _ = as_postgres(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn id(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+fn conversation(n: u32) -> ConversationId {
+    ConversationId::parse(&id(n)).expect("a valid id")
+}
+
+fn recording(n: u32) -> RecordingId {
+    RecordingId::parse(&id(1000 + n)).expect("a valid id")
+}
+
+fn org(n: u32) -> OrgId {
+    OrgId::parse(&id(900_000 + n)).expect("a valid id")
+}
+
+fn now() -> Instant {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
+        .single()
+        .expect("a valid instant")
+}
+
+/// Conversation `n`, with one recording of this role (or none).
+fn new_conversation(n: u32, role: Option<RecordingRole>) -> NewConversation {
+    NewConversation {
+        id: conversation(n),
+        start_time: now() - Duration::hours(2),
+        end_time: now() - Duration::hours(1),
+        direction: Direction::Inbound,
+        queue: Some("Support".to_owned()),
+        agents: vec![format!("Agent {n}")],
+        remote_party: Some(format!("+1 555 0100 {n:03}")),
+        wrap_up: None,
+        recordings: role
+            .into_iter()
+            .map(|role| NewRecording {
+                id: recording(n),
+                media: Media::Call,
+                role,
+                created_at: now() - Duration::hours(1),
+                duration_ms: Some(3_600_000),
+                size_bytes: Some(1_000),
+                deleted: false,
+                delete_date: None,
+                transcript: None,
+                media_path: None,
+                content_type: None,
+                attachments: Vec::new(),
+            })
+            .collect(),
+        protected_by: None,
+    }
+}
+
+fn ctx(at: Instant) -> AuditContext {
+    AuditContext {
+        actor: Actor::User {
+            id: UserId::parse(&id(800_000)).expect("a valid id"),
+            name: "manager".to_owned(),
+        },
+        client: Client::default(),
+        now: at,
+    }
+}
+
+fn manager() -> Permissions {
+    Permissions::of(&[
+        Permission::RecordingView,
+        Permission::ProtectionApply,
+        Permission::ProtectionRevoke,
+        Permission::EditRetention,
+    ])
+}
+
+fn change(action: ProtectAction, selection: Selection) -> ProtectionChange {
+    ProtectionChange {
+        action,
+        selection,
+        reason: None,
+    }
+}
+
+fn ids(ns: &[u32]) -> Selection {
+    Selection::Ids {
+        ids: ns.iter().map(|n| conversation(*n)).collect(),
+    }
+}
+
+fn filter(query: &str) -> Selection {
+    Selection::Filter {
+        query: query.to_owned(),
+        except: Vec::new(),
+    }
+}
+
+fn audit_seq(store: &dyn Transact, org: OrgId) -> u64 {
+    usecase::transact(store, |tx| tx.audit_head(org))
+        .expect("the head reads")
+        .map_or(0, |(seq, _)| seq)
+}
+
+/// Which backend the story runs on: the one difference it may show.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Keys {
+    /// Conversation ids are one key across organizations (SQLite today).
+    Global,
+    /// Keyed by organization and id (PostgreSQL).
+    PerOrganization,
+}
+
+/// The story, written once. `create_org` adds an organization with a cap.
+fn story(store: &dyn Transact, create_org: &dyn Fn(OrgId, u32), keys: Keys) {
+    let (north, other) = (org(1), org(2));
+    create_org(north, 3);
+    create_org(other, 1000);
+    // 1-5 protectable, 6 without a recording, 7 with only an ad hoc one.
+    let mut batch: Vec<NewConversation> = (1..=5)
+        .map(|n| new_conversation(n, Some(RecordingRole::Policy)))
+        .collect();
+    batch.push(new_conversation(6, None));
+    batch.push(new_conversation(7, Some(RecordingRole::Adhoc)));
+    assert_eq!(usecase::ingest::ingest(store, north, &batch).unwrap(), 6);
+    // The same ids again: refused as a whole.
+    assert!(matches!(
+        usecase::ingest::ingest(store, north, &batch[..1]),
+        Err(StoreError::IdTaken(taken)) if taken == id(1001)
+    ));
+
+    // Over the cap of 3: nothing changes, and the numbers say why.
+    let at = ctx(now());
+    let refused = protection::apply(
+        store,
+        north,
+        manager(),
+        &change(ProtectAction::Protect, ids(&[1, 2, 3, 4])),
+        &at,
+    )
+    .unwrap();
+    assert_eq!(
+        refused,
+        Err(PlanError::OverCap {
+            new: Count::Exact(4),
+            headroom: 3,
+            cap: 3
+        })
+    );
+    // Two protected; one without a recording and one unknown are reported, not dropped.
+    let done = protection::apply(
+        store,
+        north,
+        manager(),
+        &change(ProtectAction::Protect, ids(&[1, 2, 6, 99])),
+        &at,
+    )
+    .unwrap()
+    .expect("fits the cap");
+    assert_eq!(done.changed, vec![conversation(1), conversation(2)]);
+    assert_eq!(done.not_found, vec![conversation(99)]);
+    assert_eq!(
+        done.standings,
+        vec![
+            (conversation(1), Standing::Protectable),
+            (conversation(2), Standing::Protectable),
+            (conversation(6), Standing::NotProtectable),
+            (conversation(99), Standing::NotFound),
+        ]
+    );
+    assert_eq!((done.plan.before, done.plan.after), (0, 2));
+    // Idempotent: protecting them again changes nothing.
+    assert!(matches!(
+        protection::apply(
+            store,
+            north,
+            manager(),
+            &change(ProtectAction::Protect, ids(&[1, 2])),
+            &at
+        )
+        .unwrap(),
+        Err(PlanError::NothingToDo { .. })
+    ));
+    // All unprotected protectable ones by filter: 3 (3, 4, 5) against a headroom of 1.
+    assert_eq!(
+        protection::apply(
+            store,
+            north,
+            manager(),
+            &change(ProtectAction::Protect, filter("protected=no")),
+            &at
+        )
+        .unwrap(),
+        Err(PlanError::OverCap {
+            new: Count::Exact(3),
+            headroom: 1,
+            cap: 3
+        })
+    );
+
+    // Deleting a protected recording by hand is refused (and audited).
+    assert_eq!(
+        deletion::delete_recording(store, north, manager(), recording(1), &at).unwrap(),
+        Some(Err(DeletionRefusal::Protected))
+    );
+    assert_eq!(
+        deletion::delete_recording(store, other, manager(), recording(1), &at).unwrap(),
+        None,
+        "another organization's recording is one that does not exist"
+    );
+    // Deletion dates a day ahead: stored for 3, suspended for 1 (protected).
+    let tomorrow = now() + Duration::days(1);
+    let set = |n: u32| {
+        deletion::set_delete_date(store, north, manager(), recording(n), Some(tomorrow), &at)
+            .unwrap()
+            .expect("found")
+            .expect("allowed")
+            .change
+    };
+    assert_eq!(set(3), Some(DeleteDateChange::Store));
+    assert_eq!(set(1), Some(DeleteDateChange::StoreSuspended));
+    // Two days on, the sweep deletes 3's recording and not 1's.
+    let later = now() + Duration::days(2);
+    let swept = deletion::sweep(store, later, 500).unwrap();
+    assert_eq!(swept.deleted, 1);
+    assert_eq!(
+        deletion::delete_recording(store, north, manager(), recording(3), &at).unwrap(),
+        Some(Err(DeletionRefusal::AlreadyDeleted))
+    );
+
+    // Release by filter: both protected ones, and the one past due is counted.
+    let released = protection::apply(
+        store,
+        north,
+        manager(),
+        &change(ProtectAction::Release, filter("protected=yes")),
+        &ctx(later),
+    )
+    .unwrap()
+    .expect("planned");
+    let mut changed = released.changed.clone();
+    changed.sort();
+    assert_eq!(changed, vec![conversation(1), conversation(2)]);
+    assert_eq!(released.plan.past_due_recordings, 1);
+    assert_eq!(deletion::sweep(store, later, 500).unwrap().deleted, 1);
+    assert_eq!(deletion::sweep(store, later, 500).unwrap().deleted, 0);
+
+    // Every change was audited in one chain: 2 protections, 1 refusal, 2 dates, 1 sweep,
+    // 2 releases, 1 sweep.
+    assert_eq!(audit_seq(store, north), 9);
+    assert_eq!(audit_seq(store, other), 0);
+
+    // Another organization ingesting the same id.
+    let again = usecase::ingest::ingest(store, other, &[new_conversation(1, None)]);
+    match keys {
+        Keys::PerOrganization => assert_eq!(again.unwrap(), 0),
+        Keys::Global => assert!(matches!(again, Err(StoreError::IdTaken(taken)) if taken == id(1))),
+    }
+}
+
+/// Sixteen threads each protect one conversation at once against a cap of 5: exactly five
+/// succeed, the others are refused over the cap, and the chain has exactly five events.
+fn race(store: Arc<dyn Transact>, create_org: &dyn Fn(OrgId, u32)) {
+    let org = org(3);
+    create_org(org, 5);
+    let batch: Vec<NewConversation> = (100..116)
+        .map(|n| new_conversation(n, Some(RecordingRole::Policy)))
+        .collect();
+    usecase::ingest::ingest(store.as_ref(), org, &batch).unwrap();
+    let threads: Vec<_> = (100..116)
+        .map(|n| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                protection::apply(
+                    store.as_ref(),
+                    org,
+                    manager(),
+                    &change(ProtectAction::Protect, ids(&[n])),
+                    &ctx(now()),
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let protected = outcomes.iter().filter(|o| o.is_ok()).count();
+    let over = outcomes
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                Err(PlanError::OverCap {
+                    new: Count::Exact(1),
+                    headroom: 0,
+                    cap: 5
+                })
+            )
+        })
+        .count();
+    assert_eq!((protected, over), (5, 11));
+    let status = usecase::transact(store.as_ref(), |tx| tx.org_status(org)).unwrap();
+    assert_eq!(status.protected, 5);
+    assert_eq!(audit_seq(store.as_ref(), org), 5);
+}
+
+fn sqlite() -> (tempdir::Dir, Arc<SqliteStore>) {
+    let dir = tempdir::Dir::new();
+    let store = SqliteStore::open(&dir.0.join("holdfast.sqlite3")).unwrap();
+    (dir, Arc::new(store))
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+
+    impl Dir {
+        pub fn new() -> Dir {
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir =
+                std::env::temp_dir().join(format!("holdfast-story-{}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("a temporary directory");
+            Dir(dir)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn new_org(id: OrgId, cap: u32) -> NewOrg {
+    NewOrg {
+        id,
+        name: format!("Org {id}"),
+        cap,
+    }
+}
+
+#[test]
+fn the_story_on_sqlite() {
+    let (_dir, store) = sqlite();
+    let create = |id, cap| store.create_org(&new_org(id, cap)).unwrap();
+    story(store.as_ref(), &create, Keys::Global);
+    race(store.clone(), &create);
+}
+
+#[test]
+fn the_story_on_postgres() {
+    let pg = ThrowawayPostgres::start();
+    // Three instances start together: the migrations run once.
+    let url = pg.url();
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PgStore::connect(&url).map(drop))
+        })
+        .collect();
+    for start in starts {
+        start.join().unwrap().unwrap();
+    }
+    let store = Arc::new(PgStore::connect(&url).unwrap());
+    let create = |id, cap| store.create_org(&new_org(id, cap)).unwrap();
+    story(store.as_ref(), &create, Keys::PerOrganization);
+    race(store.clone(), &create);
+}
