@@ -8,7 +8,6 @@ use holdfast_core::api::{
 };
 use holdfast_core::audit::AuditQuery;
 use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
-use holdfast_core::deletion::DeletionRefusal;
 use holdfast_core::protection::OrgStatus;
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::view::ViewState;
@@ -23,7 +22,7 @@ use crate::handler::{
     require,
 };
 use crate::media;
-use crate::store::{AuditContext, AuditDraft, AuditFilter, Caller, Deletion, ProtectionChange};
+use crate::store::{AuditContext, AuditDraft, AuditFilter, Caller, ProtectionChange};
 use crate::usecase;
 
 fn client(req: &Req) -> Client {
@@ -284,7 +283,7 @@ pub async fn conversation_details(
 
 fn deletion_answer(
     state: &AppState,
-    outcome: Option<Result<Deletion, DeletionRefusal>>,
+    outcome: usecase::deletion::Outcome,
 ) -> Result<Resp, ApiError> {
     let deletion = deletion_outcome(state, outcome)?;
     Ok(json(

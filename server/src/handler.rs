@@ -11,7 +11,6 @@ use bytes::Bytes;
 use chrono::Utc;
 use holdfast_core::Permission;
 use holdfast_core::audit::{Actor, Client};
-use holdfast_core::deletion::DeletionRefusal;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Response, StatusCode};
@@ -235,11 +234,14 @@ pub(crate) fn audit_context(caller: &Caller, req: &Req) -> AuditContext {
 /// The deletion or date change, once committed, with its files removed.
 pub(crate) fn deletion_outcome(
     state: &AppState,
-    outcome: Option<Result<Deletion, DeletionRefusal>>,
+    outcome: crate::usecase::deletion::Outcome,
 ) -> Result<Deletion, ApiError> {
-    let deletion = outcome
-        .ok_or(ApiError::NotFound)?
-        .map_err(ApiError::Deletion)?;
+    use crate::usecase::deletion::Outcome;
+    let deletion = match outcome {
+        Outcome::Done(deletion) => deletion,
+        Outcome::Refused(refusal) => return Err(ApiError::Deletion(refusal)),
+        Outcome::NotFound => return Err(ApiError::NotFound),
+    };
     media::remove_files(&state.media_dir, &deletion.files);
     Ok(deletion)
 }

@@ -333,21 +333,27 @@ fn story(store: &dyn Transact, create_org: &dyn Fn(OrgId, u32), keys: Keys) {
     // Deleting a protected recording by hand is refused (and audited).
     assert_eq!(
         deletion::delete_recording(store, north, manager(), recording(1), &at).unwrap(),
-        Some(Err(DeletionRefusal::Protected))
+        deletion::Outcome::Refused(DeletionRefusal::Protected)
     );
     assert_eq!(
         deletion::delete_recording(store, other, manager(), recording(1), &at).unwrap(),
-        None,
+        deletion::Outcome::NotFound,
         "another organization's recording is one that does not exist"
     );
     // Deletion dates a day ahead: stored for 3, suspended for 1 (protected).
     let tomorrow = now() + Duration::days(1);
-    let set = |n: u32| {
-        deletion::set_delete_date(store, north, manager(), recording(n), Some(tomorrow), &at)
-            .unwrap()
-            .expect("found")
-            .expect("allowed")
-            .change
+    let set = |n: u32| match deletion::set_delete_date(
+        store,
+        north,
+        manager(),
+        recording(n),
+        Some(tomorrow),
+        &at,
+    )
+    .unwrap()
+    {
+        deletion::Outcome::Done(done) => done.change,
+        other => panic!("setting a date a day ahead: {other:?}"),
     };
     assert_eq!(set(3), Some(DeleteDateChange::Store));
     assert_eq!(set(1), Some(DeleteDateChange::StoreSuspended));
@@ -357,7 +363,7 @@ fn story(store: &dyn Transact, create_org: &dyn Fn(OrgId, u32), keys: Keys) {
     assert_eq!(swept.deleted, 1);
     assert_eq!(
         deletion::delete_recording(store, north, manager(), recording(3), &at).unwrap(),
-        Some(Err(DeletionRefusal::AlreadyDeleted))
+        deletion::Outcome::Refused(DeletionRefusal::AlreadyDeleted)
     );
 
     // Release by filter: both protected ones, and the one past due is counted.

@@ -10,8 +10,16 @@ use holdfast_core::{OrgId, Permissions, RecordingId};
 
 use crate::store::{AuditContext, AuditDraft, Deletion, Part, StoreResult, Transact, Tx};
 
-/// What a deletion asked of a recording that may not exist.
-pub type Outcome = Option<Result<Deletion, DeletionRefusal>>;
+/// What became of a deletion or a date change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (files to remove after the commit).
+    Done(Deletion),
+    /// Refused by core's rule; a protected recording's refusal is audited.
+    Refused(DeletionRefusal),
+    /// No such recording, transcript or attachment in the organization.
+    NotFound,
+}
 
 /// Deletes a recording by hand: refused while protected, with a `DeletionBlocked` event
 /// committed; otherwise its media, transcript and attachments go and a `Delete` event is
@@ -25,18 +33,18 @@ pub fn delete_recording(
 ) -> StoreResult<Outcome> {
     super::transact(store, |tx| {
         let Some(found) = tx.recording(org, id)? else {
-            return Ok(None);
+            return Ok(Outcome::NotFound);
         };
         if let Err(refusal) = deletion::manual_deletion(perms, &found.state) {
             block(tx, org, ctx, id, refusal, "manual deletion")?;
-            return Ok(Some(Err(refusal)));
+            return Ok(Outcome::Refused(refusal));
         }
         let files = delete(tx, org, ctx, &[id], "deleted by hand")?;
-        Ok(Some(Ok(Deletion {
+        Ok(Outcome::Done(Deletion {
             change: None,
             deleted: 1,
             files,
-        })))
+        }))
     })
 }
 
@@ -52,22 +60,22 @@ pub fn set_delete_date(
 ) -> StoreResult<Outcome> {
     super::transact(store, |tx| {
         let Some(found) = tx.recording(org, id)? else {
-            return Ok(None);
+            return Ok(Outcome::NotFound);
         };
         let change = match deletion::set_delete_date(perms, &found.state, date, ctx.now) {
             Ok(change) => change,
             Err(refusal) => {
                 block(tx, org, ctx, id, refusal, "deletion date in the past")?;
-                return Ok(Some(Err(refusal)));
+                return Ok(Outcome::Refused(refusal));
             }
         };
         if change == DeleteDateChange::DeleteNow {
             let files = delete(tx, org, ctx, &[id], "deletion date set to the past")?;
-            return Ok(Some(Ok(Deletion {
+            return Ok(Outcome::Done(Deletion {
                 change: Some(change),
                 deleted: 1,
                 files,
-            })));
+            }));
         }
         tx.store_delete_date(org, id, date)?;
         let draft = AuditDraft {
@@ -84,11 +92,11 @@ pub fn set_delete_date(
             },
         };
         super::audit::append(tx, org, ctx, [draft])?;
-        Ok(Some(Ok(Deletion {
+        Ok(Outcome::Done(Deletion {
             change: Some(change),
             deleted: 0,
             files: Vec::new(),
-        })))
+        }))
     })
 }
 
@@ -105,7 +113,7 @@ pub fn delete_part(
         let (recording, file, what) = match part {
             Part::Transcript(id) => match tx.has_transcript(org, *id)? {
                 Some(true) => (*id, None, "transcript".to_owned()),
-                _ => return Ok(None),
+                _ => return Ok(Outcome::NotFound),
             },
             Part::Attachment(att) => match tx.attachment(org, att)? {
                 Some(found) => (
@@ -113,16 +121,16 @@ pub fn delete_part(
                     found.path,
                     format!("attachment {}", found.name),
                 ),
-                None => return Ok(None),
+                None => return Ok(Outcome::NotFound),
             },
         };
         let Some(found) = tx.recording(org, recording)? else {
-            return Ok(None);
+            return Ok(Outcome::NotFound);
         };
         if let Err(refusal) = deletion::manual_deletion(perms, &found.state) {
             let what = format!("deletion of the {what}");
             block(tx, org, ctx, recording, refusal, &what)?;
-            return Ok(Some(Err(refusal)));
+            return Ok(Outcome::Refused(refusal));
         }
         match part {
             Part::Transcript(id) => tx.remove_transcript(org, *id)?,
@@ -139,11 +147,11 @@ pub fn delete_part(
             },
         };
         super::audit::append(tx, org, ctx, [draft])?;
-        Ok(Some(Ok(Deletion {
+        Ok(Outcome::Done(Deletion {
             change: None,
             deleted: 0,
             files: file.into_iter().collect(),
-        })))
+        }))
     })
 }
 
