@@ -11,6 +11,7 @@ use holdfast_server::assets::Assets;
 use holdfast_server::auth::LoginLimiter;
 use holdfast_server::checkpoints;
 use holdfast_server::http::{AppState, serve};
+use holdfast_server::store::postgres::PgStore;
 use holdfast_server::store::sqlite::SqliteStore;
 use holdfast_server::store::{NewClient, NewOrg, NewUser};
 use holdfast_server::store::{StorageFault, Store, StoreError};
@@ -34,6 +35,10 @@ struct Cli {
     /// in the data directory.
     #[arg(long, env = "HOLDFAST_AUDIT_CHECKPOINTS", global = true)]
     audit_checkpoints: Option<PathBuf>,
+    /// PostgreSQL instead of SQLite in the data directory, for several instances on one
+    /// database: `postgres://user@host:port/dbname`. Media stay in the data directory.
+    #[arg(long, env = "HOLDFAST_DATABASE_URL", global = true)]
+    database: Option<String>,
     /// Print machine-readable JSON instead of text where a command has output.
     #[arg(long, global = true)]
     json: bool,
@@ -156,9 +161,20 @@ fn audit_checkpoints_path(cli: &Cli) -> PathBuf {
         .unwrap_or_else(|| cli.data_dir.join("audit-checkpoints.jsonl"))
 }
 
-fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<SqliteStore>> {
+fn open_store(
+    data_dir: &std::path::Path,
+    database: Option<&str>,
+) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
+    if let Some(url) = database {
+        let store = PgStore::connect(url).map_err(|e| {
+            // The URL may carry a password: name the database by its host only.
+            let host = url.rsplit('@').next().unwrap_or("the database");
+            anyhow::anyhow!("connecting to PostgreSQL at {host}: {e}")
+        })?;
+        return Ok(Arc::new(store));
+    }
     let path = data_dir.join("holdfast.sqlite3");
     // Say which file and why, rather than failing every write later or SQLite's bare message.
     if let Err((file, e)) = holdfast_server::store::sqlite::check_writable(&path) {
@@ -296,7 +312,7 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let key_path = audit_key_path(&cli);
     let checkpoints_path = audit_checkpoints_path(&cli);
-    let store = open_store(&cli.data_dir)?;
+    let store = open_store(&cli.data_dir, cli.database.as_deref())?;
     match cli.command {
         Command::Demo { size } => {
             let written = seed_demo(store.as_ref(), size)?;

@@ -6,7 +6,7 @@
 //! time, and the sweep cannot delete what a concurrent protect covers. Conversations,
 //! recordings and attachments are keyed by organization and id.
 //!
-//! Not yet here: the reads the pages make (`Store`), so `holdfast serve` still runs on SQLite.
+//! The reads the pages make (`Store`) are in `reads`, each in a read-only snapshot.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -24,6 +24,8 @@ use holdfast_core::{Cap, ConversationId, FileState, OrgId, RecordingId};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls};
+
+mod reads;
 
 use super::{
     FoundAttachment, FoundRecording, NewConversation, NewOrg, NewRecording, ProtectedBy, Standing,
@@ -67,6 +69,17 @@ impl From<postgres::Error> for StoreError {
     }
 }
 
+/// Runs `f`, which blocks on the database, where blocking is allowed: the blocking client runs
+/// a small runtime of its own, which cannot start on a thread that drives tokio's tasks.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 /// Whether a failed transaction may simply be run again.
 fn retryable(e: &postgres::Error) -> bool {
     matches!(e.code(), Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE
@@ -77,6 +90,10 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://user@host:port/db`) and applies the
     /// migrations it has not run yet.
     pub fn connect(url: &str) -> StoreResult<PgStore> {
+        blocking(|| PgStore::connect_here(url))
+    }
+
+    fn connect_here(url: &str) -> StoreResult<PgStore> {
         let store = PgStore {
             url: url.to_owned(),
             idle: Mutex::new(Vec::new()),
@@ -104,6 +121,10 @@ impl PgStore {
 
     /// Adds an organization.
     pub fn create_org(&self, org: &NewOrg) -> StoreResult<()> {
+        blocking(|| self.create_org_here(org))
+    }
+
+    fn create_org_here(&self, org: &NewOrg) -> StoreResult<()> {
         let mut client = self.client()?;
         client.execute(
             "INSERT INTO organizations (id, name, cap) VALUES ($1, $2, $3)",
@@ -115,6 +136,14 @@ impl PgStore {
         )?;
         self.give_back(client);
         Ok(())
+    }
+}
+
+impl Drop for PgStore {
+    /// Closing a connection blocks too.
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|p| p.into_inner()));
+        blocking(move || drop(idle));
     }
 }
 
@@ -147,6 +176,15 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
 
 impl Transact for PgStore {
     fn transact(&self, work: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
+        blocking(|| self.transact_here(work))
+    }
+}
+
+impl PgStore {
+    fn transact_here(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>,
+    ) -> StoreResult<()> {
         let mut client = self.client()?;
         let mut attempt = 0;
         let outcome = loop {
@@ -189,6 +227,7 @@ fn run(
     let mut pg = PgTx {
         tx: &mut tx,
         locked: HashSet::new(),
+        writable: true,
     };
     match work(&mut pg) {
         Ok(()) => {}
@@ -208,6 +247,8 @@ fn run(
 struct PgTx<'a, 'b> {
     tx: &'a mut postgres::Transaction<'b>,
     locked: HashSet<OrgId>,
+    /// A write transaction locks what it decides about; a read takes its snapshot as it is.
+    writable: bool,
 }
 
 /// A statement's text and its parameters, numbered as they are added.
@@ -343,8 +384,12 @@ impl PgTx<'_, '_> {
     /// Locks the organization's row until the transaction ends (once per transaction) and
     /// returns its cap: every decision about the organization is made under this lock.
     fn lock(&mut self, org: OrgId) -> StoreResult<Cap> {
+        let lock = match self.writable {
+            true => "FOR UPDATE",
+            false => "",
+        };
         let row = self.tx.query_opt(
-            "SELECT cap FROM organizations WHERE id = $1 FOR UPDATE",
+            &format!("SELECT cap FROM organizations WHERE id = $1 {lock}"),
             &[&org.to_string()],
         )?;
         let cap: i32 = row

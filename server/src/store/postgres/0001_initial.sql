@@ -147,10 +147,19 @@ CREATE TABLE audit_events (
     form      integer NOT NULL,
     event     text NOT NULL,
     hash      text NOT NULL,
+    -- The columns the audit trail filters on that are not above, computed from the hashed
+    -- event so that they cannot disagree with it.
+    actor_name  text GENERATED ALWAYS AS
+        (coalesce((event::jsonb) -> 'actor' ->> 'name', (event::jsonb) -> 'actor' ->> 'type')) STORED,
+    entity_type text GENERATED ALWAYS AS ((event::jsonb) ->> 'entityType') STORED,
     PRIMARY KEY (org_id, seq)
 );
 CREATE INDEX audit_events_entity ON audit_events (org_id, entity_id);
 CREATE INDEX audit_events_time ON audit_events (org_id, time);
+CREATE INDEX audit_events_action ON audit_events (org_id, action, seq);
+CREATE INDEX audit_events_actor ON audit_events (org_id, actor_name, seq);
+CREATE INDEX audit_events_actor_id ON audit_events (org_id, actor_id, seq);
+CREATE INDEX audit_events_entity_type ON audit_events (org_id, entity_type, seq);
 
 -- The last link of each organization's chain, moved in the same transaction as its events.
 CREATE TABLE audit_heads (
