@@ -3,8 +3,6 @@
 //! SQLite and on a throwaway PostgreSQL 15, written once and checked with exact values; and a
 //! race of concurrent protects that must never pass the cap.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
@@ -25,113 +23,9 @@ use holdfast_server::store::{
 };
 use holdfast_server::usecase::{self, deletion, protection};
 
-/// A PostgreSQL 15 of its own, on a free port with its socket in a temporary directory, stopped
-/// and removed when dropped. Debian's server binaries are off PATH, and `initdb` refuses to run
-/// as root, so as root it runs as the `postgres` user on a directory that user owns.
-struct ThrowawayPostgres {
-    dir: PathBuf,
-    bin: PathBuf,
-    port: u16,
-}
-
-fn as_postgres(bin: &std::path::Path, program: &str) -> Command {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    match root {
-        true => {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(bin.join(program));
-            c
-        }
-        false => Command::new(bin.join(program)),
-    }
-}
-
-/// The directory of PostgreSQL's server binaries, installing the package where it is missing.
-fn postgres_bin() -> PathBuf {
-    let find = || {
-        std::fs::read_dir("/usr/lib/postgresql")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path().join("bin"))
-            .find(|bin| bin.join("initdb").is_file())
-    };
-    if let Some(bin) = find() {
-        return bin;
-    }
-    let installed = Command::new("apt-get")
-        .args(["install", "-y", "postgresql-15"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        installed,
-        "PostgreSQL is not installed and apt-get could not install it"
-    );
-    find().expect("postgresql-15 installs its server binaries under /usr/lib/postgresql")
-}
-
-impl ThrowawayPostgres {
-    fn start() -> ThrowawayPostgres {
-        let bin = postgres_bin();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("holdfast-pg-{}-{port}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        let _ = Command::new("chown").arg("postgres").arg(&dir).status();
-        let data = dir.join("data");
-        let out = as_postgres(&bin, "initdb")
-            .arg("-D")
-            .arg(&data)
-            .args(["-A", "trust", "-U", "postgres"])
-            .output()
-            .expect("initdb runs");
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c max_connections=60",
-            dir.display()
-        );
-        let out = as_postgres(&bin, "pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .args(["-o", &options, "-l"])
-            .arg(dir.join("log"))
-            .args(["-w", "start"])
-            .output()
-            .expect("pg_ctl runs");
-        assert!(
-            out.status.success(),
-            "pg_ctl start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        ThrowawayPostgres { dir, bin, port }
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for ThrowawayPostgres {
-    fn drop(&mut self) {
-        let _ = as_postgres(&self.bin, "pg_ctl")
-            .arg("-D")
-            .arg(self.dir.join("data"))
-            .args(["-m", "immediate", "stop"])
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+#[path = "support/throwaway_postgres.rs"]
+mod throwaway_postgres;
+use throwaway_postgres::ThrowawayPostgres;
 
 fn id(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")

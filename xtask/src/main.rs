@@ -7,6 +7,8 @@ mod bench;
 mod sdk;
 mod site;
 mod test;
+#[path = "../../server/tests/support/throwaway_postgres.rs"]
+mod throwaway_postgres;
 mod wasm_test_runner;
 
 use std::ffi::OsString;
@@ -30,8 +32,9 @@ Commands:
                             table and writes target/bench/report.json and chart.svg (p50
                             against size, every size run so far).
   bench --chart             Only draw target/bench/chart.svg from the reports kept.
-  sdk                       The official Genesys Cloud Python SDK against the release server
-                            (needs `cargo build --release -p holdfast-server` and the site).
+  sdk [--postgres]          The official Genesys Cloud Python SDK against the release server
+                            (needs `cargo build --release -p holdfast-server` and the site);
+                            with --postgres, on a throwaway PostgreSQL 15 it starts itself.
   size                      Build the app and check the first-load bytes (brotli) against the
                             budget.
   fuzz [--seconds N]        Every parser of untrusted input fuzzed for N seconds each
@@ -78,12 +81,11 @@ fn dispatch() -> Result<()> {
             test::run_all()
         }
         Some("bench") => bench::run(&flags(rest)?),
-        Some("sdk") => {
-            if !rest.is_empty() {
-                bail!("sdk takes no arguments, got {rest:?}");
-            }
-            sdk::run()
-        }
+        Some("sdk") => match flags(rest)?.as_slice() {
+            [] => sdk::run(false),
+            ["--postgres"] => sdk::run(true),
+            other => bail!("sdk takes only `--postgres`, got {other:?}"),
+        },
         Some("size") => {
             if !rest.is_empty() {
                 bail!("size takes no arguments, got {rest:?}");

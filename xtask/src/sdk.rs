@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use crate::throwaway_postgres::ThrowawayPostgres;
 use crate::{Server, root, run_command, target_dir, wait_for};
 
 /// The SDK version the test is written against (it installs on this machine's Python 3.11).
@@ -28,7 +29,10 @@ impl Drop for Scratch {
     }
 }
 
-pub fn run() -> Result<()> {
+/// Runs the SDK script against the release server on SQLite, or with `postgres` on a throwaway
+/// PostgreSQL 15 it starts (and removes) itself.
+pub fn run(postgres: bool) -> Result<()> {
+    let database = postgres.then(ThrowawayPostgres::start);
     let target = target_dir();
     let python = ensure_venv(&target.join("sdk-venv"))?;
     let bin = target.join("release/holdfast");
@@ -46,6 +50,9 @@ pub fn run() -> Result<()> {
             .arg("--data-dir")
             .arg(&data.0)
             .env("HOLDFAST_LOG", "warn");
+        if let Some(database) = &database {
+            command.env("HOLDFAST_DATABASE_URL", database.url());
+        }
         command
     };
     run_command(holdfast().args(["demo", "--size", "300"]))?;

@@ -85,7 +85,11 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "the official Genesys Cloud Python SDK against the release server",
-        run: crate::sdk::run,
+        run: || crate::sdk::run(false),
+    },
+    Step {
+        name: "the official Genesys Cloud Python SDK against the release server on PostgreSQL",
+        run: || crate::sdk::run(true),
     },
     Step {
         name: "the benchmark at a small size (it runs; no time is asserted)",
