@@ -22,7 +22,7 @@ use crate::{Server, cargo, root, run_command, target_dir, wait_for};
 const PASSWORD: &str = "holdfast-demo";
 
 /// One HTTP/1.1 exchange on a new connection: the status and the body.
-fn request(
+pub(crate) fn request(
     addr: &str,
     method: &str,
     path: &str,
@@ -490,7 +490,7 @@ fn protectable_ids(addr: &str, cookie: &str, n: usize) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-fn login_cookie(addr: &str, body: &str) -> Result<String> {
+pub(crate) fn login_cookie(addr: &str, body: &str) -> Result<String> {
     let mut stream = TcpStream::connect(addr)?;
     let head = format!(
         "POST /api/session HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n\

@@ -4,6 +4,7 @@
 //! machine and on a fresh CI machine. Arguments are few, so they are parsed by hand.
 
 mod bench;
+mod multi;
 mod sdk;
 mod site;
 mod test;
@@ -35,6 +36,10 @@ Commands:
   sdk [--postgres]          The official Genesys Cloud Python SDK against the release server
                             (needs `cargo build --release -p holdfast-server` and the site);
                             with --postgres, on a throwaway PostgreSQL 15 it starts itself.
+  multi [--seconds N]       Three release servers on one throwaway PostgreSQL, 64 clients racing
+                            protect and release for N seconds (default 20) while two sweep and
+                            one is killed: the cap, every acknowledged change and the sweep are
+                            checked exactly.
   size                      Build the app and check the first-load bytes (brotli) against the
                             budget.
   fuzz [--seconds N]        Every parser of untrusted input fuzzed for N seconds each
@@ -85,6 +90,11 @@ fn dispatch() -> Result<()> {
             [] => sdk::run(false),
             ["--postgres"] => sdk::run(true),
             other => bail!("sdk takes only `--postgres`, got {other:?}"),
+        },
+        Some("multi") => match flags(rest)?.as_slice() {
+            [] => multi::run(20),
+            ["--seconds", n] => multi::run(n.parse().context("--seconds takes a whole number")?),
+            other => bail!("multi takes only `--seconds N`, got {other:?}"),
         },
         Some("size") => {
             if !rest.is_empty() {

@@ -92,6 +92,10 @@ const STEPS: &[Step] = &[
         run: || crate::sdk::run(true),
     },
     Step {
+        name: "three instances on one PostgreSQL: 64 clients racing, two sweeping, one killed",
+        run: || crate::multi::run(8),
+    },
+    Step {
         name: "the benchmark at a small size (it runs; no time is asserted)",
         run: || crate::bench::run(&["--size", "2000"]),
     },
