@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::throwaway_postgres::ThrowawayPostgres;
 use crate::{Server, cargo, root, run_command, target_dir, wait_for};
 
 const PASSWORD: &str = "holdfast-demo";
@@ -128,11 +129,20 @@ struct Row {
 }
 
 pub fn run(args: &[&str]) -> Result<()> {
-    let size = match args {
-        [] => 100_000,
-        ["--size", n] => n
-            .parse()
-            .context("--size takes a number of conversations")?,
+    let (size, postgres) = match args {
+        [] => (100_000, false),
+        ["--size", n] => (
+            n.parse()
+                .context("--size takes a number of conversations")?,
+            false,
+        ),
+        ["--size", n, "--backend", "postgres"] | ["--backend", "postgres", "--size", n] => (
+            n.parse()
+                .context("--size takes a number of conversations")?,
+            true,
+        ),
+        ["--backend", "sqlite"] => (100_000, false),
+        ["--backend", "postgres"] => (100_000, true),
         ["--chart"] => {
             let dir = target_dir().join("bench");
             let chart = dir.join("chart.svg");
@@ -140,20 +150,33 @@ pub fn run(args: &[&str]) -> Result<()> {
             eprintln!("xtask bench: wrote {}", chart.display());
             return Ok(());
         }
-        other => bail!("bench takes only `--size N` or `--chart`, got {other:?}"),
+        other => {
+            bail!("bench takes `--size N`, `--backend sqlite|postgres` or `--chart`, got {other:?}")
+        }
     };
     run_command(cargo().args(["build", "--release", "-p", "holdfast-server"]))?;
     let target = target_dir();
     let bin = target.join("release/holdfast");
     let dir = target.join("bench");
-    let data = dataset(&bin, &dir, size)?;
+    // PostgreSQL: a throwaway server and a dataset built for this run (the SQLite one is kept).
+    let database = postgres.then(ThrowawayPostgres::start);
+    let data = match &database {
+        None => dataset(&bin, &dir, size)?,
+        Some(pg) => postgres_dataset(&bin, &dir, size, &pg.url())?,
+    };
+    let holdfast = || {
+        let mut command = Command::new(&bin);
+        command.arg("--data-dir").arg(&data);
+        if let Some(pg) = &database {
+            command.env("HOLDFAST_DATABASE_URL", pg.url());
+        }
+        command
+    };
 
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let addr = format!("127.0.0.1:{port}");
     let _server = Server(
-        Command::new(&bin)
-            .arg("--data-dir")
-            .arg(&data)
+        holdfast()
             .args(["serve", "--addr", &addr, "--sweep-interval", "0", "--site"])
             .arg(target.join("site"))
             .env("HOLDFAST_LOG", "warn")
@@ -306,7 +329,11 @@ pub fn run(args: &[&str]) -> Result<()> {
     // The server's peak resident memory over the whole run, load included.
     let peak_mb = peak_rss_mb(_server.0.id());
     drop(_server);
-    let sweep = sweep_copy(&bin, &data, &dir)?;
+    let sweep = match &database {
+        None => sweep_copy(&bin, &data, &dir)?,
+        // The throwaway database goes after this run: sweep it in place.
+        Some(_) => sweep_twice(holdfast)?,
+    };
     let load = Load {
         pages,
         health,
@@ -314,8 +341,12 @@ pub fn run(args: &[&str]) -> Result<()> {
         sweep,
     };
 
-    print_table(size, &rows, &load);
-    write_report(&dir, size, &rows, &load)
+    let backend = match postgres {
+        true => "PostgreSQL",
+        false => "SQLite",
+    };
+    print_table(size, backend, &rows, &load);
+    write_report(&dir, size, postgres, &rows, &load)
 }
 
 /// What the load measures found.
@@ -355,10 +386,20 @@ fn sweep_copy(bin: &Path, data: &Path, dir: &Path) -> Result<Sweep> {
                 .with_context(|| format!("copying {}", from.display()))?;
         }
     }
+    let holdfast = || {
+        let mut command = Command::new(bin);
+        command.arg("--data-dir").arg(&copy);
+        command
+    };
+    let sweep = sweep_twice(holdfast);
+    let _ = std::fs::remove_dir_all(&copy);
+    sweep
+}
+
+/// Sweeps the backlog, then sweeps again with nothing due, each timed by `holdfast sweep`.
+fn sweep_twice(holdfast: impl Fn() -> Command) -> Result<Sweep> {
     let run = || -> Result<(u64, f64)> {
-        let out = Command::new(bin)
-            .arg("--data-dir")
-            .arg(&copy)
+        let out = holdfast()
             .args(["--json", "sweep"])
             .env("HOLDFAST_LOG", "warn")
             .output()
@@ -382,7 +423,6 @@ fn sweep_copy(bin: &Path, data: &Path, dir: &Path) -> Result<Sweep> {
     };
     let (deleted, seconds) = run()?;
     let (again, idle) = run()?;
-    let _ = std::fs::remove_dir_all(&copy);
     if again != 0 {
         bail!("a second sweep deleted {again} recordings: the first left some due");
     }
@@ -544,6 +584,29 @@ fn dataset(bin: &Path, dir: &Path, size: usize) -> Result<PathBuf> {
     Ok(data)
 }
 
+/// A PostgreSQL dataset of `size` in the throwaway database at `url`, built for this run.
+fn postgres_dataset(bin: &Path, dir: &Path, size: usize, url: &str) -> Result<PathBuf> {
+    let data = dir.join(format!("postgres-{size}"));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let started = Instant::now();
+    run_command(
+        Command::new(bin)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["demo", "--size", &size.to_string()])
+            .env("HOLDFAST_DATABASE_URL", url)
+            .env("HOLDFAST_LOG", "warn"),
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    let total = size + size / 5;
+    eprintln!(
+        "xtask bench: {total} demo conversations in PostgreSQL in {seconds:.1} s ({:.0}/s)",
+        total as f64 / seconds
+    );
+    Ok(data)
+}
+
 /// Whether the measure meets its goal: the p50 where the goal names it, else the p99.
 fn verdict(row: &Row) -> &'static str {
     let value = match row.goal.starts_with("p50") {
@@ -557,10 +620,10 @@ fn verdict(row: &Row) -> &'static str {
     }
 }
 
-fn print_table(size: usize, rows: &[Row], load: &Load) {
+fn print_table(size: usize, backend: &str, rows: &[Row], load: &Load) {
     let (pages, health) = (load.pages, load.health);
     println!(
-        "\nHoldfast bench: {size} Northwind conversations (+{} Contoso), release build, one client unless stated\n",
+        "\nHoldfast bench: {size} Northwind conversations (+{} Contoso) on {backend}, release build, one client unless stated\n",
         size / 5
     );
     println!("| what the manager does | p50 ms | p99 ms | goal | against the goal |");
@@ -599,7 +662,9 @@ fn print_table(size: usize, rows: &[Row], load: &Load) {
     );
 }
 
-fn write_report(dir: &Path, size: usize, rows: &[Row], load: &Load) -> Result<()> {
+/// Writes `report-N.json` and redraws the chart (SQLite), or `postgres-report-N.json` (kept
+/// apart from the chart, which compares sizes on one backend).
+fn write_report(dir: &Path, size: usize, postgres: bool, rows: &[Row], load: &Load) -> Result<()> {
     let measures: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| serde_json::json!({"what": r.what, "p50Ms": r.p50, "p99Ms": r.p99, "goal": r.goal, "verdict": verdict(r)}))
@@ -612,6 +677,12 @@ fn write_report(dir: &Path, size: usize, rows: &[Row], load: &Load) -> Result<()
         "sweepPerSecond": load.sweep.per_second(), "sweepIdleMs": load.sweep.idle_ms,
     });
     std::fs::create_dir_all(dir)?;
+    if postgres {
+        let path = dir.join(format!("postgres-report-{size}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+        eprintln!("xtask bench: wrote {}", path.display());
+        return Ok(());
+    }
     let path = dir.join(format!("report-{size}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
     std::fs::write(
