@@ -93,6 +93,12 @@ pub const TOTAL_BOUND: u64 = 10_000;
 /// past what an organization can protect (its cap).
 pub const TEXT_TOTAL_BOUND: u64 = 1_000;
 
+/// How many participants (of every organization and kind) a text may match and still be "few":
+/// up to this many, a text filter's total is exact up to [`TOTAL_BOUND`]; beyond, up to
+/// [`TEXT_TOTAL_BOUND`] (a text of fewer than three characters counts as few). Every backend decides it
+/// the same way, so that a view shows the same total on each.
+pub const TEXT_SEARCH_MATCHES: u64 = 5_000;
+
 /// Where the view stops counting: [`TEXT_TOTAL_BOUND`] when a text filter matches many
 /// participants, else [`TOTAL_BOUND`].
 pub fn total_bound(many_text_matches: bool) -> u64 {

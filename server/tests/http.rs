@@ -13,6 +13,7 @@ use holdfast_server::auth::LoginLimiter;
 use holdfast_server::demo;
 use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::Store;
+use holdfast_server::store::postgres::PgStore;
 use holdfast_server::store::sqlite::SqliteStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -75,9 +76,29 @@ impl Answer {
 
 struct Server {
     addr: SocketAddr,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
+    /// The same store when it is SQLite, for the tests that look beneath the `Store` trait.
+    sqlite: Option<Arc<SqliteStore>>,
     _dir: TempDir,
 }
+
+impl Server {
+    /// The SQLite store of a test that runs only on SQLite.
+    fn sqlite(&self) -> &SqliteStore {
+        self.sqlite.as_deref().expect("this test runs on SQLite")
+    }
+}
+
+/// Where a test server keeps its data.
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite,
+    /// A database of its own on the suite's throwaway PostgreSQL.
+    Postgres(String),
+}
+
+/// A test body that runs on either backend.
+type BackendTest = fn(Backend) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 struct TempDir(PathBuf);
 
@@ -107,6 +128,25 @@ async fn start(tag: &str) -> Server {
     start_tuned(tag, Default::default(), Default::default()).await
 }
 
+/// A server on `backend` with demo data.
+async fn start_on(tag: &str, backend: &Backend) -> Server {
+    match backend {
+        Backend::Sqlite => start(tag).await,
+        Backend::Postgres(url) => {
+            let store = Arc::new(PgStore::connect(url).unwrap());
+            demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
+            serve_store(
+                TempDir::new(tag),
+                store,
+                None,
+                Default::default(),
+                Default::default(),
+            )
+            .await
+        }
+    }
+}
+
 /// A server whose body deadline and password checks are set by the test.
 async fn start_tuned(
     tag: &str,
@@ -116,6 +156,17 @@ async fn start_tuned(
     let dir = TempDir::new(tag);
     let store = Arc::new(SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap());
     demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
+    serve_store(dir, store.clone(), Some(store), body_time, password_checks).await
+}
+
+/// Serves `store` from a test site in `dir`.
+async fn serve_store(
+    dir: TempDir,
+    store: Arc<dyn Store>,
+    sqlite: Option<Arc<SqliteStore>>,
+    body_time: holdfast_server::http::BodyTime,
+    password_checks: Arc<holdfast_server::auth::PasswordChecks>,
+) -> Server {
     let site = dir.0.join("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(
@@ -145,6 +196,7 @@ async fn start_tuned(
     Server {
         addr,
         store,
+        sqlite,
         _dir: dir,
     }
 }
@@ -281,7 +333,11 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
-    let server = start("login").await;
+    sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords_on(Backend::Sqlite).await;
+}
+
+async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords_on(backend: Backend) {
+    let server = start_on("login", &backend).await;
     let wrong = serde_json::json!({"username": "manager", "password": "nope"});
     server
         .post_json("/api/session", "", &wrong)
@@ -343,7 +399,11 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
 
 #[tokio::test]
 async fn repeated_failed_logins_are_rate_limited() {
-    let server = start("limit").await;
+    repeated_failed_logins_are_rate_limited_on(Backend::Sqlite).await;
+}
+
+async fn repeated_failed_logins_are_rate_limited_on(backend: Backend) {
+    let server = start_on("limit", &backend).await;
     let wrong = serde_json::json!({"username": "analyst", "password": "wrong"});
     for _ in 0..10 {
         server
@@ -359,7 +419,13 @@ async fn repeated_failed_logins_are_rate_limited() {
 
 #[tokio::test]
 async fn every_api_call_needs_a_session_and_state_changes_need_the_csrf_header() {
-    let server = start("csrf").await;
+    every_api_call_needs_a_session_and_state_changes_need_the_csrf_header_on(Backend::Sqlite).await;
+}
+
+async fn every_api_call_needs_a_session_and_state_changes_need_the_csrf_header_on(
+    backend: Backend,
+) {
+    let server = start_on("csrf", &backend).await;
     server
         .get("/api/conversations", "")
         .await
@@ -408,7 +474,11 @@ async fn every_api_call_needs_a_session_and_state_changes_need_the_csrf_header()
 
 #[tokio::test]
 async fn interactions_are_listed_paged_and_scoped_to_the_organization() {
-    let server = start("tenancy").await;
+    interactions_are_listed_paged_and_scoped_to_the_organization_on(Backend::Sqlite).await;
+}
+
+async fn interactions_are_listed_paged_and_scoped_to_the_organization_on(backend: Backend) {
+    let server = start_on("tenancy", &backend).await;
     let northwind = server.login("manager").await;
     let contoso = server.login("contoso.manager").await;
 
@@ -534,7 +604,11 @@ async fn interactions_are_listed_paged_and_scoped_to_the_organization() {
 
 #[tokio::test]
 async fn the_summary_of_a_filter_counts_every_kind_once() {
-    let server = start("summary").await;
+    the_summary_of_a_filter_counts_every_kind_once_on(Backend::Sqlite).await;
+}
+
+async fn the_summary_of_a_filter_counts_every_kind_once_on(backend: Backend) {
+    let server = start_on("summary", &backend).await;
     let cookie = server.login("supervisor").await;
     let body = serde_json::json!({"selection": {"kind": "filter", "query": "", "except": []}});
     let all: SummaryResponse = server
@@ -582,7 +656,11 @@ async fn the_summary_of_a_filter_counts_every_kind_once() {
 
 #[tokio::test]
 async fn bad_input_gets_a_json_4xx() {
-    let server = start("bad").await;
+    bad_input_gets_a_json_4xx_on(Backend::Sqlite).await;
+}
+
+async fn bad_input_gets_a_json_4xx_on(backend: Backend) {
+    let server = start_on("bad", &backend).await;
     let cookie = server.login("manager").await;
     server
         .get("/api/conversations?page=0", &cookie)
@@ -656,7 +734,11 @@ async fn bad_input_gets_a_json_4xx() {
 
 #[tokio::test]
 async fn the_app_is_served_precompressed_with_a_strict_policy() {
-    let server = start("assets").await;
+    the_app_is_served_precompressed_with_a_strict_policy_on(Backend::Sqlite).await;
+}
+
+async fn the_app_is_served_precompressed_with_a_strict_policy_on(backend: Backend) {
+    let server = start_on("assets", &backend).await;
     let page = server
         .send(
             "GET",
@@ -765,7 +847,11 @@ async fn status(server: &Server, cookie: &str) -> (u64, u64) {
 
 #[tokio::test]
 async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
-    let server = start("protect").await;
+    protect_and_release_commit_with_one_audit_event_per_conversation_on(Backend::Sqlite).await;
+}
+
+async fn protect_and_release_commit_with_one_audit_event_per_conversation_on(backend: Backend) {
+    let server = start_on("protect", &backend).await;
     let cookie = server.login("manager").await;
     let me: Me = server.get("/api/session", &cookie).await.parse();
     let ids = page_ids(&server, &cookie, "protected=no&recorded=yes&size=10").await;
@@ -864,7 +950,11 @@ async fn protect_and_release_commit_with_one_audit_event_per_conversation() {
 
 #[tokio::test]
 async fn over_the_cap_nothing_changes_and_the_numbers_are_given() {
-    let server = start("cap").await;
+    over_the_cap_nothing_changes_and_the_numbers_are_given_on(Backend::Sqlite).await;
+}
+
+async fn over_the_cap_nothing_changes_and_the_numbers_are_given_on(backend: Backend) {
+    let server = start_on("cap", &backend).await;
     let cookie = server.login("manager").await;
     let me: Me = server.get("/api/session", &cookie).await.parse();
     let (before, _) = status(&server, &cookie).await;
@@ -906,7 +996,11 @@ async fn over_the_cap_nothing_changes_and_the_numbers_are_given() {
 
 #[tokio::test]
 async fn permissions_are_enforced_by_the_server() {
-    let server = start("perms").await;
+    permissions_are_enforced_by_the_server_on(Backend::Sqlite).await;
+}
+
+async fn permissions_are_enforced_by_the_server_on(backend: Backend) {
+    let server = start_on("perms", &backend).await;
     let supervisor = server.login("supervisor").await;
     let analyst = server.login("analyst").await;
     let ids = page_ids(&server, &supervisor, "protected=yes&size=10").await;
@@ -932,7 +1026,11 @@ async fn permissions_are_enforced_by_the_server() {
 
 #[tokio::test]
 async fn racing_clients_never_push_the_organization_past_its_cap() {
-    let server = Arc::new(start("race").await);
+    racing_clients_never_push_the_organization_past_its_cap_on(Backend::Sqlite).await;
+}
+
+async fn racing_clients_never_push_the_organization_past_its_cap_on(backend: Backend) {
+    let server = Arc::new(start_on("race", &backend).await);
     let cookie = server.login("manager").await;
     let me: Me = server.get("/api/session", &cookie).await.parse();
     let (before, _) = status(&server, &cookie).await;
@@ -1285,7 +1383,11 @@ async fn v2(
 
 #[tokio::test]
 async fn the_genesys_deletion_protection_api_works_like_genesys() {
-    let server = start("genesys").await;
+    the_genesys_deletion_protection_api_works_like_genesys_on(Backend::Sqlite).await;
+}
+
+async fn the_genesys_deletion_protection_api_works_like_genesys_on(backend: Backend) {
+    let server = start_on("genesys", &backend).await;
     let token = bearer(&server, "manager").await;
     let cookie = server.login("manager").await;
     let fresh = protectable_ids(&server, &cookie, 25, 25).await;
@@ -1488,7 +1590,11 @@ async fn the_genesys_deletion_protection_api_works_like_genesys() {
 
 #[tokio::test]
 async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() {
-    let server = start("v2rec").await;
+    genesys_recordings_read_and_update_their_delete_date_under_the_rules_on(Backend::Sqlite).await;
+}
+
+async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules_on(backend: Backend) {
+    let server = start_on("v2rec", &backend).await;
     let token = bearer(&server, "manager").await;
     let cookie = server.login("manager").await;
     let conv = page_ids(&server, &cookie, "protected=yes&size=10").await[0].clone();
@@ -1617,7 +1723,11 @@ async fn genesys_recordings_read_and_update_their_delete_date_under_the_rules() 
 
 #[tokio::test]
 async fn the_audit_trail_filters_pages_exports_and_verifies() {
-    let server = start("audit").await;
+    the_audit_trail_filters_pages_exports_and_verifies_on(Backend::Sqlite).await;
+}
+
+async fn the_audit_trail_filters_pages_exports_and_verifies_on(backend: Backend) {
+    let server = start_on("audit", &backend).await;
     let cookie = server.login("manager").await;
     let ids = page_ids(&server, &cookie, "protected=no&recorded=yes&size=10").await;
     let body = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "=HYPERLINK(\"x\")"});
@@ -1788,7 +1898,11 @@ async fn tampering_with_a_stored_audit_event_is_detected() {
 
 #[tokio::test]
 async fn saved_views_are_per_user_and_validated() {
-    let server = start("views").await;
+    saved_views_are_per_user_and_validated_on(Backend::Sqlite).await;
+}
+
+async fn saved_views_are_per_user_and_validated_on(backend: Backend) {
+    let server = start_on("views", &backend).await;
     let cookie = server.login("manager").await;
     let body = serde_json::json!({"name": " Open cases ", "query": "size=50&protected=yes"});
     let saved = server.post_json("/api/views", &cookie, &body).await;
@@ -1996,7 +2110,11 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
 
 #[tokio::test]
 async fn a_recording_that_joins_a_protected_conversation_is_protected_at_once() {
-    let server = start("joins").await;
+    a_recording_that_joins_a_protected_conversation_is_protected_at_once_on(Backend::Sqlite).await;
+}
+
+async fn a_recording_that_joins_a_protected_conversation_is_protected_at_once_on(backend: Backend) {
+    let server = start_on("joins", &backend).await;
     let admin = server.login("admin").await;
     let conv = page_ids(&server, &admin, "protected=yes&size=10").await[0].clone();
     let before = details(&server, &admin, &conv).await;
@@ -2139,7 +2257,11 @@ async fn import_reads_json_lines_and_names_the_first_bad_line() {
 
 #[tokio::test]
 async fn metrics_and_the_openapi_document_are_served() {
-    let server = start("metrics").await;
+    metrics_and_the_openapi_document_are_served_on(Backend::Sqlite).await;
+}
+
+async fn metrics_and_the_openapi_document_are_served_on(backend: Backend) {
+    let server = start_on("metrics", &backend).await;
     let cookie = server.login("manager").await;
     server.get("/api/conversations", &cookie).await;
     // Only for the holder of the metrics token: it names every organization.
@@ -2349,8 +2471,12 @@ type MatrixCase = (
 
 #[tokio::test]
 async fn every_endpoint_against_every_role_and_the_other_organization() {
+    every_endpoint_against_every_role_and_the_other_organization_on(Backend::Sqlite).await;
+}
+
+async fn every_endpoint_against_every_role_and_the_other_organization_on(backend: Backend) {
     use holdfast_core::Permission::*;
-    let server = start("matrix").await;
+    let server = start_on("matrix", &backend).await;
     let manager = server.login("manager").await;
     let conv = protectable_ids(&server, &manager, 10, 1).await[0].clone();
     // The demo data has no media files, so the media route answers 404 to everyone allowed.
@@ -2746,10 +2872,14 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
 /// `AuditQuery::matches` says, which is checked here against every event of a varied trail.
 #[tokio::test]
 async fn audit_filters_in_sql_agree_with_the_rule_in_core() {
+    audit_filters_in_sql_agree_with_the_rule_in_core_on(Backend::Sqlite).await;
+}
+
+async fn audit_filters_in_sql_agree_with_the_rule_in_core_on(backend: Backend) {
     use holdfast_core::audit::AuditQuery;
     use holdfast_server::store::AuditFilter;
 
-    let server = start("audit-sql").await;
+    let server = start_on("audit-sql", &backend).await;
     let cookie = server.login("manager").await;
     server.login("supervisor").await;
     let wrong = serde_json::json!({"username": "analyst", "password": "wrong"});
@@ -3245,9 +3375,13 @@ fn padded(body: &serde_json::Value, len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn body_limits_are_per_route_exact_and_checked_before_reading() {
+    body_limits_are_per_route_exact_and_checked_before_reading_on(Backend::Sqlite).await;
+}
+
+async fn body_limits_are_per_route_exact_and_checked_before_reading_on(backend: Backend) {
     use holdfast_server::http::MAX_BODY;
     use holdfast_server::routes::INGEST_MAX_BODY;
-    let server = start("limits").await;
+    let server = start_on("limits", &backend).await;
     let cookie = server.login("admin").await;
     let headers = [
         ("cookie", cookie.as_str()),
@@ -3497,7 +3631,7 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
     let bare = rusqlite::Connection::open(&bare_path).unwrap();
     bare.execute_batch("DROP TABLE sqlite_stat1; ANALYZE sqlite_schema;")
         .unwrap();
-    server.store.trace_statements(record_statement);
+    server.sqlite().trace_statements(record_statement);
 
     let manager = server.login("manager").await;
     let admin = server.login("admin").await;
@@ -3731,8 +3865,12 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
 
 #[tokio::test]
 async fn the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond() {
+    the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond_on(Backend::Sqlite).await;
+}
+
+async fn the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond_on(backend: Backend) {
     use holdfast_core::api::TOTAL_BOUND;
-    let server = start("bound").await;
+    let server = start_on("bound", &backend).await;
     let cookie = server.login("manager").await;
     let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
     let start = holdfast_core::time::parse("2026-01-01T00:00:00Z").unwrap();
@@ -3919,8 +4057,15 @@ fn add_dense_conversations(server: &Server, n: usize, rare: usize) -> Vec<String
 
 #[tokio::test]
 async fn a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walked() {
+    a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walked_on(Backend::Sqlite)
+        .await;
+}
+
+async fn a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walked_on(
+    backend: Backend,
+) {
     use holdfast_core::api::TEXT_TOTAL_BOUND;
-    let server = start("text-plans").await;
+    let server = start_on("text-plans", &backend).await;
     let cookie = server.login("manager").await;
     // 6,000 participants named "Dense Agent" are more than a search takes (5,000): their rows
     // are walked in the page's order and counted from the index. The 60 "Rare Person" ones
@@ -4055,7 +4200,11 @@ async fn a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walk
 
 #[tokio::test]
 async fn stored_bytes_are_kept_and_served_only_as_inert_types() {
-    let server = start("inert").await;
+    stored_bytes_are_kept_and_served_only_as_inert_types_on(Backend::Sqlite).await;
+}
+
+async fn stored_bytes_are_kept_and_served_only_as_inert_types_on(backend: Backend) {
+    let server = start_on("inert", &backend).await;
     let admin = server.login("admin").await;
     let conv = new_id();
     let (html, script, call) = (new_id(), new_id(), new_id());
@@ -4357,7 +4506,11 @@ async fn sign_in_at_once(
 
 #[tokio::test]
 async fn signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused() {
-    let server = start("signout").await;
+    signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused_on(Backend::Sqlite).await;
+}
+
+async fn signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused_on(backend: Backend) {
+    let server = start_on("signout", &backend).await;
     let auth = bearer(&server, "manager").await;
     let status = |auth: String| {
         let server = &server;
@@ -4549,7 +4702,7 @@ async fn a_full_or_read_only_store_answers_what_it_is_loses_nothing_and_says_so_
     let events = server.store.audit_head(org).unwrap().unwrap().0;
     // SQLite's own page limit: the file cannot grow, as on a full disk.
     server
-        .store
+        .sqlite()
         .with_writer(|c| {
             let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
             c.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
@@ -4587,7 +4740,7 @@ async fn a_full_or_read_only_store_answers_what_it_is_loses_nothing_and_says_so_
     );
     // Read-only (SQLite's query_only answers as a read-only file does).
     server
-        .store
+        .sqlite()
         .with_writer(|c| {
             c.query_row("PRAGMA max_page_count = 1073741823", [], |r| {
                 r.get::<_, i64>(0)
@@ -4610,7 +4763,7 @@ async fn a_full_or_read_only_store_answers_what_it_is_loses_nothing_and_says_so_
     );
     // Nothing of the refused writes was kept, and the chain is whole.
     server
-        .store
+        .sqlite()
         .with_writer(|c| c.execute_batch("PRAGMA query_only = OFF"))
         .unwrap();
     assert_eq!(server.store.org_status(org).unwrap().protected, expected);
@@ -4644,4 +4797,131 @@ fn a_database_file_that_cannot_be_written_is_named_before_start() {
     std::fs::create_dir(dir.0.join("holdfast.sqlite3-shm")).unwrap();
     let (file, _) = holdfast_server::store::sqlite::check_writable(&db).unwrap_err();
     assert_eq!(file, dir.0.join("holdfast.sqlite3-shm"));
+}
+
+/// The tests above that know only the HTTP API and the `Store` trait, run again on PostgreSQL.
+const ON_POSTGRES: &[(&str, BackendTest)] = &[
+    (
+        "sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords",
+        |b| Box::pin(sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords_on(b)),
+    ),
+    ("repeated_failed_logins_are_rate_limited", |b| {
+        Box::pin(repeated_failed_logins_are_rate_limited_on(b))
+    }),
+    (
+        "every_api_call_needs_a_session_and_state_changes_need_the_csrf_header",
+        |b| Box::pin(every_api_call_needs_a_session_and_state_changes_need_the_csrf_header_on(b)),
+    ),
+    (
+        "interactions_are_listed_paged_and_scoped_to_the_organization",
+        |b| Box::pin(interactions_are_listed_paged_and_scoped_to_the_organization_on(b)),
+    ),
+    ("the_summary_of_a_filter_counts_every_kind_once", |b| {
+        Box::pin(the_summary_of_a_filter_counts_every_kind_once_on(b))
+    }),
+    ("bad_input_gets_a_json_4xx", |b| {
+        Box::pin(bad_input_gets_a_json_4xx_on(b))
+    }),
+    (
+        "the_app_is_served_precompressed_with_a_strict_policy",
+        |b| Box::pin(the_app_is_served_precompressed_with_a_strict_policy_on(b)),
+    ),
+    (
+        "protect_and_release_commit_with_one_audit_event_per_conversation",
+        |b| Box::pin(protect_and_release_commit_with_one_audit_event_per_conversation_on(b)),
+    ),
+    (
+        "over_the_cap_nothing_changes_and_the_numbers_are_given",
+        |b| Box::pin(over_the_cap_nothing_changes_and_the_numbers_are_given_on(b)),
+    ),
+    ("permissions_are_enforced_by_the_server", |b| {
+        Box::pin(permissions_are_enforced_by_the_server_on(b))
+    }),
+    (
+        "racing_clients_never_push_the_organization_past_its_cap",
+        |b| {
+            Box::pin(racing_clients_never_push_the_organization_past_its_cap_on(
+                b,
+            ))
+        },
+    ),
+    (
+        "the_genesys_deletion_protection_api_works_like_genesys",
+        |b| Box::pin(the_genesys_deletion_protection_api_works_like_genesys_on(b)),
+    ),
+    (
+        "genesys_recordings_read_and_update_their_delete_date_under_the_rules",
+        |b| Box::pin(genesys_recordings_read_and_update_their_delete_date_under_the_rules_on(b)),
+    ),
+    ("the_audit_trail_filters_pages_exports_and_verifies", |b| {
+        Box::pin(the_audit_trail_filters_pages_exports_and_verifies_on(b))
+    }),
+    ("saved_views_are_per_user_and_validated", |b| {
+        Box::pin(saved_views_are_per_user_and_validated_on(b))
+    }),
+    (
+        "a_recording_that_joins_a_protected_conversation_is_protected_at_once",
+        |b| Box::pin(a_recording_that_joins_a_protected_conversation_is_protected_at_once_on(b)),
+    ),
+    ("metrics_and_the_openapi_document_are_served", |b| {
+        Box::pin(metrics_and_the_openapi_document_are_served_on(b))
+    }),
+    (
+        "every_endpoint_against_every_role_and_the_other_organization",
+        |b| Box::pin(every_endpoint_against_every_role_and_the_other_organization_on(b)),
+    ),
+    ("audit_filters_in_sql_agree_with_the_rule_in_core", |b| {
+        Box::pin(audit_filters_in_sql_agree_with_the_rule_in_core_on(b))
+    }),
+    (
+        "body_limits_are_per_route_exact_and_checked_before_reading",
+        |b| Box::pin(body_limits_are_per_route_exact_and_checked_before_reading_on(b)),
+    ),
+    (
+        "the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond",
+        |b| Box::pin(the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond_on(b)),
+    ),
+    (
+        "a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walked",
+        |b| {
+            Box::pin(
+                a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walked_on(b),
+            )
+        },
+    ),
+    (
+        "stored_bytes_are_kept_and_served_only_as_inert_types",
+        |b| Box::pin(stored_bytes_are_kept_and_served_only_as_inert_types_on(b)),
+    ),
+    (
+        "signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused",
+        |b| Box::pin(signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused_on(b)),
+    ),
+];
+
+#[path = "support/throwaway_postgres.rs"]
+mod throwaway_postgres;
+
+/// Every test in [`ON_POSTGRES`] on one throwaway PostgreSQL, each in a database of its own.
+#[test]
+fn the_backend_neutral_tests_pass_on_postgres() {
+    let pg = throwaway_postgres::ThrowawayPostgres::start();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut admin = postgres::Client::connect(&pg.url(), postgres::NoTls).unwrap();
+    for (n, (name, test)) in ON_POSTGRES.iter().enumerate() {
+        admin
+            .batch_execute(&format!("CREATE DATABASE test_{n}"))
+            .unwrap();
+        let url = pg.url();
+        let url = format!(
+            "{}/test_{n}",
+            url.rsplit_once('/').map_or("", |(base, _)| base)
+        );
+        eprintln!("on PostgreSQL: {name}");
+        runtime.block_on(test(Backend::Postgres(url)));
+    }
 }

@@ -409,8 +409,40 @@ impl PgTx<'_, '_> {
         }
     }
 
+    /// Where the view stops counting for these filters (core's `total_bound`): lower when a
+    /// text filter matches many participants, decided as every backend decides it.
+    pub(super) fn view_bound(&mut self, selection: &Selection) -> StoreResult<u64> {
+        let Selection::Filter { query, .. } = selection else {
+            return Ok(holdfast_core::api::total_bound(false));
+        };
+        let f = Filters::from_query(query).map_err(StoreError::BadFilter)?;
+        let mut many = false;
+        for text in [&f.agent, &f.remote].into_iter().flatten() {
+            // A text of fewer than three characters has no trigram to count by: exact.
+            if text.chars().count() < 3 {
+                continue;
+            }
+            let limit =
+                i64::try_from(holdfast_core::api::TEXT_SEARCH_MATCHES + 1).unwrap_or(i64::MAX);
+            let matches: i64 = self
+                .tx
+                .query_one(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM participants WHERE name ILIKE $1 LIMIT $2) s",
+                    &[&contains(text), &limit],
+                )?
+                .get(0);
+            many |= u64::try_from(matches).unwrap_or(0) > holdfast_core::api::TEXT_SEARCH_MATCHES;
+        }
+        Ok(holdfast_core::api::total_bound(many))
+    }
+
     /// Counts the rows of `c` matching `sql` and `condition`, up to `bound` + 1.
-    fn count_up_to(&mut self, sql: &Sql, condition: &str, bound: u64) -> StoreResult<u64> {
+    pub(super) fn count_up_to(
+        &mut self,
+        sql: &Sql,
+        condition: &str,
+        bound: u64,
+    ) -> StoreResult<u64> {
         let limit = i64::try_from(bound.saturating_add(1)).unwrap_or(i64::MAX);
         let mut args = sql.refs();
         args.push(&limit);
@@ -517,7 +549,7 @@ impl Tx for PgTx<'_, '_> {
             &sql.refs(),
         )?;
         let protected: i64 = row.get(0);
-        let view_bound = holdfast_core::api::total_bound(false);
+        let view_bound = self.view_bound(selection)?;
         let protectable_bound = counting_bound(&status, view_bound);
         let protectable = self.count_up_to(
             &sql,

@@ -327,7 +327,7 @@ struct TextPlans {
 /// Up to this many trigram matches (every organization, every kind of participant), a text is
 /// searched; beyond, the rows are walked. A search of 5,000 matches and a walk for a page at
 /// one match in 2,000 rows each cost some tens of milliseconds.
-const SPARSE_MATCHES: i64 = 5_000;
+const SPARSE_MATCHES: i64 = holdfast_core::api::TEXT_SEARCH_MATCHES as i64;
 
 /// How many trigram matches a bounded count of a walked text filter reads at most.
 const JOINED_MATCHES: i64 = 20_000;

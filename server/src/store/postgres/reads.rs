@@ -535,7 +535,7 @@ impl Store for PgStore {
             )?;
             let entities = rows.iter().map(row_of).collect::<StoreResult<Vec<_>>>()?;
             let counted = selection_sql(org, &selection)?;
-            let bound = holdfast_core::api::total_bound(false);
+            let bound = pg.view_bound(&selection)?;
             let n = pg.count_up_to(&counted, "TRUE", bound)?;
             Ok(ConversationPage {
                 entities,
