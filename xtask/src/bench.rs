@@ -500,34 +500,10 @@ fn throughput(addr: &str, cookie: &str, path: &str, time: Duration) -> Result<f6
 
 /// Up to `n` unprotected conversations with a policy recording that is not deleted, from the
 /// view, each checked through its details.
+/// Up to `n` protectable conversations of the view.
 fn protectable_ids(addr: &str, cookie: &str, n: usize) -> Result<Vec<String>> {
-    let mut ids = Vec::new();
-    for page in 1..=40 {
-        let path = format!("/api/conversations?protected=no&recorded=yes&size=100&page={page}");
-        let (_, body) = request(addr, "GET", &path, cookie, "")?;
-        let page: serde_json::Value = serde_json::from_str(&body)?;
-        let rows = page["entities"].as_array().context("a page of entities")?;
-        for id in rows.iter().filter_map(|r| r["id"].as_str()) {
-            let path = format!("/api/conversations/{id}");
-            let (_, details) = request(addr, "GET", &path, cookie, "")?;
-            let details: serde_json::Value = serde_json::from_str(&details)?;
-            let protectable = details["recordings"].as_array().is_some_and(|list| {
-                list.iter()
-                    .any(|r| r["role"] == "policy" && r["fileState"] == "AVAILABLE")
-            });
-            if protectable {
-                ids.push(id.to_owned());
-            }
-        }
-        if ids.len() >= n || rows.is_empty() {
-            break;
-        }
-    }
-    ids.truncate(n);
-    if ids.len() < 10 {
-        bail!("found only {} protectable conversations", ids.len());
-    }
-    Ok(ids)
+    let found = crate::multi::protectable(addr, cookie, n, 10)?;
+    Ok(found.into_iter().map(|(id, _)| id).collect())
 }
 
 pub(crate) fn login_cookie(addr: &str, body: &str) -> Result<String> {
@@ -564,46 +540,44 @@ fn dataset(bin: &Path, dir: &Path, size: usize) -> Result<PathBuf> {
         eprintln!("xtask bench: using the dataset in {}", data.display());
         return Ok(data);
     }
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data)?;
-    let started = Instant::now();
-    run_command(
-        Command::new(bin)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["demo", "--size", &size.to_string()])
-            .env("HOLDFAST_LOG", "warn"),
-    )?;
-    let seconds = started.elapsed().as_secs_f64();
-    let total = size + size / 5;
-    eprintln!(
-        "xtask bench: {total} demo conversations in {seconds:.1} s ({:.0}/s)",
-        total as f64 / seconds
-    );
+    let seconds = build_demo(bin, &data, size, None)?;
     std::fs::write(&done, format!("{seconds:.1}\n"))?;
     Ok(data)
+}
+
+/// Fills `data` (or the database at `url`) with `size` demo conversations; returns how long it took.
+fn build_demo(bin: &Path, data: &Path, size: usize, url: Option<&str>) -> Result<f64> {
+    let _ = std::fs::remove_dir_all(data);
+    std::fs::create_dir_all(data)?;
+    let started = Instant::now();
+    let mut command = Command::new(bin);
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .args(["demo", "--size", &size.to_string()])
+        .env("HOLDFAST_LOG", "warn");
+    if let Some(url) = url {
+        command.env("HOLDFAST_DATABASE_URL", url);
+    }
+    run_command(&mut command)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let total = size + size / 5;
+    let backend = if url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    eprintln!(
+        "xtask bench: {total} demo conversations in {backend} in {seconds:.1} s ({:.0}/s)",
+        total as f64 / seconds
+    );
+    Ok(seconds)
 }
 
 /// A PostgreSQL dataset of `size` in the throwaway database at `url`, built for this run.
 fn postgres_dataset(bin: &Path, dir: &Path, size: usize, url: &str) -> Result<PathBuf> {
     let data = dir.join(format!("postgres-{size}"));
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data)?;
-    let started = Instant::now();
-    run_command(
-        Command::new(bin)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["demo", "--size", &size.to_string()])
-            .env("HOLDFAST_DATABASE_URL", url)
-            .env("HOLDFAST_LOG", "warn"),
-    )?;
-    let seconds = started.elapsed().as_secs_f64();
-    let total = size + size / 5;
-    eprintln!(
-        "xtask bench: {total} demo conversations in PostgreSQL in {seconds:.1} s ({:.0}/s)",
-        total as f64 / seconds
-    );
+    build_demo(bin, &data, size, Some(url))?;
     Ok(data)
 }
 

@@ -96,7 +96,12 @@ pub fn run(seconds: u64) -> Result<()> {
     }
     let org: serde_json::Value = serde_json::from_str(&body)?;
     let cap = org["cap"].as_u64().context("the cap")?;
-    let pool = protectable(&addrs[0], &cookie, CLIENTS * PER_CLIENT)?;
+    let pool = protectable(
+        &addrs[0],
+        &cookie,
+        CLIENTS * PER_CLIENT,
+        CLIENTS * PER_CLIENT,
+    )?;
     eprintln!(
         "xtask multi: 3 instances on one PostgreSQL, {} conversations raced by {CLIENTS} clients for {seconds} s, cap {cap}",
         pool.len()
@@ -308,8 +313,14 @@ impl Drop for Cleanup {
     }
 }
 
-/// Protectable conversations of the view, with their recordings.
-fn protectable(addr: &str, cookie: &str, n: usize) -> Result<Vec<(String, Vec<String>)>> {
+/// Up to `n` protectable conversations of the view, with their recordings; fewer than `least`
+/// is an error.
+pub(crate) fn protectable(
+    addr: &str,
+    cookie: &str,
+    n: usize,
+    least: usize,
+) -> Result<Vec<(String, Vec<String>)>> {
     let mut out = Vec::new();
     for page in 1..=40 {
         let path = format!("/api/conversations?protected=no&recorded=yes&size=100&page={page}");
@@ -340,7 +351,7 @@ fn protectable(addr: &str, cookie: &str, n: usize) -> Result<Vec<(String, Vec<St
         }
     }
     out.truncate(n);
-    if out.len() < n {
+    if out.len() < least {
         bail!("found only {} protectable conversations", out.len());
     }
     Ok(out)
