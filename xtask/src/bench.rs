@@ -362,6 +362,8 @@ struct Load {
 struct Sweep {
     deleted: u64,
     seconds: f64,
+    /// What the pass after the backlog deleted (what came due meanwhile).
+    after: u64,
     idle_ms: f64,
 }
 
@@ -372,7 +374,7 @@ impl Sweep {
 }
 
 /// Sweeps a copy of the dataset (the kept one stays as built, its past-due recordings included,
-/// so that every run measures the same backlog), then sweeps it again with nothing due. Each
+/// so that every run measures the same backlog), then sweeps it again (what came due meanwhile). Each
 /// time is the sweep's own, as `holdfast sweep --json` reports it: the store opened, not the
 /// process started.
 fn sweep_copy(bin: &Path, data: &Path, dir: &Path) -> Result<Sweep> {
@@ -396,7 +398,7 @@ fn sweep_copy(bin: &Path, data: &Path, dir: &Path) -> Result<Sweep> {
     sweep
 }
 
-/// Sweeps the backlog, then sweeps again with nothing due, each timed by `holdfast sweep`.
+/// Sweeps the backlog, then once more (what came due meanwhile), each timed by `holdfast sweep`.
 fn sweep_twice(holdfast: impl Fn() -> Command) -> Result<Sweep> {
     let run = || -> Result<(u64, f64)> {
         let out = holdfast()
@@ -422,17 +424,17 @@ fn sweep_twice(holdfast: impl Fn() -> Command) -> Result<Sweep> {
         }
     };
     let (deleted, seconds) = run()?;
-    let (again, idle) = run()?;
-    if again != 0 {
-        bail!("a second sweep deleted {again} recordings: the first left some due");
-    }
+    // Dates keep coming due while a large backlog is swept (at 10M, one every second or so):
+    // the next pass finds those few, not nothing.
+    let (after, idle) = run()?;
     let sweep = Sweep {
         deleted,
         seconds,
+        after,
         idle_ms: idle * 1000.0,
     };
     eprintln!(
-        "  sweep: {deleted} recordings in {seconds:.2} s ({:.0}/s); a pass with nothing due: {:.2} ms",
+        "  sweep: {deleted} recordings in {seconds:.2} s ({:.0}/s); the next pass: {after} in {:.2} ms",
         sweep.per_second(),
         sweep.idle_ms
     );
@@ -630,7 +632,8 @@ fn print_table(size: usize, backend: &str, rows: &[Row], load: &Load) {
         verdict(rate >= 20_000.0)
     );
     println!(
-        "| sweep pass with nothing due | {:.2} ms | | <= 10 ms at 10M | {} |",
+        "| the sweep's next pass ({} came due meanwhile) | {:.2} ms | | idle <= 10 ms at 10M | {} |",
+        sweep.after,
         sweep.idle_ms,
         verdict(sweep.idle_ms <= 10.0)
     );
@@ -648,7 +651,8 @@ fn write_report(dir: &Path, size: usize, postgres: bool, rows: &[Row], load: &Lo
         "pagingPerSecond16Clients": load.pages, "healthzPerSecond16Clients": load.health,
         "serverPeakRssMb": load.peak_mb,
         "sweepDeleted": load.sweep.deleted, "sweepSeconds": load.sweep.seconds,
-        "sweepPerSecond": load.sweep.per_second(), "sweepIdleMs": load.sweep.idle_ms,
+        "sweepPerSecond": load.sweep.per_second(), "sweepNextPassDeleted": load.sweep.after,
+        "sweepNextPassMs": load.sweep.idle_ms,
     });
     std::fs::create_dir_all(dir)?;
     if postgres {
