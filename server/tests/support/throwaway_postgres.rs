@@ -42,11 +42,16 @@ fn postgres_bin() -> PathBuf {
     if let Some(bin) = find() {
         return bin;
     }
-    let installed = Command::new("apt-get")
-        .args(["install", "-y", "postgresql-15"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .is_ok_and(|s| s.success());
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    // A new machine's package lists may be missing or stale: refreshed once if needed.
+    let installed = apt(&["install", "-y", "postgresql-15"])
+        || (apt(&["update"]) && apt(&["install", "-y", "postgresql-15"]));
     assert!(
         installed,
         "PostgreSQL is not installed and apt-get could not install it"
