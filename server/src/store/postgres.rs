@@ -28,7 +28,7 @@ use postgres::{Client, IsolationLevel, NoTls};
 mod reads;
 
 use super::{
-    FoundAttachment, FoundRecording, NewConversation, NewOrg, NewRecording, ProtectedBy, Standing,
+    FoundAttachment, FoundRecording, NewConversation, NewRecording, ProtectedBy, Standing,
     StorageFault, StoreError, StoreResult, Transact, Tx,
 };
 
@@ -117,25 +117,6 @@ impl PgStore {
         if !client.is_closed() && idle.len() < POOL {
             idle.push(client);
         }
-    }
-
-    /// Adds an organization.
-    pub fn create_org(&self, org: &NewOrg) -> StoreResult<()> {
-        blocking(|| self.create_org_here(org))
-    }
-
-    fn create_org_here(&self, org: &NewOrg) -> StoreResult<()> {
-        let mut client = self.client()?;
-        client.execute(
-            "INSERT INTO organizations (id, name, cap) VALUES ($1, $2, $3)",
-            &[
-                &org.id.to_string(),
-                &org.name,
-                &i32::try_from(org.cap).unwrap_or(i32::MAX),
-            ],
-        )?;
-        self.give_back(client);
-        Ok(())
     }
 }
 
@@ -365,6 +346,26 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<Sql> {
         sql.and(&format!("NOT (c.id = ANY({except}))"));
     }
     Ok(sql)
+}
+
+/// The organization's retention policies with their ids, by order.
+fn policies(
+    tx: &mut postgres::Transaction<'_>,
+    org: OrgId,
+) -> StoreResult<Vec<(String, RetentionPolicy)>> {
+    let rows = tx.query(
+        "SELECT id, policy FROM retention_policies WHERE org_id = $1",
+        &[&org.to_string()],
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (id, json): (String, String) = (row.get(0), row.get(1));
+        let policy: RetentionPolicy = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("retention policy {id}: {e}")))?;
+        out.push((id, policy));
+    }
+    out.sort_by_key(|(_, p)| p.order);
+    Ok(out)
 }
 
 fn parse_id<T, E>(text: &str, parse: impl Fn(&str) -> Result<T, E>) -> StoreResult<T> {
@@ -871,19 +872,10 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn retention_policies(&mut self, org: OrgId) -> StoreResult<Vec<RetentionPolicy>> {
-        let rows = self.tx.query(
-            "SELECT id, policy FROM retention_policies WHERE org_id = $1",
-            &[&org.to_string()],
-        )?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let (id, json): (String, String) = (row.get(0), row.get(1));
-            let policy: RetentionPolicy = serde_json::from_str(&json)
-                .map_err(|e| StoreError::Corrupt(format!("retention policy {id}: {e}")))?;
-            out.push(policy);
-        }
-        out.sort_by_key(|p| p.order);
-        Ok(out)
+        Ok(policies(self.tx, org)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect())
     }
 
     fn conversation_known(&mut self, org: OrgId, id: ConversationId) -> StoreResult<bool> {

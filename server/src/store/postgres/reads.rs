@@ -20,7 +20,9 @@ use holdfast_core::{
 };
 use postgres::IsolationLevel;
 
-use super::{PROTECTED, PgStore, PgTx, Sql, blocking, instant, parse_id, selection_sql, to_u32};
+use super::{
+    PROTECTED, PgStore, PgTx, Sql, blocking, instant, parse_id, policies, selection_sql, to_u32,
+};
 use crate::store::{
     AuditChain, AuditFilter, Caller, FillItem, LoginRecord, NewClient, NewConversation, NewOrg,
     NewUser, Standing, Store, StoreError, StoreResult, StoredFile, Tx,
@@ -283,21 +285,7 @@ impl Store for PgStore {
     }
 
     fn retention_policies(&self, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>> {
-        self.read(|pg| {
-            let rows = pg.tx.query(
-                "SELECT id, policy FROM retention_policies WHERE org_id = $1",
-                &[&org.to_string()],
-            )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let (id, json): (String, String) = (row.get(0), row.get(1));
-                let policy: RetentionPolicy = serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Corrupt(format!("retention policy {id}: {e}")))?;
-                out.push((id, policy));
-            }
-            out.sort_by_key(|(_, p)| p.order);
-            Ok(out)
-        })
+        self.read(|pg| policies(pg.tx, org))
     }
 
     fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>> {
@@ -861,24 +849,20 @@ impl Store for PgStore {
                     &sql.refs(),
                 )?
                 .get(0);
-            let mut page = Sql {
-                text: sql.text.clone(),
-                args: Vec::new(),
-            };
             let mut args = sql.refs();
             let limit = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
             let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
             args.push(&limit);
             args.push(&offset);
-            page.text = format!(
+            let page = format!(
                 "SELECT event, hash FROM audit_events WHERE {} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
-                page.text,
+                sql.text,
                 args.len() - 1,
                 args.len()
             );
             let events = pg
                 .tx
-                .query(&page.text, &args)?
+                .query(&page, &args)?
                 .iter()
                 .map(|r| Ok((audit_event(r.get(0))?, r.get(1))))
                 .collect::<StoreResult<Vec<_>>>()?;
