@@ -39,9 +39,11 @@ fn text(field: &str, value: &Option<String>) -> Result<(), IngestRefusal> {
 /// whole groups.
 const DECODE_SLICE: usize = 64 * 1024;
 
-/// The relative path of a recording's media file.
-fn media_path(org: OrgId, rec: RecordingId, suffix: &str) -> String {
-    format!("{org}/{rec}{suffix}")
+/// A new relative path for a file of a recording: the recording's id and a fresh random part,
+/// so that a refused ingest that names an existing recording never writes over, nor then
+/// removes, the file of the recording that holds the id (which may be protected).
+fn media_path(org: OrgId, rec: RecordingId, kind: &str) -> String {
+    format!("{org}/{rec}.{kind}-{}", uuid::Uuid::new_v4())
 }
 
 /// Decodes `text` into the file `rel` a slice at a time, so that only the text (borrowed from
@@ -66,8 +68,9 @@ fn write_base64(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
+    // Never an existing file: the name is new, and `create_new` makes sure of it.
+    let mut file = std::fs::File::create_new(&path).map_err(io)?;
     written.push(rel.to_owned());
-    let mut file = std::fs::File::create(&path).map_err(io)?;
     let mut size = 0u64;
     for slice in text.as_bytes().chunks(DECODE_SLICE) {
         // ASCII, so every slice is valid UTF-8.
@@ -110,7 +113,7 @@ pub fn prepare(
         let mut size = None;
         let mut path = None;
         if let Some(data) = &r.media_base64 {
-            let rel = media_path(org, r.id, "");
+            let rel = media_path(org, r.id, "media");
             size = Some(write_base64(media_dir, &rel, "mediaBase64", data, written)?);
             path = Some(rel);
         }
@@ -119,7 +122,7 @@ pub fn prepare(
             text("attachment name", &Some(a.name.clone()))?;
             text("attachment contentType", &Some(a.content_type.clone()))?;
             let id = uuid::Uuid::new_v4().to_string();
-            let rel = media_path(org, r.id, &format!(".att-{id}"));
+            let rel = media_path(org, r.id, "att");
             let size_bytes = write_base64(
                 media_dir,
                 &rel,

@@ -2069,6 +2069,19 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
         .await
         .assert_error(404, "not.found");
 
+    // An ingest that names the stored recording again is refused, and neither overwrites nor
+    // removes the stored recording's file on its way out.
+    let again = serde_json::json!({"id": new_id(), "startTime": "2026-11-21T10:00:00Z", "endTime": "2026-11-21T10:05:00Z",
+        "direction": "inbound", "recordings": [{"id": call, "media": "call", "role": "policy",
+        "mediaBase64": b64(b"overwritten"), "contentType": "audio/wav",
+        "attachments": [{"name": "x.txt", "contentType": "text/plain", "dataBase64": b64(b"x")}]}]});
+    server
+        .post_json("/api/ingest", &admin, &again)
+        .await
+        .assert_error(409, "conflict");
+    assert_eq!(server.get(&media_path, &admin).await.body, audio.as_bytes());
+    assert_eq!(walk(&server._dir.0.join("media")).len(), 2, "the call and the invoice");
+
     // Deleting the recording removes its file after the commit.
     let answer = delete(&server, &media_path.replace("/media", ""), &admin).await;
     answer.assert_status(200);
