@@ -269,10 +269,10 @@ fn assert_denormalized_consistent(server: &Server) {
     let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
     let wrong: i64 = db
         .query_row(
-            "SELECT COUNT(*) FROM conversations c JOIN conversation_facts f ON f.id = c.id
+            "SELECT COUNT(*) FROM conversations c JOIN conversation_facts f ON f.org_id = c.org_id AND f.id = c.id
              WHERE c.recording_count <> f.recording_count OR c.media_mask <> f.media_mask
                 OR c.protectable <> f.protectable OR c.next_delete <> f.next_delete
-                OR c.protected <> EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = c.id)",
+                OR c.protected <> EXISTS (SELECT 1 FROM protections p WHERE p.org_id = c.org_id AND p.conversation_id = c.id)",
             [],
             |r| r.get(0),
         )
@@ -2080,7 +2080,11 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
         .await
         .assert_error(409, "conflict");
     assert_eq!(server.get(&media_path, &admin).await.body, audio.as_bytes());
-    assert_eq!(walk(&server._dir.0.join("media")).len(), 2, "the call and the invoice");
+    assert_eq!(
+        walk(&server._dir.0.join("media")).len(),
+        2,
+        "the call and the invoice"
+    );
 
     // Deleting the recording removes its file after the commit.
     let answer = delete(&server, &media_path.replace("/media", ""), &admin).await;
@@ -2172,14 +2176,6 @@ async fn bad_ingests_are_refused_whole_and_leave_nothing() {
         .post_json("/api/ingest", &admin, &broken)
         .await
         .assert_error(400, "bad.request");
-    // Another organization's conversation id cannot be reused.
-    let contoso = server.login("contoso.manager").await;
-    let theirs = page_ids(&server, &contoso, "size=10").await[0].clone();
-    let clash = serde_json::json!([one, conv(&theirs, &new_id(), &b64(b"x"))]);
-    server
-        .post_json("/api/ingest", &admin, &clash)
-        .await
-        .assert_error(409, "conflict");
     let backwards = serde_json::json!({"id": new_id(), "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T09:00:00Z", "direction": "inbound"});
     server
         .post_json("/api/ingest", &admin, &backwards)
@@ -2194,6 +2190,43 @@ async fn bad_ingests_are_refused_whole_and_leave_nothing() {
         walk(&server._dir.0.join("media")).is_empty(),
         "no file of a refused batch is left"
     );
+
+    // Ids are per organization: another organization's conversation and recording ids are
+    // taken as this one's own, the same answer as for new ids, and theirs stay as they were.
+    let contoso = server.login("contoso.manager").await;
+    let theirs = page_ids(&server, &contoso, "recorded=yes&size=10").await[0].clone();
+    let their_details = details(&server, &contoso, &theirs).await;
+    let their_recording = their_details.recordings[0].id.to_string();
+    let reuse = conv(&theirs, &their_recording, &b64(b"ours"));
+    let answer = server.post_json("/api/ingest", &admin, &reuse).await;
+    answer.assert_status(201);
+    assert_eq!(answer.json()["recordings"], 1);
+    let ours = details(&server, &admin, &theirs).await;
+    assert_eq!(ours.recordings.len(), 1);
+    assert_eq!(
+        ours.conversation.direction,
+        holdfast_core::Direction::Outbound
+    );
+    let media = server
+        .get(&format!("/api/recordings/{their_recording}/media"), &admin)
+        .await;
+    assert_eq!(media.body, b"ours");
+    let still = details(&server, &contoso, &theirs).await;
+    assert_eq!(
+        serde_json::to_value(&still).unwrap(),
+        serde_json::to_value(&their_details).unwrap()
+    );
+    let page: ConversationPage = server
+        .get("/api/conversations?size=10", &admin)
+        .await
+        .parse();
+    assert_eq!(page.total, 301);
+    // The same ids again in this organization are taken.
+    server
+        .post_json("/api/ingest", &admin, &reuse)
+        .await
+        .assert_error(409, "conflict");
+    assert_denormalized_consistent(&server);
 }
 
 #[tokio::test]
@@ -3858,7 +3891,7 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
                 })
                 .collect();
             let scans = plan.iter().any(|d| full_scan(d, &subqueries));
-            let by_id = sql.contains("c.id IN ('") && !plan.iter().any(|d| d.contains("(id=?)"));
+            let by_id = sql.contains("c.id IN ('") && !plan.iter().any(|d| d.contains("AND id=?)"));
             if scans || by_id {
                 wrong.push(format!("with {stats}: {sql}\n    {}", plan.join("\n    ")));
             }

@@ -12,8 +12,8 @@ use holdfast_core::deletion::{DeleteDateChange, DeletionRefusal};
 use holdfast_core::protection::{Count, PlanError, ProtectAction};
 use holdfast_core::time::Instant;
 use holdfast_core::{
-    ConversationId, Direction, Media, OrgId, Permission, Permissions, RecordingId, RecordingRole,
-    UserId,
+    ConversationId, Direction, FileState, Media, OrgId, Permission, Permissions, RecordingId,
+    RecordingRole, UserId,
 };
 use holdfast_server::store::postgres::PgStore;
 use holdfast_server::store::sqlite::SqliteStore;
@@ -128,17 +128,8 @@ fn audit_seq(store: &dyn Transact, org: OrgId) -> u64 {
         .map_or(0, |(seq, _)| seq)
 }
 
-/// Which backend the story runs on: the one difference it may show.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Keys {
-    /// Conversation ids are one key across organizations (SQLite today).
-    Global,
-    /// Keyed by organization and id (PostgreSQL).
-    PerOrganization,
-}
-
 /// The story, written once. `create_org` adds an organization with a cap.
-fn story(store: &dyn Transact, create_org: &dyn Fn(OrgId, u32), keys: Keys) {
+fn story(store: &dyn Transact, create_org: &dyn Fn(OrgId, u32)) {
     let (north, other) = (org(1), org(2));
     create_org(north, 3);
     create_org(other, 1000);
@@ -282,12 +273,35 @@ fn story(store: &dyn Transact, create_org: &dyn Fn(OrgId, u32), keys: Keys) {
     assert_eq!(audit_seq(store, north), 9);
     assert_eq!(audit_seq(store, other), 0);
 
-    // Another organization ingesting the same id.
-    let again = usecase::ingest::ingest(store, other, &[new_conversation(1, None)]);
-    match keys {
-        Keys::PerOrganization => assert_eq!(again.unwrap(), 0),
-        Keys::Global => assert!(matches!(again, Err(StoreError::IdTaken(taken)) if taken == id(1))),
-    }
+    // Ids are per organization: another one ingests the same conversation and recording ids
+    // as its own, protects and sweeps them, and nothing of the first organization's changes.
+    let before = usecase::transact(store, |tx| tx.classify(north, &[conversation(1)])).unwrap();
+    let again = usecase::ingest::ingest(
+        store,
+        other,
+        &[new_conversation(1, Some(RecordingRole::Policy))],
+    );
+    assert_eq!(again.unwrap(), 1);
+    let theirs = usecase::transact(store, |tx| tx.recording(other, recording(1)))
+        .unwrap()
+        .expect("their own recording");
+    assert!(!theirs.state.protected);
+    assert_eq!(theirs.state.state, FileState::Available);
+    assert_eq!(
+        usecase::transact(store, |tx| tx.classify(north, &[conversation(1)])).unwrap(),
+        before
+    );
+    assert_eq!(audit_seq(store, north), 9);
+    // The same id again in the same organization is taken.
+    let twice = usecase::ingest::ingest(
+        store,
+        other,
+        &[new_conversation(1, Some(RecordingRole::Policy))],
+    );
+    assert!(
+        matches!(&twice, Err(StoreError::IdTaken(taken)) if *taken == id(1001)),
+        "{twice:?}"
+    );
 }
 
 /// Sixteen threads each protect one conversation at once against a cap of 5: exactly five
@@ -376,7 +390,7 @@ fn new_org(id: OrgId, cap: u32) -> NewOrg {
 fn the_story_on_sqlite() {
     let (_dir, store) = sqlite();
     let create = |id, cap| store.create_org(&new_org(id, cap)).unwrap();
-    story(store.as_ref(), &create, Keys::Global);
+    story(store.as_ref(), &create);
     race(store.clone(), &create);
 }
 
@@ -396,6 +410,6 @@ fn the_story_on_postgres() {
     }
     let store = Arc::new(PgStore::connect(&url).unwrap());
     let create = |id, cap| store.create_org(&new_org(id, cap)).unwrap();
-    story(store.as_ref(), &create, Keys::PerOrganization);
+    story(store.as_ref(), &create);
     race(store.clone(), &create);
 }

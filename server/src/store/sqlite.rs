@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0007_deletion_order_with_media.sql"),
     include_str!("sqlite/0008_audit_canonical_form.sql"),
     include_str!("sqlite/0009_protect_touches_fewer_pages.sql"),
+    include_str!("sqlite/0010_ids_per_organization.sql"),
 ];
 
 /// How many rows a batched insert or delete writes per statement: far below SQLite's limit of
@@ -359,10 +360,12 @@ impl TextKind {
         "SELECT count(*) FROM (SELECT 1 FROM participant_search WHERE participant_search MATCH ? LIMIT ?)"
     }
 
-    /// The conversations matching a phrase, as a condition on `c` (parameter: phrase).
+    /// The conversations matching a phrase, as a condition on `c` (parameters: phrase,
+    /// organization).
     fn search_clause(self) -> String {
         format!(
-            "c.id IN (SELECT s.conversation_id FROM participant_search s WHERE participant_search MATCH ? AND s.kind = '{}')",
+            "c.id IN (SELECT s.conversation_id FROM participant_search s
+                      WHERE participant_search MATCH ? AND s.kind = '{}' AND s.org_id = ?)",
             self.as_str()
         )
     }
@@ -371,7 +374,8 @@ impl TextKind {
     fn walk_clause(self) -> &'static str {
         match self {
             TextKind::Agent => {
-                "EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')"
+                "EXISTS (SELECT 1 FROM participants p WHERE p.org_id = c.org_id AND p.conversation_id = c.id
+                          AND p.kind = 'agent' AND p.name LIKE ? ESCAPE '\\')"
             }
             TextKind::Remote => "c.remote_party LIKE ? ESCAPE '\\'",
         }
@@ -381,9 +385,9 @@ impl TextKind {
     /// phrase, limit), each conversation once.
     fn joined_from(self) -> String {
         format!(
-            "(SELECT DISTINCT s.conversation_id FROM participant_search s
+            "(SELECT DISTINCT s.org_id, s.conversation_id FROM participant_search s
               WHERE participant_search MATCH ? AND s.kind = '{}' LIMIT ?) s
-             CROSS JOIN conversations c ON c.id = s.conversation_id",
+             CROSS JOIN conversations c ON c.org_id = s.org_id AND c.id = s.conversation_id",
             self.as_str()
         )
     }
@@ -445,9 +449,10 @@ fn filter_sql(org: OrgId, f: &Filters, plans: TextPlans) -> (String, Vec<Value>)
     ] {
         if let Some(text) = text {
             match plan {
-                TextPlan::Search => {
-                    add(&kind.search_clause(), vec![Value::Text(kind.phrase(text))])
-                }
+                TextPlan::Search => add(
+                    &kind.search_clause(),
+                    vec![Value::Text(kind.phrase(text)), Value::Text(org.to_string())],
+                ),
                 TextPlan::Walk => add(kind.walk_clause(), vec![Value::Text(like_pattern(text))]),
                 TextPlan::Joined => {}
             }
@@ -583,6 +588,9 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The conversations' key (organization, id): SQLite's name for the index of their primary key.
+const KEY_INDEX: &str = "INDEXED BY sqlite_autoindex_conversations_1";
+
 /// A conversation with a policy-based recording that is not deleted (rule 1, as SQL).
 const PROTECTABLE: &str = "c.protectable = 1";
 const IS_PROTECTED: &str = "c.protected = 1";
@@ -598,9 +606,9 @@ fn selection_sql(
             let marks = vec!["?"; ids.len()].join(",");
             let mut args = vec![Value::Text(org.to_string())];
             args.extend(ids.iter().map(|id| Value::Text(id.to_string())));
-            // `+` keeps the planner off the organization's index: the ids are the key, and
-            // walking a million rows of the organization to find ten took seconds.
-            Ok((format!("+c.org_id = ? AND c.id IN ({marks})"), args))
+            // The key, named: without statistics the planner may walk an organization's
+            // index instead (a million rows to find ten took seconds).
+            Ok((format!("c.org_id = ? AND c.id IN ({marks})"), args))
         }
         Selection::Filter { query, except } => {
             let filters = Filters::from_query(query).map_err(StoreError::BadFilter)?;
@@ -994,8 +1002,7 @@ impl Store for SqliteStore {
     fn attachment_file(&self, org: OrgId, id: &str) -> StoreResult<Option<StoredFile>> {
         self.read(|c| {
             Ok(c.query_row(
-                "SELECT a.path, a.content_type, a.name FROM attachments a JOIN recordings r ON r.id = a.recording_id
-                 WHERE a.id = ? AND r.org_id = ? AND a.path IS NOT NULL",
+                "SELECT path, content_type, name FROM attachments WHERE id = ? AND org_id = ? AND path IS NOT NULL",
                 params![id, org.to_string()],
                 |r| Ok(StoredFile { path: r.get(0)?, content_type: r.get(1)?, name: Some(r.get(2)?) }),
             )
@@ -1232,7 +1239,8 @@ fn query_rows(
     let window = if total { "count(*) OVER ()" } else { "NULL" };
     let sql = format!(
         "SELECT c.id, c.start_time, c.end_time, c.duration_ms, c.direction, c.queue, c.remote_party, c.wrap_up,
-                (SELECT group_concat(name, char(10)) FROM participants p WHERE p.conversation_id = c.id AND p.kind = 'agent'),
+                (SELECT group_concat(name, char(10)) FROM participants p
+                 WHERE p.org_id = c.org_id AND p.conversation_id = c.id AND p.kind = 'agent'),
                 c.media_mask, c.recording_count, c.protected, c.next_delete, {window}
          FROM conversations c WHERE {tail}"
     );
@@ -1396,15 +1404,15 @@ fn past_due(c: &Connection, org: OrgId, selection: &Selection, now: Instant) -> 
     args.push(Value::Integer(ms(now)));
     // From the protected conversations to their recordings, never the other way: left to
     // itself the planner walked every due recording of every organization (6.8 s at 1M).
-    // Listed ids are looked up by id; a filter goes through the protected index.
+    // Listed ids are looked up by their key; a filter goes through the protected index.
     let protected_index = match selection {
-        Selection::Ids { .. } => "",
+        Selection::Ids { .. } => KEY_INDEX,
         Selection::Filter { .. } => "INDEXED BY conversations_org_protected",
     };
     let due: i64 = c.query_row(
         &format!(
             "SELECT COUNT(*) FROM conversations c {protected_index} CROSS JOIN recordings r
-             WHERE r.conversation_id = c.id AND {where_sql} AND {IS_PROTECTED}
+             WHERE r.org_id = c.org_id AND r.conversation_id = c.id AND {where_sql} AND {IS_PROTECTED}
                AND r.file_state = 'AVAILABLE' AND r.delete_date <= ?"
         ),
         params_from_iter(args.iter()),
@@ -1447,7 +1455,7 @@ fn recording_state(
     let row = c
         .query_row(
             "SELECT r.conversation_id, r.file_state, r.delete_date,
-                    EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = r.conversation_id)
+                    EXISTS (SELECT 1 FROM protections p WHERE p.org_id = r.org_id AND p.conversation_id = r.conversation_id)
              FROM recordings r WHERE r.id = ? AND r.org_id = ?",
             params![id.to_string(), org.to_string()],
             |r| {
@@ -1490,8 +1498,8 @@ fn conversation_details(
     };
     let protection = c
         .query_row(
-            "SELECT protected_at, protected_by, reason FROM protections WHERE conversation_id = ?",
-            [id.to_string()],
+            "SELECT protected_at, protected_by, reason FROM protections WHERE org_id = ? AND conversation_id = ?",
+            [org.to_string(), id.to_string()],
             |r| {
                 Ok(ProtectionInfo {
                     since: from_ms(r.get(0)?),
@@ -1503,10 +1511,10 @@ fn conversation_details(
         .optional()?;
     let mut stmt = c.prepare_cached(
         "SELECT id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, media_path IS NOT NULL, transcript
-         FROM recordings WHERE conversation_id = ? ORDER BY created_at, id",
+         FROM recordings WHERE org_id = ? AND conversation_id = ? ORDER BY created_at, id",
     )?;
     let raw: Vec<_> = stmt
-        .query_map([id.to_string()], |r| {
+        .query_map([org.to_string(), id.to_string()], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -1522,7 +1530,7 @@ fn conversation_details(
         })?
         .collect::<Result<_, _>>()?;
     let mut attachments_stmt =
-        c.prepare_cached("SELECT id, name, content_type, size_bytes FROM attachments WHERE recording_id = ? ORDER BY name")?;
+        c.prepare_cached("SELECT id, name, content_type, size_bytes FROM attachments WHERE org_id = ? AND recording_id = ? ORDER BY name")?;
     let mut recordings = Vec::with_capacity(raw.len());
     for (rid, media, role, created, duration, size, state, date, has_media, transcript) in raw {
         let corrupt = |what: &str| StoreError::Corrupt(format!("recording {rid}: {what}"));
@@ -1534,7 +1542,7 @@ fn conversation_details(
             delete_date,
         };
         let attachments = attachments_stmt
-            .query_map([&rid], |r| {
+            .query_map([&org.to_string(), &rid], |r| {
                 Ok(AttachmentInfo {
                     id: r.get(0)?,
                     name: r.get(1)?,
@@ -1659,12 +1667,12 @@ fn write_conversations(
 ) -> StoreResult<usize> {
     let mut recordings = 0;
     for c in batch {
-        if conversation_org(tx, c.id)?.is_some() {
+        if conversation_known(tx, org, c.id)? {
             return Err(StoreError::IdTaken(c.id.to_string()));
         }
         insert_conversation(tx, org, c, summaries)?;
         for r in &c.recordings {
-            if recording_taken(tx, r.id)? {
+            if recording_known(tx, org, r.id)? {
                 return Err(StoreError::IdTaken(r.id.to_string()));
             }
             insert_recording(tx, org, c.id, r, r.delete_date)?;
@@ -1680,19 +1688,20 @@ fn write_conversations(
     Ok(recordings)
 }
 
-/// The organization a conversation id belongs to. Ids are one key across organizations.
-fn conversation_org(c: &Connection, id: ConversationId) -> StoreResult<Option<OrgId>> {
-    let org: Option<String> = c
-        .prepare_cached("SELECT org_id FROM conversations WHERE id = ?")?
-        .query_row([id.to_string()], |r| r.get(0))
-        .optional()?;
-    org.map(|o| parse_id(&o, OrgId::parse)).transpose()
+/// Whether the organization has a conversation of this id (ids are per organization).
+fn conversation_known(c: &Connection, org: OrgId, id: ConversationId) -> StoreResult<bool> {
+    Ok(
+        c.prepare_cached("SELECT 1 FROM conversations WHERE org_id = ? AND id = ?")?
+            .exists([org.to_string(), id.to_string()])?,
+    )
 }
 
-/// Whether a recording id is used, in any organization.
-fn recording_taken(c: &Connection, id: RecordingId) -> StoreResult<bool> {
-    Ok(c.prepare_cached("SELECT 1 FROM recordings WHERE id = ?")?
-        .exists([id.to_string()])?)
+/// Whether the organization has a recording of this id.
+fn recording_known(c: &Connection, org: OrgId, id: RecordingId) -> StoreResult<bool> {
+    Ok(
+        c.prepare_cached("SELECT 1 FROM recordings WHERE org_id = ? AND id = ?")?
+            .exists([org.to_string(), id.to_string()])?,
+    )
 }
 
 /// A new conversation and its participants, without its recordings. Its summary columns are
@@ -1731,13 +1740,14 @@ fn insert_conversation(
         next
     ])?;
     let mut part = tx.prepare_cached(
-        "INSERT INTO participants (conversation_id, kind, name) VALUES (?, ?, ?)",
+        "INSERT INTO participants (org_id, conversation_id, kind, name) VALUES (?, ?, ?, ?)",
     )?;
+    let org = org.to_string();
     for agent in &c.agents {
-        part.execute(params![id, "agent", agent])?;
+        part.execute(params![org, id, "agent", agent])?;
     }
     if let Some(remote) = &c.remote_party {
-        part.execute(params![id, "remote", remote])?;
+        part.execute(params![org, id, "remote", remote])?;
     }
     Ok(())
 }
@@ -1771,11 +1781,12 @@ fn insert_recording(
         r.content_type,
     ])?;
     let mut att = tx.prepare_cached(
-        "INSERT INTO attachments (id, recording_id, name, content_type, size_bytes, path) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO attachments (id, org_id, recording_id, name, content_type, size_bytes, path) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )?;
     for a in &r.attachments {
         att.execute(params![
             a.id,
+            org.to_string(),
             r.id.to_string(),
             a.name,
             a.content_type,
@@ -1811,4 +1822,131 @@ fn classify(
         out.push((*id, standing));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(c: &Connection, sql: &str) -> i64 {
+        c.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// A database of schema 9 (ids one key across organizations) with two organizations, a
+    /// protected conversation with participants, recordings and an attachment, comes through
+    /// the migration to per-organization keys whole: the same rows, the summaries and search
+    /// index still right, and another organization may then use the same ids.
+    #[test]
+    fn the_migration_to_per_organization_ids_keeps_every_row() {
+        let dir = std::env::temp_dir().join(format!("holdfast-migration-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut c = open(&dir.join("db.sqlite3"), None).unwrap();
+        for sql in &MIGRATIONS[..9] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch(
+            "PRAGMA user_version = 9;
+             INSERT INTO organizations (id, name, cap) VALUES ('o1', 'North', 10), ('o2', 'South', 10);
+             INSERT INTO conversations (id, org_id, start_time, end_time, duration_ms, direction, queue, remote_party)
+             VALUES ('c1', 'o1', 1, 2, 1, 'inbound', 'Legal', '+1 555 0100'),
+                    ('c2', 'o1', 3, 4, 1, 'outbound', NULL, NULL),
+                    ('c3', 'o2', 5, 6, 1, 'inbound', NULL, NULL);
+             INSERT INTO participants (conversation_id, kind, name)
+             VALUES ('c1', 'agent', 'Ana Berg'), ('c1', 'remote', '+1 555 0100'), ('c3', 'agent', 'Bo Chen');
+             INSERT INTO recordings (id, conversation_id, org_id, media, role, created_at, file_state, delete_date, media_path)
+             VALUES ('r1', 'c1', 'o1', 'call', 'policy', 2, 'AVAILABLE', 100, 'o1/r1.media-x'),
+                    ('r2', 'c1', 'o1', 'chat', 'adhoc', 2, 'AVAILABLE', 50, NULL),
+                    ('r3', 'c3', 'o2', 'email', 'policy', 6, 'DELETED', NULL, NULL);
+             INSERT INTO attachments (id, recording_id, name, content_type, size_bytes, path)
+             VALUES ('a1', 'r2', 'invoice.pdf', 'application/pdf', 9, 'o1/r2.att-y');
+             INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason)
+             VALUES ('c1', 'o1', 7, 'Ana', 'case 1');",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+
+        assert_eq!(count(&c, "PRAGMA user_version"), MIGRATIONS.len() as i64);
+        assert_eq!(
+            count(&c, "SELECT COUNT(*) FROM pragma_foreign_key_check"),
+            0
+        );
+        let summary: (i64, i64, i64, i64, i64) = c
+            .query_row(
+                "SELECT protected, recording_count, media_mask, protectable, next_delete FROM conversations
+                 WHERE org_id = 'o1' AND id = 'c1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(summary, (1, 2, 3, 1, 50));
+        assert_eq!(
+            count(
+                &c,
+                "SELECT COUNT(*) FROM conversations c JOIN conversation_facts f ON f.org_id = c.org_id AND f.id = c.id
+                 WHERE c.recording_count = f.recording_count AND c.media_mask = f.media_mask
+                   AND c.protectable = f.protectable AND c.next_delete = f.next_delete"
+            ),
+            3
+        );
+        assert_eq!(
+            count(
+                &c,
+                "SELECT COUNT(*) FROM attachments WHERE org_id = 'o1' AND recording_id = 'r2' AND path = 'o1/r2.att-y'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &c,
+                "SELECT COUNT(*) FROM participants WHERE org_id = 'o1' AND conversation_id = 'c1'"
+            ),
+            2
+        );
+        let found: Vec<(String, String)> = c
+            .prepare("SELECT org_id, conversation_id FROM participant_search WHERE participant_search MATCH 'name:\"Berg\"'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(found, vec![("o1".to_owned(), "c1".to_owned())]);
+
+        // The second organization takes the first one's ids as its own; the triggers and the
+        // search index keep the two apart.
+        c.execute_batch(
+            "INSERT INTO conversations (id, org_id, start_time, end_time, duration_ms, direction)
+             VALUES ('c1', 'o2', 1, 2, 1, 'inbound');
+             INSERT INTO participants (org_id, conversation_id, kind, name) VALUES ('o2', 'c1', 'agent', 'Cy Berg');
+             INSERT INTO recordings (id, conversation_id, org_id, media, role, created_at, file_state, delete_date)
+             VALUES ('r1', 'c1', 'o2', 'screen', 'policy', 2, 'AVAILABLE', 10);",
+        )
+        .unwrap();
+        assert_eq!(
+            count(
+                &c,
+                "SELECT media_mask * 1000 + next_delete FROM conversations WHERE org_id = 'o2' AND id = 'c1'"
+            ),
+            16_010
+        );
+        assert_eq!(
+            count(
+                &c,
+                "SELECT media_mask * 1000 + next_delete FROM conversations WHERE org_id = 'o1' AND id = 'c1'"
+            ),
+            3_050
+        );
+        assert_eq!(
+            count(
+                &c,
+                "SELECT COUNT(*) FROM participant_search WHERE participant_search MATCH 'name:\"Berg\"'"
+            ),
+            2
+        );
+        assert_eq!(
+            count(&c, "SELECT COUNT(*) FROM protections WHERE org_id = 'o2'"),
+            0
+        );
+        drop(c);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

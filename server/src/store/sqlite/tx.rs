@@ -14,9 +14,9 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::{
-    IS_PROTECTED, PROTECTABLE, ROWS_PER_STATEMENT, Summaries, classify, conversation_org,
+    IS_PROTECTED, PROTECTABLE, ROWS_PER_STATEMENT, Summaries, classify, conversation_known,
     insert_conversation, insert_recording, ms, org_status, parse_id, past_due, policies,
-    recording_state, recording_taken, selection_sql, summarize,
+    recording_known, recording_state, selection_sql, summarize,
 };
 use crate::store::{
     FoundAttachment, FoundRecording, NewConversation, NewRecording, ProtectedBy, Standing,
@@ -95,12 +95,12 @@ impl Tx for SqliteTx<'_> {
         let org_text = org.to_string();
         for chunk in conversations.chunks(500) {
             let mut stmt = self.tx.prepare_cached(&format!(
-                "SELECT conversation_id, id FROM recordings WHERE conversation_id IN ({}) AND org_id = ?
+                "SELECT conversation_id, id FROM recordings WHERE org_id = ? AND conversation_id IN ({})
                  ORDER BY conversation_id, created_at, id",
                 marks(chunk.len())
             ))?;
-            let mut args: Vec<String> = chunk.iter().map(ToString::to_string).collect();
-            args.push(org_text.clone());
+            let mut args = vec![org_text.clone()];
+            args.extend(chunk.iter().map(ToString::to_string));
             let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })?;
@@ -175,8 +175,7 @@ impl Tx for SqliteTx<'_> {
         let row: Option<(String, Option<String>, String)> = self
             .tx
             .prepare_cached(
-                "SELECT a.recording_id, a.path, a.name FROM attachments a JOIN recordings r ON r.id = a.recording_id
-                 WHERE a.id = ? AND r.org_id = ?",
+                "SELECT recording_id, path, name FROM attachments WHERE id = ? AND org_id = ?",
             )?
             .query_row(params![id, org.to_string()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -201,10 +200,7 @@ impl Tx for SqliteTx<'_> {
 
     fn remove_attachment(&mut self, org: OrgId, id: &str) -> StoreResult<()> {
         self.tx
-            .prepare_cached(
-                "DELETE FROM attachments WHERE id = ?
-                 AND EXISTS (SELECT 1 FROM recordings r WHERE r.id = attachments.recording_id AND r.org_id = ?)",
-            )?
+            .prepare_cached("DELETE FROM attachments WHERE id = ? AND org_id = ?")?
             .execute(params![id, org.to_string()])?;
         Ok(())
     }
@@ -224,19 +220,20 @@ impl Tx for SqliteTx<'_> {
         let paths: Vec<String> = self
             .tx
             .prepare_cached(
-                "SELECT path FROM attachments WHERE recording_id = ? AND path IS NOT NULL",
+                "SELECT path FROM attachments WHERE org_id = ? AND recording_id = ? AND path IS NOT NULL",
             )?
-            .query_map([&id_text], |r| r.get(0))?
+            .query_map([&org_text, &id_text], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         files.extend(paths);
         self.tx
-            .prepare_cached("DELETE FROM attachments WHERE recording_id = ?")?
-            .execute([&id_text])?;
+            .prepare_cached("DELETE FROM attachments WHERE org_id = ? AND recording_id = ?")?
+            .execute([&org_text, &id_text])?;
         self.tx
             .prepare_cached(
-                "UPDATE recordings SET file_state = 'DELETED', media_path = NULL, transcript = NULL WHERE id = ?",
+                "UPDATE recordings SET file_state = 'DELETED', media_path = NULL, transcript = NULL
+                 WHERE org_id = ? AND id = ?",
             )?
-            .execute([&id_text])?;
+            .execute([&org_text, &id_text])?;
         Ok(files)
     }
 
@@ -258,7 +255,8 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached(
                 "SELECT r.org_id, r.id FROM recordings r
                  WHERE r.file_state = 'AVAILABLE' AND r.delete_date <= ?
-                   AND NOT EXISTS (SELECT 1 FROM protections p WHERE p.conversation_id = r.conversation_id)
+                   AND NOT EXISTS (SELECT 1 FROM protections p
+                                   WHERE p.org_id = r.org_id AND p.conversation_id = r.conversation_id)
                  ORDER BY r.delete_date LIMIT ?",
             )?
             .query_map(
@@ -354,15 +352,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn conversation_known(&mut self, org: OrgId, id: ConversationId) -> StoreResult<bool> {
-        match conversation_org(self.tx, id)? {
-            None => Ok(false),
-            Some(owner) if owner == org => Ok(true),
-            Some(_) => Err(StoreError::IdTaken(id.to_string())),
-        }
+        conversation_known(self.tx, org, id)
     }
 
-    fn recording_known(&mut self, _org: OrgId, id: RecordingId) -> StoreResult<bool> {
-        recording_taken(self.tx, id)
+    fn recording_known(&mut self, org: OrgId, id: RecordingId) -> StoreResult<bool> {
+        recording_known(self.tx, org, id)
     }
 
     fn insert_conversation(
