@@ -15,7 +15,7 @@ use holdfast_core::{ConversationId, Permission, Reason, RecordingId};
 use hyper::StatusCode;
 use hyper::header::{HeaderValue, SET_COOKIE};
 
-use crate::auth::{self, SESSION_COOKIE, SESSION_HOURS};
+use crate::auth::{self, LoginLimiter, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::ApiError;
 use crate::handler::{
     AppState, Req, Resp, admit, audit_context, blocking, caller, client_of, deletion_outcome, json,
@@ -68,7 +68,7 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         Some(ok) => ok,
         None => {
             // Not checked: the attempt is not held against the account.
-            state.limiter.withdrawn(attempt);
+            blocking(state, move |s| LoginLimiter::withdrawn(s, attempt)).await?;
             return Err(ApiError::Busy);
         }
     };
@@ -77,7 +77,7 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let user_id = match (user, ok) {
         (Some(user), true) => user.user_id,
         (user, _) => {
-            state.limiter.failed(attempt, std::time::Instant::now());
+            blocking(state, move |s| LoginLimiter::failed(s, attempt, Utc::now())).await?;
             tracing::info!(username, ip, "failed login");
             // A failed login to a known account is audited in its organization; unknown
             // usernames belong to no organization and are only logged.
@@ -107,7 +107,7 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
             return Err(ApiError::BadCredentials);
         }
     };
-    state.limiter.succeeded(attempt);
+    blocking(state, move |s| LoginLimiter::succeeded(s, attempt)).await?;
     let token = auth::new_token();
     let hash = auth::token_hash(&token);
     let started = Utc::now();

@@ -1,12 +1,15 @@
 //! Passwords (argon2id with OWASP's parameters), session tokens and the login rate limit.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use holdfast_core::time::Instant;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
+
+use crate::store::{LoginWindow, Store, StoreResult};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "holdfast_session";
@@ -178,96 +181,109 @@ pub const ACCOUNT_DELAY: Duration = Duration::from_secs(1);
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Counts sign-in attempts (a user's password, a client's secret) per account and address, per
-/// address, and per account.
+/// address, and per account, in windows the store keeps: in memory for SQLite's one instance,
+/// in the database for PostgreSQL, so that every instance counts the same attempts (three
+/// instances behind a balancer do not allow three times the guesses).
 ///
-/// An attempt is counted before its password is checked, in one step under the lock, so that
+/// An attempt is counted before its password is checked, in one step of the store, so that
 /// forty concurrent guesses cannot all be checked before the first failure is counted. One
 /// address is refused after ten guesses at one account; an account is never locked for everyone
 /// (anyone could lock the managers out during an incident): after ten failures from anywhere its
-/// attempts are only slowed.
-#[derive(Default)]
-pub struct LoginLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
-}
+/// attempts are only slowed. Every call blocks on the store: run it where blocking is allowed.
+pub struct LoginLimiter;
 
 /// An attempt the limiter let through: say how it ended with [`LoginLimiter::succeeded`] or
 /// [`LoginLimiter::failed`].
 #[derive(Debug, PartialEq, Eq)]
 pub struct Admitted {
     pair: String,
+    address: String,
     account: String,
     /// How long to wait before checking the password.
     pub delay: Duration,
 }
 
+/// The window as it counts at `now`: none once it is over.
+fn current(window: Option<LoginWindow>, now: Instant) -> Option<LoginWindow> {
+    window.filter(|w| elapsed(w.started, now) < WINDOW)
+}
+
+fn elapsed(since: Instant, now: Instant) -> Duration {
+    (now - since).to_std().unwrap_or(Duration::ZERO)
+}
+
+/// One more attempt in a window, which starts afresh when it is over.
+fn counted(window: Option<LoginWindow>, now: Instant) -> LoginWindow {
+    match current(window, now) {
+        Some(w) => LoginWindow {
+            attempts: w.attempts.saturating_add(1),
+            ..w
+        },
+        None => LoginWindow {
+            started: now,
+            attempts: 1,
+        },
+    }
+}
+
 impl LoginLimiter {
     /// Counts an attempt at `account` from `address`. Refused with how long until the next
     /// attempt is allowed when the pair or the address has used up its attempts.
-    pub fn admit(&self, account: &str, address: &str, now: Instant) -> Result<Admitted, Duration> {
-        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        }
-        let pair = format!("pair:{account}\n{address}");
-        let by_address = format!("address:{address}");
-        let by_account = format!("account:{account}");
-        let current = |map: &HashMap<String, (Instant, u32)>, key: &str| match map.get(key) {
-            Some((start, n)) if now.duration_since(*start) < WINDOW => Some((*start, *n)),
-            _ => None,
+    pub fn admit(
+        store: &dyn Store,
+        account: &str,
+        address: &str,
+        now: Instant,
+    ) -> StoreResult<Result<Admitted, Duration>> {
+        let attempt = Admitted {
+            pair: format!("pair:{account}\n{address}"),
+            address: format!("address:{address}"),
+            account: format!("account:{account}"),
+            delay: Duration::ZERO,
         };
-        for (key, most) in [(&pair, PAIR_ATTEMPTS), (&by_address, ADDRESS_ATTEMPTS)] {
-            if let Some((start, n)) = current(&map, key)
-                && n >= most
-            {
-                return Err(WINDOW.saturating_sub(now.duration_since(start)));
+        let keys = [
+            attempt.pair.clone(),
+            attempt.address.clone(),
+            attempt.account.clone(),
+        ];
+        let mut outcome = Ok(Duration::ZERO);
+        store.login_windows(&keys, &mut |w| {
+            outcome = Ok(Duration::ZERO);
+            for (i, most) in [(0, PAIR_ATTEMPTS), (1, ADDRESS_ATTEMPTS)] {
+                if let Some(full) = current(w[i], now).filter(|c| c.attempts >= most) {
+                    outcome = Err(WINDOW.saturating_sub(elapsed(full.started, now)));
+                    return;
+                }
             }
-        }
-        for key in [&pair, &by_address] {
-            let entry = map.entry(key.clone()).or_insert((now, 0));
-            if now.duration_since(entry.0) >= WINDOW {
-                *entry = (now, 0);
+            w[0] = Some(counted(w[0], now));
+            w[1] = Some(counted(w[1], now));
+            if current(w[2], now).is_some_and(|c| c.attempts >= ACCOUNT_FAILURES) {
+                outcome = Ok(ACCOUNT_DELAY);
             }
-            entry.1 += 1;
-        }
-        let delay = match current(&map, &by_account) {
-            Some((_, n)) if n >= ACCOUNT_FAILURES => ACCOUNT_DELAY,
-            _ => Duration::ZERO,
-        };
-        Ok(Admitted {
-            pair,
-            account: by_account,
-            delay,
-        })
+        })?;
+        Ok(outcome.map(|delay| Admitted { delay, ..attempt }))
     }
 
     /// The password was right: the pair starts afresh (the address's count stays).
-    pub fn succeeded(&self, attempt: Admitted) {
-        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&attempt.pair);
+    pub fn succeeded(store: &dyn Store, attempt: Admitted) -> StoreResult<()> {
+        store.login_windows(&[attempt.pair], &mut |w| w[0] = None)
     }
 
     /// The password was not checked (the server was busy): the attempt is not counted.
-    pub fn withdrawn(&self, attempt: Admitted) {
-        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let address = attempt
-            .pair
-            .rsplit_once('\n')
-            .map(|(_, a)| format!("address:{a}"));
-        for key in std::iter::once(attempt.pair).chain(address) {
-            if let Some(entry) = map.get_mut(&key) {
-                entry.1 = entry.1.saturating_sub(1);
+    pub fn withdrawn(store: &dyn Store, attempt: Admitted) -> StoreResult<()> {
+        store.login_windows(&[attempt.pair, attempt.address], &mut |w| {
+            for window in w.iter_mut() {
+                *window = window.map(|c| LoginWindow {
+                    attempts: c.attempts.saturating_sub(1),
+                    ..c
+                });
             }
-        }
+        })
     }
 
     /// The password was wrong: counted against the account from every address.
-    pub fn failed(&self, attempt: Admitted, now: Instant) {
-        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(attempt.account).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
+    pub fn failed(store: &dyn Store, attempt: Admitted, now: Instant) -> StoreResult<()> {
+        store.login_windows(&[attempt.account], &mut |w| w[0] = Some(counted(w[0], now)))
     }
 }
 
@@ -418,41 +434,41 @@ mod tests {
         assert_eq!(basic_credentials("Bearer x"), None);
     }
 
-    #[test]
-    fn limiter_refuses_a_pair_and_slows_an_account_but_never_locks_it() {
-        let limiter = LoginLimiter::default();
-        let now = Instant::now();
-        // Ten guesses from one address: the eleventh is refused until the window ends.
-        for _ in 0..PAIR_ATTEMPTS {
-            let a = limiter.admit("ana", "10.0.0.1", now).unwrap();
-            assert_eq!(a.delay, Duration::ZERO);
-            limiter.failed(a, now);
+    /// A store of its own in a new directory, removed when dropped.
+    struct TempStore(std::path::PathBuf, crate::store::sqlite::SqliteStore);
+
+    impl Drop for TempStore {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
         }
-        let later = now + Duration::from_secs(60);
-        assert_eq!(
-            limiter.admit("ana", "10.0.0.1", later),
-            Err(WINDOW - Duration::from_secs(60))
-        );
-        // Another address still gets in, slowed: the account has failed ten times.
-        let other = limiter.admit("ana", "10.0.0.2", later).unwrap();
-        assert_eq!(other.delay, ACCOUNT_DELAY);
-        limiter.succeeded(other);
-        // Another account from the first address is not refused.
-        let bob = limiter.admit("bob", "10.0.0.1", later).unwrap();
-        assert_eq!(bob.delay, Duration::ZERO);
-        // After the window the pair starts afresh.
-        assert!(limiter.admit("ana", "10.0.0.1", now + WINDOW).is_ok());
+    }
+
+    fn temp_store() -> TempStore {
+        let dir = std::env::temp_dir().join(format!("holdfast-auth-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::store::sqlite::SqliteStore::open(&dir.join("db.sqlite3")).unwrap();
+        TempStore(dir, store)
     }
 
     #[test]
     fn one_address_is_refused_after_a_spray_over_many_accounts() {
-        let limiter = LoginLimiter::default();
-        let now = Instant::now();
+        let temp = temp_store();
+        let store = &temp.1;
+        let now = chrono::Utc::now();
         for i in 0..ADDRESS_ATTEMPTS {
-            let a = limiter.admit(&format!("user{i}"), "10.0.0.9", now).unwrap();
-            limiter.failed(a, now);
+            let a = LoginLimiter::admit(store, &format!("user{i}"), "10.0.0.9", now)
+                .unwrap()
+                .unwrap();
+            LoginLimiter::failed(store, a, now).unwrap();
         }
-        assert_eq!(limiter.admit("someone", "10.0.0.9", now), Err(WINDOW));
-        assert!(limiter.admit("someone", "10.0.0.8", now).is_ok());
+        assert_eq!(
+            LoginLimiter::admit(store, "someone", "10.0.0.9", now).unwrap(),
+            Err(WINDOW)
+        );
+        assert!(
+            LoginLimiter::admit(store, "someone", "10.0.0.8", now)
+                .unwrap()
+                .is_ok()
+        );
     }
 }

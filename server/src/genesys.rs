@@ -13,7 +13,7 @@ use holdfast_core::protection::{PlanError, ProtectAction};
 use holdfast_core::{ConversationId, Permission, RecordingId};
 use hyper::StatusCode;
 
-use crate::auth;
+use crate::auth::{self, LoginLimiter};
 use crate::error::ApiError;
 use crate::handler::{
     AppState, Req, Resp, audit_context, blocking, caller, deletion_outcome, json, require,
@@ -51,14 +51,14 @@ pub async fn token(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let known = stored.is_some();
     let stored = stored.unwrap_or_else(|| auth::dummy_hash().to_owned());
     let Some(ok) = state.password_checks.verify(secret, stored).await else {
-        state.limiter.withdrawn(attempt);
+        blocking(state, move |s| LoginLimiter::withdrawn(s, attempt)).await?;
         return Err(ApiError::Busy);
     };
     if !(ok && known) {
-        state.limiter.failed(attempt, std::time::Instant::now());
+        blocking(state, move |s| LoginLimiter::failed(s, attempt, Utc::now())).await?;
         return Err(ApiError::BadCredentials);
     }
-    state.limiter.succeeded(attempt);
+    blocking(state, move |s| LoginLimiter::succeeded(s, attempt)).await?;
     let token = auth::new_token();
     let hash = auth::token_hash(&token);
     let now = Utc::now();

@@ -29,7 +29,6 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub assets: Assets,
-    pub limiter: LoginLimiter,
     /// Bounds the password hashes checked at once.
     pub password_checks: Arc<crate::auth::PasswordChecks>,
     /// How long a request body may take to arrive.
@@ -203,10 +202,12 @@ pub async fn admit(
     account: &str,
     address: &str,
 ) -> Result<auth::Admitted, ApiError> {
-    let attempt = state
-        .limiter
-        .admit(account, address, std::time::Instant::now())
-        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    let (account, address) = (account.to_owned(), address.to_owned());
+    let attempt = blocking(state, move |s| {
+        LoginLimiter::admit(s, &account, &address, Utc::now())
+    })
+    .await?
+    .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
     if !attempt.delay.is_zero() {
         tokio::time::sleep(attempt.delay).await;
     }

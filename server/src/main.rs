@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use holdfast_core::UserId;
 use holdfast_server::assets::Assets;
-use holdfast_server::auth::LoginLimiter;
 use holdfast_server::checkpoints;
 use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::postgres::PgStore;
@@ -513,7 +512,6 @@ async fn run() -> anyhow::Result<()> {
             let state = Arc::new(AppState {
                 store,
                 assets,
-                limiter: LoginLimiter::default(),
                 password_checks: Arc::default(),
                 body_time: Default::default(),
                 secure_cookies,

@@ -9,7 +9,6 @@ use holdfast_core::api::{ConversationPage, Me, SummaryResponse};
 use holdfast_core::audit::{self, AuditAction};
 use holdfast_core::protection::Count;
 use holdfast_server::assets::Assets;
-use holdfast_server::auth::LoginLimiter;
 use holdfast_server::demo;
 use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::Store;
@@ -179,7 +178,6 @@ async fn serve_store(
     let state = Arc::new(AppState {
         store: store.clone(),
         assets: Assets::load(&site).unwrap(),
-        limiter: LoginLimiter::default(),
         password_checks,
         body_time,
         secure_cookies: false,
@@ -2866,7 +2864,6 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let state = Arc::new(AppState {
         store,
         assets: Assets::default(),
-        limiter: LoginLimiter::default(),
         password_checks: Default::default(),
         body_time: Default::default(),
         secure_cookies: false,

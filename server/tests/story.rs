@@ -15,6 +15,7 @@ use holdfast_core::{
     ConversationId, Direction, FileState, Media, OrgId, Permission, Permissions, RecordingId,
     RecordingRole, UserId,
 };
+use holdfast_server::auth::{self, LoginLimiter};
 use holdfast_server::store::postgres::PgStore;
 use holdfast_server::store::sqlite::SqliteStore;
 use holdfast_server::store::{
@@ -392,6 +393,8 @@ fn the_story_on_sqlite() {
     let create = |id, cap| store.create_org(&new_org(id, cap)).unwrap();
     story(store.as_ref(), &create);
     race(store.clone(), &create);
+    the_limiter_refuses_a_pair_and_slows_an_account(&[store.as_ref()]);
+    racing_guesses_are_counted_once(&[store.clone()]);
 }
 
 #[test]
@@ -412,4 +415,97 @@ fn the_story_on_postgres() {
     let create = |id, cap| store.create_org(&new_org(id, cap)).unwrap();
     story(store.as_ref(), &create);
     race(store.clone(), &create);
+    // Sign-in attempts are counted in the database: two instances count as one.
+    let second = Arc::new(PgStore::connect(&url).unwrap());
+    the_limiter_refuses_a_pair_and_slows_an_account(&[store.as_ref(), second.as_ref()]);
+    let third: Arc<dyn Store> = Arc::new(PgStore::connect(&url).unwrap());
+    racing_guesses_are_counted_once(&[store.clone(), second.clone(), third]);
+}
+/// The limiter's rule, with the attempts spread over `stores` in turn (several instances
+/// sharing one database count as one): ten guesses at an account from an address, a hundred
+/// from an address, a window of fifteen minutes.
+fn the_limiter_refuses_a_pair_and_slows_an_account(stores: &[&dyn Store]) {
+    let store = |i: usize| stores[i % stores.len()];
+    // Whole milliseconds, as a database keeps them.
+    let now =
+        chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap();
+    // Ten guesses from one address: the eleventh is refused until the window ends.
+    for i in 0..10 {
+        let a = LoginLimiter::admit(store(i), "ana", "10.0.0.1", now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.delay, std::time::Duration::ZERO);
+        LoginLimiter::failed(store(i + 1), a, now).unwrap();
+    }
+    let later = now + chrono::Duration::seconds(60);
+    for i in 0..stores.len() {
+        assert_eq!(
+            LoginLimiter::admit(store(i), "ana", "10.0.0.1", later).unwrap(),
+            Err(std::time::Duration::from_secs(14 * 60))
+        );
+    }
+    // Another address still gets in, slowed: the account has failed ten times.
+    let other = LoginLimiter::admit(store(1), "ana", "10.0.0.2", later)
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.delay, auth::ACCOUNT_DELAY);
+    LoginLimiter::succeeded(store(0), other).unwrap();
+    // An attempt the server was too busy to check is not counted: nine more, then refused.
+    let busy = LoginLimiter::admit(store(0), "cy", "10.0.0.3", later)
+        .unwrap()
+        .unwrap();
+    LoginLimiter::withdrawn(store(1), busy).unwrap();
+    for i in 0..10 {
+        assert!(
+            LoginLimiter::admit(store(i), "cy", "10.0.0.3", later)
+                .unwrap()
+                .is_ok()
+        );
+    }
+    assert!(
+        LoginLimiter::admit(store(0), "cy", "10.0.0.3", later)
+            .unwrap()
+            .is_err()
+    );
+    // Another account from the first address is not refused.
+    let bob = LoginLimiter::admit(store(0), "bob", "10.0.0.1", later)
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.delay, std::time::Duration::ZERO);
+    // After the window the pair starts afresh.
+    let after = now + chrono::Duration::minutes(15);
+    assert!(
+        LoginLimiter::admit(store(1), "ana", "10.0.0.1", after)
+            .unwrap()
+            .is_ok()
+    );
+}
+
+/// Thirty guesses at once at one account from one address, spread over `stores`: exactly ten
+/// are let through, however the instances interleave.
+fn racing_guesses_are_counted_once(stores: &[Arc<dyn Store>]) {
+    let now = chrono::Utc::now();
+    let start = Arc::new(std::sync::Barrier::new(30));
+    let threads: Vec<_> = (0..30)
+        .map(|i| {
+            let store = stores[i % stores.len()].clone();
+            let start = start.clone();
+            std::thread::spawn(move || {
+                // Each with a connection of its own open, then all at once.
+                LoginLimiter::admit(store.as_ref(), &format!("warm{i}"), "10.0.0.5", now)
+                    .unwrap()
+                    .unwrap();
+                start.wait();
+                LoginLimiter::admit(store.as_ref(), "dee", "10.0.0.4", now)
+                    .unwrap()
+                    .is_ok()
+            })
+        })
+        .collect();
+    let admitted = threads
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(admitted, 10);
 }

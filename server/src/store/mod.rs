@@ -204,6 +204,13 @@ pub struct AuditContext {
 
 /// Holdfast's storage: the reads every page makes, and write transactions in which the use
 /// cases (`crate::usecase`) run their data operations ([`Tx`]).
+/// A window of sign-in attempts (see `auth::admit`): when it started and how many it holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct LoginWindow {
+    pub started: Instant,
+    pub attempts: u32,
+}
+
 pub trait Store: Transact + 'static {
     /// Says that a bulk load (demo data, an import) starts or has ended: the backend may trade
     /// memory for speed meanwhile. Every write stays as durable as ever.
@@ -233,6 +240,17 @@ pub trait Store: Transact + 'static {
     fn retention_policies(&self, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>>;
 
     fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>>;
+
+    /// Runs `change` on the sign-in windows named by `keys` (absent ones as `None`; a `None`
+    /// left behind removes one) and keeps what it leaves, as one step for every instance that
+    /// shares this store: two instances never both admit the attempt that fills a window.
+    /// `change` may run more than once (a conflict runs the step again); the last run counts.
+    /// SQLite, served by one instance, keeps them in memory; PostgreSQL in a table.
+    fn login_windows(
+        &self,
+        keys: &[String],
+        change: &mut dyn FnMut(&mut [Option<LoginWindow>]),
+    ) -> StoreResult<()>;
     /// Every organization, id and name.
     fn organizations(&self) -> StoreResult<Vec<(OrgId, String)>>;
     /// The organization with this name.

@@ -33,7 +33,10 @@ use super::{
 };
 
 /// The migrations, in order; `holdfast_migrations` records which have run.
-const MIGRATIONS: &[&str] = &[include_str!("postgres/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("postgres/0001_initial.sql"),
+    include_str!("postgres/0002_login_windows.sql"),
+];
 
 /// The advisory lock migrations run under, so that instances starting together apply each once.
 const MIGRATION_LOCK: i64 = 0x486f_6c64_6661_7374;

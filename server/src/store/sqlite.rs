@@ -3,6 +3,7 @@
 //! transaction that reads and then writes (the cap check, the audit chain) holds the write lock
 //! from its first read.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -27,7 +28,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AuditChain, AuditFilter, Caller, FillItem, FoundRecording, LoginRecord, NewClient,
+    AuditChain, AuditFilter, Caller, FillItem, FoundRecording, LoginRecord, LoginWindow, NewClient,
     NewConversation, NewOrg, NewUser, Standing, StorageFault, Store, StoreError, StoreResult,
     StoredFile, Transact, Tx,
 };
@@ -93,6 +94,10 @@ pub struct SqliteStore {
     reader_free: std::sync::Condvar,
     /// Called as every statement runs (the query-plan test sets it).
     trace: Mutex<Option<Tracer>>,
+    /// Sign-in windows: one instance serves a SQLite database, so its memory is the one place
+    /// every attempt passes (and a restart forgets them, as it forgets nothing that matters
+    /// for longer than the window).
+    login_windows: Mutex<HashMap<String, LoginWindow>>,
 }
 
 /// A pooled reading connection, with the interactions totals it counted, each with the
@@ -194,6 +199,7 @@ impl SqliteStore {
             readers: Mutex::new(Readers::default()),
             reader_free: std::sync::Condvar::new(),
             trace: Mutex::new(None),
+            login_windows: Mutex::default(),
         })
     }
 
@@ -707,6 +713,29 @@ impl Store for SqliteStore {
 
     fn retention_policies(&self, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>> {
         self.read(|c| policies(c, org))
+    }
+
+    fn login_windows(
+        &self,
+        keys: &[String],
+        change: &mut dyn FnMut(&mut [Option<LoginWindow>]),
+    ) -> StoreResult<()> {
+        let mut map = self.login_windows.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: past this many, windows older than the longest kept are dropped.
+        if map.len() > 100_000 {
+            let cutoff = Utc::now() - chrono::Duration::hours(1);
+            map.retain(|_, w| w.started > cutoff);
+        }
+        let mut windows: Vec<Option<LoginWindow>> =
+            keys.iter().map(|k| map.get(k).copied()).collect();
+        change(&mut windows);
+        for (key, window) in keys.iter().zip(windows) {
+            match window {
+                Some(w) => map.insert(key.clone(), w),
+                None => map.remove(key),
+            };
+        }
+        Ok(())
     }
 
     fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>> {

@@ -2,7 +2,7 @@
 //! snapshot, and the writes that are not use cases (people, sessions, tokens, saved views,
 //! demo data).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use holdfast_core::api::{
     AttachmentInfo, ConversationDetails, ConversationPage, ConversationRow, ProtectionInfo,
@@ -24,8 +24,8 @@ use super::{
     PROTECTED, PgStore, PgTx, Sql, blocking, instant, parse_id, policies, selection_sql, to_u32,
 };
 use crate::store::{
-    AuditChain, AuditFilter, Caller, FillItem, LoginRecord, NewClient, NewConversation, NewOrg,
-    NewUser, Standing, Store, StoreError, StoreResult, StoredFile, Tx,
+    AuditChain, AuditFilter, Caller, FillItem, LoginRecord, LoginWindow, NewClient,
+    NewConversation, NewOrg, NewUser, Standing, Store, StoreError, StoreResult, StoredFile, Tx,
 };
 
 impl PgStore {
@@ -286,6 +286,69 @@ impl Store for PgStore {
 
     fn retention_policies(&self, org: OrgId) -> StoreResult<Vec<(String, RetentionPolicy)>> {
         self.read(|pg| policies(pg.tx, org))
+    }
+
+    fn login_windows(
+        &self,
+        keys: &[String],
+        change: &mut dyn FnMut(&mut [Option<LoginWindow>]),
+    ) -> StoreResult<()> {
+        // Every row is made first (an empty window), then all are locked, each time in the
+        // keys' order: two instances on the same keys wait for each other, never deadlock.
+        let mut sorted: Vec<&String> = keys.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        self.write(|tx| {
+            for key in &sorted {
+                tx.execute(
+                    "INSERT INTO login_windows (key, started, attempts) VALUES ($1, 0, 0)
+                     ON CONFLICT (key) DO NOTHING",
+                    &[key],
+                )?;
+            }
+            let rows = tx.query(
+                "SELECT key, started, attempts FROM login_windows WHERE key = ANY($1) ORDER BY key FOR UPDATE",
+                &[&sorted],
+            )?;
+            let mut found: HashMap<String, LoginWindow> = HashMap::new();
+            for row in rows {
+                let attempts: i32 = row.get(2);
+                if attempts > 0 {
+                    found.insert(
+                        row.get(0),
+                        LoginWindow {
+                            started: instant(row.get(1))?,
+                            attempts: u32::try_from(attempts).unwrap_or(0),
+                        },
+                    );
+                }
+            }
+            let mut windows: Vec<Option<LoginWindow>> =
+                keys.iter().map(|k| found.get(k).copied()).collect();
+            change(&mut windows);
+            for (key, window) in keys.iter().zip(windows) {
+                match window {
+                    Some(w) => tx.execute(
+                        "UPDATE login_windows SET started = $2, attempts = $3 WHERE key = $1",
+                        &[
+                            key,
+                            &w.started.timestamp_millis(),
+                            &i32::try_from(w.attempts).unwrap_or(i32::MAX),
+                        ],
+                    )?,
+                    None => tx.execute("DELETE FROM login_windows WHERE key = $1", &[key])?,
+                };
+            }
+            // Windows over an hour old count for nothing: dropped as attempts pass, except
+            // those another attempt holds.
+            let cutoff = (chrono::Utc::now() - chrono::Duration::hours(1)).timestamp_millis();
+            tx.execute(
+                "DELETE FROM login_windows WHERE key IN (SELECT key FROM login_windows WHERE started < $1
+                 ORDER BY started LIMIT 100 FOR UPDATE SKIP LOCKED)",
+                &[&cutoff],
+            )?;
+            Ok(())
+        })
     }
 
     fn find_login(&self, username: &str) -> StoreResult<Option<LoginRecord>> {
