@@ -69,7 +69,7 @@ pub async fn login(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         None => {
             // Not checked: the attempt is not held against the account.
             blocking(state, move |s| LoginLimiter::withdrawn(s, attempt)).await?;
-            return Err(ApiError::Busy);
+            return Err(ApiError::Busy(auth::BUSY_SIGNING_IN));
         }
     };
     let user = record;
@@ -377,7 +377,7 @@ pub async fn audit(state: &AppState, req: &Req, csv: bool) -> Result<Resp, ApiEr
         let mut out = Vec::new();
         crate::audit_cli::write_csv(&mut out, events.iter().map(|(e, h)| (e, h.as_str())))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut resp = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(out)));
+        let mut resp = hyper::Response::new(crate::body::RespBody::full(out));
         let h = resp.headers_mut();
         h.insert(
             hyper::header::CONTENT_TYPE,
@@ -582,27 +582,29 @@ pub async fn media(state: &AppState, req: &Req, kind: MediaKind) -> Result<Resp,
     .await?
     .ok_or(ApiError::NotFound)?;
     let path = media::resolve(&state.media_dir, &file.path).ok_or(ApiError::NotFound)?;
-    let bytes = tokio::fs::read(&path)
+    let total = tokio::fs::metadata(&path)
         .await
-        .map_err(|_| ApiError::NotFound)?;
-    let total = bytes.len() as u64;
+        .map_err(|_| ApiError::NotFound)?
+        .len();
     let range = match req.header("range") {
         None => None,
         Some(h) => Some(
             media::parse_range(h, total).ok_or(ApiError::RangeNotSatisfiable { size: total })?,
         ),
     };
-    let (status, body, content_range) = match range {
-        None => (StatusCode::OK, bytes, None),
-        Some((start, end)) => {
-            let slice = bytes[start as usize..=end as usize].to_vec();
-            (
-                StatusCode::PARTIAL_CONTENT,
-                slice,
-                Some(format!("bytes {start}-{end}/{total}")),
-            )
-        }
+    let (status, start, length, content_range) = match range {
+        None => (StatusCode::OK, 0, total, None),
+        Some((start, end)) => (
+            StatusCode::PARTIAL_CONTENT,
+            start,
+            end - start + 1,
+            Some(format!("bytes {start}-{end}/{total}")),
+        ),
     };
+    // Read a slice at a time as the client takes it: a long recording is never held whole.
+    let body = crate::body::RespBody::file_range(path, start, length)
+        .await
+        .map_err(|_| ApiError::NotFound)?;
     // Stored bytes are served only as an inert type, in a sandbox, and downloaded unless they
     // are a recording the player plays: whatever they contain never runs as this origin.
     let served = holdfast_core::content::inert(&file.content_type);
@@ -631,8 +633,20 @@ pub async fn media(state: &AppState, req: &Req, kind: MediaKind) -> Result<Resp,
     if let Some(cr) = content_range {
         builder = builder.header(hyper::header::CONTENT_RANGE, cr);
     }
+    // The checksum taken when the file arrived, of the whole file (a range too): a client can
+    // check what it downloaded against what was stored.
+    if let Some(sha256) = file.sha256.as_deref()
+        && let Some(digest) = auth::hex_decode(sha256)
+    {
+        builder = builder
+            .header(hyper::header::ETAG, format!("\"{sha256}\""))
+            .header(
+                "repr-digest",
+                format!("sha-256=:{}:", auth::base64_encode(&digest)),
+            );
+    }
     builder
-        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .body(body)
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
@@ -663,9 +677,9 @@ pub async fn metrics(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         .into_iter()
         .map(|(org, _)| org.to_string())
         .collect();
-    let mut resp = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+    let mut resp = hyper::Response::new(crate::body::RespBody::full(
         state.metrics.render(&protected, &broken),
-    )));
+    ));
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -107,7 +107,37 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes from lower- or upper-case hex; `None` if it is not hex.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// Standard base64 with padding (RFC 4648 section 4).
+pub fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            match i <= chunk.len() {
+                true => out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char),
+                false => out.push('='),
+            }
+        }
+    }
+    out
+}
+
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -287,6 +317,9 @@ impl LoginLimiter {
     }
 }
 
+/// Why a sign-in was answered 503.
+pub const BUSY_SIGNING_IN: &str = "too many sign-ins at once; try again in a moment";
+
 /// Bounds how many password hashes are checked at once (each argon2id check holds 19 MiB) and
 /// how many wait: beyond the queue an attempt is answered 503 at once instead of holding memory.
 pub struct PasswordChecks {
@@ -417,6 +450,25 @@ mod tests {
         let t = new_token();
         assert_eq!(t.len(), 64);
         assert_ne!(token_hash(&t), t);
+    }
+
+    #[test]
+    fn base64_and_hex_round_trip() {
+        for (bytes, text) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"\xff\xfe\x00", "//4A"),
+        ] {
+            assert_eq!(base64_encode(bytes), text);
+            assert_eq!(base64_decode(text).as_deref(), Some(bytes));
+        }
+        assert_eq!(hex_decode("00ff7A"), Some(vec![0, 255, 122]));
+        assert_eq!(hex_decode("0"), None);
+        assert_eq!(hex_decode("zz"), None);
+        assert_eq!(hex(&[0, 255, 122]), "00ff7a");
     }
 
     #[test]

@@ -231,6 +231,7 @@ fn conversations(
                     delete_date,
                     transcript: transcript(rng, &agent, m),
                     media_path: None,
+                    media_sha256: None,
                     content_type: None,
                     attachments: Vec::new(),
                 });

@@ -38,6 +38,8 @@ pub enum ApiError {
         limit: usize,
     },
     UnsupportedMediaType,
+    /// An upload without `Content-Length`: its size must be known before it is read.
+    LengthRequired,
     /// A `Range` outside the file.
     RangeNotSatisfiable {
         size: u64,
@@ -46,8 +48,9 @@ pub enum ApiError {
     TooManyRequests {
         retry_after: std::time::Duration,
     },
-    /// Too many password checks waiting: try again in a moment.
-    Busy,
+    /// Too many password checks waiting, or every database connection in use: try again in
+    /// a moment. The text says which.
+    Busy(&'static str),
     /// The body did not arrive in time.
     RequestTimeout,
     /// The storage cannot take writes (full, read-only, failing): nothing was changed.
@@ -72,9 +75,10 @@ impl ApiError {
             ApiError::Deletion(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::LengthRequired => StatusCode::LENGTH_REQUIRED,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Storage(crate::store::StorageFault::Full) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -103,9 +107,10 @@ impl ApiError {
             ApiError::Deletion(DeletionRefusal::AlreadyDeleted) => "recording.already.deleted",
             ApiError::PayloadTooLarge { .. } => "payload.too.large",
             ApiError::UnsupportedMediaType => "unsupported.media.type",
+            ApiError::LengthRequired => "length.required",
             ApiError::RangeNotSatisfiable { .. } => "range.not.satisfiable",
             ApiError::TooManyRequests { .. } => "too.many.requests",
-            ApiError::Busy => "server.busy",
+            ApiError::Busy(_) => "server.busy",
             ApiError::RequestTimeout => "request.timeout",
             ApiError::Storage(crate::store::StorageFault::Full) => "storage.full",
             ApiError::Storage(crate::store::StorageFault::ReadOnly) => "storage.read.only",
@@ -133,13 +138,16 @@ impl ApiError {
             ApiError::Deletion(e) => e.to_string(),
             ApiError::PayloadTooLarge { limit } => format!("the request body is larger than {limit} bytes"),
             ApiError::UnsupportedMediaType => "send the body as application/json".to_owned(),
+            ApiError::LengthRequired => {
+                "send the file's size as Content-Length (not chunked)".to_owned()
+            }
             ApiError::RangeNotSatisfiable { size } => format!("the range is outside the file of {size} bytes"),
             ApiError::TooManyRequests { retry_after } => {
                 let minutes = retry_after.as_secs().div_ceil(60).max(1);
                 let unit = if minutes == 1 { "minute" } else { "minutes" };
                 format!("too many attempts; try again in {minutes} {unit}")
             }
-            ApiError::Busy => "too many sign-ins at once; try again in a moment".to_owned(),
+            ApiError::Busy(why) => (*why).to_owned(),
             ApiError::RequestTimeout => "the request body did not arrive in time".to_owned(),
             ApiError::Storage(fault) => format!(
                 "the server's storage is {}: nothing was changed; ask whoever runs the server",
@@ -153,7 +161,7 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::TooManyRequests { retry_after } => Some(retry_after.as_secs().max(1)),
-            ApiError::Busy => Some(1),
+            ApiError::Busy(_) => Some(1),
             ApiError::Storage(_) => Some(60),
             _ => None,
         }
@@ -180,6 +188,9 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(fault, cause) => {
                 tracing::error!(cause = %cause, "storage unavailable");
                 ApiError::Storage(fault)
+            }
+            StoreError::Busy => {
+                ApiError::Busy("every database connection is in use; try again in a moment")
             }
             other => ApiError::Internal(other.to_string()),
         }

@@ -52,7 +52,7 @@ pub async fn token(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let stored = stored.unwrap_or_else(|| auth::dummy_hash().to_owned());
     let Some(ok) = state.password_checks.verify(secret, stored).await else {
         blocking(state, move |s| LoginLimiter::withdrawn(s, attempt)).await?;
-        return Err(ApiError::Busy);
+        return Err(ApiError::Busy(auth::BUSY_SIGNING_IN));
     };
     if !(ok && known) {
         blocking(state, move |s| LoginLimiter::failed(s, attempt, Utc::now())).await?;

@@ -11,7 +11,6 @@ use bytes::Bytes;
 use chrono::Utc;
 use holdfast_core::Permission;
 use holdfast_core::audit::{Actor, Client};
-use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use serde::Serialize;
@@ -98,7 +97,7 @@ impl BodyTime {
     }
 }
 
-pub type Resp = Response<Full<Bytes>>;
+pub type Resp = Response<crate::body::RespBody>;
 
 /// What a handler sees of a request: parts, body bytes, and the client's address.
 pub struct Req {
@@ -138,7 +137,7 @@ impl Req {
 /// A JSON response.
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Resp {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    let mut resp = Response::new(crate::body::RespBody::full(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(
@@ -245,4 +244,28 @@ pub(crate) fn deletion_outcome(
     };
     media::remove_files(&state.media_dir, &deletion.files);
     Ok(deletion)
+}
+
+/// CSRF defence for state-changing requests from the app: the custom header (which a cross-site
+/// form cannot send), and where the browser says where it comes from, this origin only.
+pub fn check_same_origin(req: &Req) -> Result<(), ApiError> {
+    if req.header(holdfast_core::api::CSRF_HEADER).is_none() {
+        return Err(ApiError::CrossSite);
+    }
+    if let Some(site) = req.header("sec-fetch-site")
+        && site != "same-origin"
+        && site != "none"
+    {
+        return Err(ApiError::CrossSite);
+    }
+    if let (Some(origin), Some(host)) = (req.header("origin"), req.header("host")) {
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or(origin);
+        if origin_host != host {
+            return Err(ApiError::CrossSite);
+        }
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Body;
 use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
@@ -51,6 +51,35 @@ where
         return finish(error(&e), &method, &path, started);
     }
     let route = route(&parts.method, &path);
+    // An upload is written to storage as it arrives, never read into memory first.
+    let upload = match &route {
+        Ok(Route::UploadMedia(id)) => Some(crate::upload::Target::Media(*id)),
+        Ok(Route::UploadAttachment(id)) => Some(crate::upload::Target::Attachment(*id)),
+        _ => None,
+    };
+    if let Some(target) = upload {
+        let head = Req {
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+            body: Bytes::new(),
+            peer,
+        };
+        let resp = crate::upload::receive(state, &head, body, target)
+            .await
+            .unwrap_or_else(|e| {
+                if let ApiError::Storage(fault) = e {
+                    state.storage.record(fault);
+                }
+                error(&e)
+            });
+        state.metrics.observe(
+            route.as_ref().map_or("unrouted", Route::name),
+            resp.status().as_u16(),
+            started.elapsed(),
+        );
+        return finish(resp, &method, &path, started);
+    }
     // Ingest carries media; every other route small JSON. An unrouted request gets the small
     // limit, so nothing unknown is read at length.
     let limit = route.as_ref().map_or(MAX_BODY, Route::body_limit);
@@ -191,7 +220,7 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         && !matches!(route, Route::Asset(_))
         && req.method != Method::GET
     {
-        check_same_origin(req)?;
+        crate::handler::check_same_origin(req)?;
     }
     match route {
         Route::Health => Ok(health(state)),
@@ -226,31 +255,11 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         Route::DeleteTranscript(id) => api::delete_part(state, req, Part::Transcript(id)).await,
         Route::DeleteAttachment(id) => api::delete_part(state, req, Part::Attachment(id)).await,
         Route::Asset(path) => Ok(asset(state, req, &path)),
+        // Answered in `handle`, before any body is read.
+        Route::UploadMedia(_) | Route::UploadAttachment(_) => Err(ApiError::Internal(
+            "an upload reached the dispatcher".to_owned(),
+        )),
     }
-}
-
-/// CSRF defence for state-changing requests from the app: the custom header (which a cross-site
-/// form cannot send), and where the browser says where it comes from, this origin only.
-fn check_same_origin(req: &Req) -> Result<(), ApiError> {
-    if req.header(holdfast_core::api::CSRF_HEADER).is_none() {
-        return Err(ApiError::CrossSite);
-    }
-    if let Some(site) = req.header("sec-fetch-site")
-        && site != "same-origin"
-        && site != "none"
-    {
-        return Err(ApiError::CrossSite);
-    }
-    if let (Some(origin), Some(host)) = (req.header("origin"), req.header("host")) {
-        let origin_host = origin
-            .split_once("://")
-            .map(|(_, rest)| rest)
-            .unwrap_or(origin);
-        if origin_host != host {
-            return Err(ApiError::CrossSite);
-        }
-    }
-    Ok(())
 }
 
 /// The JSON error response for `e`; server failures are logged with their cause.
@@ -303,7 +312,7 @@ fn asset(state: &AppState, req: &Req, path: &str) -> Resp {
     {
         return builder
             .status(StatusCode::NOT_MODIFIED)
-            .body(Full::new(Bytes::new()))
+            .body(crate::body::RespBody::empty())
             .unwrap_or_else(|_| error(&ApiError::Internal("response".to_owned())));
     }
     let (encoding, bytes) = asset.negotiate(req.header("accept-encoding").unwrap_or(""));
@@ -316,7 +325,7 @@ fn asset(state: &AppState, req: &Req, path: &str) -> Resp {
         bytes
     };
     builder
-        .body(Full::new(body))
+        .body(crate::body::RespBody::full(body))
         .unwrap_or_else(|_| error(&ApiError::Internal("response".to_owned())))
 }
 

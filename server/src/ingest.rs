@@ -6,8 +6,9 @@ use std::path::Path;
 
 use holdfast_core::api::{Base64Text, IngestConversation};
 use holdfast_core::{OrgId, RecordingId};
+use sha2::{Digest, Sha256};
 
-use crate::auth::base64_decode;
+use crate::auth::{base64_decode, hex};
 use crate::media;
 use crate::store::{NewAttachment, NewConversation, NewRecording};
 
@@ -24,7 +25,7 @@ impl std::fmt::Display for IngestRefusal {
     }
 }
 
-fn text(field: &str, value: &Option<String>) -> Result<(), IngestRefusal> {
+pub(crate) fn text(field: &str, value: &Option<String>) -> Result<(), IngestRefusal> {
     match value {
         Some(v) if v.chars().count() > TEXT_MAX || v.chars().any(char::is_control) => {
             Err(IngestRefusal(format!(
@@ -42,12 +43,12 @@ const DECODE_SLICE: usize = 64 * 1024;
 /// A new relative path for a file of a recording: the recording's id and a fresh random part,
 /// so that a refused ingest that names an existing recording never writes over, nor then
 /// removes, the file of the recording that holds the id (which may be protected).
-fn media_path(org: OrgId, rec: RecordingId, kind: &str) -> String {
+pub(crate) fn media_path(org: OrgId, rec: RecordingId, kind: &str) -> String {
     format!("{org}/{rec}.{kind}-{}", uuid::Uuid::new_v4())
 }
 
 /// Decodes `text` into the file `rel` a slice at a time, so that only the text (borrowed from
-/// the request body) is ever held whole, and returns the file's size. The path is listed in
+/// the request body) is ever held whole, and returns the file's size and SHA-256 (hex). The path is listed in
 /// `written` before the first byte, so that a refusal half-way removes the file too.
 fn write_base64(
     media_dir: &Path,
@@ -55,7 +56,7 @@ fn write_base64(
     what: &str,
     text: &Base64Text<'_>,
     written: &mut Vec<String>,
-) -> Result<u64, IngestRefusal> {
+) -> Result<(u64, String), IngestRefusal> {
     let text = text.0.trim();
     let invalid = || IngestRefusal(format!("{what} is not valid base64"));
     // Base64 is ASCII; checked first so that slicing at any byte is at a character boundary.
@@ -72,16 +73,18 @@ fn write_base64(
     let mut file = std::fs::File::create_new(&path).map_err(io)?;
     written.push(rel.to_owned());
     let mut size = 0u64;
+    let mut digest = Sha256::new();
     for slice in text.as_bytes().chunks(DECODE_SLICE) {
         // ASCII, so every slice is valid UTF-8.
         let slice = std::str::from_utf8(slice).map_err(|_| invalid())?;
         let bytes = base64_decode(slice).ok_or_else(invalid)?;
         std::io::Write::write_all(&mut file, &bytes).map_err(io)?;
+        digest.update(&bytes);
         size += bytes.len() as u64;
     }
     // The bytes are on disk before the database says they exist.
     file.sync_all().map_err(io)?;
-    Ok(size)
+    Ok((size, hex(&digest.finalize())))
 }
 
 /// Checks a conversation and writes its files; returns what to insert. On a refusal, files
@@ -112,9 +115,12 @@ pub fn prepare(
     for r in c.recordings {
         let mut size = None;
         let mut path = None;
+        let mut sha256 = None;
         if let Some(data) = &r.media_base64 {
             let rel = media_path(org, r.id, "media");
-            size = Some(write_base64(media_dir, &rel, "mediaBase64", data, written)?);
+            let (bytes, digest) = write_base64(media_dir, &rel, "mediaBase64", data, written)?;
+            size = Some(bytes);
+            sha256 = Some(digest);
             path = Some(rel);
         }
         let mut attachments = Vec::with_capacity(r.attachments.len());
@@ -123,7 +129,7 @@ pub fn prepare(
             text("attachment contentType", &Some(a.content_type.clone()))?;
             let id = uuid::Uuid::new_v4().to_string();
             let rel = media_path(org, r.id, "att");
-            let size_bytes = write_base64(
+            let (size_bytes, sha256) = write_base64(
                 media_dir,
                 &rel,
                 "attachment dataBase64",
@@ -137,6 +143,7 @@ pub fn prepare(
                 content_type: holdfast_core::content::inert(&a.content_type),
                 size_bytes,
                 path: rel,
+                sha256,
             });
         }
         let size = size.or_else(|| r.transcript.as_ref().map(|t| t.len() as u64));
@@ -151,6 +158,7 @@ pub fn prepare(
             delete_date: None,
             transcript: r.transcript,
             media_path: path,
+            media_sha256: sha256,
             content_type: r
                 .content_type
                 .filter(|t| t.len() <= 100 && t.is_ascii())

@@ -94,6 +94,16 @@ enum Command {
     /// Verify or export the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check the stored recordings and attachments.
+    #[command(subcommand)]
+    Media(MediaCommand),
+}
+
+#[derive(Subcommand)]
+enum MediaCommand {
+    /// Read every stored file and report the missing ones, the ones whose SHA-256 changed since
+    /// they arrived, and files the database does not know; exits 1 when any is found.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -408,6 +418,42 @@ async fn run() -> anyhow::Result<()> {
             }
             if broken {
                 anyhow::bail!("the audit chain is broken");
+            }
+        }
+        Command::Media(MediaCommand::Verify) => {
+            let media_dir = cli.data_dir.join("media");
+            let report = holdfast_server::media::verify(store.as_ref(), &media_dir)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            match cli.json {
+                true => println!("{}", serde_json::to_string(&report)?),
+                false => {
+                    for (what, list) in [
+                        ("MISSING", &report.missing),
+                        ("CHANGED", &report.mismatched),
+                        ("NO CHECKSUM", &report.unhashed),
+                    ] {
+                        for p in list {
+                            println!(
+                                "{what}: {} {} of organization {}: {}",
+                                p.kind, p.id, p.org, p.path
+                            );
+                        }
+                    }
+                    for path in &report.extra {
+                        println!("UNKNOWN: {path}");
+                    }
+                    println!(
+                        "{} files read: {} missing, {} changed, {} unknown, {} stored before checksums",
+                        report.checked,
+                        report.missing.len(),
+                        report.mismatched.len(),
+                        report.extra.len(),
+                        report.unhashed.len()
+                    );
+                }
+            }
+            if !report.sound() {
+                std::process::exit(1);
             }
         }
         Command::Audit(AuditCommand::Export { org }) => {

@@ -110,7 +110,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/recordings/{id}/media",
         route: "recordings.media",
         permission: VIEW,
-        summary: "A recording's media (Range supported)",
+        summary: "A recording's media (Range supported; ETag and Repr-Digest carry its SHA-256)",
+    },
+    Endpoint {
+        method: "PUT",
+        path: "/api/recordings/{id}/media",
+        route: "recordings.media.put",
+        permission: Some("admin"),
+        summary: "Upload a recording's media as the raw body (once; Content-Length required)",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/recordings/{id}/attachments",
+        route: "recordings.attachments.post",
+        permission: Some("admin"),
+        summary: "Upload an attachment of a recording as the raw body (?name=)",
     },
     Endpoint {
         method: "GET",
@@ -334,6 +348,12 @@ fn body(method: &str, path: &str) -> Option<(&'static str, Value)> {
                     "name": text(200), "contentType": text(100), "dataBase64": {"type": "string", "contentEncoding": "base64"}}}}}}}}})
         }
         ("POST", "/api/retention-policies") | ("PUT", "/api/retention-policies/{id}") => policy,
+        ("PUT", "/api/recordings/{id}/media") | ("POST", "/api/recordings/{id}/attachments") => {
+            return Some((
+                "application/octet-stream",
+                json!({"type": "string", "format": "binary"}),
+            ));
+        }
         ("POST", "/oauth/token") => {
             return Some((
                 "application/x-www-form-urlencoded",
@@ -411,6 +431,11 @@ fn query(method: &str, path: &str) -> Vec<Value> {
             ];
             all.extend(page());
             all
+        }
+        ("POST", "/api/recordings/{id}/attachments") => {
+            vec![
+                json!({"name": "name", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 200}}),
+            ]
         }
         ("PUT", "/api/v2/recordings/deletionprotection") => {
             vec![

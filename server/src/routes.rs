@@ -33,6 +33,10 @@ pub enum Route {
     View(String),
     Ingest,
     RecordingMedia(RecordingId),
+    /// A recording's media as the raw request body, streamed to storage.
+    UploadMedia(RecordingId),
+    /// An attachment of a recording as the raw request body (`?name=`), streamed to storage.
+    UploadAttachment(RecordingId),
     Attachment(String),
     DeleteTranscript(RecordingId),
     DeleteAttachment(String),
@@ -109,7 +113,14 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }
         ["api", "recordings", r, "media"] => {
             let r = id(r, RecordingId::parse)?;
-            return api(&[(Method::GET, Route::RecordingMedia(r))]);
+            return api(&[
+                (Method::GET, Route::RecordingMedia(r)),
+                (Method::PUT, Route::UploadMedia(r)),
+            ]);
+        }
+        ["api", "recordings", r, "attachments"] => {
+            let r = id(r, RecordingId::parse)?;
+            return api(&[(Method::POST, Route::UploadAttachment(r))]);
         }
         ["api", "attachments", a] => {
             let a = uuid::Uuid::try_parse(a)
@@ -174,6 +185,10 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
 /// The largest ingest body.
 pub const INGEST_MAX_BODY: usize = 96 * 1024 * 1024;
 
+/// The largest file an upload takes: streamed to disk, it costs no memory, only time and disk
+/// (a day-long call recording in WAV is about 1.4 GB).
+pub const UPLOAD_MAX_BODY: u64 = 4 * 1024 * 1024 * 1024;
+
 impl Route {
     /// The largest body this route accepts: ingest carries media bytes, in base64 (a third
     /// larger than the bytes), so 96 MiB takes a recording of 72 MiB.
@@ -203,6 +218,8 @@ impl Route {
             Route::Views => "views",
             Route::Ingest => "ingest",
             Route::RecordingMedia(_) => "recordings.media",
+            Route::UploadMedia(_) => "recordings.media.put",
+            Route::UploadAttachment(_) => "recordings.attachments.post",
             Route::Attachment(_) => "attachments.get",
             Route::DeleteTranscript(_) => "recordings.transcript.delete",
             Route::DeleteAttachment(_) => "attachments.delete",
@@ -257,6 +274,8 @@ mod tests {
             Route::View(s()),
             Route::Ingest,
             Route::RecordingMedia(r),
+            Route::UploadMedia(r),
+            Route::UploadAttachment(r),
             Route::Attachment(s()),
             Route::RetentionPolicies,
             Route::RetentionPolicy(s()),

@@ -14,6 +14,7 @@ use holdfast_server::http::{AppState, serve};
 use holdfast_server::store::Store;
 use holdfast_server::store::postgres::PgStore;
 use holdfast_server::store::sqlite::SqliteStore;
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A raw HTTP/1.1 answer.
@@ -78,6 +79,10 @@ struct Server {
     store: Arc<dyn Store>,
     /// The same store when it is SQLite, for the tests that look beneath the `Store` trait.
     sqlite: Option<Arc<SqliteStore>>,
+    /// The database's address when it is PostgreSQL.
+    postgres: Option<String>,
+    /// Dropped with the server: stops serving.
+    _stop: tokio::sync::oneshot::Sender<()>,
     _dir: TempDir,
 }
 
@@ -85,6 +90,157 @@ impl Server {
     /// The SQLite store of a test that runs only on SQLite.
     fn sqlite(&self) -> &SqliteStore {
         self.sqlite.as_deref().expect("this test runs on SQLite")
+    }
+
+    /// The server's database, to change behind its back as someone with write access to it can.
+    fn db(&self) -> RawDb {
+        match &self.postgres {
+            Some(url) => RawDb::Postgres(url.clone()),
+            None => {
+                RawDb::Sqlite(rusqlite::Connection::open(self._dir.0.join("db.sqlite3")).unwrap())
+            }
+        }
+    }
+}
+
+/// A database beneath a test server, either backend, written with SQL that both speak and
+/// SQLite's placeholders (`?` and `?N`).
+enum RawDb {
+    Sqlite(rusqlite::Connection),
+    Postgres(String),
+}
+
+/// A parameter of [`RawDb`]'s statements.
+#[derive(Clone, Debug)]
+enum Raw {
+    Text(String),
+    Int(i64),
+}
+
+impl From<String> for Raw {
+    fn from(v: String) -> Raw {
+        Raw::Text(v)
+    }
+}
+
+impl From<&str> for Raw {
+    fn from(v: &str) -> Raw {
+        Raw::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for Raw {
+    fn from(v: &String) -> Raw {
+        Raw::Text(v.clone())
+    }
+}
+
+impl From<i64> for Raw {
+    fn from(v: i64) -> Raw {
+        Raw::Int(v)
+    }
+}
+
+/// The parameters of a [`RawDb`] statement.
+macro_rules! raw {
+    ($($v:expr),* $(,)?) => { &[$(Raw::from($v)),*] };
+}
+
+/// SQLite's placeholders (`?`, `?N`) as PostgreSQL's (`$N`).
+fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut next = 0;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '?' {
+            out.push(c);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        if digits.is_empty() {
+            next += 1;
+            digits = next.to_string();
+        }
+        out.push('$');
+        out.push_str(&digits);
+    }
+    out
+}
+
+impl RawDb {
+    /// Runs one statement; returns the rows it changed.
+    fn execute(&self, sql: &str, args: &[Raw]) -> u64 {
+        match self {
+            RawDb::Sqlite(c) => {
+                let values: Vec<rusqlite::types::Value> = args
+                    .iter()
+                    .map(|a| match a {
+                        Raw::Text(t) => rusqlite::types::Value::Text(t.clone()),
+                        Raw::Int(n) => rusqlite::types::Value::Integer(*n),
+                    })
+                    .collect();
+                c.execute(sql, rusqlite::params_from_iter(values)).unwrap() as u64
+            }
+            RawDb::Postgres(url) => Self::on_postgres(url, |c| {
+                let params = Self::pg_params(args);
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| p.as_ref()).collect();
+                c.execute(&dollar_placeholders(sql), &refs).unwrap()
+            }),
+        }
+    }
+
+    /// The one text value of a query.
+    fn text(&self, sql: &str, args: &[Raw]) -> String {
+        match self {
+            RawDb::Sqlite(c) => {
+                let values: Vec<rusqlite::types::Value> = args
+                    .iter()
+                    .map(|a| match a {
+                        Raw::Text(t) => rusqlite::types::Value::Text(t.clone()),
+                        Raw::Int(n) => rusqlite::types::Value::Integer(*n),
+                    })
+                    .collect();
+                c.query_row(sql, rusqlite::params_from_iter(values), |r| r.get(0))
+                    .unwrap()
+            }
+            RawDb::Postgres(url) => Self::on_postgres(url, |c| {
+                let params = Self::pg_params(args);
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| p.as_ref()).collect();
+                c.query_one(&dollar_placeholders(sql), &refs)
+                    .unwrap()
+                    .get(0)
+            }),
+        }
+    }
+
+    fn pg_params(args: &[Raw]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+        args.iter()
+            .map(|a| -> Box<dyn postgres::types::ToSql + Sync> {
+                match a {
+                    Raw::Text(t) => Box::new(t.clone()),
+                    Raw::Int(n) => Box::new(*n),
+                }
+            })
+            .collect()
+    }
+
+    /// The blocking client on a thread of its own: it cannot run on one that drives tokio.
+    fn on_postgres<T: Send>(url: &str, f: impl FnOnce(&mut postgres::Client) -> T + Send) -> T {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                    f(&mut client)
+                })
+                .join()
+                .unwrap()
+        })
     }
 }
 
@@ -129,19 +285,25 @@ async fn start(tag: &str) -> Server {
 
 /// A server on `backend` with demo data.
 async fn start_on(tag: &str, backend: &Backend) -> Server {
+    start_tuned_on(tag, backend, Default::default(), Default::default()).await
+}
+
+/// A server on `backend` whose body deadline and password checks are set by the test.
+async fn start_tuned_on(
+    tag: &str,
+    backend: &Backend,
+    body_time: holdfast_server::http::BodyTime,
+    password_checks: Arc<holdfast_server::auth::PasswordChecks>,
+) -> Server {
     match backend {
-        Backend::Sqlite => start(tag).await,
+        Backend::Sqlite => start_tuned(tag, body_time, password_checks).await,
         Backend::Postgres(url) => {
             let store = Arc::new(PgStore::connect(url).unwrap());
             demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
-            serve_store(
-                TempDir::new(tag),
-                store,
-                None,
-                Default::default(),
-                Default::default(),
-            )
-            .await
+            let mut server =
+                serve_store(TempDir::new(tag), store, None, body_time, password_checks).await;
+            server.postgres = Some(url.clone());
+            server
         }
     }
 }
@@ -190,11 +352,18 @@ async fn serve_store(
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(serve(listener, state, std::future::pending()));
+    // Stopped when the test's `Server` is dropped, so that its store (and a PostgreSQL
+    // store's connections) goes with it rather than living on beside the next tests.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
     Server {
         addr,
         store,
         sqlite,
+        postgres: None,
+        _stop: stop,
         _dir: dir,
     }
 }
@@ -264,6 +433,10 @@ impl Server {
 
 /// The columns kept by triggers equal what they summarize, for every conversation.
 fn assert_denormalized_consistent(server: &Server) {
+    // PostgreSQL keeps no summary columns: it has nothing to disagree.
+    if server.sqlite.is_none() {
+        return;
+    }
     let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
     let wrong: i64 = db
         .query_row(
@@ -1103,7 +1276,11 @@ async fn delete(server: &Server, path: &str, cookie: &str) -> Answer {
 
 #[tokio::test]
 async fn deletion_is_refused_while_protected_and_allowed_after_release() {
-    let server = start("delete").await;
+    deletion_is_refused_while_protected_and_allowed_after_release_on(Backend::Sqlite).await;
+}
+
+async fn deletion_is_refused_while_protected_and_allowed_after_release_on(backend: Backend) {
+    let server = start_on("delete", &backend).await;
     let cookie = server.login("manager").await;
     let me: Me = server.get("/api/session", &cookie).await.parse();
     let conv = page_ids(&server, &cookie, "protected=yes&size=10").await[0].clone();
@@ -1196,7 +1373,14 @@ async fn deletion_is_refused_while_protected_and_allowed_after_release() {
 
 #[tokio::test]
 async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_release() {
-    let server = start("sweep").await;
+    the_sweep_never_deletes_protected_recordings_and_catches_up_after_release_on(Backend::Sqlite)
+        .await;
+}
+
+async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_release_on(
+    backend: Backend,
+) {
+    let server = start_on("sweep", &backend).await;
     let cookie = server.login("manager").await;
     let protected = page_ids(&server, &cookie, "protected=yes&size=100").await;
     let mut before = Vec::new();
@@ -1782,7 +1966,11 @@ async fn the_audit_trail_filters_pages_exports_and_verifies_on(backend: Backend)
 
 #[tokio::test]
 async fn tampering_with_a_stored_audit_event_is_detected() {
-    let server = start("tamper").await;
+    tampering_with_a_stored_audit_event_is_detected_on(Backend::Sqlite).await;
+}
+
+async fn tampering_with_a_stored_audit_event_is_detected_on(backend: Backend) {
+    let server = start_on("tamper", &backend).await;
     let cookie = server.login("manager").await;
     let ids = page_ids(&server, &cookie, "protected=yes&size=10").await;
     let body = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}});
@@ -1801,12 +1989,8 @@ async fn tampering_with_a_stored_audit_event_is_detected() {
     );
 
     // Edit one event's reason behind the server's back.
-    let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
-    db.execute(
-        "UPDATE audit_events SET event = replace(event, 'RevokeProtection', 'ApplyProtection') WHERE seq = 3 AND org_id = ?",
-        [org.to_string()],
-    )
-    .unwrap();
+    let db = server.db();
+    db.execute("UPDATE audit_events SET event = replace(event, 'RevokeProtection', 'ApplyProtection') WHERE seq = 3 AND org_id = ?", raw![org.to_string()]);
     assert_eq!(
         holdfast_server::audit_cli::verify(server.store.as_ref(), org).unwrap(),
         Err(audit::ChainBreak::HashMismatch { seq: 3 })
@@ -1837,7 +2021,7 @@ async fn tampering_with_a_stored_audit_event_is_detected() {
         small.status(server.store.as_ref(), org).unwrap(),
         Err(audit::ChainBreak::HashMismatch { seq: 3 })
     );
-    db.execute("UPDATE audit_events SET event = replace(event, 'ApplyProtection', 'RevokeProtection') WHERE seq = 3 AND org_id = ?", [org.to_string()]).unwrap();
+    db.execute("UPDATE audit_events SET event = replace(event, 'ApplyProtection', 'RevokeProtection') WHERE seq = 3 AND org_id = ?", raw![org.to_string()]);
     let whole = holdfast_server::audit_cli::verify(server.store.as_ref(), org)
         .unwrap()
         .unwrap();
@@ -1868,9 +2052,8 @@ async fn tampering_with_a_stored_audit_event_is_detected() {
     assert_eq!(releases().await, 10);
     db.execute(
         "UPDATE audit_events SET action = 'Login' WHERE seq = 3 AND org_id = ?",
-        [org.to_string()],
-    )
-    .unwrap();
+        raw![org.to_string()],
+    );
     assert_eq!(releases().await, 9);
     let column = audit::ChainBreak::ColumnMismatch {
         seq: 3,
@@ -1882,12 +2065,11 @@ async fn tampering_with_a_stored_audit_event_is_detected() {
     );
     db.execute(
         "UPDATE audit_events SET action = 'RevokeProtection' WHERE seq = 3 AND org_id = ?",
-        [org.to_string()],
-    )
-    .unwrap();
+        raw![org.to_string()],
+    );
 
     // Delete the last one: the head no longer matches.
-    db.execute("DELETE FROM audit_events WHERE org_id = ? AND seq = (SELECT MAX(seq) FROM audit_events WHERE org_id = ?)", [org.to_string(), org.to_string()]).unwrap();
+    db.execute("DELETE FROM audit_events WHERE org_id = ? AND seq = (SELECT MAX(seq) FROM audit_events WHERE org_id = ?)", raw![org.to_string(), org.to_string()]);
     assert!(matches!(
         holdfast_server::audit_cli::verify(server.store.as_ref(), org).unwrap(),
         Err(audit::ChainBreak::Head { .. })
@@ -1971,7 +2153,11 @@ fn new_id() -> String {
 
 #[tokio::test]
 async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
-    let server = start("ingest").await;
+    ingest_applies_retention_on_arrival_and_serves_media_with_ranges_on(Backend::Sqlite).await;
+}
+
+async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges_on(backend: Backend) {
+    let server = start_on("ingest", &backend).await;
     let admin = server.login("admin").await;
     let policy = serde_json::json!({"name": "Calls 30 days", "order": 1, "enabled": true, "media": ["call"],
         "queues": [], "direction": null, "action": {"kind": "deleteAfterDays", "days": 30}});
@@ -2028,6 +2214,15 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
     assert_eq!(full.status, 200);
     assert_eq!(full.body, audio.as_bytes());
     assert_eq!(full.header("content-type"), Some("audio/wav"));
+    // The checksum taken on arrival, as an ETag and an RFC 9530 digest of the whole file.
+    let sha256 = holdfast_server::auth::hex(&Sha256::digest(audio.as_bytes()));
+    let etag = format!("\"{sha256}\"");
+    let digest = format!(
+        "sha-256=:{}:",
+        holdfast_server::auth::base64_encode(&Sha256::digest(audio.as_bytes()))
+    );
+    assert_eq!(full.header("etag"), Some(etag.as_str()));
+    assert_eq!(full.header("repr-digest"), Some(digest.as_str()));
     let part = server
         .send(
             "GET",
@@ -2038,6 +2233,8 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
         .await;
     assert_eq!(part.status, 206);
     assert_eq!(part.body, &audio.as_bytes()[5..15]);
+    assert_eq!(part.header("etag"), Some(etag.as_str()));
+    assert_eq!(part.header("repr-digest"), Some(digest.as_str()));
     assert_eq!(
         part.header("content-range"),
         Some(format!("bytes 5-14/{}", audio.len()).as_str())
@@ -2110,6 +2307,253 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges() {
     assert_denormalized_consistent(&server);
 }
 
+/// Sends a request whose head is written as given and whose body is `body`, then closes the
+/// sending side: for bodies that end before their `Content-Length`, or are chunked.
+async fn send_raw(server: &Server, head: &str, body: &[u8]) -> Answer {
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let _ = stream.write_all(body).await;
+    let _ = stream.shutdown().await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    parse_answer(&raw)
+}
+
+#[tokio::test]
+async fn media_and_attachments_upload_as_raw_bodies_with_their_checksums() {
+    media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(Backend::Sqlite).await;
+}
+
+async fn media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(backend: Backend) {
+    let server = start_on("upload", &backend).await;
+    let admin = server.login("admin").await;
+    let manager = server.login("manager").await;
+    let media_dir = server._dir.0.join("media");
+    // A recording that arrived without its media.
+    let (conv, rec) = (new_id(), new_id());
+    let body = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T11:00:00Z",
+        "direction": "inbound", "recordings": [{"id": rec, "media": "call", "role": "policy"}]});
+    server
+        .post_json("/api/ingest", &admin, &body)
+        .await
+        .assert_status(201);
+    let audio: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let sha256 = holdfast_server::auth::hex(&Sha256::digest(&audio));
+    let path = format!("/api/recordings/{rec}/media");
+    let put = |cookie: &str| {
+        [
+            ("cookie", cookie.to_owned()),
+            ("content-type", "audio/wav".to_owned()),
+            ("x-holdfast-csrf", "1".to_owned()),
+        ]
+    };
+    let headers = |h: &[(&'static str, String)]| -> Vec<(&'static str, String)> { h.to_vec() };
+    let send = |cookie: &str, body: Vec<u8>| {
+        let h = headers(&put(cookie));
+        let server = &server;
+        let path = path.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            server.send("PUT", &path, &refs, &body).await
+        }
+    };
+
+    // Only an admin; a cookie session proves it is the app's.
+    send(&manager, audio.clone())
+        .await
+        .assert_error(403, "missing.permissions");
+    let no_csrf = server
+        .send(
+            "PUT",
+            &path,
+            &[("cookie", admin.as_str()), ("content-type", "audio/wav")],
+            &audio,
+        )
+        .await;
+    no_csrf.assert_error(403, "csrf.rejected");
+    // The size comes first: chunked is refused, and nothing is stored.
+    let chunked = send_raw(
+        &server,
+        &format!("PUT {path} HTTP/1.1\r\nHost: x\r\nCookie: {admin}\r\nX-Holdfast-Csrf: 1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"),
+        b"3\r\nabc\r\n0\r\n\r\n",
+    )
+    .await;
+    chunked.assert_error(411, "length.required");
+    // A body that ends before its length: refused, and its partial file removed.
+    let short = send_raw(
+        &server,
+        &format!("PUT {path} HTTP/1.1\r\nHost: x\r\nCookie: {admin}\r\nX-Holdfast-Csrf: 1\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n"),
+        &audio[..10],
+    )
+    .await;
+    short.assert_error(400, "bad.request");
+    assert_eq!(walk(&media_dir), Vec::<PathBuf>::new());
+
+    let stored = send(&admin, audio.clone()).await;
+    stored.assert_status(201);
+    assert_eq!(
+        stored.json(),
+        serde_json::json!({"recordingId": rec, "sizeBytes": 3_000_000, "sha256": sha256})
+    );
+    let got = server.get(&path, &admin).await;
+    assert_eq!(got.body, audio);
+    assert_eq!(got.header("etag"), Some(format!("\"{sha256}\"").as_str()));
+    assert_eq!(got.header("content-type"), Some("audio/wav"));
+    let d = details(&server, &admin, &conv).await;
+    assert!(d.recordings[0].has_media);
+    assert_eq!(d.recordings[0].size_bytes, Some(3_000_000));
+    // Media is written once.
+    send(&admin, b"other".to_vec())
+        .await
+        .assert_error(409, "conflict");
+    assert_eq!(server.get(&path, &admin).await.body, audio);
+    assert_eq!(walk(&media_dir).len(), 1);
+    // Not this organization's recording, or none at all: 404.
+    let contoso_admin_path = format!("/api/recordings/{}/media", new_id());
+    server
+        .send(
+            "PUT",
+            &contoso_admin_path,
+            &[("cookie", admin.as_str()), ("x-holdfast-csrf", "1")],
+            b"x",
+        )
+        .await
+        .assert_error(404, "not.found");
+
+    // An attachment, named in the query, typed by its header.
+    let note = b"%PDF-1.4 minutes of the call".to_vec();
+    let attach = format!("/api/recordings/{rec}/attachments?name=minutes%20v2.pdf");
+    let added = server
+        .send(
+            "POST",
+            &attach,
+            &[
+                ("cookie", admin.as_str()),
+                ("x-holdfast-csrf", "1"),
+                ("content-type", "application/pdf"),
+            ],
+            &note,
+        )
+        .await;
+    added.assert_status(201);
+    let attachment = added.json()["attachmentId"].as_str().unwrap().to_owned();
+    let d = details(&server, &admin, &conv).await;
+    assert_eq!(d.recordings[0].attachments.len(), 1);
+    assert_eq!(d.recordings[0].attachments[0].name, "minutes v2.pdf");
+    assert_eq!(d.recordings[0].attachments[0].size_bytes, note.len() as u64);
+    let file = server
+        .get(&format!("/api/attachments/{attachment}"), &admin)
+        .await;
+    assert_eq!(file.body, note);
+    let note_sha = holdfast_server::auth::hex(&Sha256::digest(&note));
+    assert_eq!(
+        file.header("etag"),
+        Some(format!("\"{note_sha}\"").as_str())
+    );
+    server
+        .send(
+            "POST",
+            &format!("/api/recordings/{rec}/attachments"),
+            &[("cookie", admin.as_str()), ("x-holdfast-csrf", "1")],
+            b"x",
+        )
+        .await
+        .assert_error(400, "bad.request");
+    let report = holdfast_server::media::verify(server.store.as_ref(), &media_dir).unwrap();
+    assert_eq!((report.checked, report.sound()), (2, true));
+
+    // A deleted recording takes nothing, and its files are gone.
+    delete(&server, &format!("/api/recordings/{rec}"), &admin)
+        .await
+        .assert_status(200);
+    server
+        .send(
+            "POST",
+            &attach,
+            &[("cookie", admin.as_str()), ("x-holdfast-csrf", "1")],
+            &note,
+        )
+        .await
+        .assert_error(409, "conflict");
+    assert_eq!(walk(&media_dir), Vec::<PathBuf>::new());
+}
+
+#[tokio::test]
+async fn media_verify_finds_missing_changed_and_unknown_files() {
+    media_verify_finds_missing_changed_and_unknown_files_on(Backend::Sqlite).await;
+}
+
+async fn media_verify_finds_missing_changed_and_unknown_files_on(backend: Backend) {
+    use holdfast_server::media::{FileProblem, MediaReport, verify};
+    let server = start_on("verify", &backend).await;
+    let admin = server.login("admin").await;
+    let media_dir = server._dir.0.join("media");
+    let (first, second) = (new_id(), new_id());
+    let body = serde_json::json!([first.clone(), second.clone()].iter().map(|rec| serde_json::json!({
+        "id": new_id(), "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+        "direction": "inbound", "recordings": [{"id": rec, "media": "call", "role": "policy",
+        "mediaBase64": b64(format!("audio of {rec}").as_bytes()),
+        "attachments": [{"name": "a.txt", "contentType": "text/plain", "dataBase64": b64(b"note")}]}]})
+    ).collect::<Vec<_>>());
+    server
+        .post_json("/api/ingest", &admin, &body)
+        .await
+        .assert_status(201);
+    let report = verify(server.store.as_ref(), &media_dir).unwrap();
+    assert_eq!(
+        report,
+        MediaReport {
+            checked: 4,
+            ..MediaReport::default()
+        }
+    );
+    assert!(report.sound());
+
+    // One recording's bytes changed, the other's file gone, a file nobody stored added.
+    let org = server
+        .store
+        .find_org(demo::NORTHWIND)
+        .unwrap()
+        .unwrap()
+        .to_string();
+    let path_of = |rec: &str| {
+        walk(&media_dir)
+            .into_iter()
+            .map(|p| {
+                p.strip_prefix(&media_dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .find(|p| p.contains(&format!("{rec}.media-")))
+            .unwrap()
+    };
+    let (changed, gone) = (path_of(&first), path_of(&second));
+    std::fs::write(media_dir.join(&changed), b"audio of someone else").unwrap();
+    std::fs::remove_file(media_dir.join(&gone)).unwrap();
+    std::fs::write(media_dir.join(&org).join("planted.wav"), b"x").unwrap();
+    let problem = |rec: &str, path: String| FileProblem {
+        kind: "media",
+        org: org.clone(),
+        id: rec.to_owned(),
+        path,
+    };
+    let report = verify(server.store.as_ref(), &media_dir).unwrap();
+    assert_eq!(
+        report,
+        MediaReport {
+            checked: 3,
+            missing: vec![problem(&second, gone)],
+            mismatched: vec![problem(&first, changed)],
+            unhashed: vec![],
+            extra: vec![format!("{org}/planted.wav")],
+        }
+    );
+    assert!(!report.sound());
+}
+
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -2157,7 +2601,11 @@ async fn a_recording_that_joins_a_protected_conversation_is_protected_at_once_on
 
 #[tokio::test]
 async fn bad_ingests_are_refused_whole_and_leave_nothing() {
-    let server = start("badingest").await;
+    bad_ingests_are_refused_whole_and_leave_nothing_on(Backend::Sqlite).await;
+}
+
+async fn bad_ingests_are_refused_whole_and_leave_nothing_on(backend: Backend) {
+    let server = start_on("badingest", &backend).await;
     let admin = server.login("admin").await;
     let manager = server.login("manager").await;
     let conv = |id: &str, rec: &str, data: &str| {
@@ -2229,7 +2677,11 @@ async fn bad_ingests_are_refused_whole_and_leave_nothing() {
 
 #[tokio::test]
 async fn import_reads_json_lines_and_names_the_first_bad_line() {
-    let server = start("import").await;
+    import_reads_json_lines_and_names_the_first_bad_line_on(Backend::Sqlite).await;
+}
+
+async fn import_reads_json_lines_and_names_the_first_bad_line_on(backend: Backend) {
+    let server = start_on("import", &backend).await;
     let org = server.store.find_org(demo::CONTOSO).unwrap().unwrap();
     let line = |rec: bool| {
         let mut c = serde_json::json!({"id": new_id(), "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z", "direction": "inbound"});
@@ -2394,7 +2846,11 @@ async fn metrics_and_the_openapi_document_are_served_on(backend: Backend) {
 
 #[tokio::test]
 async fn the_sweep_racing_protect_never_deletes_a_protected_recording() {
-    let server = Arc::new(start("sweeprace").await);
+    the_sweep_racing_protect_never_deletes_a_protected_recording_on(Backend::Sqlite).await;
+}
+
+async fn the_sweep_racing_protect_never_deletes_a_protected_recording_on(backend: Backend) {
+    let server = Arc::new(start_on("sweeprace", &backend).await);
     let cookie = server.login("manager").await;
     let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
     // Conversations with recordings that a sweep "in 2200" would delete.
@@ -2780,7 +3236,11 @@ async fn every_endpoint_against_every_role_and_the_other_organization_on(backend
 
 #[tokio::test]
 async fn transcripts_and_attachments_follow_the_same_deletion_rule() {
-    let server = start("parts").await;
+    transcripts_and_attachments_follow_the_same_deletion_rule_on(Backend::Sqlite).await;
+}
+
+async fn transcripts_and_attachments_follow_the_same_deletion_rule_on(backend: Backend) {
+    let server = start_on("parts", &backend).await;
     let admin = server.login("admin").await;
     let (conv, rec) = (new_id(), new_id());
     let body = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
@@ -3113,13 +3573,20 @@ async fn audit_filters_in_sql_agree_with_the_rule_in_core_on(backend: Backend) {
 /// `chain::FULL_EVERY`, so an edited old event shows within that time.
 #[tokio::test]
 async fn the_chain_status_checks_new_links_at_once_and_old_ones_within_its_period() {
+    the_chain_status_checks_new_links_at_once_and_old_ones_within_its_period_on(Backend::Sqlite)
+        .await;
+}
+
+async fn the_chain_status_checks_new_links_at_once_and_old_ones_within_its_period_on(
+    backend: Backend,
+) {
     use holdfast_server::chain::{ChainCache, FULL_EVERY};
     use std::time::{Duration, Instant};
 
-    let server = start("chain-cache").await;
+    let server = start_on("chain-cache", &backend).await;
     let cookie = server.login("manager").await;
     let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
-    let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
+    let db = server.db();
     let cache = ChainCache::default();
     let store = server.store.as_ref();
     let now = Instant::now();
@@ -3133,9 +3600,8 @@ async fn the_chain_status_checks_new_links_at_once_and_old_ones_within_its_perio
     let edit = |from: &str, to: &str, seq: u64| {
         db.execute(
             "UPDATE audit_events SET event = replace(event, ?1, ?2) WHERE org_id = ?3 AND seq = ?4",
-            rusqlite::params![from, to, org.to_string(), seq as i64],
-        )
-        .unwrap();
+            raw![from, to, org.to_string(), seq as i64],
+        );
     };
     edit("Case 1", "Case 2", newest);
     assert_eq!(
@@ -3154,22 +3620,18 @@ async fn the_chain_status_checks_new_links_at_once_and_old_ones_within_its_perio
 
     // An old event edited after it was verified: found when the period is over.
     let old = 2;
-    let before: String = db
-        .query_row(
-            "SELECT event FROM audit_events WHERE org_id = ? AND seq = ?",
-            rusqlite::params![org.to_string(), old as i64],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let before = db.text(
+        "SELECT event FROM audit_events WHERE org_id = ? AND seq = ?",
+        raw![org.to_string(), old as i64],
+    );
     db.execute(
         "UPDATE audit_events SET event = ?1 WHERE org_id = ?2 AND seq = ?3",
-        rusqlite::params![
+        raw![
             before.replacen("\"entityId\":\"", "\"entityId\":\"x", 1),
             org.to_string(),
             old as i64
         ],
-    )
-    .unwrap();
+    );
     let soon = now + Duration::from_secs(1);
     assert_eq!(cache.status_at(store, org, soon).unwrap(), Ok(newest));
     let later = now + FULL_EVERY + Duration::from_secs(1);
@@ -3188,18 +3650,16 @@ async fn the_chain_status_checks_new_links_at_once_and_old_ones_within_its_perio
     // The head moved back to an earlier link, to hide the newest events: they are found.
     db.execute(
         "UPDATE audit_events SET event = ?1 WHERE org_id = ?2 AND seq = ?3",
-        rusqlite::params![before, org.to_string(), old as i64],
-    )
-    .unwrap();
+        raw![before.clone(), org.to_string(), old as i64],
+    );
     assert_eq!(
         holdfast_server::audit_cli::verify(store, org).unwrap(),
         Ok(newest)
     );
     db.execute(
         "UPDATE audit_heads SET seq = ?1, hash = (SELECT hash FROM audit_events WHERE org_id = ?2 AND seq = ?1) WHERE org_id = ?2",
-        rusqlite::params![(newest - 1) as i64, org.to_string()],
-    )
-    .unwrap();
+        raw![(newest - 1) as i64, org.to_string()],
+    );
     assert_eq!(
         holdfast_server::audit_cli::verify(store, org).unwrap(),
         Err(audit::ChainBreak::Head { last_seq: newest })
@@ -3278,6 +3738,7 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
                     delete_date: date.map(at),
                     transcript: None,
                     media_path: None,
+                    media_sha256: None,
                     content_type: None,
                     attachments: vec![],
                 })
@@ -3505,7 +3966,14 @@ async fn body_limits_are_per_route_exact_and_checked_before_reading_on(backend: 
 
 #[tokio::test]
 async fn ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte() {
-    let server = start("bigingest").await;
+    ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte_on(Backend::Sqlite)
+        .await;
+}
+
+async fn ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte_on(
+    backend: Backend,
+) {
+    let server = start_on("bigingest", &backend).await;
     let admin = server.login("admin").await;
     // 5 MB of bytes that are not a repetition of a base64 group, so every slice boundary of
     // the decoder is crossed by real data.
@@ -4462,8 +4930,17 @@ async fn sign_in_from(
 #[tokio::test]
 async fn concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out()
 {
+    concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out_on(
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+async fn concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out_on(
+    backend: Backend,
+) {
     let checks = Arc::new(holdfast_server::auth::PasswordChecks::new(2, 64));
-    let server = start_tuned("race", Default::default(), checks).await;
+    let server = start_tuned_on("race", &backend, Default::default(), checks).await;
     let answers: Vec<(u16, String)> =
         sign_in_at_once(&server, "127.0.0.1", &["analyst"; 40], "wrong")
             .await
@@ -4496,10 +4973,14 @@ async fn concurrent_wrong_passwords_are_counted_before_they_are_checked_and_neve
 
 #[tokio::test]
 async fn password_checks_beyond_the_queue_are_answered_busy_at_once() {
+    password_checks_beyond_the_queue_are_answered_busy_at_once_on(Backend::Sqlite).await;
+}
+
+async fn password_checks_beyond_the_queue_are_answered_busy_at_once_on(backend: Backend) {
     // One check at a time and two waiting. With the one permit taken, of 20 at once two wait
     // and 18 are told at once to come back; released, the two are checked (and fail).
     let checks = Arc::new(holdfast_server::auth::PasswordChecks::new(1, 2));
-    let server = start_tuned("busy", Default::default(), checks.clone()).await;
+    let server = start_tuned_on("busy", &backend, Default::default(), checks.clone()).await;
     let held = checks.occupy().await.unwrap();
     let mut set = tokio::task::JoinSet::new();
     for i in 0..20 {
@@ -4589,10 +5070,19 @@ async fn signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused_on(b
 
 #[tokio::test]
 async fn signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_alone_cannot() {
+    signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_alone_cannot_on(
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+async fn signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_alone_cannot_on(
+    backend: Backend,
+) {
     use holdfast_server::audit_cli::verify_all;
     use holdfast_server::chain::{ChainCache, check_all};
     use holdfast_server::checkpoints::{self, Checkpointer};
-    let server = start("checkpoints").await;
+    let server = start_on("checkpoints", &backend).await;
     let cookie = server.login("manager").await;
     let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
     let store = server.store.as_ref();
@@ -4654,7 +5144,7 @@ async fn signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_
 
     // Rewrite event first + 2 and recompute every later hash and the head, as someone with
     // write access to the database can: the chain verifies on its own, not against the key.
-    let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();
+    let db = server.db();
     let stored = store.audit_chain_after(org, first, usize::MAX).unwrap().1;
     let mut prev =
         audit::ChainHash::from_hex(&store.audit_chain_after(org, first - 1, 1).unwrap().1[0].hash)
@@ -4668,15 +5158,13 @@ async fn signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_
         prev = audit::ChainHash::from_hex(&sealed.hash).unwrap();
         db.execute(
             "UPDATE audit_events SET event = ?1, hash = ?2 WHERE org_id = ?3 AND seq = ?4",
-            rusqlite::params![sealed.bytes, sealed.hash, org.to_string(), event.seq as i64],
-        )
-        .unwrap();
+            raw![sealed.bytes, sealed.hash, org.to_string(), event.seq as i64],
+        );
     }
     db.execute(
         "UPDATE audit_heads SET hash = ?1 WHERE org_id = ?2",
-        rusqlite::params![prev.to_hex(), org.to_string()],
-    )
-    .unwrap();
+        raw![prev.to_hex(), org.to_string()],
+    );
     let rewritten = audit::CheckpointBreak::Rewritten {
         checkpoint_seq: second,
         first_suspect: first + 1,
@@ -4698,14 +5186,12 @@ async fn signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_
     // Cut the tail back to the first checkpoint, head and all: found as a cut.
     db.execute(
         "DELETE FROM audit_events WHERE org_id = ?1 AND seq > ?2",
-        rusqlite::params![org.to_string(), first as i64],
-    )
-    .unwrap();
+        raw![org.to_string(), first as i64],
+    );
     db.execute(
         "UPDATE audit_heads SET seq = ?1, hash = (SELECT hash FROM audit_events WHERE org_id = ?2 AND seq = ?1) WHERE org_id = ?2",
-        rusqlite::params![first as i64, org.to_string()],
-    )
-    .unwrap();
+        raw![first as i64, org.to_string()],
+    );
     let cut = audit::CheckpointBreak::Truncated {
         checkpoint_seq: second,
         last_seq: first,
@@ -4940,6 +5426,74 @@ const ON_POSTGRES: &[(&str, BackendTest)] = &[
         "signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused",
         |b| Box::pin(signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused_on(b)),
     ),
+    (
+        "deletion_is_refused_while_protected_and_allowed_after_release",
+        |b| Box::pin(deletion_is_refused_while_protected_and_allowed_after_release_on(b)),
+    ),
+    (
+        "the_sweep_never_deletes_protected_recordings_and_catches_up_after_release",
+        |b| {
+            Box::pin(
+                the_sweep_never_deletes_protected_recordings_and_catches_up_after_release_on(b),
+            )
+        },
+    ),
+    (
+        "ingest_applies_retention_on_arrival_and_serves_media_with_ranges",
+        |b| Box::pin(ingest_applies_retention_on_arrival_and_serves_media_with_ranges_on(b)),
+    ),
+    ("bad_ingests_are_refused_whole_and_leave_nothing", |b| {
+        Box::pin(bad_ingests_are_refused_whole_and_leave_nothing_on(b))
+    }),
+    (
+        "import_reads_json_lines_and_names_the_first_bad_line",
+        |b| Box::pin(import_reads_json_lines_and_names_the_first_bad_line_on(b)),
+    ),
+    (
+        "the_sweep_racing_protect_never_deletes_a_protected_recording",
+        |b| Box::pin(the_sweep_racing_protect_never_deletes_a_protected_recording_on(b)),
+    ),
+    (
+        "transcripts_and_attachments_follow_the_same_deletion_rule",
+        |b| Box::pin(transcripts_and_attachments_follow_the_same_deletion_rule_on(b)),
+    ),
+    (
+        "ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte",
+        |b| Box::pin(ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte_on(b)),
+    ),
+    (
+        "concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out",
+        |b| {
+            Box::pin(concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out_on(b))
+        },
+    ),
+    (
+        "password_checks_beyond_the_queue_are_answered_busy_at_once",
+        |b| Box::pin(password_checks_beyond_the_queue_are_answered_busy_at_once_on(b)),
+    ),
+    ("tampering_with_a_stored_audit_event_is_detected", |b| {
+        Box::pin(tampering_with_a_stored_audit_event_is_detected_on(b))
+    }),
+    (
+        "the_chain_status_checks_new_links_at_once_and_old_ones_within_its_period",
+        |b| {
+            Box::pin(the_chain_status_checks_new_links_at_once_and_old_ones_within_its_period_on(b))
+        },
+    ),
+    (
+        "signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_alone_cannot",
+        |b| {
+            Box::pin(signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_alone_cannot_on(b))
+        },
+    ),
+    (
+        "media_verify_finds_missing_changed_and_unknown_files",
+        |b| Box::pin(media_verify_finds_missing_changed_and_unknown_files_on(b)),
+    ),
+    (
+        "media_and_attachments_upload_as_raw_bodies_with_their_checksums",
+        |b| Box::pin(media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(b)),
+    ),
 ];
 
 #[path = "support/throwaway_postgres.rs"]
@@ -4948,6 +5502,14 @@ mod throwaway_postgres;
 /// Every test in [`ON_POSTGRES`] on one throwaway PostgreSQL, each in a database of its own.
 #[test]
 fn the_backend_neutral_tests_pass_on_postgres() {
+    // A server error's cause is logged, not answered: shown with a failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(match std::env::var("HOLDFAST_TEST_LOG").as_deref() {
+            Ok("debug") => tracing::Level::DEBUG,
+            _ => tracing::Level::ERROR,
+        })
+        .with_test_writer()
+        .try_init();
     let pg = throwaway_postgres::ThrowawayPostgres::start();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
@@ -4955,7 +5517,15 @@ fn the_backend_neutral_tests_pass_on_postgres() {
         .build()
         .unwrap();
     let mut admin = postgres::Client::connect(&pg.url(), postgres::NoTls).unwrap();
+    // `HOLDFAST_PG_TESTS=name,name` runs only those.
+    let only = std::env::var("HOLDFAST_PG_TESTS").ok();
     for (n, (name, test)) in ON_POSTGRES.iter().enumerate() {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.split(',').any(|t| t == *name))
+        {
+            continue;
+        }
         admin
             .batch_execute(&format!("CREATE DATABASE test_{n}"))
             .unwrap();

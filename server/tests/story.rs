@@ -74,6 +74,7 @@ fn new_conversation(n: u32, role: Option<RecordingRole>) -> NewConversation {
                 delete_date: None,
                 transcript: None,
                 media_path: None,
+                media_sha256: None,
                 content_type: None,
                 attachments: Vec::new(),
             })
@@ -394,7 +395,8 @@ fn the_story_on_sqlite() {
     story(store.as_ref(), &create);
     race(store.clone(), &create);
     the_limiter_refuses_a_pair_and_slows_an_account(&[store.as_ref()]);
-    racing_guesses_are_counted_once(&[store.clone()]);
+    let shared: Arc<dyn Store> = store.clone();
+    racing_guesses_are_counted_once(&[shared]);
 }
 
 #[test]

@@ -38,6 +38,8 @@ pub enum StoreError {
     /// The storage cannot take the write (nothing of it was kept): the disk is full, a file is
     /// read-only, or I/O failed. The backend's error is kept.
     Unavailable(StorageFault, Cause),
+    /// Every connection the instance may open is in use, and none came free in time.
+    Busy,
 }
 
 /// Why the storage cannot take writes.
@@ -61,8 +63,19 @@ impl StorageFault {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StoreError::Database(e) => write!(f, "database error: {e}"),
+            StoreError::Database(e) => {
+                // A driver's own text may be only "db error": what the database said is in
+                // its sources.
+                write!(f, "database error: {e}")?;
+                let mut source = e.source();
+                while let Some(cause) = source {
+                    write!(f, ": {cause}")?;
+                    source = cause.source();
+                }
+                Ok(())
+            }
             StoreError::Corrupt(e) => write!(f, "stored data is inconsistent: {e}"),
+            StoreError::Busy => write!(f, "every database connection is in use"),
             StoreError::BadFilter(e) => write!(f, "{e}"),
             StoreError::IdTaken(id) => {
                 write!(f, "the id {id} is already used; nothing was imported")
@@ -79,7 +92,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Database(cause) | StoreError::Unavailable(_, cause) => Some(cause.as_ref()),
             StoreError::BadFilter(e) => Some(e),
-            StoreError::Corrupt(_) | StoreError::IdTaken(_) => None,
+            StoreError::Corrupt(_) | StoreError::IdTaken(_) | StoreError::Busy => None,
         }
     }
 }
@@ -155,6 +168,8 @@ pub struct NewRecording {
     pub transcript: Option<String>,
     /// The media file, relative to the media directory, written before the insert commits.
     pub media_path: Option<String>,
+    /// The SHA-256 of the media file (hex), taken as it was written.
+    pub media_sha256: Option<String>,
     pub content_type: Option<String>,
     pub attachments: Vec<NewAttachment>,
 }
@@ -167,6 +182,8 @@ pub struct NewAttachment {
     pub content_type: String,
     pub size_bytes: u64,
     pub path: String,
+    /// The SHA-256 of the file (hex), taken as it was written.
+    pub sha256: String,
 }
 
 /// A conversation to add, with its participants and recordings.
@@ -308,6 +325,15 @@ pub trait Store: Transact + 'static {
     /// An attachment's stored file, name and type, within the organization.
     fn attachment_file(&self, org: OrgId, id: &str) -> StoreResult<Option<StoredFile>>;
 
+    /// Up to `limit` stored files of one kind, every organization, in (organization, id)
+    /// order after `after`: what `holdfast media verify` reads, a page at a time.
+    fn stored_files(
+        &self,
+        kind: FileKind,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredObject>>;
+
     /// The user's saved views, by name.
     fn views(&self, user: UserId) -> StoreResult<Vec<SavedView>>;
     /// Saves a view; `None` when the user already has a view of that name.
@@ -362,6 +388,29 @@ pub struct StoredFile {
     pub content_type: String,
     /// For a download: the file name to suggest.
     pub name: Option<String>,
+    /// The SHA-256 taken as the file arrived (hex); none for files stored before checksums.
+    pub sha256: Option<String>,
+}
+
+/// Which files [`Store::stored_files`] lists.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FileKind {
+    /// Recordings' media.
+    Media,
+    Attachment,
+}
+
+/// A stored file as the database knows it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StoredObject {
+    pub kind: FileKind,
+    pub org: String,
+    /// The recording's or attachment's id.
+    pub id: String,
+    /// Relative to the media directory.
+    pub path: String,
+    /// Taken when it arrived; none for files stored before checksums.
+    pub sha256: Option<String>,
 }
 
 /// A protect or release to apply.
@@ -560,4 +609,39 @@ pub trait Tx {
         recording: &NewRecording,
         delete_date: Option<Instant>,
     ) -> StoreResult<()>;
+
+    /// Whether a recording of the organization can take media bytes.
+    fn media_slot(&mut self, org: OrgId, id: RecordingId) -> StoreResult<MediaSlot>;
+    /// Records the media file of a recording whose slot is free.
+    fn store_media(&mut self, org: OrgId, id: RecordingId, media: &StoredMedia) -> StoreResult<()>;
+    /// Adds an attachment, its file already written, to a recording of the organization.
+    fn add_attachment(
+        &mut self,
+        org: OrgId,
+        recording: RecordingId,
+        attachment: &NewAttachment,
+    ) -> StoreResult<()>;
+}
+
+/// Where a recording stands for an upload of its media.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MediaSlot {
+    /// No such recording in the organization.
+    NotFound,
+    /// Deleted: it takes nothing more.
+    Deleted,
+    /// It has its media already (a recording's media is written once).
+    Taken,
+    /// Available, without media.
+    Free,
+}
+
+/// A media file written for a recording, as the database keeps it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StoredMedia {
+    /// Relative to the media directory.
+    pub path: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub content_type: String,
 }

@@ -28,14 +28,15 @@ use postgres::{Client, IsolationLevel, NoTls};
 mod reads;
 
 use super::{
-    FoundAttachment, FoundRecording, NewConversation, NewRecording, ProtectedBy, Standing,
-    StorageFault, StoreError, StoreResult, Transact, Tx,
+    FoundAttachment, FoundRecording, MediaSlot, NewAttachment, NewConversation, NewRecording,
+    ProtectedBy, Standing, StorageFault, StoreError, StoreResult, StoredMedia, Transact, Tx,
 };
 
 /// The migrations, in order; `holdfast_migrations` records which have run.
 const MIGRATIONS: &[&str] = &[
     include_str!("postgres/0001_initial.sql"),
     include_str!("postgres/0002_login_windows.sql"),
+    include_str!("postgres/0003_media_checksums.sql"),
 ];
 
 /// The advisory lock migrations run under, so that instances starting together apply each once.
@@ -44,18 +45,64 @@ const MIGRATION_LOCK: i64 = 0x486f_6c64_6661_7374;
 /// How often a transaction that lost a serialization conflict or a deadlock is run again.
 const RETRIES: usize = 5;
 
-/// Connections kept open for reuse.
-const POOL: usize = 8;
+/// Connections one instance opens at most. PostgreSQL refuses clients past its
+/// `max_connections` (100 by default) for every instance together: unbounded, forty requests at
+/// once on three instances ran out and answered 500.
+const MAX_OPEN: usize = 16;
+
+/// How long a request waits for a connection to come free before it is answered 503.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct PgStore {
     url: String,
-    idle: Mutex<Vec<Client>>,
+    pool: Mutex<Pool>,
+    /// Signalled when a connection is handed back or closed.
+    freed: std::sync::Condvar,
+}
+
+/// The instance's connections: the idle ones, and how many are open in all.
+#[derive(Default)]
+struct Pool {
+    idle: Vec<Client>,
+    open: usize,
+}
+
+/// A connection taken from the pool, handed back when dropped (closed if it broke).
+struct Conn<'a> {
+    store: &'a PgStore,
+    client: Option<Client>,
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            self.store.give_back(client);
+        }
+    }
 }
 
 /// PostgreSQL's error as a store error: a full disk, a read-only server or a lost connection
 /// say so (503 or 507, never half-applied: the transaction did not commit).
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
+        // Every connection the server allows is taken (other instances, other tools): a moment
+        // later there may be one.
+        if e.code() == Some(&SqlState::TOO_MANY_CONNECTIONS) {
+            return StoreError::Busy;
+        }
         let fault = match e.code() {
             Some(code) if *code == SqlState::DISK_FULL => Some(StorageFault::Full),
             Some(code) if *code == SqlState::READ_ONLY_SQL_TRANSACTION => {
@@ -99,34 +146,78 @@ impl PgStore {
     fn connect_here(url: &str) -> StoreResult<PgStore> {
         let store = PgStore {
             url: url.to_owned(),
-            idle: Mutex::new(Vec::new()),
+            pool: Mutex::default(),
+            freed: std::sync::Condvar::new(),
         };
-        let mut client = store.client()?;
-        migrate(&mut client)?;
-        store.give_back(client);
+        migrate(&mut *store.client()?)?;
         Ok(store)
     }
 
-    fn client(&self) -> StoreResult<Client> {
-        let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        match pooled {
-            Some(client) if !client.is_closed() => Ok(client),
-            _ => Ok(Client::connect(&self.url, NoTls)?),
+    /// An idle connection, a new one while fewer than [`MAX_OPEN`] are open, or the first to
+    /// come free within [`WAIT`].
+    fn client(&self) -> StoreResult<Conn<'_>> {
+        let deadline = std::time::Instant::now() + WAIT;
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            while let Some(client) = pool.idle.pop() {
+                if !client.is_closed() {
+                    return Ok(Conn {
+                        store: self,
+                        client: Some(client),
+                    });
+                }
+                pool.open -= 1;
+            }
+            if pool.open < MAX_OPEN {
+                pool.open += 1;
+                drop(pool);
+                return match Client::connect(&self.url, NoTls) {
+                    Ok(client) => Ok(Conn {
+                        store: self,
+                        client: Some(client),
+                    }),
+                    Err(e) => {
+                        self.closed();
+                        Err(e.into())
+                    }
+                };
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::Busy);
+            }
+            pool = self
+                .freed
+                .wait_timeout(pool, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 
     fn give_back(&self, client: Client) {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if !client.is_closed() && idle.len() < POOL {
-            idle.push(client);
+        if client.is_closed() {
+            return self.closed();
         }
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        pool.idle.push(client);
+        drop(pool);
+        self.freed.notify_one();
+    }
+
+    /// A connection was closed (or never opened): room for another.
+    fn closed(&self) {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        pool.open = pool.open.saturating_sub(1);
+        drop(pool);
+        self.freed.notify_one();
     }
 }
 
 impl Drop for PgStore {
     /// Closing a connection blocks too.
     fn drop(&mut self) {
-        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|p| p.into_inner()));
+        let pool = self.pool.get_mut().unwrap_or_else(|p| p.into_inner());
+        let idle = std::mem::take(&mut pool.idle);
         blocking(move || drop(idle));
     }
 }
@@ -171,10 +262,9 @@ impl PgStore {
     ) -> StoreResult<()> {
         let mut client = self.client()?;
         let mut attempt = 0;
-        let outcome = loop {
+        loop {
             attempt += 1;
-            let result = run(&mut client, work);
-            match result {
+            match run(&mut client, work) {
                 Err(Failure::Retry(e)) if attempt < RETRIES => {
                     tracing::debug!(error = %e, attempt, "transaction conflict: run again");
                 }
@@ -182,9 +272,7 @@ impl PgStore {
                 Err(Failure::Store(e)) => break Err(e),
                 Ok(()) => break Ok(()),
             }
-        };
-        self.give_back(client);
-        outcome
+        }
     }
 }
 
@@ -944,8 +1032,8 @@ impl Tx for PgTx<'_, '_> {
         let state = if r.deleted { "DELETED" } else { "AVAILABLE" };
         self.tx.execute(
             "INSERT INTO recordings (org_id, id, conversation_id, media, role, created_at, duration_ms, size_bytes,
-                                     file_state, delete_date, media_path, transcript, content_type)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                     file_state, delete_date, media_path, transcript, content_type, media_sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             &[
                 &org,
                 &id,
@@ -960,23 +1048,78 @@ impl Tx for PgTx<'_, '_> {
                 &r.media_path,
                 &r.transcript,
                 &r.content_type,
+                &r.media_sha256,
             ],
         )?;
         for a in &r.attachments {
-            self.tx.execute(
-                "INSERT INTO attachments (org_id, id, recording_id, name, content_type, size_bytes, path)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    &org,
-                    &a.id,
-                    &id,
-                    &a.name,
-                    &a.content_type,
-                    &i64::try_from(a.size_bytes).unwrap_or(i64::MAX),
-                    &a.path,
-                ],
-            )?;
+            self.insert_attachment(&org, &id, a)?;
         }
+        Ok(())
+    }
+
+    fn media_slot(&mut self, org: OrgId, id: RecordingId) -> StoreResult<MediaSlot> {
+        self.ensure_locked(org)?;
+        let row = self.tx.query_opt(
+            "SELECT file_state, media_path IS NOT NULL FROM recordings WHERE org_id = $1 AND id = $2",
+            &[&org.to_string(), &id.to_string()],
+        )?;
+        Ok(match row {
+            None => MediaSlot::NotFound,
+            Some(row) if row.get::<_, String>(0) != "AVAILABLE" => MediaSlot::Deleted,
+            Some(row) if row.get::<_, bool>(1) => MediaSlot::Taken,
+            Some(_) => MediaSlot::Free,
+        })
+    }
+
+    fn store_media(&mut self, org: OrgId, id: RecordingId, media: &StoredMedia) -> StoreResult<()> {
+        self.ensure_locked(org)?;
+        self.tx.execute(
+            "UPDATE recordings SET media_path = $1, media_sha256 = $2, size_bytes = $3, content_type = $4
+             WHERE org_id = $5 AND id = $6",
+            &[
+                &media.path,
+                &media.sha256,
+                &i64::try_from(media.size_bytes).unwrap_or(i64::MAX),
+                &media.content_type,
+                &org.to_string(),
+                &id.to_string(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn add_attachment(
+        &mut self,
+        org: OrgId,
+        recording: RecordingId,
+        a: &NewAttachment,
+    ) -> StoreResult<()> {
+        self.ensure_locked(org)?;
+        self.insert_attachment(&org.to_string(), &recording.to_string(), a)
+    }
+}
+
+impl PgTx<'_, '_> {
+    fn insert_attachment(
+        &mut self,
+        org: &str,
+        recording: &str,
+        a: &NewAttachment,
+    ) -> StoreResult<()> {
+        self.tx.execute(
+            "INSERT INTO attachments (org_id, id, recording_id, name, content_type, size_bytes, path, sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &org,
+                &a.id,
+                &recording,
+                &a.name,
+                &a.content_type,
+                &i64::try_from(a.size_bytes).unwrap_or(i64::MAX),
+                &a.path,
+                &a.sha256,
+            ],
+        )?;
         Ok(())
     }
 }

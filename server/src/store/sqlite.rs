@@ -28,9 +28,9 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AuditChain, AuditFilter, Caller, FillItem, FoundRecording, LoginRecord, LoginWindow, NewClient,
-    NewConversation, NewOrg, NewUser, Standing, StorageFault, Store, StoreError, StoreResult,
-    StoredFile, Transact, Tx,
+    AuditChain, AuditFilter, Caller, FileKind, FillItem, FoundRecording, LoginRecord, LoginWindow,
+    NewClient, NewConversation, NewOrg, NewUser, Standing, StorageFault, Store, StoreError,
+    StoreResult, StoredFile, StoredObject, Transact, Tx,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0008_audit_canonical_form.sql"),
     include_str!("sqlite/0009_protect_touches_fewer_pages.sql"),
     include_str!("sqlite/0010_ids_per_organization.sql"),
+    include_str!("sqlite/0011_media_checksums.sql"),
 ];
 
 /// How many rows a batched insert or delete writes per statement: far below SQLite's limit of
@@ -301,6 +302,15 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
             "the database has schema version {done}, newer than this program's {}",
             MIGRATIONS.len()
         )));
+    }
+    if done > 0 && done < MIGRATIONS.len() {
+        // Some rebuild tables (0010 copies every conversation: about 80 s per million), and
+        // the server does not answer meanwhile: say why.
+        tracing::info!(
+            from = done,
+            to = MIGRATIONS.len(),
+            "upgrading the database schema; a large database takes minutes"
+        );
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
         tx.execute_batch(sql)?;
@@ -1011,29 +1021,67 @@ impl Store for SqliteStore {
 
     fn media_file(&self, org: OrgId, id: RecordingId) -> StoreResult<Option<StoredFile>> {
         self.read(|c| {
-            let row: Option<(Option<String>, Option<String>)> = c
+            let row: Option<(Option<String>, Option<String>, Option<String>)> = c
                 .query_row(
-                    "SELECT media_path, content_type FROM recordings WHERE id = ? AND org_id = ? AND file_state = 'AVAILABLE'",
+                    "SELECT media_path, content_type, media_sha256 FROM recordings WHERE id = ? AND org_id = ? AND file_state = 'AVAILABLE'",
                     params![id.to_string(), org.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;
-            Ok(row.and_then(|(path, ct)| {
+            Ok(row.and_then(|(path, ct, sha256)| {
                 path.map(|path| StoredFile {
                     path,
                     content_type: ct.unwrap_or_else(|| "application/octet-stream".to_owned()),
                     name: None,
+                    sha256,
                 })
             }))
+        })
+    }
+
+    fn stored_files(
+        &self,
+        kind: FileKind,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredObject>> {
+        let sql = match kind {
+            FileKind::Media => {
+                "SELECT org_id, id, media_path, media_sha256 FROM recordings
+                 WHERE (org_id, id) > (?, ?) AND media_path IS NOT NULL ORDER BY org_id, id LIMIT ?"
+            }
+            FileKind::Attachment => {
+                "SELECT org_id, id, path, sha256 FROM attachments
+                 WHERE (org_id, id) > (?, ?) AND path IS NOT NULL ORDER BY org_id, id LIMIT ?"
+            }
+        };
+        let (org, id) = after.cloned().unwrap_or_default();
+        self.read(|c| {
+            let rows = c
+                .prepare_cached(sql)?
+                .query_map(
+                    params![org, id, i64::try_from(limit).unwrap_or(i64::MAX)],
+                    |r| {
+                        Ok(StoredObject {
+                            kind,
+                            org: r.get(0)?,
+                            id: r.get(1)?,
+                            path: r.get(2)?,
+                            sha256: r.get(3)?,
+                        })
+                    },
+                )?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
         })
     }
 
     fn attachment_file(&self, org: OrgId, id: &str) -> StoreResult<Option<StoredFile>> {
         self.read(|c| {
             Ok(c.query_row(
-                "SELECT path, content_type, name FROM attachments WHERE id = ? AND org_id = ? AND path IS NOT NULL",
+                "SELECT path, content_type, name, sha256 FROM attachments WHERE id = ? AND org_id = ? AND path IS NOT NULL",
                 params![id, org.to_string()],
-                |r| Ok(StoredFile { path: r.get(0)?, content_type: r.get(1)?, name: Some(r.get(2)?) }),
+                |r| Ok(StoredFile { path: r.get(0)?, content_type: r.get(1)?, name: Some(r.get(2)?), sha256: r.get(3)? }),
             )
             .optional()?)
         })
@@ -1791,8 +1839,8 @@ fn insert_recording(
 ) -> StoreResult<()> {
     let state = if r.deleted { "DELETED" } else { "AVAILABLE" };
     tx.prepare_cached(
-        "INSERT INTO recordings (id, conversation_id, org_id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, media_path, transcript, content_type)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO recordings (id, conversation_id, org_id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, media_path, transcript, content_type, media_sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         r.id.to_string(),
@@ -1808,21 +1856,34 @@ fn insert_recording(
         r.media_path,
         r.transcript,
         r.content_type,
+        r.media_sha256,
     ])?;
-    let mut att = tx.prepare_cached(
-        "INSERT INTO attachments (id, org_id, recording_id, name, content_type, size_bytes, path) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )?;
     for a in &r.attachments {
-        att.execute(params![
-            a.id,
-            org.to_string(),
-            r.id.to_string(),
-            a.name,
-            a.content_type,
-            i64::try_from(a.size_bytes).unwrap_or(i64::MAX),
-            a.path
-        ])?;
+        insert_attachment(tx, org, r.id, a)?;
     }
+    Ok(())
+}
+
+/// A new attachment of a recording, its file already written.
+fn insert_attachment(
+    tx: &Connection,
+    org: OrgId,
+    recording: RecordingId,
+    a: &super::NewAttachment,
+) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO attachments (id, org_id, recording_id, name, content_type, size_bytes, path, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        a.id,
+        org.to_string(),
+        recording.to_string(),
+        a.name,
+        a.content_type,
+        i64::try_from(a.size_bytes).unwrap_or(i64::MAX),
+        a.path,
+        a.sha256
+    ])?;
     Ok(())
 }
 

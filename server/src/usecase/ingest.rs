@@ -3,10 +3,12 @@
 //! recording that joins a protected conversation is covered at once, since protection is the
 //! conversation's (rule 2). A batch is one transaction: an id already used refuses all of it.
 
-use holdfast_core::OrgId;
 use holdfast_core::retention::{self, Arrival};
+use holdfast_core::{OrgId, RecordingId};
 
-use crate::store::{NewConversation, StoreError, StoreResult, Transact};
+use crate::store::{
+    MediaSlot, NewAttachment, NewConversation, StoreError, StoreResult, StoredMedia, Transact,
+};
 
 /// Ingests a batch; returns how many recordings were added. An existing conversation of the
 /// organization gets the new recordings.
@@ -34,5 +36,45 @@ pub fn ingest(store: &dyn Transact, org: OrgId, batch: &[NewConversation]) -> St
             }
         }
         Ok(recordings)
+    })
+}
+
+/// Where a recording stands for an upload, read before its bytes are: a body is not read to be
+/// refused after.
+pub fn media_slot(store: &dyn Transact, org: OrgId, id: RecordingId) -> StoreResult<MediaSlot> {
+    super::transact(store, |tx| tx.media_slot(org, id))
+}
+
+/// Records a recording's media file, written and synced, if its slot is still free; returns
+/// where it stood (anything but `Free` stored nothing, and the caller removes the file).
+pub fn store_media(
+    store: &dyn Transact,
+    org: OrgId,
+    id: RecordingId,
+    media: &StoredMedia,
+) -> StoreResult<MediaSlot> {
+    super::transact(store, |tx| {
+        let slot = tx.media_slot(org, id)?;
+        if slot == MediaSlot::Free {
+            tx.store_media(org, id, media)?;
+        }
+        Ok(slot)
+    })
+}
+
+/// Adds an attachment, its file written and synced, to a recording that is not deleted;
+/// returns where the recording stood (`Free` or `Taken`: added).
+pub fn add_attachment(
+    store: &dyn Transact,
+    org: OrgId,
+    recording: RecordingId,
+    attachment: &NewAttachment,
+) -> StoreResult<MediaSlot> {
+    super::transact(store, |tx| {
+        let slot = tx.media_slot(org, recording)?;
+        if matches!(slot, MediaSlot::Free | MediaSlot::Taken) {
+            tx.add_attachment(org, recording, attachment)?;
+        }
+        Ok(slot)
     })
 }

@@ -24,8 +24,9 @@ use super::{
     PROTECTED, PgStore, PgTx, Sql, blocking, instant, parse_id, policies, selection_sql, to_u32,
 };
 use crate::store::{
-    AuditChain, AuditFilter, Caller, FillItem, LoginRecord, LoginWindow, NewClient,
-    NewConversation, NewOrg, NewUser, Standing, Store, StoreError, StoreResult, StoredFile, Tx,
+    AuditChain, AuditFilter, Caller, FileKind, FillItem, LoginRecord, LoginWindow, NewClient,
+    NewConversation, NewOrg, NewUser, Standing, Store, StoreError, StoreResult, StoredFile,
+    StoredObject, Tx,
 };
 
 impl PgStore {
@@ -50,7 +51,6 @@ impl PgStore {
             tx.commit()?;
             out
         };
-        self.give_back(client);
         Ok(out)
     }
 
@@ -73,7 +73,6 @@ impl PgStore {
             tx.commit()?;
             out
         };
-        self.give_back(client);
         Ok(out)
     }
 }
@@ -697,7 +696,7 @@ impl Store for PgStore {
     fn media_file(&self, org: OrgId, id: RecordingId) -> StoreResult<Option<StoredFile>> {
         self.read(|pg| {
             let row = pg.tx.query_opt(
-                "SELECT media_path, content_type FROM recordings
+                "SELECT media_path, content_type, media_sha256 FROM recordings
                  WHERE org_id = $1 AND id = $2 AND file_state = 'AVAILABLE'",
                 &[&org.to_string(), &id.to_string()],
             )?;
@@ -709,8 +708,42 @@ impl Store for PgStore {
                     content_type: content_type
                         .unwrap_or_else(|| "application/octet-stream".to_owned()),
                     name: None,
+                    sha256: row.get(2),
                 })
             }))
+        })
+    }
+
+    fn stored_files(
+        &self,
+        kind: FileKind,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredObject>> {
+        let sql = match kind {
+            FileKind::Media => {
+                "SELECT org_id, id, media_path, media_sha256 FROM recordings
+                 WHERE (org_id, id) > ($1, $2) AND media_path IS NOT NULL ORDER BY org_id, id LIMIT $3"
+            }
+            FileKind::Attachment => {
+                "SELECT org_id, id, path, sha256 FROM attachments
+                 WHERE (org_id, id) > ($1, $2) AND path IS NOT NULL ORDER BY org_id, id LIMIT $3"
+            }
+        };
+        let (org, id) = after.cloned().unwrap_or_default();
+        self.read(|pg| {
+            Ok(pg
+                .tx
+                .query(sql, &[&org, &id, &i64::try_from(limit).unwrap_or(i64::MAX)])?
+                .into_iter()
+                .map(|row| StoredObject {
+                    kind,
+                    org: row.get(0),
+                    id: row.get(1),
+                    path: row.get(2),
+                    sha256: row.get(3),
+                })
+                .collect())
         })
     }
 
@@ -719,7 +752,7 @@ impl Store for PgStore {
             Ok(pg
                 .tx
                 .query_opt(
-                    "SELECT path, content_type, name FROM attachments
+                    "SELECT path, content_type, name, sha256 FROM attachments
                      WHERE org_id = $1 AND id = $2 AND path IS NOT NULL",
                     &[&org.to_string(), &id],
                 )?
@@ -727,6 +760,7 @@ impl Store for PgStore {
                     path: row.get(0),
                     content_type: row.get(1),
                     name: Some(row.get(2)),
+                    sha256: row.get(3),
                 }))
         })
     }

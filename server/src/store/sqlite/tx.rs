@@ -15,12 +15,12 @@ use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::{
     IS_PROTECTED, PROTECTABLE, ROWS_PER_STATEMENT, Summaries, classify, conversation_known,
-    insert_conversation, insert_recording, ms, org_status, parse_id, past_due, policies,
-    recording_known, recording_state, selection_sql, summarize,
+    insert_attachment, insert_conversation, insert_recording, ms, org_status, parse_id, past_due,
+    policies, recording_known, recording_state, selection_sql, summarize,
 };
 use crate::store::{
-    FoundAttachment, FoundRecording, NewConversation, NewRecording, ProtectedBy, Standing,
-    StoreError, StoreResult, Tx,
+    FoundAttachment, FoundRecording, MediaSlot, NewAttachment, NewConversation, NewRecording,
+    ProtectedBy, Standing, StoreError, StoreResult, StoredMedia, Tx,
 };
 
 /// A write transaction of the SQLite store.
@@ -375,5 +375,49 @@ impl Tx for SqliteTx<'_> {
         delete_date: Option<Instant>,
     ) -> StoreResult<()> {
         insert_recording(self.tx, org, conversation, recording, delete_date)
+    }
+
+    fn media_slot(&mut self, org: OrgId, id: RecordingId) -> StoreResult<MediaSlot> {
+        let row: Option<(String, bool)> = self
+            .tx
+            .prepare_cached(
+                "SELECT file_state, media_path IS NOT NULL FROM recordings WHERE org_id = ? AND id = ?",
+            )?
+            .query_row(params![org.to_string(), id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        Ok(match row {
+            None => MediaSlot::NotFound,
+            Some((state, _)) if state != "AVAILABLE" => MediaSlot::Deleted,
+            Some((_, true)) => MediaSlot::Taken,
+            Some((_, false)) => MediaSlot::Free,
+        })
+    }
+
+    fn store_media(&mut self, org: OrgId, id: RecordingId, media: &StoredMedia) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE recordings SET media_path = ?, media_sha256 = ?, size_bytes = ?, content_type = ?
+                 WHERE org_id = ? AND id = ?",
+            )?
+            .execute(params![
+                media.path,
+                media.sha256,
+                i64::try_from(media.size_bytes).unwrap_or(i64::MAX),
+                media.content_type,
+                org.to_string(),
+                id.to_string()
+            ])?;
+        Ok(())
+    }
+
+    fn add_attachment(
+        &mut self,
+        org: OrgId,
+        recording: RecordingId,
+        a: &NewAttachment,
+    ) -> StoreResult<()> {
+        insert_attachment(self.tx, org, recording, a)
     }
 }
