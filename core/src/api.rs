@@ -295,14 +295,17 @@ impl<'de: 'a, 'a> Deserialize<'de> for Base64Text<'a> {
     }
 }
 
-/// An attachment to ingest, its bytes in base64.
+/// An attachment to ingest: its bytes in base64, or (`holdfast import` only) a file.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestAttachment<'a> {
     pub name: String,
     pub content_type: String,
-    #[serde(borrow)]
-    pub data_base64: Base64Text<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub data_base64: Option<Base64Text<'a>>,
+    /// `holdfast import` only: the file, relative to the JSON lines file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// A recording to ingest. Its deletion date comes from the retention policies.
@@ -320,6 +323,10 @@ pub struct IngestRecording<'a> {
     /// The media bytes (audio, screen video, or the raw e-mail), in base64.
     #[serde(default, borrow)]
     pub media_base64: Option<Base64Text<'a>>,
+    /// `holdfast import` only: the media file, relative to the JSON lines file, copied a slice
+    /// at a time (a recording of any size; base64 suits small ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_file: Option<String>,
     /// The media type of those bytes, such as `audio/wav`.
     #[serde(default)]
     pub content_type: Option<String>,
@@ -382,8 +389,9 @@ mod tests {
         ));
         assert_eq!(
             r.attachments[0].data_base64,
-            Base64Text(Cow::Owned("YS9i/Yw==".to_owned()))
+            Some(Base64Text(Cow::Owned("YS9i/Yw==".to_owned())))
         );
+        assert_eq!((&r.media_file, &r.attachments[0].file), (&None, &None));
     }
 
     #[test]

@@ -482,7 +482,13 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         let mut written = Vec::new();
         let mut batch = Vec::with_capacity(list.len());
         for c in list {
-            match crate::ingest::prepare(&media_dir, org, c, &mut written) {
+            match crate::ingest::prepare(
+                &media_dir,
+                org,
+                c,
+                crate::ingest::Files::Refused,
+                &mut written,
+            ) {
                 Ok(c) => batch.push(c),
                 Err(refusal) => {
                     media::remove_files(&media_dir, &written);

@@ -87,12 +87,99 @@ fn write_base64(
     Ok((size, hex(&digest.finalize())))
 }
 
+/// Where an ingest may read files it names (`mediaFile`, an attachment's `file`).
+#[derive(Clone, Copy, Debug)]
+pub enum Files<'a> {
+    /// Over HTTP: nowhere. A request must never make the server read its own files.
+    Refused,
+    /// `holdfast import`: relative to the JSON lines file's directory.
+    RelativeTo(&'a Path),
+}
+
+impl Files<'_> {
+    fn resolve(self, file: &str) -> Result<std::path::PathBuf, IngestRefusal> {
+        match self {
+            Files::Refused => Err(IngestRefusal(
+                "mediaFile and file are for `holdfast import`; over HTTP send the bytes in base64, \
+                 or upload them with PUT /api/recordings/{id}/media"
+                    .to_owned(),
+            )),
+            Files::RelativeTo(dir) => {
+                let relative = Path::new(file);
+                match relative.is_absolute() || file.is_empty() {
+                    true => Err(IngestRefusal(format!(
+                        "{file}: name media files relative to the JSON lines file"
+                    ))),
+                    false => Ok(dir.join(relative)),
+                }
+            }
+        }
+    }
+}
+
+/// Where a stored file's bytes come from.
+enum Source<'t, 'a> {
+    Base64(&'t Base64Text<'a>),
+    File(std::path::PathBuf),
+}
+
+impl Source<'_, '_> {
+    /// Writes the bytes to the new file `rel`; returns their size and SHA-256 (hex).
+    fn write(
+        self,
+        media_dir: &Path,
+        rel: &str,
+        what: &str,
+        written: &mut Vec<String>,
+    ) -> Result<(u64, String), IngestRefusal> {
+        match self {
+            Source::Base64(text) => write_base64(media_dir, rel, what, text, written),
+            Source::File(from) => copy_file(media_dir, rel, &from, written),
+        }
+    }
+}
+
+/// Copies the file `from` into the new file `rel` a slice at a time, taking its SHA-256.
+fn copy_file(
+    media_dir: &Path,
+    rel: &str,
+    from: &Path,
+    written: &mut Vec<String>,
+) -> Result<(u64, String), IngestRefusal> {
+    let mut source =
+        std::fs::File::open(from).map_err(|e| IngestRefusal(format!("{}: {e}", from.display())))?;
+    let path =
+        media::resolve(media_dir, rel).ok_or_else(|| IngestRefusal("bad media path".to_owned()))?;
+    let io = |e: std::io::Error| IngestRefusal(format!("could not store media: {e}"));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut file = std::fs::File::create_new(&path).map_err(io)?;
+    written.push(rel.to_owned());
+    let mut digest = Sha256::new();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = std::io::Read::read(&mut source, &mut buf)
+            .map_err(|e| IngestRefusal(format!("{}: {e}", from.display())))?;
+        if n == 0 {
+            break;
+        }
+        std::io::Write::write_all(&mut file, &buf[..n]).map_err(io)?;
+        digest.update(&buf[..n]);
+        size += n as u64;
+    }
+    file.sync_all().map_err(io)?;
+    Ok((size, hex(&digest.finalize())))
+}
+
 /// Checks a conversation and writes its files; returns what to insert. On a refusal, files
 /// already written for it are listed in `written` for the caller to remove.
 pub fn prepare(
     media_dir: &Path,
     org: OrgId,
     c: IngestConversation<'_>,
+    files: Files<'_>,
     written: &mut Vec<String>,
 ) -> Result<NewConversation, IngestRefusal> {
     if c.end_time < c.start_time {
@@ -116,9 +203,20 @@ pub fn prepare(
         let mut size = None;
         let mut path = None;
         let mut sha256 = None;
-        if let Some(data) = &r.media_base64 {
+        let source = match (&r.media_base64, &r.media_file) {
+            (Some(_), Some(_)) => {
+                return Err(IngestRefusal(format!(
+                    "recording {}: give mediaBase64 or mediaFile, not both",
+                    r.id
+                )));
+            }
+            (Some(data), None) => Some(Source::Base64(data)),
+            (None, Some(file)) => Some(Source::File(files.resolve(file)?)),
+            (None, None) => None,
+        };
+        if let Some(source) = source {
             let rel = media_path(org, r.id, "media");
-            let (bytes, digest) = write_base64(media_dir, &rel, "mediaBase64", data, written)?;
+            let (bytes, digest) = source.write(media_dir, &rel, "mediaBase64", written)?;
             size = Some(bytes);
             sha256 = Some(digest);
             path = Some(rel);
@@ -129,13 +227,18 @@ pub fn prepare(
             text("attachment contentType", &Some(a.content_type.clone()))?;
             let id = uuid::Uuid::new_v4().to_string();
             let rel = media_path(org, r.id, "att");
-            let (size_bytes, sha256) = write_base64(
-                media_dir,
-                &rel,
-                "attachment dataBase64",
-                &a.data_base64,
-                written,
-            )?;
+            let source = match (&a.data_base64, &a.file) {
+                (Some(data), None) => Source::Base64(data),
+                (None, Some(file)) => Source::File(files.resolve(file)?),
+                _ => {
+                    return Err(IngestRefusal(format!(
+                        "attachment {}: give dataBase64 or file, one of them",
+                        a.name
+                    )));
+                }
+            };
+            let (size_bytes, sha256) =
+                source.write(media_dir, &rel, "attachment dataBase64", written)?;
             attachments.push(NewAttachment {
                 id,
                 name: a.name,
@@ -199,6 +302,7 @@ pub fn import(
     store: &dyn crate::store::Store,
     media_dir: &Path,
     org: OrgId,
+    files: Files<'_>,
     input: impl std::io::BufRead,
     mut progress: impl FnMut(u64, usize),
 ) -> ImportReport {
@@ -245,7 +349,9 @@ pub fn import(
         }
         let parsed = serde_json::from_str::<IngestConversation>(&line)
             .map_err(|e| e.to_string())
-            .and_then(|c| prepare(media_dir, org, c, &mut written).map_err(|r| r.to_string()));
+            .and_then(|c| {
+                prepare(media_dir, org, c, files, &mut written).map_err(|r| r.to_string())
+            });
         match parsed {
             Ok(c) => batch.push(c),
             Err(e) => {

@@ -1,7 +1,7 @@
 //! The `holdfast` binary: parses the command line, opens the store, and serves or runs a command.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -480,11 +480,27 @@ async fn run() -> anyhow::Result<()> {
             };
             let show = !cli.json;
             store.bulk_load(true)?;
-            let report = ingest::import(store.as_ref(), &media_dir, org_id, reader, |bytes, n| {
-                if show {
-                    eprint!("\r{}", progress_bar(bytes, total, n));
-                }
-            });
+            // Media files a line names are relative to the file (to here for standard input).
+            let base = match file.to_str() {
+                Some("-") => PathBuf::from("."),
+                _ => file
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            };
+            let files = ingest::Files::RelativeTo(&base);
+            let report = ingest::import(
+                store.as_ref(),
+                &media_dir,
+                org_id,
+                files,
+                reader,
+                |bytes, n| {
+                    if show {
+                        eprint!("\r{}", progress_bar(bytes, total, n));
+                    }
+                },
+            );
             if show {
                 eprintln!();
             }

@@ -2699,6 +2699,7 @@ async fn import_reads_json_lines_and_names_the_first_bad_line_on(backend: Backen
         server.store.as_ref(),
         &media,
         org,
+        holdfast_server::ingest::Files::Refused,
         text.as_bytes(),
         |bytes, conversations| calls.push((bytes, conversations)),
     );
@@ -2737,6 +2738,7 @@ async fn import_reads_json_lines_and_names_the_first_bad_line_on(backend: Backen
         server.store.as_ref(),
         &media,
         org,
+        holdfast_server::ingest::Files::Refused,
         bad.join("\n").as_bytes(),
         |_, _| {},
     );
@@ -2748,6 +2750,78 @@ async fn import_reads_json_lines_and_names_the_first_bad_line_on(backend: Backen
     assert_eq!(
         why,
         format!("{parse_error} (lines 1 to 2 were not imported either)")
+    );
+
+    // Media named as files beside the JSON lines, copied a slice at a time with their SHA-256.
+    let source = TempDir::new("import-files");
+    std::fs::create_dir_all(source.0.join("calls")).unwrap();
+    let audio: Vec<u8> = (0..1_500_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(source.0.join("calls/one.wav"), &audio).unwrap();
+    std::fs::write(source.0.join("notes.txt"), b"call notes").unwrap();
+    let (conv, rec) = (new_id(), new_id());
+    let with_files = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+        "direction": "inbound", "recordings": [{"id": rec, "media": "call", "role": "policy", "mediaFile": "calls/one.wav",
+        "contentType": "audio/wav", "attachments": [{"name": "notes.txt", "contentType": "text/plain", "file": "notes.txt"}]}]});
+    let files = holdfast_server::ingest::Files::RelativeTo(&source.0);
+    let import = |line: String| {
+        holdfast_server::ingest::import(
+            server.store.as_ref(),
+            &media,
+            org,
+            files,
+            line.as_bytes(),
+            |_, _| {},
+        )
+    };
+    let report = import(with_files.to_string());
+    assert_eq!(
+        (report.conversations, report.recordings, report.failed),
+        (1, 1, None)
+    );
+    let stored = server
+        .store
+        .media_file(org, holdfast_core::RecordingId::parse(&rec).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(std::fs::read(media.join(&stored.path)).unwrap(), audio);
+    assert_eq!(
+        stored.sha256.as_deref(),
+        Some(holdfast_server::auth::hex(&Sha256::digest(&audio)).as_str())
+    );
+    let report = holdfast_server::media::verify(server.store.as_ref(), &media).unwrap();
+    assert_eq!((report.checked, report.sound()), (2, true));
+    // A file that is not there, or not named relative to the JSON lines: the line is refused.
+    let mut missing = with_files.clone();
+    missing["id"] = serde_json::json!(new_id());
+    missing["recordings"][0]["id"] = serde_json::json!(new_id());
+    missing["recordings"][0]["mediaFile"] = serde_json::json!("calls/two.wav");
+    let report = import(missing.to_string());
+    let (line, why) = report.failed.unwrap();
+    assert_eq!(line, 1);
+    assert!(
+        why.starts_with(&format!("{}: ", source.0.join("calls/two.wav").display())),
+        "{why}"
+    );
+    missing["recordings"][0]["mediaFile"] = serde_json::json!("/etc/passwd");
+    let (_, why) = import(missing.to_string()).failed.unwrap();
+    assert_eq!(
+        why,
+        "/etc/passwd: name media files relative to the JSON lines file"
+    );
+    assert_eq!(
+        walk(&media).len(),
+        2,
+        "nothing of the refused lines is left"
+    );
+    // Over HTTP a request never makes the server read its own files.
+    let admin = server.login("admin").await;
+    let answer = server.post_json("/api/ingest", &admin, &missing).await;
+    answer.assert_error(400, "bad.request");
+    assert!(
+        answer.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("holdfast import")
     );
 }
 
