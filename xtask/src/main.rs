@@ -8,6 +8,7 @@ mod multi;
 mod sdk;
 mod site;
 mod test;
+mod upload_bench;
 #[path = "../../server/tests/support/throwaway_postgres.rs"]
 mod throwaway_postgres;
 mod wasm_test_runner;
