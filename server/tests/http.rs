@@ -433,8 +433,23 @@ impl Server {
 
 /// The columns kept by triggers equal what they summarize, for every conversation.
 fn assert_denormalized_consistent(server: &Server) {
-    // PostgreSQL keeps no summary columns: it has nothing to disagree.
-    if server.sqlite.is_none() {
+    if server.postgres.is_some() {
+        let wrong = server.db().text(
+            "SELECT COUNT(*)::text FROM conversations c WHERE
+                c.recording_count <> (SELECT COUNT(*) FROM recordings r WHERE r.org_id = c.org_id AND r.conversation_id = c.id)
+             OR c.media_mask <> COALESCE((SELECT bit_or(holdfast_media_bit(r.media)) FROM recordings r
+                                          WHERE r.org_id = c.org_id AND r.conversation_id = c.id), 0)
+             OR c.protectable <> EXISTS (SELECT 1 FROM recordings r WHERE r.org_id = c.org_id AND r.conversation_id = c.id
+                                         AND r.role = 'policy' AND r.file_state = 'AVAILABLE')
+             OR c.next_delete IS DISTINCT FROM (SELECT MIN(r.delete_date) FROM recordings r WHERE r.org_id = c.org_id
+                                                AND r.conversation_id = c.id AND r.file_state = 'AVAILABLE')
+             OR c.protected <> EXISTS (SELECT 1 FROM protections p WHERE p.org_id = c.org_id AND p.conversation_id = c.id)",
+            &[],
+        );
+        assert_eq!(
+            wrong, "0",
+            "conversations whose summary columns disagree with their recordings"
+        );
         return;
     }
     let db = rusqlite::Connection::open(server._dir.0.join("db.sqlite3")).unwrap();

@@ -352,7 +352,12 @@ pub fn run(args: &[&str]) -> Result<()> {
         false => {
             let mb_each = if size >= 100_000 { 200 } else { 16 };
             let work = dir.join("uploads");
-            Some(crate::upload_bench::measure(&bin, &target.join("site"), &work, mb_each)?)
+            Some(crate::upload_bench::measure(
+                &bin,
+                &target.join("site"),
+                &work,
+                mb_each,
+            )?)
         }
     };
     print_table(size, backend, &rows, &load);

@@ -8,9 +8,9 @@ mod multi;
 mod sdk;
 mod site;
 mod test;
-mod upload_bench;
 #[path = "../../server/tests/support/throwaway_postgres.rs"]
 mod throwaway_postgres;
+mod upload_bench;
 mod wasm_test_runner;
 
 use std::ffi::OsString;

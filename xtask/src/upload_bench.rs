@@ -58,7 +58,10 @@ pub fn measure(bin: &Path, site: &Path, work: &Path, mb_each: usize) -> Result<U
     wait_for(&addr, Duration::from_secs(60))?;
     let cookie = login_cookie(
         &addr,
-        &format!(r#"{{"username":"admin","password":"{}"}}"#, crate::bench::PASSWORD),
+        &format!(
+            r#"{{"username":"admin","password":"{}"}}"#,
+            crate::bench::PASSWORD
+        ),
     )?;
     let recordings = recordings_without_media(&addr, &cookie, CLIENTS)?;
     let pid = server.0.id();
@@ -87,7 +90,10 @@ pub fn measure(bin: &Path, site: &Path, work: &Path, mb_each: usize) -> Result<U
             .collect();
         let results: Vec<Result<()>> = uploads
             .into_iter()
-            .map(|u| u.join().unwrap_or_else(|_| bail!("an upload thread panicked")))
+            .map(|u| {
+                u.join()
+                    .unwrap_or_else(|_| bail!("an upload thread panicked"))
+            })
             .collect();
         done.store(true, std::sync::atomic::Ordering::Relaxed);
         (sampler.join().unwrap_or(f64::NAN), results)
@@ -135,7 +141,13 @@ fn upload(addr: &str, cookie: &str, recording: &str, mb: usize) -> Result<()> {
 
 /// `n` recordings of the signed-in organization that have no media yet.
 fn recordings_without_media(addr: &str, cookie: &str, n: usize) -> Result<Vec<String>> {
-    let (_, body) = request(addr, "GET", "/api/conversations?recorded=yes&size=50", cookie, "")?;
+    let (_, body) = request(
+        addr,
+        "GET",
+        "/api/conversations?recorded=yes&size=50",
+        cookie,
+        "",
+    )?;
     let page: serde_json::Value = serde_json::from_str(&body)?;
     let mut out = Vec::new();
     for row in page["entities"].as_array().context("no entities")? {
@@ -144,7 +156,12 @@ fn recordings_without_media(addr: &str, cookie: &str, n: usize) -> Result<Vec<St
         let details: serde_json::Value = serde_json::from_str(&body)?;
         for r in details["recordings"].as_array().context("no recordings")? {
             if r["hasMedia"] == false && r["fileState"] == "AVAILABLE" && out.len() < n {
-                out.push(r["id"].as_str().context("a recording without an id")?.to_owned());
+                out.push(
+                    r["id"]
+                        .as_str()
+                        .context("a recording without an id")?
+                        .to_owned(),
+                );
             }
         }
         if out.len() == n {

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/0001_initial.sql"),
     include_str!("postgres/0002_login_windows.sql"),
     include_str!("postgres/0003_media_checksums.sql"),
+    include_str!("postgres/0004_summary_columns.sql"),
 ];
 
 /// The advisory lock migrations run under, so that instances starting together apply each once.
@@ -347,12 +348,22 @@ impl Sql {
     }
 }
 
-const PROTECTED: &str =
-    "EXISTS (SELECT 1 FROM protections p WHERE p.org_id = c.org_id AND p.conversation_id = c.id)";
-/// A conversation with a policy-based recording that is not deleted (rule 1, as SQL).
-const PROTECTABLE: &str =
-    "EXISTS (SELECT 1 FROM recordings r WHERE r.org_id = c.org_id AND r.conversation_id = c.id
-    AND r.role = 'policy' AND r.file_state = 'AVAILABLE')";
+/// Kept by the `protections` trigger (migration 0004).
+const PROTECTED: &str = "c.protected";
+/// A conversation with a policy-based recording that is not deleted (rule 1, as SQL), kept by
+/// the `recordings` trigger.
+const PROTECTABLE: &str = "c.protectable";
+
+/// The bit of a media in `media_mask` (migration 0004's `holdfast_media_bit`).
+fn media_bit(m: holdfast_core::Media) -> i32 {
+    match m {
+        holdfast_core::Media::Call => 1,
+        holdfast_core::Media::Chat => 2,
+        holdfast_core::Media::Email => 4,
+        holdfast_core::Media::Message => 8,
+        holdfast_core::Media::Screen => 16,
+    }
+}
 
 /// `%text%` for ILIKE, with the pattern characters in `text` taken literally.
 fn contains(text: &str) -> String {
@@ -378,11 +389,6 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<Sql> {
         Selection::Filter { query, except } => (query, except),
     };
     let f = Filters::from_query(query).map_err(StoreError::BadFilter)?;
-    let recording = |condition: &str| {
-        format!(
-            "EXISTS (SELECT 1 FROM recordings r WHERE r.org_id = c.org_id AND r.conversation_id = c.id{condition})"
-        )
-    };
     if let Some(t) = f.from {
         let t = sql.arg(t.timestamp_millis());
         sql.and(&format!("c.start_time >= {t}"));
@@ -392,9 +398,8 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<Sql> {
         sql.and(&format!("c.start_time < {t}"));
     }
     if !f.media.is_empty() {
-        let media: Vec<String> = f.media.iter().map(|m| m.as_str().to_owned()).collect();
-        let media = sql.arg(media);
-        sql.and(&recording(&format!(" AND r.media = ANY({media})")));
+        let mask = sql.arg(f.media.iter().map(|m| media_bit(*m)).fold(0, |a, b| a | b));
+        sql.and(&format!("(c.media_mask & {mask}) <> 0"));
     }
     if let Some(d) = f.direction {
         let d = sql.arg(d.as_str().to_owned());
@@ -416,8 +421,8 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<Sql> {
         sql.and(&format!("c.remote_party ILIKE {text}"));
     }
     match f.has_recording {
-        Some(true) => sql.and(&recording("")),
-        Some(false) => sql.and(&format!("NOT {}", recording(""))),
+        Some(true) => sql.and("c.recording_count > 0"),
+        Some(false) => sql.and("c.recording_count = 0"),
         None => {}
     }
     match f.protected {
@@ -427,9 +432,7 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<Sql> {
     }
     if let Some(t) = f.deleted_before {
         let t = sql.arg(t.timestamp_millis());
-        sql.and(&recording(&format!(
-            " AND r.file_state = 'AVAILABLE' AND r.delete_date < {t}"
-        )));
+        sql.and(&format!("c.next_delete < {t}"));
     }
     if !except.is_empty() {
         let except: Vec<String> = except.iter().map(ToString::to_string).collect();

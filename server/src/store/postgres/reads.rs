@@ -20,9 +20,7 @@ use holdfast_core::{
 };
 use postgres::IsolationLevel;
 
-use super::{
-    PROTECTED, PgStore, PgTx, Sql, blocking, instant, parse_id, policies, selection_sql, to_u32,
-};
+use super::{PROTECTED, PgStore, PgTx, Sql, blocking, instant, parse_id, policies, selection_sql};
 use crate::store::{
     AuditChain, AuditFilter, Caller, FileKind, FillItem, LoginRecord, LoginWindow, NewClient,
     NewConversation, NewOrg, NewUser, Standing, Store, StoreError, StoreResult, StoredFile,
@@ -191,16 +189,13 @@ fn audit_event(json: &str) -> StoreResult<AuditEvent> {
 const ROW: &str = "c.id, c.start_time, c.end_time, c.duration_ms, c.direction, c.queue, c.remote_party, c.wrap_up,
     (SELECT string_agg(a.name, E'\\n' ORDER BY a.ctid) FROM participants a
       WHERE a.org_id = c.org_id AND a.conversation_id = c.id AND a.kind = 'agent'),
-    (SELECT array_agg(DISTINCT r.media) FROM recordings r WHERE r.org_id = c.org_id AND r.conversation_id = c.id),
-    (SELECT COUNT(*) FROM recordings r WHERE r.org_id = c.org_id AND r.conversation_id = c.id),";
-const NEXT_DELETE: &str = "(SELECT MIN(r.delete_date) FROM recordings r
-      WHERE r.org_id = c.org_id AND r.conversation_id = c.id AND r.file_state = 'AVAILABLE')";
+    c.media_mask, c.recording_count,";
+const NEXT_DELETE: &str = "c.next_delete";
 
 fn row_of(row: &postgres::Row) -> StoreResult<ConversationRow> {
     let direction: String = row.get(4);
     let agents: Option<String> = row.get(8);
-    let media: Option<Vec<String>> = row.get(9);
-    let media = media.unwrap_or_default();
+    let mask: i32 = row.get(9);
     let next: Option<i64> = row.get(12);
     Ok(ConversationRow {
         id: parse_id(row.get(0), ConversationId::parse)?,
@@ -218,9 +213,9 @@ fn row_of(row: &postgres::Row) -> StoreResult<ConversationRow> {
         media: Media::ALL
             .iter()
             .copied()
-            .filter(|m| media.iter().any(|x| x == m.as_str()))
+            .filter(|m| mask & super::media_bit(*m) != 0)
             .collect(),
-        recording_count: to_u32(row.get(10)),
+        recording_count: u32::try_from(row.get::<_, i32>(10)).unwrap_or(0),
         protected: row.get(11),
         deletion_date: next.map(instant).transpose()?,
     })
@@ -272,6 +267,12 @@ impl Store for PgStore {
 
     fn fill(&self, items: &mut dyn Iterator<Item = FillItem>) -> StoreResult<()> {
         self.write(|tx| {
+            // The summary columns are written once at the end, not by a trigger per row.
+            tx.batch_execute(
+                "ALTER TABLE recordings DISABLE TRIGGER recordings_summary;
+                 ALTER TABLE protections DISABLE TRIGGER protections_summary;
+                 ALTER TABLE protections DISABLE TRIGGER protections_released;",
+            )?;
             for item in items {
                 match item {
                     FillItem::Org(org) => insert_org(tx, &org)?,
@@ -279,6 +280,12 @@ impl Store for PgStore {
                     FillItem::Conversations(org, batch) => insert_conversations(tx, org, &batch)?,
                 }
             }
+            tx.batch_execute(
+                "SELECT holdfast_summarize_all();
+                 ALTER TABLE recordings ENABLE TRIGGER recordings_summary;
+                 ALTER TABLE protections ENABLE TRIGGER protections_summary;
+                 ALTER TABLE protections ENABLE TRIGGER protections_released;",
+            )?;
             Ok(())
         })
     }
@@ -571,14 +578,20 @@ impl Store for PgStore {
             let order = match view.sort.key {
                 SortKey::Date => format!("c.start_time {dir}, c.id {dir}"),
                 SortKey::Duration => format!("c.duration_ms {dir}, c.id {dir}"),
-                SortKey::DeletionDate => format!("next_delete {dir}, c.id {dir}"),
+                SortKey::DeletionDate => format!("c.next_delete {dir}, c.id {dir}"),
             };
             let limit = sql.arg(i64::from(view.page_size));
             let offset = sql.arg(i64::try_from(view.offset()).unwrap_or(i64::MAX));
+            // The page's keys first, read from an index; the rows' columns (agents, ...) only for
+            // those: PostgreSQL computes a select list before OFFSET skips, so page 2000 would
+            // build a hundred thousand rows to show fifty.
             let rows = pg.tx.query(
                 &format!(
-                    "SELECT {ROW} {PROTECTED}, {NEXT_DELETE} AS next_delete FROM conversations c
-                     WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+                    "SELECT {ROW} {PROTECTED}, {NEXT_DELETE} AS next_delete
+                     FROM (SELECT c.org_id, c.id FROM conversations c
+                           WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}) page
+                     JOIN conversations c ON c.org_id = page.org_id AND c.id = page.id
+                     ORDER BY {order}",
                     sql.text
                 ),
                 &sql.refs(),
