@@ -173,14 +173,5 @@ fn recordings_without_media(addr: &str, cookie: &str, n: usize) -> Result<Vec<St
 
 /// The process's resident memory now (VmRSS), in MB.
 fn rss_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib / 1024.0)
+    crate::bench::proc_status_mb(pid, "VmRSS:")
 }
