@@ -194,6 +194,14 @@ impl RawDb {
         }
     }
 
+    /// Runs several statements (PostgreSQL only: what SQLite's tests need, they run alone).
+    fn batch(&self, sql: &str) {
+        match self {
+            RawDb::Sqlite(c) => c.execute_batch(sql).unwrap(),
+            RawDb::Postgres(url) => Self::on_postgres(url, |c| c.batch_execute(sql).unwrap()),
+        }
+    }
+
     /// The one text value of a query.
     fn text(&self, sql: &str, args: &[Raw]) -> String {
         match self {
@@ -5385,6 +5393,102 @@ async fn a_full_or_read_only_store_answers_what_it_is_loses_nothing_and_says_so_
         .assert_status(200);
 }
 
+/// PostgreSQL's own read-only mode (as on a standby, or a database an administrator froze):
+/// every write is answered 503 and kept nowhere, `/healthz` says why, and writes work again
+/// once it is lifted. Connections the database closed meanwhile are answered 503 once each,
+/// then replaced. (SQLite's full and read-only files are the test above.)
+async fn a_read_only_postgres_answers_503_loses_nothing_and_says_so_on_healthz_on(
+    backend: Backend,
+) {
+    assert!(matches!(backend, Backend::Postgres(_)), "a PostgreSQL test");
+    let server = start_on("pg-read-only", &backend).await;
+    let cookie = server.login("manager").await;
+    let org = server.store.find_org(demo::NORTHWIND).unwrap().unwrap();
+    let ids = page_ids(&server, &cookie, "protected=no&recorded=yes&size=10").await;
+    let protect = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": &ids[..5]}, "reason": "Case 9"});
+    let before = server.store.org_status(org).unwrap().protected;
+    let events = server.store.audit_head(org).unwrap().unwrap().0;
+    let db = server.db();
+    let name = db.text("SELECT current_database()::text", &[]);
+    let restart_sessions = || {
+        db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+    };
+    db.execute(
+        &format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = on"),
+        &[],
+    );
+    restart_sessions();
+    // Until every closed connection has been met once: 503s only, then read-only ones.
+    let mut codes = Vec::new();
+    for _ in 0..40 {
+        let answer = server.post_json("/api/protection", &cookie, &protect).await;
+        assert_eq!(
+            answer.status,
+            503,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        let code = answer.json()["code"].as_str().unwrap().to_owned();
+        let done = code == "storage.read.only";
+        codes.push(code);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(
+        codes.last().map(String::as_str),
+        Some("storage.read.only"),
+        "{codes:?}"
+    );
+    assert!(
+        codes
+            .iter()
+            .all(|c| c == "storage.failing" || c == "storage.read.only"),
+        "{codes:?}"
+    );
+    assert_eq!(
+        server.get("/healthz", "").await.json(),
+        serde_json::json!({"status": "degraded", "storage": "read-only"})
+    );
+    // Lifted: nothing of the refused writes was kept, the chain is whole, and writes work.
+    let rw = RawDb::Postgres(server.postgres.clone().unwrap());
+    rw.batch(&format!(
+        "BEGIN READ WRITE; ALTER DATABASE \"{name}\" RESET default_transaction_read_only; COMMIT;"
+    ));
+    restart_sessions();
+    let mut answer = server.post_json("/api/protection", &cookie, &protect).await;
+    for _ in 0..40 {
+        if answer.status != 503 {
+            break;
+        }
+        answer = server.post_json("/api/protection", &cookie, &protect).await;
+    }
+    answer.assert_status(200);
+    let changed = answer.json()["changed"].as_u64().unwrap();
+    let protectable = protectable_by_details(&server, &cookie, &ids[..5])
+        .await
+        .into_iter()
+        .filter(|p| *p)
+        .count() as u64;
+    assert_eq!(changed, protectable);
+    assert_eq!(
+        u64::from(server.store.org_status(org).unwrap().protected),
+        u64::from(before) + changed
+    );
+    let verified = holdfast_server::audit_cli::verify(server.store.as_ref(), org)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        verified,
+        events + changed,
+        "one event a protection, none from the refused"
+    );
+}
+
 #[test]
 fn a_database_file_that_cannot_be_written_is_named_before_start() {
     let dir = TempDir::new("unwritable");
@@ -5567,6 +5671,10 @@ const ON_POSTGRES: &[(&str, BackendTest)] = &[
     (
         "media_and_attachments_upload_as_raw_bodies_with_their_checksums",
         |b| Box::pin(media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(b)),
+    ),
+    (
+        "a_read_only_postgres_answers_503_loses_nothing_and_says_so_on_healthz",
+        |b| Box::pin(a_read_only_postgres_answers_503_loses_nothing_and_says_so_on_healthz_on(b)),
     ),
 ];
 

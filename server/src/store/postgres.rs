@@ -109,6 +109,11 @@ impl From<postgres::Error> for StoreError {
             Some(code) if *code == SqlState::READ_ONLY_SQL_TRANSACTION => {
                 Some(StorageFault::ReadOnly)
             }
+            // The server ended the session (shut down, restarted, an administrator's command)
+            // or the connection failed: nothing of the transaction was kept.
+            Some(code) if code.code().starts_with("57") || code.code().starts_with("08") => {
+                Some(StorageFault::Io)
+            }
             Some(_) => None,
             None if e.is_closed() => Some(StorageFault::Io),
             None => None,
