@@ -794,6 +794,44 @@ async fn interactions_are_listed_paged_and_scoped_to_the_organization_on(backend
     let status: serde_json::Value = server.get("/api/org/status", &northwind).await.json();
     assert_eq!(status["protected"], protected.total);
     assert_eq!(status["cap"], 1000);
+
+    // A page's total is kept until the data changes, never past it: a protect, a release and
+    // an arriving conversation each show on the next page.
+    let total = |query: &'static str| {
+        let (server, northwind) = (&server, &northwind);
+        async move {
+            let page: ConversationPage = server
+                .get(&format!("/api/conversations?{query}"), northwind)
+                .await
+                .parse();
+            page.total
+        }
+    };
+    let ids = protectable_ids(&server, &northwind, 100, 3).await;
+    let protect = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "Case 4"});
+    server
+        .post_json("/api/protection", &northwind, &protect)
+        .await
+        .assert_status(200);
+    assert_eq!(total("protected=yes").await, 43);
+    assert_eq!(total("protected=no").await, 300 - 43);
+    let release = serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}, "reason": "Case 4"});
+    server
+        .post_json("/api/protection", &northwind, &release)
+        .await
+        .assert_status(200);
+    assert_eq!(total("protected=yes").await, 40);
+    let admin = server.login("admin").await;
+    let arriving = serde_json::json!({"id": new_id(), "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+        "direction": "inbound", "recordings": [{"id": new_id(), "media": "chat", "role": "policy"}]});
+    assert_eq!(total("media=chat").await + 1, {
+        server
+            .post_json("/api/ingest", &admin, &arriving)
+            .await
+            .assert_status(201);
+        total("media=chat").await
+    });
+    assert_eq!(total("").await, 301);
 }
 
 #[tokio::test]

@@ -54,8 +54,17 @@ const MAX_OPEN: usize = 16;
 /// How long a request waits for a connection to come free before it is answered 503.
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A page's total as counted: the organization's data version it was counted at, the count
+/// (up to one past the bound), and the bound.
+type KeptTotal = (i64, u64, u64);
+
+/// How many page totals an instance keeps (each a few dozen bytes), by organization and
+/// filters.
+const TOTALS_KEPT: usize = 10_000;
+
 pub struct PgStore {
     url: String,
+    totals: Mutex<HashMap<(OrgId, String), KeptTotal>>,
     pool: Mutex<Pool>,
     /// Signalled when a connection is handed back or closed.
     freed: std::sync::Condvar,
@@ -152,6 +161,7 @@ impl PgStore {
     fn connect_here(url: &str) -> StoreResult<PgStore> {
         let store = PgStore {
             url: url.to_owned(),
+            totals: Mutex::default(),
             pool: Mutex::default(),
             freed: std::sync::Condvar::new(),
         };

@@ -76,6 +76,24 @@ CREATE TRIGGER protections_summary AFTER INSERT ON protections
 CREATE TRIGGER protections_released AFTER DELETE ON protections
     REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION holdfast_protections_removed();
 
+-- A number each organization's conversations move on with every statement that changes them,
+-- read in the same snapshot as a count: an instance keeps a page's total until it moves, as
+-- SQLite keeps one until its data version does, instead of counting on every page.
+ALTER TABLE organizations ADD COLUMN data_version bigint NOT NULL DEFAULT 0;
+CREATE FUNCTION holdfast_conversations_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE organizations SET data_version = data_version + 1
+    WHERE id IN (SELECT DISTINCT org_id FROM changed);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER conversations_added AFTER INSERT ON conversations
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
+    EXECUTE FUNCTION holdfast_conversations_changed();
+CREATE TRIGGER conversations_changed AFTER UPDATE ON conversations
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
+    EXECUTE FUNCTION holdfast_conversations_changed();
+
 CREATE INDEX conversations_org_next_delete ON conversations (org_id, next_delete, id);
 -- Only protected conversations (at most the cap's worth per organization): a protect adds an
 -- entry among few, and counts of protected ones read only these.

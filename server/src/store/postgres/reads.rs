@@ -20,7 +20,10 @@ use holdfast_core::{
 };
 use postgres::IsolationLevel;
 
-use super::{PROTECTED, PgStore, PgTx, Sql, blocking, instant, parse_id, policies, selection_sql};
+use super::{
+    PROTECTED, PgStore, PgTx, Sql, TOTALS_KEPT, blocking, instant, parse_id, policies,
+    selection_sql,
+};
 use crate::store::{
     AuditChain, AuditFilter, Caller, FileKind, FillItem, LoginRecord, LoginWindow, NewClient,
     NewConversation, NewOrg, NewUser, Standing, Store, StoreError, StoreResult, StoredFile,
@@ -271,7 +274,9 @@ impl Store for PgStore {
             tx.batch_execute(
                 "ALTER TABLE recordings DISABLE TRIGGER recordings_summary;
                  ALTER TABLE protections DISABLE TRIGGER protections_summary;
-                 ALTER TABLE protections DISABLE TRIGGER protections_released;",
+                 ALTER TABLE protections DISABLE TRIGGER protections_released;
+                 ALTER TABLE conversations DISABLE TRIGGER conversations_added;
+                 ALTER TABLE conversations DISABLE TRIGGER conversations_changed;",
             )?;
             for item in items {
                 match item {
@@ -284,7 +289,10 @@ impl Store for PgStore {
                 "SELECT holdfast_summarize_all();
                  ALTER TABLE recordings ENABLE TRIGGER recordings_summary;
                  ALTER TABLE protections ENABLE TRIGGER protections_summary;
-                 ALTER TABLE protections ENABLE TRIGGER protections_released;",
+                 ALTER TABLE protections ENABLE TRIGGER protections_released;
+                 ALTER TABLE conversations ENABLE TRIGGER conversations_added;
+                 ALTER TABLE conversations ENABLE TRIGGER conversations_changed;
+                 UPDATE organizations SET data_version = data_version + 1;",
             )?;
             Ok(())
         })
@@ -597,9 +605,37 @@ impl Store for PgStore {
                 &sql.refs(),
             )?;
             let entities = rows.iter().map(row_of).collect::<StoreResult<Vec<_>>>()?;
-            let counted = selection_sql(org, &selection)?;
-            let bound = pg.view_bound(&selection)?;
-            let n = pg.count_up_to(&counted, "TRUE", bound)?;
+            // The total as counted at this organization's data version, if it has not moved.
+            let version: i64 = pg
+                .tx
+                .query_one(
+                    "SELECT data_version FROM organizations WHERE id = $1",
+                    &[&org.to_string()],
+                )?
+                .get(0);
+            let key = (org, view.filters.to_query());
+            let cached = self
+                .totals
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                .filter(|(at, _, _)| *at == version)
+                .map(|(_, n, bound)| (*n, *bound));
+            let (n, bound) = match cached {
+                Some(known) => known,
+                None => {
+                    let counted = selection_sql(org, &selection)?;
+                    let bound = pg.view_bound(&selection)?;
+                    let n = pg.count_up_to(&counted, "TRUE", bound)?;
+                    let mut totals = self.totals.lock().unwrap_or_else(|p| p.into_inner());
+                    // Bounded: a burst of distinct filters starts it afresh.
+                    if totals.len() >= TOTALS_KEPT {
+                        totals.clear();
+                    }
+                    totals.insert(key, (version, n, bound));
+                    (n, bound)
+                }
+            };
             Ok(ConversationPage {
                 entities,
                 total: n.min(bound),
