@@ -5545,175 +5545,54 @@ fn a_database_file_that_cannot_be_written_is_named_before_start() {
 }
 
 /// The tests above that know only the HTTP API and the `Store` trait, run again on PostgreSQL.
-const ON_POSTGRES: &[(&str, BackendTest)] = &[
-    (
-        "sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords",
-        |b| Box::pin(sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords_on(b)),
-    ),
-    ("repeated_failed_logins_are_rate_limited", |b| {
-        Box::pin(repeated_failed_logins_are_rate_limited_on(b))
-    }),
-    (
-        "every_api_call_needs_a_session_and_state_changes_need_the_csrf_header",
-        |b| Box::pin(every_api_call_needs_a_session_and_state_changes_need_the_csrf_header_on(b)),
-    ),
-    (
-        "interactions_are_listed_paged_and_scoped_to_the_organization",
-        |b| Box::pin(interactions_are_listed_paged_and_scoped_to_the_organization_on(b)),
-    ),
-    ("the_summary_of_a_filter_counts_every_kind_once", |b| {
-        Box::pin(the_summary_of_a_filter_counts_every_kind_once_on(b))
-    }),
-    ("bad_input_gets_a_json_4xx", |b| {
-        Box::pin(bad_input_gets_a_json_4xx_on(b))
-    }),
-    (
-        "the_app_is_served_precompressed_with_a_strict_policy",
-        |b| Box::pin(the_app_is_served_precompressed_with_a_strict_policy_on(b)),
-    ),
-    (
-        "protect_and_release_commit_with_one_audit_event_per_conversation",
-        |b| Box::pin(protect_and_release_commit_with_one_audit_event_per_conversation_on(b)),
-    ),
-    (
-        "over_the_cap_nothing_changes_and_the_numbers_are_given",
-        |b| Box::pin(over_the_cap_nothing_changes_and_the_numbers_are_given_on(b)),
-    ),
-    ("permissions_are_enforced_by_the_server", |b| {
-        Box::pin(permissions_are_enforced_by_the_server_on(b))
-    }),
-    (
-        "racing_clients_never_push_the_organization_past_its_cap",
-        |b| {
-            Box::pin(racing_clients_never_push_the_organization_past_its_cap_on(
-                b,
-            ))
-        },
-    ),
-    (
-        "the_genesys_deletion_protection_api_works_like_genesys",
-        |b| Box::pin(the_genesys_deletion_protection_api_works_like_genesys_on(b)),
-    ),
-    (
-        "genesys_recordings_read_and_update_their_delete_date_under_the_rules",
-        |b| Box::pin(genesys_recordings_read_and_update_their_delete_date_under_the_rules_on(b)),
-    ),
-    ("the_audit_trail_filters_pages_exports_and_verifies", |b| {
-        Box::pin(the_audit_trail_filters_pages_exports_and_verifies_on(b))
-    }),
-    ("saved_views_are_per_user_and_validated", |b| {
-        Box::pin(saved_views_are_per_user_and_validated_on(b))
-    }),
-    (
-        "a_recording_that_joins_a_protected_conversation_is_protected_at_once",
-        |b| Box::pin(a_recording_that_joins_a_protected_conversation_is_protected_at_once_on(b)),
-    ),
-    ("metrics_and_the_openapi_document_are_served", |b| {
-        Box::pin(metrics_and_the_openapi_document_are_served_on(b))
-    }),
-    (
-        "every_endpoint_against_every_role_and_the_other_organization",
-        |b| Box::pin(every_endpoint_against_every_role_and_the_other_organization_on(b)),
-    ),
-    ("audit_filters_in_sql_agree_with_the_rule_in_core", |b| {
-        Box::pin(audit_filters_in_sql_agree_with_the_rule_in_core_on(b))
-    }),
-    (
-        "body_limits_are_per_route_exact_and_checked_before_reading",
-        |b| Box::pin(body_limits_are_per_route_exact_and_checked_before_reading_on(b)),
-    ),
-    (
-        "the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond",
-        |b| Box::pin(the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond_on(b)),
-    ),
-    (
-        "a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walked",
-        |b| {
-            Box::pin(
-                a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walked_on(b),
-            )
-        },
-    ),
-    (
-        "stored_bytes_are_kept_and_served_only_as_inert_types",
-        |b| Box::pin(stored_bytes_are_kept_and_served_only_as_inert_types_on(b)),
-    ),
-    (
-        "signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused",
-        |b| Box::pin(signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused_on(b)),
-    ),
-    (
-        "deletion_is_refused_while_protected_and_allowed_after_release",
-        |b| Box::pin(deletion_is_refused_while_protected_and_allowed_after_release_on(b)),
-    ),
-    (
-        "the_sweep_never_deletes_protected_recordings_and_catches_up_after_release",
-        |b| {
-            Box::pin(
-                the_sweep_never_deletes_protected_recordings_and_catches_up_after_release_on(b),
-            )
-        },
-    ),
-    (
-        "ingest_applies_retention_on_arrival_and_serves_media_with_ranges",
-        |b| Box::pin(ingest_applies_retention_on_arrival_and_serves_media_with_ranges_on(b)),
-    ),
-    ("bad_ingests_are_refused_whole_and_leave_nothing", |b| {
-        Box::pin(bad_ingests_are_refused_whole_and_leave_nothing_on(b))
-    }),
-    (
-        "import_reads_json_lines_and_names_the_first_bad_line",
-        |b| Box::pin(import_reads_json_lines_and_names_the_first_bad_line_on(b)),
-    ),
-    (
-        "the_sweep_racing_protect_never_deletes_a_protected_recording",
-        |b| Box::pin(the_sweep_racing_protect_never_deletes_a_protected_recording_on(b)),
-    ),
-    (
-        "transcripts_and_attachments_follow_the_same_deletion_rule",
-        |b| Box::pin(transcripts_and_attachments_follow_the_same_deletion_rule_on(b)),
-    ),
-    (
-        "ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte",
-        |b| Box::pin(ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte_on(b)),
-    ),
-    (
-        "concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out",
-        |b| {
-            Box::pin(concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out_on(b))
-        },
-    ),
-    (
-        "password_checks_beyond_the_queue_are_answered_busy_at_once",
-        |b| Box::pin(password_checks_beyond_the_queue_are_answered_busy_at_once_on(b)),
-    ),
-    ("tampering_with_a_stored_audit_event_is_detected", |b| {
-        Box::pin(tampering_with_a_stored_audit_event_is_detected_on(b))
-    }),
-    (
-        "the_chain_status_checks_new_links_at_once_and_old_ones_within_its_period",
-        |b| {
-            Box::pin(the_chain_status_checks_new_links_at_once_and_old_ones_within_its_period_on(b))
-        },
-    ),
-    (
-        "signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_alone_cannot",
-        |b| {
-            Box::pin(signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_alone_cannot_on(b))
-        },
-    ),
-    (
-        "media_verify_finds_missing_changed_and_unknown_files",
-        |b| Box::pin(media_verify_finds_missing_changed_and_unknown_files_on(b)),
-    ),
-    (
-        "media_and_attachments_upload_as_raw_bodies_with_their_checksums",
-        |b| Box::pin(media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(b)),
-    ),
-    (
-        "a_read_only_postgres_answers_503_loses_nothing_and_says_so_on_healthz",
-        |b| Box::pin(a_read_only_postgres_answers_503_loses_nothing_and_says_so_on_healthz_on(b)),
-    ),
+/// `(name, test)` for each `name_on` function listed.
+macro_rules! backend_tests {
+    ($($test:ident),* $(,)?) => {
+        &[$((stringify!($test), (|b| Box::pin($test(b))) as BackendTest)),*]
+    };
+}
+
+const ON_POSTGRES: &[(&str, BackendTest)] = backend_tests![
+    sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords_on,
+    repeated_failed_logins_are_rate_limited_on,
+    every_api_call_needs_a_session_and_state_changes_need_the_csrf_header_on,
+    interactions_are_listed_paged_and_scoped_to_the_organization_on,
+    the_summary_of_a_filter_counts_every_kind_once_on,
+    bad_input_gets_a_json_4xx_on,
+    the_app_is_served_precompressed_with_a_strict_policy_on,
+    protect_and_release_commit_with_one_audit_event_per_conversation_on,
+    over_the_cap_nothing_changes_and_the_numbers_are_given_on,
+    permissions_are_enforced_by_the_server_on,
+    racing_clients_never_push_the_organization_past_its_cap_on,
+    the_genesys_deletion_protection_api_works_like_genesys_on,
+    genesys_recordings_read_and_update_their_delete_date_under_the_rules_on,
+    the_audit_trail_filters_pages_exports_and_verifies_on,
+    saved_views_are_per_user_and_validated_on,
+    a_recording_that_joins_a_protected_conversation_is_protected_at_once_on,
+    metrics_and_the_openapi_document_are_served_on,
+    every_endpoint_against_every_role_and_the_other_organization_on,
+    audit_filters_in_sql_agree_with_the_rule_in_core_on,
+    body_limits_are_per_route_exact_and_checked_before_reading_on,
+    the_interactions_total_is_exact_up_to_its_bound_and_says_so_beyond_on,
+    a_text_filter_answers_the_same_whether_its_matches_are_searched_or_walked_on,
+    stored_bytes_are_kept_and_served_only_as_inert_types_on,
+    signing_out_ends_a_bearer_token_and_ambiguous_requests_are_refused_on,
+    deletion_is_refused_while_protected_and_allowed_after_release_on,
+    the_sweep_never_deletes_protected_recordings_and_catches_up_after_release_on,
+    ingest_applies_retention_on_arrival_and_serves_media_with_ranges_on,
+    bad_ingests_are_refused_whole_and_leave_nothing_on,
+    import_reads_json_lines_and_names_the_first_bad_line_on,
+    the_sweep_racing_protect_never_deletes_a_protected_recording_on,
+    transcripts_and_attachments_follow_the_same_deletion_rule_on,
+    ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte_on,
+    concurrent_wrong_passwords_are_counted_before_they_are_checked_and_never_lock_others_out_on,
+    password_checks_beyond_the_queue_are_answered_busy_at_once_on,
+    tampering_with_a_stored_audit_event_is_detected_on,
+    the_chain_status_checks_new_links_at_once_and_old_ones_within_its_period_on,
+    signed_checkpoints_catch_a_consistent_rewrite_and_a_cut_that_the_chain_alone_cannot_on,
+    media_verify_finds_missing_changed_and_unknown_files_on,
+    media_and_attachments_upload_as_raw_bodies_with_their_checksums_on,
+    a_read_only_postgres_answers_503_loses_nothing_and_says_so_on_healthz_on,
 ];
 
 #[path = "support/throwaway_postgres.rs"]
@@ -5740,9 +5619,10 @@ fn the_backend_neutral_tests_pass_on_postgres() {
     // `HOLDFAST_PG_TESTS=name,name` runs only those.
     let only = std::env::var("HOLDFAST_PG_TESTS").ok();
     for (n, (name, test)) in ON_POSTGRES.iter().enumerate() {
+        let name = name.trim_end_matches("_on");
         if only
             .as_ref()
-            .is_some_and(|o| !o.split(',').any(|t| t == *name))
+            .is_some_and(|o| !o.split(',').any(|t| t == name))
         {
             continue;
         }
