@@ -3807,7 +3807,13 @@ const DAY: i64 = 24 * 3600 * 1000;
 /// selected protected conversations' recordings. Whatever was already due outside a protection
 /// is swept first, so that the second sweep deletes only what the release handed to it.
 #[track_caller]
-fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
+fn check_release_preview(
+    store: &dyn Store,
+    media: &std::path::Path,
+    convs: &[Fixture],
+    pick: Pick,
+    expected: usize,
+) {
     use holdfast_core::api::Selection;
     use holdfast_core::deletion::{RecordingState, past_due_on_release};
     use holdfast_core::protection::ProtectAction;
@@ -3816,8 +3822,6 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
         AuditContext, NewConversation, NewOrg, NewRecording, ProtectionChange,
     };
 
-    let dir = TempDir::new("preview");
-    let store = SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap();
     let now = demo::fixed_now();
     let at = |offset: i64| now + chrono::Duration::milliseconds(offset);
     let org = OrgId::from_uuid(uuid::Uuid::new_v4());
@@ -3867,7 +3871,6 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
         })
         .collect();
     store.insert_conversations(org, &batch).unwrap();
-    let media = dir.0.join("media");
     let due_unprotected = convs
         .iter()
         .filter(|c| !c.protected)
@@ -3875,7 +3878,7 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
         .filter(|(deleted, date)| !deleted && date.is_some_and(|d| d <= 0))
         .count();
     assert_eq!(
-        holdfast_server::sweep::run_once(&store, &media, now).unwrap(),
+        holdfast_server::sweep::run_once(store, media, now).unwrap(),
         due_unprotected,
         "the first sweep deletes what no protection covers"
     );
@@ -3926,11 +3929,11 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
         reason: None,
     };
     let perms = Permissions::of(&[Permission::RecordingView, Permission::ProtectionRevoke]);
-    holdfast_server::usecase::protection::apply(&store, org, perms, &change, &ctx)
+    holdfast_server::usecase::protection::apply(store, org, perms, &change, &ctx)
         .unwrap()
         .expect("the release is planned");
     assert_eq!(
-        holdfast_server::sweep::run_once(&store, &media, now).unwrap(),
+        holdfast_server::sweep::run_once(store, media, now).unwrap(),
         expected,
         "the sweep after the release deletes what the preview said"
     );
@@ -3938,6 +3941,23 @@ fn check_release_preview(convs: &[Fixture], pick: Pick, expected: usize) {
 
 #[test]
 fn the_release_preview_counts_exactly_what_the_next_sweep_deletes() {
+    let dir = TempDir::new("preview");
+    let store = SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap();
+    release_preview_cases(&store, &dir.0.join("media"));
+}
+
+async fn the_release_preview_counts_exactly_what_the_next_sweep_deletes_on(backend: Backend) {
+    let Backend::Postgres(url) = backend else {
+        return the_release_preview_counts_exactly_what_the_next_sweep_deletes();
+    };
+    let dir = TempDir::new("preview-pg");
+    let store = PgStore::connect(&url).unwrap();
+    release_preview_cases(&store, &dir.0.join("media"));
+}
+
+/// Every case, each in an organization of its own in `store`: what one case leaves (protected
+/// recordings it did not release) is never due for another's sweep.
+fn release_preview_cases(store: &dyn Store, media: &std::path::Path) {
     const DUE: (bool, Option<i64>) = (false, Some(-DAY));
     const DUE_NOW: (bool, Option<i64>) = (false, Some(0));
     const NEXT_MS: (bool, Option<i64>) = (false, Some(1));
@@ -3954,31 +3974,41 @@ fn the_release_preview_counts_exactly_what_the_next_sweep_deletes() {
     };
     use Pick::{Ids, Queue};
 
-    check_release_preview(&[p(&[DUE])], Ids(&[0]), 1);
+    check_release_preview(store, media, &[p(&[DUE])], Ids(&[0]), 1);
     check_release_preview(
+        store,
+        media,
         &[p(&[DUE, DUE_NOW, NEXT_MS, LATER, KEEP, GONE])],
         Ids(&[0]),
         2,
     );
-    check_release_preview(&[p(&[GONE, GONE])], Ids(&[0]), 0);
-    check_release_preview(&[p(&[LATER, KEEP])], Ids(&[0]), 0);
-    check_release_preview(&[p(&[DUE, DUE]), p(&[DUE])], Ids(&[1]), 1);
+    check_release_preview(store, media, &[p(&[GONE, GONE])], Ids(&[0]), 0);
+    check_release_preview(store, media, &[p(&[LATER, KEEP])], Ids(&[0]), 0);
+    check_release_preview(store, media, &[p(&[DUE, DUE]), p(&[DUE])], Ids(&[1]), 1);
     check_release_preview(
+        store,
+        media,
         &[p(&[DUE, DUE]), p(&[DUE]), u(&[DUE, LATER])],
         Ids(&[0, 1, 2]),
         3,
     );
     check_release_preview(
+        store,
+        media,
         &[p(&[DUE, GONE]), p(&[DUE_NOW, LATER]), u(&[DUE])],
         Queue { except: &[] },
         2,
     );
     check_release_preview(
+        store,
+        media,
         &[p(&[DUE, DUE]), p(&[DUE]), p(&[KEEP])],
         Queue { except: &[0] },
         1,
     );
     check_release_preview(
+        store,
+        media,
         &[p(&[]), u(&[]), p(&[GONE, NEXT_MS])],
         Queue { except: &[] },
         0,
@@ -5593,6 +5623,7 @@ const ON_POSTGRES: &[(&str, BackendTest)] = backend_tests![
     media_verify_finds_missing_changed_and_unknown_files_on,
     media_and_attachments_upload_as_raw_bodies_with_their_checksums_on,
     a_read_only_postgres_answers_503_loses_nothing_and_says_so_on_healthz_on,
+    the_release_preview_counts_exactly_what_the_next_sweep_deletes_on,
 ];
 
 #[path = "support/throwaway_postgres.rs"]
