@@ -2456,17 +2456,33 @@ async fn media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(back
         .assert_error(409, "conflict");
     assert_eq!(server.get(&path, &admin).await.body, audio);
     assert_eq!(walk(&media_dir).len(), 1);
-    // Not this organization's recording, or none at all: 404.
-    let contoso_admin_path = format!("/api/recordings/{}/media", new_id());
-    server
-        .send(
-            "PUT",
-            &contoso_admin_path,
-            &[("cookie", admin.as_str()), ("x-holdfast-csrf", "1")],
-            b"x",
-        )
-        .await
-        .assert_error(404, "not.found");
+    // Not this organization's recording, or none at all: 404 alike, and nothing stored.
+    let contoso = server.login("contoso.manager").await;
+    let theirs = page_ids(&server, &contoso, "recorded=yes&size=10").await[0].clone();
+    let their_recording = details(&server, &contoso, &theirs).await.recordings[0].id;
+    for recording in [their_recording.to_string(), new_id()] {
+        for path in [
+            format!("/api/recordings/{recording}/media"),
+            format!("/api/recordings/{recording}/attachments?name=x.txt"),
+        ] {
+            let method = if path.ends_with("/media") {
+                "PUT"
+            } else {
+                "POST"
+            };
+            server
+                .send(
+                    method,
+                    &path,
+                    &[("cookie", admin.as_str()), ("x-holdfast-csrf", "1")],
+                    b"x",
+                )
+                .await
+                .assert_error(404, "not.found");
+        }
+    }
+    assert_eq!(walk(&media_dir).len(), 1);
+    assert!(!details(&server, &contoso, &theirs).await.recordings[0].has_media);
 
     // An attachment, named in the query, typed by its header.
     let note = b"%PDF-1.4 minutes of the call".to_vec();
