@@ -63,27 +63,19 @@ fn write_base64(
     if !text.is_ascii() {
         return Err(invalid());
     }
-    let path =
-        media::resolve(media_dir, rel).ok_or_else(|| IngestRefusal("bad media path".to_owned()))?;
-    let io = |e: std::io::Error| IngestRefusal(format!("could not store media: {e}"));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    // Never an existing file: the name is new, and `create_new` makes sure of it.
-    let mut file = std::fs::File::create_new(&path).map_err(io)?;
-    written.push(rel.to_owned());
+    let mut file = new_file(media_dir, rel, written)?;
     let mut size = 0u64;
     let mut digest = Sha256::new();
     for slice in text.as_bytes().chunks(DECODE_SLICE) {
         // ASCII, so every slice is valid UTF-8.
         let slice = std::str::from_utf8(slice).map_err(|_| invalid())?;
         let bytes = base64_decode(slice).ok_or_else(invalid)?;
-        std::io::Write::write_all(&mut file, &bytes).map_err(io)?;
+        std::io::Write::write_all(&mut file, &bytes).map_err(store_error)?;
         digest.update(&bytes);
         size += bytes.len() as u64;
     }
     // The bytes are on disk before the database says they exist.
-    file.sync_all().map_err(io)?;
+    file.sync_all().map_err(store_error)?;
     Ok((size, hex(&digest.finalize())))
 }
 
@@ -148,29 +140,32 @@ fn copy_file(
 ) -> Result<(u64, String), IngestRefusal> {
     let mut source =
         std::fs::File::open(from).map_err(|e| IngestRefusal(format!("{}: {e}", from.display())))?;
+    let mut file = new_file(media_dir, rel, written)?;
+    let copied = media::copy_hashing(&mut source, &mut file)
+        .map_err(|e| IngestRefusal(format!("copying {}: {e}", from.display())))?;
+    file.sync_all().map_err(store_error)?;
+    Ok(copied)
+}
+
+fn store_error(e: std::io::Error) -> IngestRefusal {
+    IngestRefusal(format!("could not store media: {e}"))
+}
+
+/// Creates the new file `rel`, listed in `written` as soon as it exists (so that a refusal
+/// half-way removes it). Never an existing file: the name is new, and `create_new` makes sure.
+fn new_file(
+    media_dir: &Path,
+    rel: &str,
+    written: &mut Vec<String>,
+) -> Result<std::fs::File, IngestRefusal> {
     let path =
         media::resolve(media_dir, rel).ok_or_else(|| IngestRefusal("bad media path".to_owned()))?;
-    let io = |e: std::io::Error| IngestRefusal(format!("could not store media: {e}"));
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        std::fs::create_dir_all(dir).map_err(store_error)?;
     }
-    let mut file = std::fs::File::create_new(&path).map_err(io)?;
+    let file = std::fs::File::create_new(&path).map_err(store_error)?;
     written.push(rel.to_owned());
-    let mut digest = Sha256::new();
-    let mut size = 0u64;
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = std::io::Read::read(&mut source, &mut buf)
-            .map_err(|e| IngestRefusal(format!("{}: {e}", from.display())))?;
-        if n == 0 {
-            break;
-        }
-        std::io::Write::write_all(&mut file, &buf[..n]).map_err(io)?;
-        digest.update(&buf[..n]);
-        size += n as u64;
-    }
-    file.sync_all().map_err(io)?;
-    Ok((size, hex(&digest.finalize())))
+    Ok(file)
 }
 
 /// Checks a conversation and writes its files; returns what to insert. On a refusal, files

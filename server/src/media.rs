@@ -68,18 +68,30 @@ impl MediaReport {
 
 /// The SHA-256 (hex) of a file, read a slice at a time.
 pub fn sha256_of(path: &Path) -> std::io::Result<String> {
-    use sha2::Digest;
     let mut file = std::fs::File::open(path)?;
+    copy_hashing(&mut file, &mut std::io::sink()).map(|(_, sha)| sha)
+}
+
+/// Copies `from` into `to` a slice at a time; returns the size and SHA-256 (hex) of what
+/// passed.
+pub fn copy_hashing(
+    from: &mut impl std::io::Read,
+    to: &mut impl std::io::Write,
+) -> std::io::Result<(u64, String)> {
+    use sha2::Digest;
     let mut digest = sha2::Sha256::new();
+    let mut size = 0u64;
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = std::io::Read::read(&mut file, &mut buf)?;
+        let n = from.read(&mut buf)?;
         if n == 0 {
             break;
         }
+        to.write_all(&buf[..n])?;
         digest.update(&buf[..n]);
+        size += n as u64;
     }
-    Ok(crate::auth::hex(&digest.finalize()))
+    Ok((size, crate::auth::hex(&digest.finalize())))
 }
 
 /// Reads every file the database names (every organization) and every file of the media

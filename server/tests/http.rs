@@ -176,19 +176,12 @@ impl RawDb {
     fn execute(&self, sql: &str, args: &[Raw]) -> u64 {
         match self {
             RawDb::Sqlite(c) => {
-                let values: Vec<rusqlite::types::Value> = args
-                    .iter()
-                    .map(|a| match a {
-                        Raw::Text(t) => rusqlite::types::Value::Text(t.clone()),
-                        Raw::Int(n) => rusqlite::types::Value::Integer(*n),
-                    })
-                    .collect();
-                c.execute(sql, rusqlite::params_from_iter(values)).unwrap() as u64
+                let values = Self::sqlite_params(args);
+                c.execute(sql, values).unwrap() as u64
             }
             RawDb::Postgres(url) => Self::on_postgres(url, |c| {
                 let params = Self::pg_params(args);
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                    params.iter().map(|p| p.as_ref()).collect();
+                let refs = Self::refs(&params);
                 c.execute(&dollar_placeholders(sql), &refs).unwrap()
             }),
         }
@@ -206,25 +199,34 @@ impl RawDb {
     fn text(&self, sql: &str, args: &[Raw]) -> String {
         match self {
             RawDb::Sqlite(c) => {
-                let values: Vec<rusqlite::types::Value> = args
-                    .iter()
-                    .map(|a| match a {
-                        Raw::Text(t) => rusqlite::types::Value::Text(t.clone()),
-                        Raw::Int(n) => rusqlite::types::Value::Integer(*n),
-                    })
-                    .collect();
-                c.query_row(sql, rusqlite::params_from_iter(values), |r| r.get(0))
-                    .unwrap()
+                let values = Self::sqlite_params(args);
+                c.query_row(sql, values, |r| r.get(0)).unwrap()
             }
             RawDb::Postgres(url) => Self::on_postgres(url, |c| {
                 let params = Self::pg_params(args);
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                    params.iter().map(|p| p.as_ref()).collect();
+                let refs = Self::refs(&params);
                 c.query_one(&dollar_placeholders(sql), &refs)
                     .unwrap()
                     .get(0)
             }),
         }
+    }
+
+    fn sqlite_params(args: &[Raw]) -> rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>> {
+        rusqlite::params_from_iter(
+            args.iter()
+                .map(|a| match a {
+                    Raw::Text(t) => rusqlite::types::Value::Text(t.clone()),
+                    Raw::Int(n) => rusqlite::types::Value::Integer(*n),
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn refs(
+        params: &[Box<dyn postgres::types::ToSql + Sync>],
+    ) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+        params.iter().map(|p| p.as_ref()).collect()
     }
 
     fn pg_params(args: &[Raw]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
