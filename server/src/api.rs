@@ -19,7 +19,7 @@ use crate::auth::{self, LoginLimiter, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::ApiError;
 use crate::handler::{
     AppState, Req, Resp, admit, audit_context, blocking, caller, client_of, deletion_outcome, json,
-    require,
+    require, settle_holds, settle_marked,
 };
 use crate::media;
 use crate::store::{AuditContext, AuditDraft, AuditFilter, Caller, ProtectionChange};
@@ -234,6 +234,7 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     })
     .await?;
     let outcome = outcome.map_err(ApiError::Plan)?;
+    settle_holds(state, org, outcome.changed.clone()).await?;
     Ok(json(
         StatusCode::OK,
         &ProtectResponse {
@@ -281,11 +282,11 @@ pub async fn conversation_details(
     Ok(json(StatusCode::OK, &details))
 }
 
-fn deletion_answer(
+async fn deletion_answer(
     state: &AppState,
     outcome: usecase::deletion::Outcome,
 ) -> Result<Resp, ApiError> {
-    let deletion = deletion_outcome(state, outcome)?;
+    let deletion = deletion_outcome(state, outcome).await?;
     Ok(json(
         StatusCode::OK,
         &serde_json::json!({"deleted": deletion.deleted, "change": deletion.change}),
@@ -308,7 +309,7 @@ pub async fn delete_recording(
         usecase::deletion::delete_recording(s, org, perms, id, &ctx)
     })
     .await?;
-    deletion_answer(state, outcome)
+    deletion_answer(state, outcome).await
 }
 
 pub async fn set_delete_date(
@@ -328,7 +329,7 @@ pub async fn set_delete_date(
         usecase::deletion::set_delete_date(s, org, perms, id, body.delete_date, &ctx)
     })
     .await?;
-    deletion_answer(state, outcome)
+    deletion_answer(state, outcome).await
 }
 
 /// `GET /api/audit?<filters>`: a page of the audit trail and whether the chain verifies;
@@ -469,7 +470,7 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
     require(&caller, Permission::Admin)?;
     req.require_json()?;
-    let (org, media_dir) = (caller.org_id, state.media_dir.clone());
+    let (org, media) = (caller.org_id, state.media.clone());
     // The body is parsed on the blocking pool, its base64 borrowed rather than copied and
     // decoded into the files a slice at a time: a large recording is held once, as the body.
     let body = req.body.clone();
@@ -483,7 +484,7 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         let mut batch = Vec::with_capacity(list.len());
         for c in list {
             match crate::ingest::prepare(
-                &media_dir,
+                media.as_ref(),
                 org,
                 c,
                 crate::ingest::Files::Refused,
@@ -491,7 +492,7 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
             ) {
                 Ok(c) => batch.push(c),
                 Err(refusal) => {
-                    media::remove_files(&media_dir, &written);
+                    media::remove_files(media.as_ref(), &written);
                     return Ok(Err(refusal));
                 }
             }
@@ -499,13 +500,15 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         match usecase::ingest::ingest(s, org, &batch) {
             Ok(n) => Ok(Ok((conversations, n))),
             Err(e) => {
-                media::remove_files(&media_dir, &written);
+                media::remove_files(media.as_ref(), &written);
                 Err(e)
             }
         }
     })
     .await?
     .map_err(|r| ApiError::BadRequest(r.to_string()))?;
+    // Objects that joined a protected conversation get its hold before the answer.
+    settle_marked(state, org).await?;
     Ok(json(
         StatusCode::CREATED,
         &serde_json::json!({"conversations": conversations, "recordings": recordings}),
@@ -587,11 +590,12 @@ pub async fn media(state: &AppState, req: &Req, kind: MediaKind) -> Result<Resp,
     })
     .await?
     .ok_or(ApiError::NotFound)?;
-    let path = media::resolve(&state.media_dir, &file.path).ok_or(ApiError::NotFound)?;
-    let total = tokio::fs::metadata(&path)
-        .await
-        .map_err(|_| ApiError::NotFound)?
-        .len();
+    let total = state.media.size(&file.path).await.map_err(|e| {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::error!(key = %file.path, error = %e, "could not read a stored object");
+        }
+        ApiError::NotFound
+    })?;
     let range = match req.header("range") {
         None => None,
         Some(h) => Some(
@@ -608,9 +612,14 @@ pub async fn media(state: &AppState, req: &Req, kind: MediaKind) -> Result<Resp,
         ),
     };
     // Read a slice at a time as the client takes it: a long recording is never held whole.
-    let body = crate::body::RespBody::file_range(path, start, length)
+    let body = state
+        .media
+        .read(&file.path, start, length)
         .await
-        .map_err(|_| ApiError::NotFound)?;
+        .map_err(|e| {
+            tracing::error!(key = %file.path, error = %e, "could not read a stored object");
+            ApiError::NotFound
+        })?;
     // Stored bytes are served only as an inert type, in a sandbox, and downloaded unless they
     // are a recording the player plays: whatever they contain never runs as this origin.
     let served = holdfast_core::content::inert(&file.content_type);
@@ -710,5 +719,5 @@ pub async fn delete_part(
         usecase::deletion::delete_part(s, org, perms, &part, &ctx)
     })
     .await?;
-    deletion_answer(state, outcome)
+    deletion_answer(state, outcome).await
 }

@@ -1,4 +1,5 @@
-//! Response bodies: bytes already in memory, or a stored file read a slice at a time, so that
+//! Response bodies: bytes already in memory, a stored file read a slice at a time, or an
+//! object's frames as its store sends them, so that
 //! serving a recording of a hundred megabytes holds one slice of it, not all of it.
 
 use std::pin::Pin;
@@ -20,6 +21,8 @@ pub enum RespBody {
         file: tokio::fs::File,
         remaining: u64,
     },
+    /// Frames from elsewhere as they arrive (an object in a bucket).
+    Stream(Pin<Box<dyn hyper::body::Body<Data = Bytes, Error = std::io::Error> + Send + Sync>>),
 }
 
 impl RespBody {
@@ -63,6 +66,7 @@ impl hyper::body::Body for RespBody {
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         match self.get_mut() {
             RespBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            RespBody::Stream(body) => body.as_mut().poll_frame(cx),
             RespBody::File { file, remaining } => {
                 if *remaining == 0 {
                     return Poll::Ready(None);
@@ -94,6 +98,7 @@ impl hyper::body::Body for RespBody {
         match self {
             RespBody::Full(bytes) => bytes.as_ref().is_none_or(|b| b.is_empty()),
             RespBody::File { remaining, .. } => *remaining == 0,
+            RespBody::Stream(body) => body.is_end_stream(),
         }
     }
 
@@ -103,6 +108,7 @@ impl hyper::body::Body for RespBody {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
             RespBody::File { remaining, .. } => SizeHint::with_exact(*remaining),
+            RespBody::Stream(body) => body.size_hint(),
         }
     }
 }

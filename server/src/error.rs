@@ -55,6 +55,9 @@ pub enum ApiError {
     RequestTimeout,
     /// The storage cannot take writes (full, read-only, failing): nothing was changed.
     Storage(crate::store::StorageFault),
+    /// The change is committed but media storage did not take its legal holds yet (or an
+    /// upload could not be stored): the reconciler finishes it; repeating the request is safe.
+    MediaStorage(String),
     /// The store failed; logged, and answered without details.
     Internal(String),
 }
@@ -82,6 +85,7 @@ impl ApiError {
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Storage(crate::store::StorageFault::Full) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::MediaStorage(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -115,6 +119,7 @@ impl ApiError {
             ApiError::Storage(crate::store::StorageFault::Full) => "storage.full",
             ApiError::Storage(crate::store::StorageFault::ReadOnly) => "storage.read.only",
             ApiError::Storage(crate::store::StorageFault::Io) => "storage.failing",
+            ApiError::MediaStorage(_) => "media.storage.failing",
             ApiError::Internal(_) => "internal.server.error",
         }
     }
@@ -153,6 +158,7 @@ impl ApiError {
                 "the server's storage is {}: nothing was changed; ask whoever runs the server",
                 fault.as_str()
             ),
+            ApiError::MediaStorage(why) => why.clone(),
             ApiError::Internal(_) => "the server failed; the request was not carried out".to_owned(),
         }
     }
@@ -163,6 +169,7 @@ impl ApiError {
             ApiError::TooManyRequests { retry_after } => Some(retry_after.as_secs().max(1)),
             ApiError::Busy(_) => Some(1),
             ApiError::Storage(_) => Some(60),
+            ApiError::MediaStorage(_) => Some(5),
             _ => None,
         }
     }

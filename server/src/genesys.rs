@@ -17,6 +17,7 @@ use crate::auth::{self, LoginLimiter};
 use crate::error::ApiError;
 use crate::handler::{
     AppState, Req, Resp, audit_context, blocking, caller, deletion_outcome, json, require,
+    settle_holds,
 };
 use crate::store::{AuditFilter, ProtectionChange, Standing};
 
@@ -143,7 +144,8 @@ pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp
     })
     .await?;
     match outcome {
-        Ok(_) | Err(PlanError::NothingToDo { .. }) | Err(PlanError::EmptySelection) => {}
+        Ok(outcome) => settle_holds(state, org, outcome.changed).await?,
+        Err(PlanError::NothingToDo { .. }) | Err(PlanError::EmptySelection) => {}
         Err(e) => return Err(ApiError::Plan(e)),
     }
     Ok(json(
@@ -256,7 +258,7 @@ pub async fn put_recording(
             crate::usecase::deletion::set_delete_date(s, org, perms, rec, date, &ctx)
         })
         .await?;
-        deletion_outcome(state, outcome)?;
+        deletion_outcome(state, outcome).await?;
     }
     let d = details(state, req, conv).await?;
     let r = d

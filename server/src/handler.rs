@@ -34,8 +34,8 @@ pub struct AppState {
     pub body_time: BodyTime,
     /// Mark cookies `Secure` (behind a TLS-terminating proxy).
     pub secure_cookies: bool,
-    /// Where media and attachment files live.
-    pub media_dir: std::path::PathBuf,
+    /// Where media and attachment bytes are kept.
+    pub media: Arc<dyn media::MediaStore>,
     pub metrics: crate::metrics::Metrics,
     /// The hash of the bearer token `/metrics` requires; `None` serves it to nobody.
     pub metrics_token: Option<String>,
@@ -231,8 +231,8 @@ pub(crate) fn audit_context(caller: &Caller, req: &Req) -> AuditContext {
     }
 }
 
-/// The deletion or date change, once committed, with its files removed.
-pub(crate) fn deletion_outcome(
+/// The deletion or date change, once committed, with its objects removed.
+pub(crate) async fn deletion_outcome(
     state: &AppState,
     outcome: crate::usecase::deletion::Outcome,
 ) -> Result<Deletion, ApiError> {
@@ -242,8 +242,60 @@ pub(crate) fn deletion_outcome(
         Outcome::Refused(refusal) => return Err(ApiError::Deletion(refusal)),
         Outcome::NotFound => return Err(ApiError::NotFound),
     };
-    media::remove_files(&state.media_dir, &deletion.files);
+    if !deletion.files.is_empty() {
+        let (media, files) = (state.media.clone(), deletion.files.clone());
+        let _ =
+            tokio::task::spawn_blocking(move || media::remove_files(media.as_ref(), &files)).await;
+    }
     Ok(deletion)
+}
+
+/// After a commit that may have marked conversations of the organization (an object joined a
+/// protected conversation): settles the organization's marked conversations.
+pub(crate) async fn settle_marked(
+    state: &AppState,
+    org: holdfast_core::OrgId,
+) -> Result<(), ApiError> {
+    if !state.media.keeps_holds() {
+        return Ok(());
+    }
+    let marked = blocking(state, move |s| {
+        let after = (org.to_string(), String::new());
+        Ok(s.pending_holds(Some(&after), 1000)?
+            .into_iter()
+            .take_while(|(o, _)| *o == org)
+            .map(|(_, id)| id)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    settle_holds(state, org, marked).await
+}
+
+/// After a commit that marked conversations (`Tx::mark_holds`): makes their objects' legal
+/// holds agree before the request is acknowledged. Storage without holds has nothing to do
+/// (the sweep clears the marks).
+pub(crate) async fn settle_holds(
+    state: &AppState,
+    org: holdfast_core::OrgId,
+    conversations: Vec<holdfast_core::ConversationId>,
+) -> Result<(), ApiError> {
+    if !state.media.keeps_holds() || conversations.is_empty() {
+        return Ok(());
+    }
+    let (store, media) = (state.store.clone(), state.media.clone());
+    let settled = tokio::task::spawn_blocking(move || {
+        media::holds::settle(store.as_ref(), media.as_ref(), org, &conversations)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    settled.map(|_| ()).map_err(|e| {
+        tracing::error!(error = %e, "legal holds not settled");
+        ApiError::MediaStorage(
+            "the change is saved, but media storage has not taken its legal holds yet; they are \
+             retried in the background, and repeating the request is safe"
+                .to_owned(),
+        )
+    })
 }
 
 /// CSRF defence for state-changing requests from the app: the custom header (which a cross-site

@@ -1,6 +1,6 @@
 //! Ingest: conversations and recordings arriving from the contact center, through the API or
-//! `holdfast import` (JSON lines). Media and attachment bytes are written to the media
-//! directory before the database commit, so a crash leaves at most an orphan file.
+//! `holdfast import` (JSON lines). Media and attachment bytes are stored before the database
+//! commit, so a crash leaves at most an orphan object.
 
 use std::path::Path;
 
@@ -9,7 +9,7 @@ use holdfast_core::{OrgId, RecordingId};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{base64_decode, hex};
-use crate::media;
+use crate::media::{self, MediaStore, Spooled};
 use crate::store::{NewAttachment, NewConversation, NewRecording};
 
 /// The longest free text accepted on a conversation (queue, agent, party, wrap-up), in chars.
@@ -47,15 +47,12 @@ pub(crate) fn media_path(org: OrgId, rec: RecordingId, kind: &str) -> String {
     format!("{org}/{rec}.{kind}-{}", uuid::Uuid::new_v4())
 }
 
-/// Decodes `text` into the file `rel` a slice at a time, so that only the text (borrowed from
-/// the request body) is ever held whole, and returns the file's size and SHA-256 (hex). The path is listed in
-/// `written` before the first byte, so that a refusal half-way removes the file too.
+/// Decodes `text` into a spool file a slice at a time, so that only the text (borrowed from
+/// the request body) is ever held whole, and returns the file's size and SHA-256 (hex).
 fn write_base64(
-    media_dir: &Path,
-    rel: &str,
+    file: &mut std::fs::File,
     what: &str,
     text: &Base64Text<'_>,
-    written: &mut Vec<String>,
 ) -> Result<(u64, String), IngestRefusal> {
     let text = text.0.trim();
     let invalid = || IngestRefusal(format!("{what} is not valid base64"));
@@ -63,19 +60,16 @@ fn write_base64(
     if !text.is_ascii() {
         return Err(invalid());
     }
-    let mut file = new_file(media_dir, rel, written)?;
     let mut size = 0u64;
     let mut digest = Sha256::new();
     for slice in text.as_bytes().chunks(DECODE_SLICE) {
         // ASCII, so every slice is valid UTF-8.
         let slice = std::str::from_utf8(slice).map_err(|_| invalid())?;
         let bytes = base64_decode(slice).ok_or_else(invalid)?;
-        std::io::Write::write_all(&mut file, &bytes).map_err(store_error)?;
+        std::io::Write::write_all(file, &bytes).map_err(store_error)?;
         digest.update(&bytes);
         size += bytes.len() as u64;
     }
-    // The bytes are on disk before the database says they exist.
-    file.sync_all().map_err(store_error)?;
     Ok((size, hex(&digest.finalize())))
 }
 
@@ -116,62 +110,45 @@ enum Source<'t, 'a> {
 }
 
 impl Source<'_, '_> {
-    /// Writes the bytes to the new file `rel`; returns their size and SHA-256 (hex).
-    fn write(
+    /// Stores the bytes under the new key `rel` (listed in `written` once stored, so that a
+    /// refusal later removes them); returns their size and SHA-256 (hex).
+    fn store(
         self,
-        media_dir: &Path,
+        media: &dyn MediaStore,
         rel: &str,
         what: &str,
         written: &mut Vec<String>,
     ) -> Result<(u64, String), IngestRefusal> {
-        match self {
-            Source::Base64(text) => write_base64(media_dir, rel, what, text, written),
-            Source::File(from) => copy_file(media_dir, rel, &from, written),
-        }
+        let (spooled, mut file) = Spooled::create(media).map_err(store_error)?;
+        let (size, sha256) = match self {
+            Source::Base64(text) => write_base64(&mut file, what, text)?,
+            Source::File(from) => {
+                let mut source = std::fs::File::open(&from)
+                    .map_err(|e| IngestRefusal(format!("{}: {e}", from.display())))?;
+                media::copy_hashing(&mut source, &mut file)
+                    .map_err(|e| IngestRefusal(format!("copying {}: {e}", from.display())))?
+            }
+        };
+        // The bytes are on disk before they are stored, and stored before the database says
+        // they exist.
+        file.sync_all().map_err(store_error)?;
+        drop(file);
+        media
+            .put(rel, &spooled.path, size, &sha256)
+            .map_err(store_error)?;
+        written.push(rel.to_owned());
+        Ok((size, sha256))
     }
-}
-
-/// Copies the file `from` into the new file `rel` a slice at a time, taking its SHA-256.
-fn copy_file(
-    media_dir: &Path,
-    rel: &str,
-    from: &Path,
-    written: &mut Vec<String>,
-) -> Result<(u64, String), IngestRefusal> {
-    let mut source =
-        std::fs::File::open(from).map_err(|e| IngestRefusal(format!("{}: {e}", from.display())))?;
-    let mut file = new_file(media_dir, rel, written)?;
-    let copied = media::copy_hashing(&mut source, &mut file)
-        .map_err(|e| IngestRefusal(format!("copying {}: {e}", from.display())))?;
-    file.sync_all().map_err(store_error)?;
-    Ok(copied)
 }
 
 fn store_error(e: std::io::Error) -> IngestRefusal {
     IngestRefusal(format!("could not store media: {e}"))
 }
 
-/// Creates the new file `rel`, listed in `written` as soon as it exists (so that a refusal
-/// half-way removes it). Never an existing file: the name is new, and `create_new` makes sure.
-fn new_file(
-    media_dir: &Path,
-    rel: &str,
-    written: &mut Vec<String>,
-) -> Result<std::fs::File, IngestRefusal> {
-    let path =
-        media::resolve(media_dir, rel).ok_or_else(|| IngestRefusal("bad media path".to_owned()))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(store_error)?;
-    }
-    let file = std::fs::File::create_new(&path).map_err(store_error)?;
-    written.push(rel.to_owned());
-    Ok(file)
-}
-
 /// Checks a conversation and writes its files; returns what to insert. On a refusal, files
 /// already written for it are listed in `written` for the caller to remove.
 pub fn prepare(
-    media_dir: &Path,
+    media: &dyn MediaStore,
     org: OrgId,
     c: IngestConversation<'_>,
     files: Files<'_>,
@@ -211,7 +188,7 @@ pub fn prepare(
         };
         if let Some(source) = source {
             let rel = media_path(org, r.id, "media");
-            let (bytes, digest) = source.write(media_dir, &rel, "mediaBase64", written)?;
+            let (bytes, digest) = source.store(media, &rel, "mediaBase64", written)?;
             size = Some(bytes);
             sha256 = Some(digest);
             path = Some(rel);
@@ -233,7 +210,7 @@ pub fn prepare(
                 }
             };
             let (size_bytes, sha256) =
-                source.write(media_dir, &rel, "attachment dataBase64", written)?;
+                source.store(media, &rel, "attachment dataBase64", written)?;
             attachments.push(NewAttachment {
                 id,
                 name: a.name,
@@ -295,7 +272,7 @@ pub struct ImportReport {
 /// read and conversations committed after each batch. Blank lines are skipped.
 pub fn import(
     store: &dyn crate::store::Store,
-    media_dir: &Path,
+    media: &dyn MediaStore,
     org: OrgId,
     files: Files<'_>,
     input: impl std::io::BufRead,
@@ -323,7 +300,7 @@ pub fn import(
                     Ok(())
                 }
                 Err(e) => {
-                    media::remove_files(media_dir, written);
+                    media::remove_files(media, written);
                     written.clear();
                     Err(e.to_string())
                 }
@@ -344,13 +321,11 @@ pub fn import(
         }
         let parsed = serde_json::from_str::<IngestConversation>(&line)
             .map_err(|e| e.to_string())
-            .and_then(|c| {
-                prepare(media_dir, org, c, files, &mut written).map_err(|r| r.to_string())
-            });
+            .and_then(|c| prepare(media, org, c, files, &mut written).map_err(|r| r.to_string()));
         match parsed {
             Ok(c) => batch.push(c),
             Err(e) => {
-                media::remove_files(media_dir, &written);
+                media::remove_files(media, &written);
                 // The lines of this batch before the bad one are not committed either.
                 let why = match batch.is_empty() {
                     true => e,

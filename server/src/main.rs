@@ -10,6 +10,7 @@ use holdfast_core::UserId;
 use holdfast_server::assets::Assets;
 use holdfast_server::checkpoints;
 use holdfast_server::http::{AppState, serve};
+use holdfast_server::media::{LocalMedia, MediaStore, S3Media, S3Settings};
 use holdfast_server::store::postgres::PgStore;
 use holdfast_server::store::sqlite::SqliteStore;
 use holdfast_server::store::{NewClient, NewOrg, NewUser};
@@ -38,6 +39,19 @@ struct Cli {
     /// database: `postgres://user@host:port/dbname`. Media stay in the data directory.
     #[arg(long, env = "HOLDFAST_DATABASE_URL", global = true)]
     database: Option<String>,
+    /// Where media and attachment bytes are kept: a directory (default: `media` in the data
+    /// directory) or an S3-compatible bucket, `s3://bucket/prefix`, with the credentials of
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN). A bucket created
+    /// with Object Lock gets a legal hold on every object of a protected conversation.
+    #[arg(long, env = "HOLDFAST_MEDIA", global = true)]
+    media: Option<String>,
+    /// The URL of an S3-compatible server (path-style addressing); default AWS_ENDPOINT_URL_S3
+    /// or AWS_ENDPOINT_URL, else AWS itself.
+    #[arg(long, env = "HOLDFAST_S3_ENDPOINT", global = true)]
+    s3_endpoint: Option<String>,
+    /// The bucket's region; default AWS_REGION or AWS_DEFAULT_REGION, else us-east-1.
+    #[arg(long, env = "HOLDFAST_S3_REGION", global = true)]
+    s3_region: Option<String>,
     /// Print machine-readable JSON instead of text where a command has output.
     #[arg(long, global = true)]
     json: bool,
@@ -104,6 +118,10 @@ enum MediaCommand {
     /// Read every stored file and report the missing ones, the ones whose SHA-256 changed since
     /// they arrived, and files the database does not know; exits 1 when any is found.
     Verify,
+    /// Make the bucket's legal holds agree with the database: settle what a crash left, hold
+    /// every object of every protected conversation, lift every other hold. Reads every
+    /// object's hold; the sweep does the cheap part (the settling) on every pass.
+    Reconcile,
 }
 
 #[derive(Subcommand)]
@@ -322,6 +340,12 @@ async fn run() -> anyhow::Result<()> {
     let key_path = audit_key_path(&cli);
     let checkpoints_path = audit_checkpoints_path(&cli);
     let store = open_store(&cli.data_dir, cli.database.as_deref())?;
+    let media_args = MediaArgs {
+        data_dir: cli.data_dir.clone(),
+        media: cli.media.clone(),
+        s3_endpoint: cli.s3_endpoint.clone(),
+        s3_region: cli.s3_region.clone(),
+    };
     match cli.command {
         Command::Demo { size } => {
             let written = seed_demo(store.as_ref(), size)?;
@@ -420,9 +444,26 @@ async fn run() -> anyhow::Result<()> {
                 anyhow::bail!("the audit chain is broken");
             }
         }
+        Command::Media(MediaCommand::Reconcile) => {
+            let media = open_media(&media_args)?;
+            let report = holdfast_server::media::holds::reconcile(store.as_ref(), media.as_ref())
+                .map_err(|e| anyhow::anyhow!(e))?;
+            match (cli.json, report.holds) {
+                (true, _) => println!("{}", serde_json::to_string(&report)?),
+                (false, false) => println!(
+                    "{} keeps no legal holds (not an Object Lock bucket); {} marks cleared",
+                    media.describe(),
+                    report.settled
+                ),
+                (false, true) => println!(
+                    "{} conversations settled, {} objects of protected conversations held, {} other holds lifted",
+                    report.settled, report.held, report.lifted
+                ),
+            }
+        }
         Command::Media(MediaCommand::Verify) => {
-            let media_dir = cli.data_dir.join("media");
-            let report = holdfast_server::media::verify(store.as_ref(), &media_dir)
+            let media = open_media(&media_args)?;
+            let report = holdfast_server::media::verify(store.as_ref(), media.as_ref())
                 .map_err(|e| anyhow::anyhow!(e))?;
             match cli.json {
                 true => println!("{}", serde_json::to_string(&report)?),
@@ -468,7 +509,7 @@ async fn run() -> anyhow::Result<()> {
             let org_id = store
                 .find_org(&org)?
                 .with_context(|| format!("no organization named '{org}'"))?;
-            let media_dir = cli.data_dir.join("media");
+            let media = open_media(&media_args)?;
             let (reader, total): (Box<dyn std::io::BufRead>, u64) = match file.to_str() {
                 Some("-") => (Box::new(std::io::stdin().lock()), 0),
                 _ => {
@@ -491,7 +532,7 @@ async fn run() -> anyhow::Result<()> {
             let files = ingest::Files::RelativeTo(&base);
             let report = ingest::import(
                 store.as_ref(),
-                &media_dir,
+                media.as_ref(),
                 org_id,
                 files,
                 reader,
@@ -506,6 +547,9 @@ async fn run() -> anyhow::Result<()> {
             }
             store.bulk_load(false)?;
             store.analyze()?;
+            // Recordings that joined protected conversations get their holds now.
+            holdfast_server::media::holds::drain(store.as_ref(), media.as_ref())
+                .map_err(|e| anyhow::anyhow!(e))?;
             match cli.json {
                 true => println!(
                     "{}",
@@ -523,11 +567,8 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Sweep => {
             let started = std::time::Instant::now();
-            let report = sweep::run_once(
-                store.as_ref(),
-                &cli.data_dir.join("media"),
-                chrono::Utc::now(),
-            )?;
+            let media = open_media(&media_args)?;
+            let report = sweep::run_once(store.as_ref(), media.as_ref(), chrono::Utc::now())?;
             let seconds = started.elapsed().as_secs_f64();
             match cli.json {
                 true => println!(
@@ -568,16 +609,15 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
-            let media_dir = cli.data_dir.join("media");
-            std::fs::create_dir_all(&media_dir)
-                .with_context(|| format!("creating {}", media_dir.display()))?;
+            let media = open_media(&media_args)?;
+            tracing::info!(media = %media.describe(), legal_holds = media.keeps_holds(), "media storage");
             let state = Arc::new(AppState {
                 store,
                 assets,
                 password_checks: Arc::default(),
                 body_time: Default::default(),
                 secure_cookies,
-                media_dir,
+                media,
                 metrics: Default::default(),
                 metrics_token: Some(auth::token_hash(&metrics_token)),
                 checkpointer: Some(Arc::new(checkpointer)),
@@ -605,6 +645,35 @@ async fn run() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What the command line says of media storage, kept apart from the command it runs.
+struct MediaArgs {
+    data_dir: PathBuf,
+    media: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+}
+
+/// The media storage the command line names: a directory (the data directory's `media` by
+/// default) or an S3 bucket.
+fn open_media(cli: &MediaArgs) -> anyhow::Result<Arc<dyn MediaStore>> {
+    match cli.media.as_deref() {
+        Some(url) if url.starts_with("s3://") => {
+            let settings =
+                S3Settings::from_url(url, cli.s3_endpoint.clone(), cli.s3_region.clone())
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            let media = S3Media::open(&settings, cli.data_dir.join("spool"))
+                .map_err(|e| anyhow::anyhow!(e))?;
+            Ok(Arc::new(media))
+        }
+        other => {
+            let dir = other.map_or_else(|| cli.data_dir.join("media"), PathBuf::from);
+            let media = LocalMedia::open(dir.clone())
+                .with_context(|| format!("creating {}", dir.display()))?;
+            Ok(Arc::new(media))
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,10 +1,78 @@
-//! Media and attachment files in the data directory. Files are removed only after the database
-//! commit that deleted them: a crash in between leaves an orphan file, never a recording whose
-//! bytes are gone while the database says it is available.
+//! Media and attachment bytes, behind one interface ([`MediaStore`]): a directory of this
+//! machine (the default) or an S3-compatible bucket. New bytes are written to a spool file,
+//! hashed and synced, then stored under a new key before the database commit names them.
+//! Objects are removed only after the commit that deleted them: a crash in between leaves an
+//! orphan object, never a recording whose bytes are gone while the database says it is
+//! available. With an Object Lock bucket, protection is mirrored as legal holds ([`holds`]).
 
+use std::future::Future;
+use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::pin::Pin;
 
+use crate::body::RespBody;
 use crate::store::{FileKind, Store};
+
+pub mod holds;
+mod local;
+pub mod s3;
+
+pub use local::LocalMedia;
+pub use s3::{S3Media, S3Settings};
+
+/// An answer a media store gives later (a download, from any runtime).
+pub type Pending<'a, T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'a>>;
+
+/// Where media and attachment bytes are kept. Keys are relative (`{org}/{recording}.media-…`);
+/// the synchronous calls block, so they run on the blocking pool or the command line's thread.
+pub trait MediaStore: Send + Sync {
+    /// The directory or `s3://bucket/prefix/`, for logs and messages.
+    fn describe(&self) -> String;
+    /// Where new bytes are written before they are stored.
+    fn spool_dir(&self) -> &Path;
+    /// Stores the synced spool `file` (`size` bytes, SHA-256 hex) under the new `key`.
+    fn put(&self, key: &str, file: &Path, size: u64, sha256: &str) -> io::Result<()>;
+    /// Removes an object, lifting its legal hold first; one already gone is not an error.
+    /// Called only after the database committed that its recording is deleted.
+    fn remove(&self, key: &str) -> io::Result<()>;
+    /// Whether objects carry legal holds (an Object Lock bucket).
+    fn keeps_holds(&self) -> bool;
+    /// Sets (`on`) or lifts the legal hold of each object; returns the ones that failed.
+    fn set_holds(&self, keys: &[String], on: bool) -> Vec<(String, io::Error)>;
+    /// Whether storage holds the object now.
+    fn held(&self, key: &str) -> io::Result<bool>;
+    /// Every stored key, sorted.
+    fn list(&self) -> io::Result<Vec<String>>;
+    /// Size and SHA-256 (hex) of the stored bytes, read whole; `NotFound` when missing.
+    fn hash(&self, key: &str) -> io::Result<(u64, String)>;
+    /// The stored size, for a download's range.
+    fn size<'a>(&'a self, key: &'a str) -> Pending<'a, u64>;
+    /// `len` bytes from `start`, streamed as the client takes them.
+    fn read<'a>(&'a self, key: &'a str, start: u64, len: u64) -> Pending<'a, RespBody>;
+}
+
+/// A new file in the spool directory, removed when dropped: once stored, its bytes live under
+/// their key; if anything failed, nothing is left behind.
+pub struct Spooled {
+    pub path: PathBuf,
+}
+
+impl Spooled {
+    /// A new, empty spool file of `media`, opened for writing.
+    pub fn create(media: &dyn MediaStore) -> io::Result<(Spooled, std::fs::File)> {
+        let path = media
+            .spool_dir()
+            .join(format!("{}.part", uuid::Uuid::new_v4()));
+        let file = std::fs::File::create_new(&path)?;
+        Ok((Spooled { path }, file))
+    }
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
 
 /// The file for a stored relative path, refusing paths that would leave the media directory.
 pub fn resolve(media_dir: &Path, relative: &str) -> Option<PathBuf> {
@@ -13,22 +81,12 @@ pub fn resolve(media_dir: &Path, relative: &str) -> Option<PathBuf> {
     (safe && !relative.is_empty()).then(|| media_dir.join(rel))
 }
 
-/// Removes committed deletions' files; a file already gone is not an error.
-pub fn remove_files(media_dir: &Path, files: &[String]) {
+/// Removes committed deletions' objects; one already gone is not an error. A failure is
+/// logged: the object stays, unknown to the database, until `holdfast media verify` reports it.
+pub fn remove_files(media: &dyn MediaStore, files: &[String]) {
     for file in files {
-        let Some(path) = resolve(media_dir, file) else {
-            tracing::warn!(
-                file,
-                "refusing to remove a path outside the media directory"
-            );
-            continue;
-        };
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                tracing::error!(path = %path.display(), error = %e, "could not remove a deleted recording's file")
-            }
+        if let Err(e) = media.remove(file) {
+            tracing::error!(file, media = %media.describe(), error = %e, "could not remove a deleted recording's object");
         }
     }
 }
@@ -55,7 +113,7 @@ pub struct MediaReport {
     pub mismatched: Vec<FileProblem>,
     /// Stored before checksums were taken: present, but nothing to check them against.
     pub unhashed: Vec<FileProblem>,
-    /// Files in the media directory the database does not name (relative paths).
+    /// Objects in media storage the database does not name (keys).
     pub extra: Vec<String>,
 }
 
@@ -64,12 +122,6 @@ impl MediaReport {
     pub fn sound(&self) -> bool {
         self.missing.is_empty() && self.mismatched.is_empty() && self.extra.is_empty()
     }
-}
-
-/// The SHA-256 (hex) of a file, read a slice at a time.
-pub fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    copy_hashing(&mut file, &mut std::io::sink()).map(|(_, sha)| sha)
 }
 
 /// Copies `from` into `to` a slice at a time; returns the size and SHA-256 (hex) of what
@@ -94,9 +146,9 @@ pub fn copy_hashing(
     Ok((size, crate::auth::hex(&digest.finalize())))
 }
 
-/// Reads every file the database names (every organization) and every file of the media
-/// directory: which are missing, changed since they arrived, or unknown to the database.
-pub fn verify(store: &dyn Store, media_dir: &Path) -> Result<MediaReport, String> {
+/// Reads every object the database names (every organization) and lists media storage: which
+/// are missing, changed since they arrived, or unknown to the database.
+pub fn verify(store: &dyn Store, media: &dyn MediaStore) -> Result<MediaReport, String> {
     let mut report = MediaReport::default();
     let mut named = std::collections::HashSet::new();
     for kind in [FileKind::Media, FileKind::Attachment] {
@@ -120,17 +172,18 @@ pub fn verify(store: &dyn Store, media_dir: &Path) -> Result<MediaReport, String
                     path: object.path.clone(),
                 };
                 named.insert(object.path.clone());
-                let Some(path) = resolve(media_dir, &object.path) else {
-                    report.missing.push(problem);
-                    continue;
-                };
-                let actual = match sha256_of(&path) {
-                    Ok(sha) => sha,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let actual = match media.hash(&object.path) {
+                    Ok((_, sha)) => sha,
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::NotFound | io::ErrorKind::InvalidInput
+                        ) =>
+                    {
                         report.missing.push(problem);
                         continue;
                     }
-                    Err(e) => return Err(format!("reading {}: {e}", path.display())),
+                    Err(e) => return Err(format!("reading {}: {e}", object.path)),
                 };
                 report.checked += 1;
                 match object.sha256 {
@@ -143,35 +196,11 @@ pub fn verify(store: &dyn Store, media_dir: &Path) -> Result<MediaReport, String
             }
         }
     }
-    let mut files = Vec::new();
-    walk(media_dir, media_dir, &mut files)
-        .map_err(|e| format!("listing {}: {e}", media_dir.display()))?;
-    files.sort();
+    let files = media
+        .list()
+        .map_err(|e| format!("listing {}: {e}", media.describe()))?;
     report.extra = files.into_iter().filter(|f| !named.contains(f)).collect();
     Ok(report)
-}
-
-/// Every file under `dir`, as paths relative to `root` with `/` between parts.
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir == root => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            walk(root, &path, out)?;
-        } else if let Ok(rel) = path.strip_prefix(root) {
-            let parts: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            out.push(parts.join("/"));
-        }
-    }
-    Ok(())
 }
 
 /// The first and last byte of a single `Range: bytes=` request against a file of `size` bytes;

@@ -12,9 +12,9 @@ pub async fn sweep_every(state: Arc<AppState>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
-        let (store, media_dir) = (state.store.clone(), state.media_dir.clone());
+        let (store, media) = (state.store.clone(), state.media.clone());
         let result = tokio::task::spawn_blocking(move || {
-            sweep::run_once(store.as_ref(), &media_dir, chrono::Utc::now())
+            sweep::run_once(store.as_ref(), media.as_ref(), chrono::Utc::now())
         })
         .await;
         match result {

@@ -4,9 +4,10 @@
 //!
 //! Everything that can refuse an upload is checked before a byte of its body is read: the
 //! caller and its permission, the CSRF proof of a cookie session, a declared size within the
-//! limit, and whether the recording can take it. The file gets a new name (`create_new`), is
-//! synced, and only then does the database name it, in one transaction that checks the
-//! recording again; a refusal or a broken upload removes the file.
+//! limit, and whether the recording can take it. The spool file is synced and stored under a
+//! new key, and only then does the database name it, in one transaction that checks the
+//! recording again; a refusal or a broken upload removes it. An upload to a protected
+//! conversation gets its legal hold before it is acknowledged.
 
 use bytes::Buf;
 use holdfast_core::{OrgId, Permission, RecordingId};
@@ -18,6 +19,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::ApiError;
 use crate::handler::{AppState, Req, Resp, blocking, caller, check_same_origin, json, require};
+use crate::media::Spooled;
 use crate::store::{MediaSlot, NewAttachment, StoredMedia};
 use crate::{ingest, media, usecase};
 
@@ -87,8 +89,11 @@ where
         Target::Attachment(_) => "att",
     };
     let received = write(state, org, recording, kind, body, declared).await?;
-    let media_dir = state.media_dir.clone();
-    let remove = move |relative: &str| media::remove_files(&media_dir, &[relative.to_owned()]);
+    let media = state.media.clone();
+    let remove = move |relative: &str| {
+        let (media, files) = (media.clone(), vec![relative.to_owned()]);
+        tokio::task::spawn_blocking(move || media::remove_files(media.as_ref(), &files))
+    };
     let answer = match name {
         None => {
             let stored = StoredMedia {
@@ -121,16 +126,24 @@ where
         }
     };
     let (slot, mut out) = answer;
-    let slot = slot.inspect_err(|_| remove(&received.relative))?;
+    let slot = match slot {
+        Ok(slot) => slot,
+        Err(e) => {
+            let _ = remove(&received.relative).await;
+            return Err(e);
+        }
+    };
     let added = match target {
         Target::Media(_) => slot == MediaSlot::Free,
         Target::Attachment(_) => matches!(slot, MediaSlot::Free | MediaSlot::Taken),
     };
     if !added {
         // Changed while the body arrived (deleted, or another upload was first).
-        remove(&received.relative);
+        let _ = remove(&received.relative).await;
         refuse(target, slot)?;
     }
+    // Into a protected conversation: held before it is acknowledged.
+    crate::handler::settle_marked(state, org).await?;
     out["recordingId"] = serde_json::json!(recording.to_string());
     out["sizeBytes"] = serde_json::json!(received.size);
     out["sha256"] = serde_json::json!(received.sha256);
@@ -183,39 +196,37 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let relative = ingest::media_path(org, recording, kind);
-    let path = media::resolve(&state.media_dir, &relative)
-        .ok_or_else(|| ApiError::Internal("a media path outside the media directory".to_owned()))?;
-    let io = |e: std::io::Error| ApiError::Internal(format!("could not store the upload: {e}"));
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    }
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
+    let io = |e: std::io::Error| ApiError::MediaStorage(format!("could not store the upload: {e}"));
+    let media = state.media.clone();
+    let (spooled, file) = tokio::task::spawn_blocking(move || Spooled::create(media.as_ref()))
         .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(io)?;
+    let mut file = tokio::fs::File::from_std(file);
     let deadline = state
         .body_time
         .deadline(usize::try_from(declared).unwrap_or(usize::MAX));
     let copied = tokio::time::timeout(deadline, copy(body, &mut file, declared)).await;
-    let outcome = match copied {
-        Ok(Ok(done)) => file.sync_all().await.map_err(io).map(|()| done),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err(ApiError::RequestTimeout),
+    let (size, sha256) = match copied {
+        Ok(Ok(done)) => {
+            file.sync_all().await.map_err(io)?;
+            done
+        }
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Err(ApiError::RequestTimeout),
     };
     drop(file);
-    match outcome {
-        Ok((size, sha256)) => Ok(Received {
-            relative,
-            size,
-            sha256,
-        }),
-        Err(e) => {
-            media::remove_files(&state.media_dir, &[relative]);
-            Err(e)
-        }
-    }
+    // Stored under its new key; the spool file goes when `spooled` is dropped, either way.
+    let (media, key, digest) = (state.media.clone(), relative.clone(), sha256.clone());
+    tokio::task::spawn_blocking(move || media.put(&key, &spooled.path, size, &digest))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(io)?;
+    Ok(Received {
+        relative,
+        size,
+        sha256,
+    })
 }
 
 /// Copies the body into the file frame by frame; returns its size and SHA-256 (hex).

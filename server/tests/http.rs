@@ -11,6 +11,7 @@ use holdfast_core::protection::Count;
 use holdfast_server::assets::Assets;
 use holdfast_server::demo;
 use holdfast_server::http::{AppState, serve};
+use holdfast_server::media::{LocalMedia, MediaStore};
 use holdfast_server::store::Store;
 use holdfast_server::store::postgres::PgStore;
 use holdfast_server::store::sqlite::SqliteStore;
@@ -81,6 +82,8 @@ struct Server {
     sqlite: Option<Arc<SqliteStore>>,
     /// The database's address when it is PostgreSQL.
     postgres: Option<String>,
+    /// Where its media are kept: the test's directory, or the suite's S3 bucket.
+    media: Arc<dyn MediaStore>,
     /// Dropped with the server: stops serving.
     _stop: tokio::sync::oneshot::Sender<()>,
     _dir: TempDir,
@@ -310,8 +313,9 @@ async fn start_tuned_on(
         Backend::Postgres(url) => {
             let store = Arc::new(PgStore::connect(url).unwrap());
             demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
-            let mut server =
-                serve_store(TempDir::new(tag), store, None, body_time, password_checks).await;
+            let dir = TempDir::new(tag);
+            let media = local_media(&dir);
+            let mut server = serve_store(dir, store, None, media, body_time, password_checks).await;
             server.postgres = Some(url.clone());
             server
         }
@@ -327,7 +331,21 @@ async fn start_tuned(
     let dir = TempDir::new(tag);
     let store = Arc::new(SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap());
     demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
-    serve_store(dir, store.clone(), Some(store), body_time, password_checks).await
+    let media = local_media(&dir);
+    serve_store(
+        dir,
+        store.clone(),
+        Some(store),
+        media,
+        body_time,
+        password_checks,
+    )
+    .await
+}
+
+/// Media in the test's directory.
+fn local_media(dir: &TempDir) -> Arc<dyn MediaStore> {
+    Arc::new(LocalMedia::open(dir.0.join("media")).unwrap())
 }
 
 /// Serves `store` from a test site in `dir`.
@@ -335,6 +353,7 @@ async fn serve_store(
     dir: TempDir,
     store: Arc<dyn Store>,
     sqlite: Option<Arc<SqliteStore>>,
+    media: Arc<dyn MediaStore>,
     body_time: holdfast_server::http::BodyTime,
     password_checks: Arc<holdfast_server::auth::PasswordChecks>,
 ) -> Server {
@@ -353,7 +372,7 @@ async fn serve_store(
         password_checks,
         body_time,
         secure_cookies: false,
-        media_dir: dir.0.join("media"),
+        media: media.clone(),
         metrics: Default::default(),
         metrics_token: Some(holdfast_server::auth::token_hash(METRICS_TOKEN)),
         checkpointer: None,
@@ -373,6 +392,7 @@ async fn serve_store(
         store,
         sqlite,
         postgres: None,
+        media,
         _stop: stop,
         _dir: dir,
     }
@@ -1451,7 +1471,7 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
         before.push(details(&server, &cookie, id).await.recordings);
     }
     let far_future = holdfast_core::time::parse("2200-01-01T00:00:00Z").unwrap();
-    let media = std::env::temp_dir();
+    let media = server.media.clone();
     // What the sweep in 2200 deletes: every available recording with a date, of the unprotected
     // conversations of both organizations.
     let mut due = 0;
@@ -1469,7 +1489,8 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
         }
     }
     let deleted =
-        holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
+        holdfast_server::sweep::run_once(server.store.as_ref(), media.as_ref(), far_future)
+            .unwrap();
     assert_eq!(deleted, due, "every unprotected dated recording is swept");
     for (id, recordings) in protected.iter().zip(&before) {
         assert_eq!(
@@ -1519,11 +1540,12 @@ async fn the_sweep_never_deletes_protected_recordings_and_catches_up_after_relea
             .status,
         200
     );
-    let again =
-        holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap();
+    let again = holdfast_server::sweep::run_once(server.store.as_ref(), media.as_ref(), far_future)
+        .unwrap();
     assert_eq!(again, dated);
     assert_eq!(
-        holdfast_server::sweep::run_once(server.store.as_ref(), &media, far_future).unwrap(),
+        holdfast_server::sweep::run_once(server.store.as_ref(), media.as_ref(), far_future)
+            .unwrap(),
         0
     );
     assert_denormalized_consistent(&server);
@@ -2323,11 +2345,7 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges_on(bac
         .await
         .assert_error(409, "conflict");
     assert_eq!(server.get(&media_path, &admin).await.body, audio.as_bytes());
-    assert_eq!(
-        walk(&server._dir.0.join("media")).len(),
-        2,
-        "the call and the invoice"
-    );
+    assert_eq!(server.objects().len(), 2, "the call and the invoice");
 
     // Deleting the recording removes its file after the commit.
     let answer = delete(&server, &media_path.replace("/media", ""), &admin).await;
@@ -2336,7 +2354,7 @@ async fn ingest_applies_retention_on_arrival_and_serves_media_with_ranges_on(bac
         .get(&media_path, &admin)
         .await
         .assert_error(404, "not.found");
-    let files: Vec<_> = walk(&server._dir.0.join("media"));
+    let files: Vec<_> = server.objects();
     assert_eq!(
         files.len(),
         1,
@@ -2376,7 +2394,6 @@ async fn media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(back
     let server = start_on("upload", &backend).await;
     let admin = server.login("admin").await;
     let manager = server.login("manager").await;
-    let media_dir = server._dir.0.join("media");
     // A recording that arrived without its media.
     let (conv, rec) = (new_id(), new_id());
     let body = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T11:00:00Z",
@@ -2437,7 +2454,7 @@ async fn media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(back
     )
     .await;
     short.assert_error(400, "bad.request");
-    assert_eq!(walk(&media_dir), Vec::<PathBuf>::new());
+    assert_eq!(server.objects(), Vec::<String>::new());
 
     let stored = send(&admin, audio.clone()).await;
     stored.assert_status(201);
@@ -2457,7 +2474,7 @@ async fn media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(back
         .await
         .assert_error(409, "conflict");
     assert_eq!(server.get(&path, &admin).await.body, audio);
-    assert_eq!(walk(&media_dir).len(), 1);
+    assert_eq!(server.objects().len(), 1);
     // Not this organization's recording, or none at all: 404 alike, and nothing stored.
     let contoso = server.login("contoso.manager").await;
     let theirs = page_ids(&server, &contoso, "recorded=yes&size=10").await[0].clone();
@@ -2483,7 +2500,7 @@ async fn media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(back
                 .assert_error(404, "not.found");
         }
     }
-    assert_eq!(walk(&media_dir).len(), 1);
+    assert_eq!(server.objects().len(), 1);
     assert!(!details(&server, &contoso, &theirs).await.recordings[0].has_media);
 
     // An attachment, named in the query, typed by its header.
@@ -2525,7 +2542,8 @@ async fn media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(back
         )
         .await
         .assert_error(400, "bad.request");
-    let report = holdfast_server::media::verify(server.store.as_ref(), &media_dir).unwrap();
+    let report =
+        holdfast_server::media::verify(server.store.as_ref(), server.media.as_ref()).unwrap();
     assert_eq!((report.checked, report.sound()), (2, true));
 
     // A deleted recording takes nothing, and its files are gone.
@@ -2541,7 +2559,7 @@ async fn media_and_attachments_upload_as_raw_bodies_with_their_checksums_on(back
         )
         .await
         .assert_error(409, "conflict");
-    assert_eq!(walk(&media_dir), Vec::<PathBuf>::new());
+    assert_eq!(server.objects(), Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -2553,7 +2571,6 @@ async fn media_verify_finds_missing_changed_and_unknown_files_on(backend: Backen
     use holdfast_server::media::{FileProblem, MediaReport, verify};
     let server = start_on("verify", &backend).await;
     let admin = server.login("admin").await;
-    let media_dir = server._dir.0.join("media");
     let (first, second) = (new_id(), new_id());
     let body = serde_json::json!([first.clone(), second.clone()].iter().map(|rec| serde_json::json!({
         "id": new_id(), "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
@@ -2565,7 +2582,7 @@ async fn media_verify_finds_missing_changed_and_unknown_files_on(backend: Backen
         .post_json("/api/ingest", &admin, &body)
         .await
         .assert_status(201);
-    let report = verify(server.store.as_ref(), &media_dir).unwrap();
+    let report = verify(server.store.as_ref(), server.media.as_ref()).unwrap();
     assert_eq!(
         report,
         MediaReport {
@@ -2583,28 +2600,23 @@ async fn media_verify_finds_missing_changed_and_unknown_files_on(backend: Backen
         .unwrap()
         .to_string();
     let path_of = |rec: &str| {
-        walk(&media_dir)
+        server
+            .objects()
             .into_iter()
-            .map(|p| {
-                p.strip_prefix(&media_dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
             .find(|p| p.contains(&format!("{rec}.media-")))
             .unwrap()
     };
     let (changed, gone) = (path_of(&first), path_of(&second));
-    std::fs::write(media_dir.join(&changed), b"audio of someone else").unwrap();
-    std::fs::remove_file(media_dir.join(&gone)).unwrap();
-    std::fs::write(media_dir.join(&org).join("planted.wav"), b"x").unwrap();
+    server.tamper(&changed, Some(b"audio of someone else"));
+    server.tamper(&gone, None);
+    server.tamper(&format!("{org}/planted.wav"), Some(b"x"));
     let problem = |rec: &str, path: String| FileProblem {
         kind: "media",
         org: org.clone(),
         id: rec.to_owned(),
         path,
     };
-    let report = verify(server.store.as_ref(), &media_dir).unwrap();
+    let report = verify(server.store.as_ref(), server.media.as_ref()).unwrap();
     assert_eq!(
         report,
         MediaReport {
@@ -2618,17 +2630,23 @@ async fn media_verify_finds_missing_changed_and_unknown_files_on(backend: Backen
     assert!(!report.sound());
 }
 
-fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
+impl Server {
+    /// Every object in the server's media storage, by key.
+    fn objects(&self) -> Vec<String> {
+        self.media.list().unwrap()
+    }
+
+    /// Changes storage behind the server's back, as whoever has access to it could: replaces
+    /// an object's bytes, or removes it (`None`).
+    fn tamper(&self, key: &str, bytes: Option<&[u8]>) {
+        self.media.remove(key).unwrap();
+        if let Some(bytes) = bytes {
+            let file = self._dir.0.join("tampered");
+            std::fs::write(&file, bytes).unwrap();
+            self.media.put(key, &file, bytes.len() as u64, "").unwrap();
+            std::fs::remove_file(file).unwrap();
         }
     }
-    out
 }
 
 #[tokio::test]
@@ -2697,7 +2715,7 @@ async fn bad_ingests_are_refused_whole_and_leave_nothing_on(backend: Backend) {
         .parse();
     assert_eq!(page.total, 300, "nothing of the refused batches was stored");
     assert!(
-        walk(&server._dir.0.join("media")).is_empty(),
+        server.objects().is_empty(),
         "no file of a refused batch is left"
     );
 
@@ -2756,12 +2774,12 @@ async fn import_reads_json_lines_and_names_the_first_bad_line_on(backend: Backen
     };
     let mut input: Vec<String> = (0..450).map(|i| line(i % 2 == 0)).collect();
     input.insert(10, String::new());
-    let media = server._dir.0.join("media");
+    let media = server.media.clone();
     let mut calls = Vec::new();
     let text = input.join("\n");
     let report = holdfast_server::ingest::import(
         server.store.as_ref(),
-        &media,
+        media.as_ref(),
         org,
         holdfast_server::ingest::Files::Refused,
         text.as_bytes(),
@@ -2800,7 +2818,7 @@ async fn import_reads_json_lines_and_names_the_first_bad_line_on(backend: Backen
     ];
     let report = holdfast_server::ingest::import(
         server.store.as_ref(),
-        &media,
+        media.as_ref(),
         org,
         holdfast_server::ingest::Files::Refused,
         bad.join("\n").as_bytes(),
@@ -2830,7 +2848,7 @@ async fn import_reads_json_lines_and_names_the_first_bad_line_on(backend: Backen
     let import = |line: String| {
         holdfast_server::ingest::import(
             server.store.as_ref(),
-            &media,
+            media.as_ref(),
             org,
             files,
             line.as_bytes(),
@@ -2847,12 +2865,18 @@ async fn import_reads_json_lines_and_names_the_first_bad_line_on(backend: Backen
         .media_file(org, holdfast_core::RecordingId::parse(&rec).unwrap())
         .unwrap()
         .unwrap();
-    assert_eq!(std::fs::read(media.join(&stored.path)).unwrap(), audio);
+    assert_eq!(
+        media.hash(&stored.path).unwrap(),
+        (
+            audio.len() as u64,
+            holdfast_server::auth::hex(&Sha256::digest(&audio))
+        )
+    );
     assert_eq!(
         stored.sha256.as_deref(),
         Some(holdfast_server::auth::hex(&Sha256::digest(&audio)).as_str())
     );
-    let report = holdfast_server::media::verify(server.store.as_ref(), &media).unwrap();
+    let report = holdfast_server::media::verify(server.store.as_ref(), media.as_ref()).unwrap();
     assert_eq!((report.checked, report.sound()), (2, true));
     // A file that is not there, or not named relative to the JSON lines: the line is refused.
     let mut missing = with_files.clone();
@@ -2873,7 +2897,7 @@ async fn import_reads_json_lines_and_names_the_first_bad_line_on(backend: Backen
         "/etc/passwd: name media files relative to the JSON lines file"
     );
     assert_eq!(
-        walk(&media).len(),
+        media.list().unwrap().len(),
         2,
         "nothing of the refused lines is left"
     );
@@ -2995,14 +3019,14 @@ async fn the_sweep_racing_protect_never_deletes_a_protected_recording_on(backend
     let targets = protectable_ids(&server, &cookie, 100, 40).await;
     let far_future = holdfast_core::time::parse("2200-01-01T00:00:00Z").unwrap();
     let store = server.store.clone();
-    let media = server._dir.0.join("media");
+    let media = server.media.clone();
     // The sweep runs in small batches on its own thread while protects arrive one by one.
     let sweeper = std::thread::spawn(move || {
         let mut total = 0;
         loop {
             let n =
                 holdfast_server::usecase::deletion::sweep(store.as_ref(), far_future, 3).unwrap();
-            holdfast_server::media::remove_files(&media, &n.files);
+            holdfast_server::media::remove_files(media.as_ref(), &n.files);
             total += n.deleted;
             if n.deleted == 0 {
                 return total;
@@ -3444,7 +3468,7 @@ async fn transcripts_and_attachments_follow_the_same_deletion_rule_on(backend: B
         "the recording itself stays"
     );
     assert!(
-        walk(&server._dir.0.join("media")).is_empty(),
+        server.objects().is_empty(),
         "the attachment's file is removed"
     );
     delete(&server, &transcript, &admin)
@@ -3465,7 +3489,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
         password_checks: Default::default(),
         body_time: Default::default(),
         secure_cookies: false,
-        media_dir: dir.0.join("media"),
+        media: local_media(&dir),
         metrics: Default::default(),
         metrics_token: Some(holdfast_server::auth::token_hash(METRICS_TOKEN)),
         checkpointer: None,
@@ -3827,7 +3851,7 @@ const DAY: i64 = 24 * 3600 * 1000;
 #[track_caller]
 fn check_release_preview(
     store: &dyn Store,
-    media: &std::path::Path,
+    media: &dyn MediaStore,
     convs: &[Fixture],
     pick: Pick,
     expected: usize,
@@ -3961,7 +3985,7 @@ fn check_release_preview(
 fn the_release_preview_counts_exactly_what_the_next_sweep_deletes() {
     let dir = TempDir::new("preview");
     let store = SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap();
-    release_preview_cases(&store, &dir.0.join("media"));
+    release_preview_cases(&store, local_media(&dir).as_ref());
 }
 
 async fn the_release_preview_counts_exactly_what_the_next_sweep_deletes_on(backend: Backend) {
@@ -3970,12 +3994,12 @@ async fn the_release_preview_counts_exactly_what_the_next_sweep_deletes_on(backe
     };
     let dir = TempDir::new("preview-pg");
     let store = PgStore::connect(&url).unwrap();
-    release_preview_cases(&store, &dir.0.join("media"));
+    release_preview_cases(&store, local_media(&dir).as_ref());
 }
 
 /// Every case, each in an organization of its own in `store`: what one case leaves (protected
 /// recordings it did not release) is never due for another's sweep.
-fn release_preview_cases(store: &dyn Store, media: &std::path::Path) {
+fn release_preview_cases(store: &dyn Store, media: &dyn MediaStore) {
     const DUE: (bool, Option<i64>) = (false, Some(-DAY));
     const DUE_NOW: (bool, Option<i64>) = (false, Some(0));
     const NEXT_MS: (bool, Option<i64>) = (false, Some(1));
@@ -4179,11 +4203,7 @@ async fn ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte_
         .post_json("/api/ingest", &admin, &body)
         .await
         .assert_error(400, "bad.request");
-    assert_eq!(
-        walk(&server._dir.0.join("media")).len(),
-        1,
-        "only the first recording's file"
-    );
+    assert_eq!(server.objects().len(), 1, "only the first recording's file");
 }
 
 /// Every statement run while the plan story runs, parameters expanded.

@@ -202,6 +202,17 @@ pub struct NewConversation {
     pub protected_by: Option<(String, Option<String>)>,
 }
 
+/// What a conversation's stored objects must be, as the database says now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoldState {
+    pub conversation: ConversationId,
+    pub protected: bool,
+    /// The stored objects (media and attachments), relative keys.
+    pub objects: Vec<String>,
+    /// The pending mark, if the conversation is marked.
+    pub mark: Option<i64>,
+}
+
 /// One thing [`Store::fill`] writes, in order.
 #[derive(Clone, Debug)]
 pub enum FillItem {
@@ -333,6 +344,35 @@ pub trait Store: Transact + 'static {
         after: Option<&(String, String)>,
         limit: usize,
     ) -> StoreResult<Vec<StoredObject>>;
+
+    /// Up to `limit` conversations marked for a legal-hold update ([`Tx::mark_holds`]), every
+    /// organization, in (organization, id) order after `after`: what the reconciler settles.
+    fn pending_holds(
+        &self,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(OrgId, ConversationId)>>;
+    /// Up to `limit` protected conversations, every organization, in (organization, id) order
+    /// after `after`: what a full reconcile holds.
+    fn protected_conversations(
+        &self,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(OrgId, ConversationId)>>;
+    /// What storage must hold now for each listed conversation of the organization that
+    /// exists: whether it is protected, its stored objects and its pending mark.
+    fn hold_states(
+        &self,
+        org: OrgId,
+        conversations: &[ConversationId],
+    ) -> StoreResult<Vec<HoldState>>;
+    /// Clears each conversation's mark if it is still the one given; returns the conversations
+    /// whose mark moved meanwhile (changed again: to be read and settled again).
+    fn clear_holds(
+        &self,
+        org: OrgId,
+        marks: &[(ConversationId, i64)],
+    ) -> StoreResult<Vec<ConversationId>>;
 
     /// The user's saved views, by name.
     fn views(&self, user: UserId) -> StoreResult<Vec<SavedView>>;
@@ -554,6 +594,9 @@ pub trait Tx {
     ) -> StoreResult<()>;
     /// Releases protected conversations.
     fn release(&mut self, org: OrgId, conversations: &[ConversationId]) -> StoreResult<()>;
+    /// Marks conversations whose stored objects' legal holds must be made to agree with this
+    /// transaction once it commits (the outbox the reconciler settles after a crash).
+    fn mark_holds(&mut self, org: OrgId, conversations: &[ConversationId]) -> StoreResult<()>;
 
     /// A recording's deletion facts.
     fn recording(&mut self, org: OrgId, id: RecordingId) -> StoreResult<Option<FoundRecording>>;

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/0002_login_windows.sql"),
     include_str!("postgres/0003_media_checksums.sql"),
     include_str!("postgres/0004_summary_columns.sql"),
+    include_str!("postgres/0005_media_holds.sql"),
 ];
 
 /// The advisory lock migrations run under, so that instances starting together apply each once.
@@ -758,6 +759,17 @@ impl Tx for PgTx<'_, '_> {
         let listed: Vec<String> = conversations.iter().map(ToString::to_string).collect();
         self.tx.execute(
             "DELETE FROM protections WHERE org_id = $1 AND conversation_id = ANY($2)",
+            &[&org.to_string(), &listed],
+        )?;
+        Ok(())
+    }
+
+    fn mark_holds(&mut self, org: OrgId, conversations: &[ConversationId]) -> StoreResult<()> {
+        let listed: Vec<String> = conversations.iter().map(ToString::to_string).collect();
+        self.tx.execute(
+            "INSERT INTO media_holds (org_id, conversation_id, mark)
+             SELECT $1, id, 1 FROM unnest($2::text[]) AS id
+             ON CONFLICT (org_id, conversation_id) DO UPDATE SET mark = media_holds.mark + 1",
             &[&org.to_string(), &listed],
         )?;
         Ok(())

@@ -28,9 +28,9 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::{
-    AuditChain, AuditFilter, Caller, FileKind, FillItem, FoundRecording, LoginRecord, LoginWindow,
-    NewClient, NewConversation, NewOrg, NewUser, Standing, StorageFault, Store, StoreError,
-    StoreResult, StoredFile, StoredObject, Transact, Tx,
+    AuditChain, AuditFilter, Caller, FileKind, FillItem, FoundRecording, HoldState, LoginRecord,
+    LoginWindow, NewClient, NewConversation, NewOrg, NewUser, Standing, StorageFault, Store,
+    StoreError, StoreResult, StoredFile, StoredObject, Transact, Tx,
 };
 
 /// The migrations, in order; `user_version` records how many have run.
@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0009_protect_touches_fewer_pages.sql"),
     include_str!("sqlite/0010_ids_per_organization.sql"),
     include_str!("sqlite/0011_media_checksums.sql"),
+    include_str!("sqlite/0012_media_holds.sql"),
 ];
 
 /// How many rows a batched insert or delete writes per statement: far below SQLite's limit of
@@ -183,6 +184,32 @@ pub fn check_writable(path: &Path) -> Result<(), (PathBuf, std::io::Error)> {
 }
 
 impl SqliteStore {
+    /// (organization, conversation) keys a keyset `sql` (after, after, limit) answers.
+    fn keys_after(
+        &self,
+        sql: &str,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(OrgId, ConversationId)>> {
+        let (org, id) = after.cloned().unwrap_or_default();
+        self.read(|c| {
+            let rows = c
+                .prepare_cached(sql)?
+                .query_map(
+                    params![org, id, i64::try_from(limit).unwrap_or(i64::MAX)],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(o, c)| {
+                    Ok((
+                        parse_id(&o, OrgId::parse)?,
+                        parse_id(&c, ConversationId::parse)?,
+                    ))
+                })
+                .collect()
+        })
+    }
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
         let mut writer = open(path, None)?;
@@ -1073,6 +1100,95 @@ impl Store for SqliteStore {
                 )?
                 .collect::<Result<_, _>>()?;
             Ok(rows)
+        })
+    }
+
+    fn pending_holds(
+        &self,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(OrgId, ConversationId)>> {
+        self.keys_after(
+            "SELECT org_id, conversation_id FROM media_holds
+             WHERE (org_id, conversation_id) > (?, ?) ORDER BY org_id, conversation_id LIMIT ?",
+            after,
+            limit,
+        )
+    }
+
+    fn protected_conversations(
+        &self,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(OrgId, ConversationId)>> {
+        self.keys_after(
+            "SELECT org_id, conversation_id FROM protections
+             WHERE (org_id, conversation_id) > (?, ?) ORDER BY org_id, conversation_id LIMIT ?",
+            after,
+            limit,
+        )
+    }
+
+    fn hold_states(
+        &self,
+        org: OrgId,
+        conversations: &[ConversationId],
+    ) -> StoreResult<Vec<HoldState>> {
+        let org_text = org.to_string();
+        self.read(|c| {
+            let mut out = Vec::with_capacity(conversations.len());
+            for id in conversations {
+                let id_text = id.to_string();
+                let row: Option<(bool, Option<i64>)> = c
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM protections p WHERE p.org_id = c.org_id AND p.conversation_id = c.id),
+                                (SELECT mark FROM media_holds h WHERE h.org_id = c.org_id AND h.conversation_id = c.id)
+                         FROM conversations c WHERE c.org_id = ? AND c.id = ?",
+                    )?
+                    .query_row(params![org_text, id_text], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let Some((protected, mark)) = row else {
+                    continue;
+                };
+                let objects = c
+                    .prepare_cached(
+                        "SELECT media_path FROM recordings
+                         WHERE org_id = ?1 AND conversation_id = ?2 AND media_path IS NOT NULL
+                         UNION ALL
+                         SELECT a.path FROM recordings r
+                         JOIN attachments a ON a.org_id = r.org_id AND a.recording_id = r.id
+                         WHERE r.org_id = ?1 AND r.conversation_id = ?2 AND a.path IS NOT NULL",
+                    )?
+                    .query_map(params![org_text, id_text], |r| r.get(0))?
+                    .collect::<Result<Vec<String>, _>>()?;
+                out.push(HoldState {
+                    conversation: *id,
+                    protected,
+                    objects,
+                    mark,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn clear_holds(
+        &self,
+        org: OrgId,
+        marks: &[(ConversationId, i64)],
+    ) -> StoreResult<Vec<ConversationId>> {
+        let org_text = org.to_string();
+        self.write(|tx| {
+            let mut moved = Vec::new();
+            let mut stmt = tx.prepare_cached(
+                "DELETE FROM media_holds WHERE org_id = ? AND conversation_id = ? AND mark = ?",
+            )?;
+            for (id, mark) in marks {
+                if stmt.execute(params![org_text, id.to_string(), mark])? == 0 {
+                    moved.push(*id);
+                }
+            }
+            Ok(moved)
         })
     }
 

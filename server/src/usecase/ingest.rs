@@ -7,7 +7,8 @@ use holdfast_core::retention::{self, Arrival};
 use holdfast_core::{OrgId, RecordingId};
 
 use crate::store::{
-    MediaSlot, NewAttachment, NewConversation, StoreError, StoreResult, StoredMedia, Transact,
+    MediaSlot, NewAttachment, NewConversation, NewRecording, Standing, StoreError, StoreResult,
+    StoredMedia, Transact, Tx,
 };
 
 /// Ingests a batch; returns how many recordings were added. An existing conversation of the
@@ -16,9 +17,12 @@ pub fn ingest(store: &dyn Transact, org: OrgId, batch: &[NewConversation]) -> St
     super::transact(store, |tx| {
         let policies = tx.retention_policies(org)?;
         let mut recordings = 0;
+        let mut joined = Vec::new();
         for c in batch {
             if !tx.conversation_known(org, c.id)? {
                 tx.insert_conversation(org, c)?;
+            } else if c.recordings.iter().any(stores_objects) {
+                joined.push(c.id);
             }
             for r in &c.recordings {
                 if tx.recording_known(org, r.id)? {
@@ -35,8 +39,32 @@ pub fn ingest(store: &dyn Transact, org: OrgId, batch: &[NewConversation]) -> St
                 recordings += 1;
             }
         }
+        // Objects that join a protected conversation get its legal hold.
+        let protected: Vec<_> = tx
+            .classify(org, &joined)?
+            .into_iter()
+            .filter(|(_, standing)| *standing == Standing::Protected)
+            .map(|(id, _)| id)
+            .collect();
+        if !protected.is_empty() {
+            tx.mark_holds(org, &protected)?;
+        }
         Ok(recordings)
     })
+}
+
+/// Whether a recording brings stored objects (media or attachments).
+fn stores_objects(r: &NewRecording) -> bool {
+    r.media_path.is_some() || !r.attachments.is_empty()
+}
+
+/// Marks the conversation of a recording that just got an object, if it is protected: the
+/// object gets its legal hold.
+fn hold_if_protected(tx: &mut dyn Tx, org: OrgId, id: RecordingId) -> StoreResult<()> {
+    match tx.recording(org, id)? {
+        Some(found) if found.state.protected => tx.mark_holds(org, &[found.conversation]),
+        _ => Ok(()),
+    }
 }
 
 /// Where a recording stands for an upload, read before its bytes are: a body is not read to be
@@ -57,6 +85,7 @@ pub fn store_media(
         let slot = tx.media_slot(org, id)?;
         if slot == MediaSlot::Free {
             tx.store_media(org, id, media)?;
+            hold_if_protected(tx, org, id)?;
         }
         Ok(slot)
     })
@@ -74,6 +103,7 @@ pub fn add_attachment(
         let slot = tx.media_slot(org, recording)?;
         if matches!(slot, MediaSlot::Free | MediaSlot::Taken) {
             tx.add_attachment(org, recording, attachment)?;
+            hold_if_protected(tx, org, recording)?;
         }
         Ok(slot)
     })

@@ -108,6 +108,8 @@ pub fn apply_in(
         },
     });
     super::audit::append(tx, org, ctx, drafts)?;
+    // Their stored objects' legal holds follow once this commits (`media::holds`).
+    tx.mark_holds(org, &ids)?;
     let not_found = standings
         .iter()
         .filter(|(_, s)| *s == Standing::NotFound)

@@ -25,12 +25,34 @@ use super::{
     selection_sql,
 };
 use crate::store::{
-    AuditChain, AuditFilter, Caller, FileKind, FillItem, LoginRecord, LoginWindow, NewClient,
-    NewConversation, NewOrg, NewUser, Standing, Store, StoreError, StoreResult, StoredFile,
-    StoredObject, Tx,
+    AuditChain, AuditFilter, Caller, FileKind, FillItem, HoldState, LoginRecord, LoginWindow,
+    NewClient, NewConversation, NewOrg, NewUser, Standing, Store, StoreError, StoreResult,
+    StoredFile, StoredObject, Tx,
 };
 
 impl PgStore {
+    /// (organization, conversation) keys a keyset `sql` ($1, $2 after; $3 limit) answers.
+    fn keys_after(
+        &self,
+        sql: &str,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(OrgId, ConversationId)>> {
+        let (org, id) = after.cloned().unwrap_or_default();
+        self.read(|pg| {
+            pg.tx
+                .query(sql, &[&org, &id, &i64::try_from(limit).unwrap_or(i64::MAX)])?
+                .into_iter()
+                .map(|row| {
+                    Ok((
+                        parse_id(row.get(0), OrgId::parse)?,
+                        parse_id(row.get(1), ConversationId::parse)?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
     /// Runs `f` in one read-only snapshot.
     fn read<T>(&self, f: impl FnOnce(&mut PgTx<'_, '_>) -> StoreResult<T>) -> StoreResult<T> {
         blocking(|| self.read_here(f))
@@ -793,6 +815,96 @@ impl Store for PgStore {
                     sha256: row.get(3),
                 })
                 .collect())
+        })
+    }
+
+    fn pending_holds(
+        &self,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(OrgId, ConversationId)>> {
+        self.keys_after(
+            "SELECT org_id, conversation_id FROM media_holds
+             WHERE (org_id, conversation_id) > ($1, $2) ORDER BY org_id, conversation_id LIMIT $3",
+            after,
+            limit,
+        )
+    }
+
+    fn protected_conversations(
+        &self,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(OrgId, ConversationId)>> {
+        self.keys_after(
+            "SELECT org_id, conversation_id FROM protections
+             WHERE (org_id, conversation_id) > ($1, $2) ORDER BY org_id, conversation_id LIMIT $3",
+            after,
+            limit,
+        )
+    }
+
+    fn hold_states(
+        &self,
+        org: OrgId,
+        conversations: &[ConversationId],
+    ) -> StoreResult<Vec<HoldState>> {
+        let listed: Vec<String> = conversations.iter().map(ToString::to_string).collect();
+        self.read(|pg| {
+            let mut states: Vec<HoldState> = Vec::with_capacity(listed.len());
+            for row in pg.tx.query(
+                "SELECT c.id, c.protected, h.mark FROM conversations c
+                 LEFT JOIN media_holds h ON h.org_id = c.org_id AND h.conversation_id = c.id
+                 WHERE c.org_id = $1 AND c.id = ANY($2) ORDER BY c.id",
+                &[&org.to_string(), &listed],
+            )? {
+                states.push(HoldState {
+                    conversation: parse_id(row.get(0), ConversationId::parse)?,
+                    protected: row.get(1),
+                    objects: Vec::new(),
+                    mark: row.get(2),
+                });
+            }
+            let index: HashMap<ConversationId, usize> = states
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.conversation, i))
+                .collect();
+            for row in pg.tx.query(
+                "SELECT conversation_id, media_path FROM recordings
+                 WHERE org_id = $1 AND conversation_id = ANY($2) AND media_path IS NOT NULL
+                 UNION ALL
+                 SELECT r.conversation_id, a.path FROM recordings r
+                 JOIN attachments a ON a.org_id = r.org_id AND a.recording_id = r.id
+                 WHERE r.org_id = $1 AND r.conversation_id = ANY($2) AND a.path IS NOT NULL",
+                &[&org.to_string(), &listed],
+            )? {
+                let id = parse_id(row.get(0), ConversationId::parse)?;
+                if let Some(&i) = index.get(&id) {
+                    states[i].objects.push(row.get(1));
+                }
+            }
+            Ok(states)
+        })
+    }
+
+    fn clear_holds(
+        &self,
+        org: OrgId,
+        marks: &[(ConversationId, i64)],
+    ) -> StoreResult<Vec<ConversationId>> {
+        self.write(|tx| {
+            let mut moved = Vec::new();
+            for (id, mark) in marks {
+                let cleared = tx.execute(
+                    "DELETE FROM media_holds WHERE org_id = $1 AND conversation_id = $2 AND mark = $3",
+                    &[&org.to_string(), &id.to_string(), mark],
+                )?;
+                if cleared == 0 {
+                    moved.push(*id);
+                }
+            }
+            Ok(moved)
         })
     }
 

@@ -157,6 +157,18 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn mark_holds(&mut self, org: OrgId, conversations: &[ConversationId]) -> StoreResult<()> {
+        let org_text = org.to_string();
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO media_holds (org_id, conversation_id, mark) VALUES (?, ?, 1)
+             ON CONFLICT (org_id, conversation_id) DO UPDATE SET mark = mark + 1",
+        )?;
+        for id in conversations {
+            stmt.execute(params![org_text, id.to_string()])?;
+        }
+        Ok(())
+    }
+
     fn recording(&mut self, org: OrgId, id: RecordingId) -> StoreResult<Option<FoundRecording>> {
         recording_state(self.tx, org, id)
     }
