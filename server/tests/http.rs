@@ -263,6 +263,8 @@ enum Backend {
     Sqlite,
     /// A database of its own on the suite's throwaway PostgreSQL.
     Postgres(String),
+    /// SQLite, its media in the suite's S3 bucket (moto), under a prefix of its own.
+    SqliteS3(holdfast_server::media::S3Settings),
 }
 
 /// A test body that runs on either backend.
@@ -310,6 +312,23 @@ async fn start_tuned_on(
 ) -> Server {
     match backend {
         Backend::Sqlite => start_tuned(tag, body_time, password_checks).await,
+        Backend::SqliteS3(settings) => {
+            let dir = TempDir::new(tag);
+            let store = Arc::new(SqliteStore::open(&dir.0.join("db.sqlite3")).unwrap());
+            demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
+            let media: Arc<dyn MediaStore> = Arc::new(
+                holdfast_server::media::S3Media::open(settings, dir.0.join("spool")).unwrap(),
+            );
+            serve_store(
+                dir,
+                store.clone(),
+                Some(store),
+                media,
+                body_time,
+                password_checks,
+            )
+            .await
+        }
         Backend::Postgres(url) => {
             let store = Arc::new(PgStore::connect(url).unwrap());
             demo::seed(store.as_ref(), 300, demo::fixed_now()).unwrap();
@@ -5706,4 +5725,314 @@ fn the_backend_neutral_tests_pass_on_postgres() {
         eprintln!("on PostgreSQL: {name}");
         runtime.block_on(test(Backend::Postgres(url)));
     }
+}
+
+/// The tests whose subject is media, run again with media in an S3 bucket.
+const ON_S3: &[(&str, BackendTest)] = backend_tests![
+    ingest_applies_retention_on_arrival_and_serves_media_with_ranges_on,
+    bad_ingests_are_refused_whole_and_leave_nothing_on,
+    import_reads_json_lines_and_names_the_first_bad_line_on,
+    transcripts_and_attachments_follow_the_same_deletion_rule_on,
+    ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte_on,
+    media_verify_finds_missing_changed_and_unknown_files_on,
+    media_and_attachments_upload_as_raw_bodies_with_their_checksums_on,
+    deletion_is_refused_while_protected_and_allowed_after_release_on,
+    the_sweep_never_deletes_protected_recordings_and_catches_up_after_release_on,
+    stored_bytes_are_kept_and_served_only_as_inert_types_on,
+    a_recording_that_joins_a_protected_conversation_is_protected_at_once_on,
+    protect_and_release_commit_with_one_audit_event_per_conversation_on,
+    the_sweep_racing_protect_never_deletes_a_protected_recording_on,
+];
+
+#[path = "support/moto.rs"]
+mod moto;
+
+/// Every test in [`ON_S3`] on one moto server, each under a prefix of its own in a bucket with
+/// Object Lock; then the legal-hold tests.
+#[test]
+fn the_media_tests_pass_on_s3() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(match std::env::var("HOLDFAST_TEST_LOG").as_deref() {
+            Ok("debug") => tracing::Level::DEBUG,
+            _ => tracing::Level::ERROR,
+        })
+        .with_test_writer()
+        .try_init();
+    let moto = moto::Moto::start();
+    moto.create_bucket("holdfast-media", true);
+    moto.create_bucket("holdfast-plain", false);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    // `HOLDFAST_S3_TESTS=name,name` runs only those.
+    let only = std::env::var("HOLDFAST_S3_TESTS").ok();
+    let wanted = |name: &str| {
+        only.as_ref()
+            .is_none_or(|o| o.split(',').any(|t| t == name))
+    };
+    for (n, (name, test)) in ON_S3.iter().enumerate() {
+        let name = name.trim_end_matches("_on");
+        if !wanted(name) {
+            continue;
+        }
+        eprintln!("on S3: {name}");
+        let settings = moto.settings("holdfast-media", &format!("test-{n}"));
+        runtime.block_on(test(Backend::SqliteS3(settings)));
+    }
+    if wanted("legal_holds") {
+        runtime.block_on(legal_holds_follow_protection_in_an_object_lock_bucket(
+            &moto,
+        ));
+    }
+    if wanted("holds_retried") {
+        runtime.block_on(holds_that_storage_refused_are_answered_503_and_settled_later(&moto));
+    }
+    if wanted("plain_bucket") {
+        runtime.block_on(a_bucket_without_object_lock_keeps_media_but_no_holds(&moto));
+    }
+}
+
+/// The legal hold of an object, as the bucket says (`None`: it never had one).
+fn hold_in_bucket(settings: &holdfast_server::media::S3Settings, key: &str) -> Option<String> {
+    let key = format!("{}/{key}", settings.prefix);
+    moto::sdk(settings, move |client, settings| async move {
+        client
+            .get_object_legal_hold()
+            .bucket(&settings.bucket)
+            .key(&key)
+            .send()
+            .await
+            .ok()
+            .and_then(|out| out.legal_hold()?.status().map(|s| s.as_str().to_owned()))
+    })
+}
+
+/// Deletes every version of an object directly through the S3 API, as anyone with the bucket's
+/// credentials could; returns the error code of each refusal.
+fn delete_in_bucket(settings: &holdfast_server::media::S3Settings, key: &str) -> Vec<String> {
+    let key = format!("{}/{key}", settings.prefix);
+    moto::sdk(settings, move |client, settings| async move {
+        use aws_sdk_s3::error::ProvideErrorMetadata;
+        let versions = client
+            .list_object_versions()
+            .bucket(&settings.bucket)
+            .prefix(&key)
+            .send()
+            .await
+            .unwrap();
+        let mut refused = Vec::new();
+        for v in versions.versions() {
+            if let Err(e) = client
+                .delete_object()
+                .bucket(&settings.bucket)
+                .key(&key)
+                .set_version_id(v.version_id().map(str::to_owned))
+                .send()
+                .await
+            {
+                refused.push(e.code().unwrap_or("?").to_owned());
+            }
+        }
+        refused
+    })
+}
+
+/// How many versions of the object the bucket keeps.
+fn versions_in_bucket(settings: &holdfast_server::media::S3Settings, key: &str) -> usize {
+    let key = format!("{}/{key}", settings.prefix);
+    moto::sdk(settings, move |client, settings| async move {
+        let out = client
+            .list_object_versions()
+            .bucket(&settings.bucket)
+            .prefix(&key)
+            .send()
+            .await
+            .unwrap();
+        out.versions().len() + out.delete_markers().len()
+    })
+}
+
+/// A conversation ingested with one recording whose media and one attachment are `bytes`;
+/// returns (conversation, recording).
+async fn ingest_with_media(server: &Server, admin: &str, bytes: &[u8]) -> (String, String) {
+    let (conv, rec) = (new_id(), new_id());
+    let body = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+        "direction": "inbound", "recordings": [{"id": rec, "media": "call", "role": "policy",
+        "mediaBase64": b64(bytes), "contentType": "audio/wav",
+        "attachments": [{"name": "notes.txt", "contentType": "text/plain", "dataBase64": b64(b"notes")}]}]});
+    server
+        .post_json("/api/ingest", admin, &body)
+        .await
+        .assert_status(201);
+    (conv, rec)
+}
+
+async fn protection(server: &Server, cookie: &str, action: &str, conv: &str) -> Answer {
+    let body = serde_json::json!({"action": action, "selection": {"kind": "ids", "ids": [conv]}, "reason": "matter 7"});
+    server.post_json("/api/protection", cookie, &body).await
+}
+
+/// The keys of a recording's objects (its media and attachments), sorted.
+fn keys_of(server: &Server, rec: &str) -> Vec<String> {
+    server
+        .objects()
+        .into_iter()
+        .filter(|k| k.contains(rec))
+        .collect()
+}
+
+async fn legal_holds_follow_protection_in_an_object_lock_bucket(moto: &moto::Moto) {
+    let settings = moto.settings("holdfast-media", "holds");
+    let server = start_on("holds", &Backend::SqliteS3(settings.clone())).await;
+    assert!(server.media.keeps_holds());
+    let admin = server.login("admin").await;
+    let manager = server.login("manager").await;
+    let (conv, rec) = ingest_with_media(&server, &admin, b"the call").await;
+    let (_, other) = ingest_with_media(&server, &admin, b"another call").await;
+    let keys = keys_of(&server, &rec);
+    assert_eq!(keys.len(), 2, "media and attachment: {keys:?}");
+    let holds = |keys: &[String]| -> Vec<Option<String>> {
+        keys.iter().map(|k| hold_in_bucket(&settings, k)).collect()
+    };
+    assert_eq!(
+        holds(&keys),
+        vec![None, None],
+        "nothing is held before a protect"
+    );
+
+    // A protect holds every object of the conversation before it answers; others stay free.
+    protection(&server, &manager, "protect", &conv)
+        .await
+        .assert_status(200);
+    let on = Some("ON".to_owned());
+    assert_eq!(holds(&keys), vec![on.clone(), on.clone()]);
+    assert_eq!(holds(&keys_of(&server, &other)), vec![None, None]);
+
+    // The bucket itself refuses to delete a held object, whoever asks.
+    let media_key = keys.iter().find(|k| k.contains(".media-")).unwrap().clone();
+    assert_eq!(
+        delete_in_bucket(&settings, &media_key),
+        vec!["AccessDenied".to_owned()]
+    );
+    let answer = server
+        .get(&format!("/api/recordings/{rec}/media"), &admin)
+        .await;
+    answer.assert_status(200);
+    assert_eq!(answer.body, b"the call");
+
+    // What arrives later is held too: an uploaded attachment, and a recording ingested into
+    // the conversation.
+    let upload = server
+        .send(
+            "POST",
+            &format!("/api/recordings/{rec}/attachments?name=late.txt"),
+            &[
+                ("cookie", admin.as_str()),
+                ("content-type", "text/plain"),
+                ("x-holdfast-csrf", "1"),
+            ],
+            b"arrived later",
+        )
+        .await;
+    upload.assert_status(201);
+    let later = new_id();
+    let body = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+        "direction": "inbound", "recordings": [{"id": later, "media": "screen", "role": "policy",
+        "mediaBase64": b64(b"screen recording")}]});
+    server
+        .post_json("/api/ingest", &admin, &body)
+        .await
+        .assert_status(201);
+    let all = [keys_of(&server, &rec), keys_of(&server, &later)].concat();
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(holds(&all), vec![on.clone(); 4]);
+
+    // A release lifts them; then a deletion removes every version of the objects.
+    protection(&server, &manager, "release", &conv)
+        .await
+        .assert_status(200);
+    let off = Some("OFF".to_owned());
+    assert_eq!(holds(&all), vec![off; 4]);
+    delete(&server, &format!("/api/recordings/{rec}"), &admin)
+        .await
+        .assert_status(200);
+    for key in keys_of(&server, &rec) {
+        panic!("{key} is still listed after the deletion");
+    }
+    for key in &all[..3] {
+        assert_eq!(versions_in_bucket(&settings, key), 0, "{key}");
+    }
+    let report =
+        holdfast_server::media::verify(server.store.as_ref(), server.media.as_ref()).unwrap();
+    assert_eq!((report.checked, report.sound()), (3, true), "{report:?}");
+}
+
+async fn holds_that_storage_refused_are_answered_503_and_settled_later(moto: &moto::Moto) {
+    let settings = moto.settings("holdfast-media", "retried");
+    let server = start_on("retried", &Backend::SqliteS3(settings.clone())).await;
+    let admin = server.login("admin").await;
+    let manager = server.login("manager").await;
+    let (conv, rec) = ingest_with_media(&server, &admin, b"the call").await;
+    let keys = keys_of(&server, &rec);
+
+    // The bucket stops answering: the protect is committed, but not acknowledged.
+    moto.pause();
+    let answer = protection(&server, &manager, "protect", &conv).await;
+    moto.resume();
+    answer.assert_error(503, "media.storage.failing");
+    assert_eq!(answer.header("retry-after"), Some("5"));
+    assert_eq!(
+        details(&server, &manager, &conv)
+            .await
+            .conversation
+            .protected,
+        true
+    );
+    // Whether the bucket took the calls it did not answer is unknown: the mark stays.
+    assert_eq!(server.store.pending_holds(None, 10).unwrap().len(), 1);
+
+    // The sweep settles what is marked; the mark goes.
+    let media = server.media.clone();
+    holdfast_server::sweep::run_once(server.store.as_ref(), media.as_ref(), chrono::Utc::now())
+        .unwrap();
+    assert_eq!(
+        keys.iter()
+            .map(|k| hold_in_bucket(&settings, k))
+            .collect::<Vec<_>>(),
+        vec![Some("ON".to_owned()); 2]
+    );
+    assert_eq!(server.store.pending_holds(None, 10).unwrap(), vec![]);
+    // Repeating the protect is safe: nothing to do.
+    protection(&server, &manager, "protect", &conv)
+        .await
+        .assert_error(409, "nothing.to.do");
+}
+
+async fn a_bucket_without_object_lock_keeps_media_but_no_holds(moto: &moto::Moto) {
+    let settings = moto.settings("holdfast-plain", "plain");
+    let server = start_on("plain", &Backend::SqliteS3(settings.clone())).await;
+    assert!(!server.media.keeps_holds());
+    let admin = server.login("admin").await;
+    let manager = server.login("manager").await;
+    let (conv, rec) = ingest_with_media(&server, &admin, b"the call").await;
+    protection(&server, &manager, "protect", &conv)
+        .await
+        .assert_status(200);
+    let keys = keys_of(&server, &rec);
+    assert_eq!(
+        keys.iter()
+            .map(|k| hold_in_bucket(&settings, k))
+            .collect::<Vec<_>>(),
+        vec![None, None]
+    );
+    // The database still refuses the deletion; the marks are cleared by the sweep.
+    delete(&server, &format!("/api/recordings/{rec}"), &admin)
+        .await
+        .assert_error(409, "recording.protected");
+    let media = server.media.clone();
+    holdfast_server::sweep::run_once(server.store.as_ref(), media.as_ref(), chrono::Utc::now())
+        .unwrap();
+    assert_eq!(server.store.pending_holds(None, 10).unwrap(), vec![]);
 }

@@ -39,7 +39,12 @@ pub struct S3Settings {
     pub access_key: String,
     pub secret_key: String,
     pub session_token: Option<String>,
+    /// How long a call waits for the bucket to answer before it fails (and is retried).
+    pub read_timeout: std::time::Duration,
 }
+
+/// How long a call waits for the bucket's answer by default.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl S3Settings {
     /// `s3://bucket/prefix`, the endpoint and region given (else `AWS_ENDPOINT_URL_S3`,
@@ -74,6 +79,7 @@ impl S3Settings {
             access_key: need("AWS_ACCESS_KEY_ID")?,
             secret_key: need("AWS_SECRET_ACCESS_KEY")?,
             session_token: env("AWS_SESSION_TOKEN"),
+            read_timeout: READ_TIMEOUT,
         })
     }
 
@@ -94,6 +100,12 @@ impl S3Settings {
                 None,
                 "holdfast",
             ))
+            .timeout_config(
+                aws_smithy_types::timeout::TimeoutConfig::builder()
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .read_timeout(self.read_timeout)
+                    .build(),
+            )
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .http_client(http);
