@@ -5958,9 +5958,7 @@ async fn legal_holds_follow_protection_in_an_object_lock_bucket(moto: &moto::Mot
     delete(&server, &format!("/api/recordings/{rec}"), &admin)
         .await
         .assert_status(200);
-    for key in keys_of(&server, &rec) {
-        panic!("{key} is still listed after the deletion");
-    }
+    assert_eq!(keys_of(&server, &rec), Vec::<String>::new());
     for key in &all[..3] {
         assert_eq!(versions_in_bucket(&settings, key), 0, "{key}");
     }
@@ -5983,12 +5981,11 @@ async fn holds_that_storage_refused_are_answered_503_and_settled_later(moto: &mo
     moto.resume();
     answer.assert_error(503, "media.storage.failing");
     assert_eq!(answer.header("retry-after"), Some("5"));
-    assert_eq!(
+    assert!(
         details(&server, &manager, &conv)
             .await
             .conversation
-            .protected,
-        true
+            .protected
     );
     // Whether the bucket took the calls it did not answer is unknown: the mark stays.
     assert_eq!(server.store.pending_holds(None, 10).unwrap().len(), 1);

@@ -2,6 +2,7 @@
 //! stopped by the test itself, with a bucket created with Object Lock (moto enforces legal
 //! holds: a held version cannot be deleted). Where the machine's Python lacks moto, a venv in
 //! `target/moto-venv` gets it from PyPI once.
+#![allow(dead_code)] // Each test file uses part of it.
 
 use std::future::Future;
 use std::path::PathBuf;
