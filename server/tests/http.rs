@@ -5725,6 +5725,86 @@ fn the_backend_neutral_tests_pass_on_postgres() {
         eprintln!("on PostgreSQL: {name}");
         runtime.block_on(test(Backend::Postgres(url)));
     }
+    if only
+        .as_ref()
+        .is_none_or(|o| o.split(',').any(|t| t == "shared_bucket"))
+    {
+        eprintln!("on PostgreSQL: two instances sharing one bucket");
+        admin.batch_execute("CREATE DATABASE test_shared").unwrap();
+        let url = pg.url();
+        let url = format!(
+            "{}/test_shared",
+            url.rsplit_once('/').map_or("", |(base, _)| base)
+        );
+        let moto = moto::Moto::start();
+        moto.create_bucket("holdfast-media", true);
+        runtime.block_on(two_instances_on_postgres_share_one_bucket(url, &moto));
+    }
+}
+
+/// Two instances on one PostgreSQL and one bucket: what one protects, the bucket holds; what
+/// the other releases, it lifts; an object the other stores joins the hold.
+async fn two_instances_on_postgres_share_one_bucket(url: String, moto: &moto::Moto) {
+    let settings = moto.settings("holdfast-media", "shared");
+    demo::seed(&PgStore::connect(&url).unwrap(), 300, demo::fixed_now()).unwrap();
+    let mut servers = Vec::new();
+    for tag in ["shared-a", "shared-b"] {
+        let dir = TempDir::new(tag);
+        let store: Arc<dyn Store> = Arc::new(PgStore::connect(&url).unwrap());
+        let media: Arc<dyn MediaStore> = Arc::new(
+            holdfast_server::media::S3Media::open(&settings, dir.0.join("spool")).unwrap(),
+        );
+        let mut server = serve_store(
+            dir,
+            store,
+            None,
+            media,
+            Default::default(),
+            Default::default(),
+        )
+        .await;
+        server.postgres = Some(url.clone());
+        servers.push(server);
+    }
+    let (a, b) = (&servers[0], &servers[1]);
+    let admin = a.login("admin").await;
+    let manager = a.login("manager").await;
+    let (conv, rec) = ingest_with_media(a, &admin, b"the call").await;
+    // The other instance serves the bytes the first stored.
+    let answer = b.get(&format!("/api/recordings/{rec}/media"), &admin).await;
+    answer.assert_status(200);
+    assert_eq!(answer.body, b"the call");
+
+    protection(a, &manager, "protect", &conv)
+        .await
+        .assert_status(200);
+    b.send(
+        "POST",
+        &format!("/api/recordings/{rec}/attachments?name=late.txt"),
+        &[
+            ("cookie", admin.as_str()),
+            ("content-type", "text/plain"),
+            ("x-holdfast-csrf", "1"),
+        ],
+        b"arrived later",
+    )
+    .await
+    .assert_status(201);
+    let keys = keys_of(b, &rec);
+    let holds =
+        || -> Vec<Option<String>> { keys.iter().map(|k| hold_in_bucket(&settings, k)).collect() };
+    assert_eq!(holds(), vec![Some("ON".to_owned()); 3], "{keys:?}");
+
+    protection(b, &manager, "release", &conv)
+        .await
+        .assert_status(200);
+    assert_eq!(holds(), vec![Some("OFF".to_owned()); 3]);
+    delete(a, &format!("/api/recordings/{rec}"), &admin)
+        .await
+        .assert_status(200);
+    for key in &keys {
+        assert_eq!(versions_in_bucket(&settings, key), 0, "{key}");
+    }
 }
 
 /// The tests whose subject is media, run again with media in an S3 bucket.
