@@ -506,7 +506,15 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         }
     })
     .await?
-    .map_err(|r| ApiError::BadRequest(r.to_string()))?;
+    .map_err(|r| match r.storage {
+        true => {
+            tracing::error!(error = %r, "could not store ingested media");
+            ApiError::MediaStorage(
+                "media storage did not take the media; nothing was kept: try again".to_owned(),
+            )
+        }
+        false => ApiError::BadRequest(r.to_string()),
+    })?;
     // Objects that joined a protected conversation get its hold before the answer.
     settle_marked(state, org).await?;
     Ok(json(
@@ -522,7 +530,7 @@ fn parse_ingest(body: &[u8]) -> Result<Vec<IngestConversation<'_>>, crate::inges
         true => serde_json::from_slice(body),
         false => serde_json::from_slice(body).map(|c| vec![c]),
     };
-    parsed.map_err(|e| crate::ingest::IngestRefusal(format!("invalid conversation: {e}")))
+    parsed.map_err(|e| crate::ingest::IngestRefusal::new(format!("invalid conversation: {e}")))
 }
 
 /// `GET /api/retention-policies` lists them; `POST` adds one (admin).

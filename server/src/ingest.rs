@@ -17,18 +17,31 @@ const TEXT_MAX: usize = 500;
 
 /// Why an ingested conversation is refused.
 #[derive(Debug, PartialEq, Eq)]
-pub struct IngestRefusal(pub String);
+pub struct IngestRefusal {
+    pub message: String,
+    /// Media storage failed (not the input): answered 503, not 400.
+    pub storage: bool,
+}
+
+impl IngestRefusal {
+    pub fn new(message: String) -> IngestRefusal {
+        IngestRefusal {
+            message,
+            storage: false,
+        }
+    }
+}
 
 impl std::fmt::Display for IngestRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 pub(crate) fn text(field: &str, value: &Option<String>) -> Result<(), IngestRefusal> {
     match value {
         Some(v) if v.chars().count() > TEXT_MAX || v.chars().any(char::is_control) => {
-            Err(IngestRefusal(format!(
+            Err(IngestRefusal::new(format!(
                 "{field} is longer than {TEXT_MAX} characters or holds control characters"
             )))
         }
@@ -55,7 +68,7 @@ fn write_base64(
     text: &Base64Text<'_>,
 ) -> Result<(u64, String), IngestRefusal> {
     let text = text.0.trim();
-    let invalid = || IngestRefusal(format!("{what} is not valid base64"));
+    let invalid = || IngestRefusal::new(format!("{what} is not valid base64"));
     // Base64 is ASCII; checked first so that slicing at any byte is at a character boundary.
     if !text.is_ascii() {
         return Err(invalid());
@@ -85,7 +98,7 @@ pub enum Files<'a> {
 impl Files<'_> {
     fn resolve(self, file: &str) -> Result<std::path::PathBuf, IngestRefusal> {
         match self {
-            Files::Refused => Err(IngestRefusal(
+            Files::Refused => Err(IngestRefusal::new(
                 "mediaFile and file are for `holdfast import`; over HTTP send the bytes in base64, \
                  or upload them with PUT /api/recordings/{id}/media"
                     .to_owned(),
@@ -93,7 +106,7 @@ impl Files<'_> {
             Files::RelativeTo(dir) => {
                 let relative = Path::new(file);
                 match relative.is_absolute() || file.is_empty() {
-                    true => Err(IngestRefusal(format!(
+                    true => Err(IngestRefusal::new(format!(
                         "{file}: name media files relative to the JSON lines file"
                     ))),
                     false => Ok(dir.join(relative)),
@@ -124,9 +137,9 @@ impl Source<'_, '_> {
             Source::Base64(text) => write_base64(&mut file, what, text)?,
             Source::File(from) => {
                 let mut source = std::fs::File::open(&from)
-                    .map_err(|e| IngestRefusal(format!("{}: {e}", from.display())))?;
+                    .map_err(|e| IngestRefusal::new(format!("{}: {e}", from.display())))?;
                 media::copy_hashing(&mut source, &mut file)
-                    .map_err(|e| IngestRefusal(format!("copying {}: {e}", from.display())))?
+                    .map_err(|e| IngestRefusal::new(format!("copying {}: {e}", from.display())))?
             }
         };
         // The bytes are on disk before they are stored, and stored before the database says
@@ -142,7 +155,10 @@ impl Source<'_, '_> {
 }
 
 fn store_error(e: std::io::Error) -> IngestRefusal {
-    IngestRefusal(format!("could not store media: {e}"))
+    IngestRefusal {
+        message: format!("could not store media: {e}"),
+        storage: true,
+    }
 }
 
 /// Checks a conversation and writes its files; returns what to insert. On a refusal, files
@@ -155,7 +171,7 @@ pub fn prepare(
     written: &mut Vec<String>,
 ) -> Result<NewConversation, IngestRefusal> {
     if c.end_time < c.start_time {
-        return Err(IngestRefusal(format!(
+        return Err(IngestRefusal::new(format!(
             "conversation {}: endTime is before startTime",
             c.id
         )));
@@ -177,7 +193,7 @@ pub fn prepare(
         let mut sha256 = None;
         let source = match (&r.media_base64, &r.media_file) {
             (Some(_), Some(_)) => {
-                return Err(IngestRefusal(format!(
+                return Err(IngestRefusal::new(format!(
                     "recording {}: give mediaBase64 or mediaFile, not both",
                     r.id
                 )));
@@ -203,7 +219,7 @@ pub fn prepare(
                 (Some(data), None) => Source::Base64(data),
                 (None, Some(file)) => Source::File(files.resolve(file)?),
                 _ => {
-                    return Err(IngestRefusal(format!(
+                    return Err(IngestRefusal::new(format!(
                         "attachment {}: give dataBase64 or file, one of them",
                         a.name
                     )));

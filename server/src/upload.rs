@@ -178,7 +178,7 @@ fn attachment_name(head: &Req) -> Result<String, ApiError> {
     if name.trim().is_empty() {
         return Err(bad());
     }
-    ingest::text("name", &Some(name.clone())).map_err(|r| ApiError::BadRequest(r.0))?;
+    ingest::text("name", &Some(name.clone())).map_err(|r| ApiError::BadRequest(r.message))?;
     Ok(name)
 }
 
@@ -196,7 +196,12 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let relative = ingest::media_path(org, recording, kind);
-    let io = |e: std::io::Error| ApiError::MediaStorage(format!("could not store the upload: {e}"));
+    let io = |e: std::io::Error| {
+        tracing::error!(error = %e, "could not store an upload");
+        ApiError::MediaStorage(
+            "media storage did not take the upload; nothing was kept: try again".to_owned(),
+        )
+    };
     let media = state.media.clone();
     let (spooled, file) = tokio::task::spawn_blocking(move || Spooled::create(media.as_ref()))
         .await
