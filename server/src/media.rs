@@ -68,6 +68,25 @@ impl Spooled {
     }
 }
 
+/// How old a spool file must be before a new process takes it for a crash's leftover: older
+/// than any upload can last, so that another process's upload in flight is never removed.
+const SPOOL_LEFTOVER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Makes the spool directory and removes what crashes left in it.
+pub(crate) fn open_spool(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > SPOOL_LEFTOVER));
+        if old && entry.file_name().to_string_lossy().ends_with(".part") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
 impl Drop for Spooled {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);

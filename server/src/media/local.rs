@@ -17,7 +17,7 @@ impl LocalMedia {
     /// The directory, made if missing.
     pub fn open(dir: PathBuf) -> io::Result<LocalMedia> {
         let spool = dir.join(".spool");
-        std::fs::create_dir_all(&spool)?;
+        super::open_spool(&spool)?;
         Ok(LocalMedia { dir, spool })
     }
 

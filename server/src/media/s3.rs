@@ -25,7 +25,7 @@ use super::{MediaStore, Pending};
 use crate::body::RespBody;
 
 /// Legal-hold calls in flight at once: a protect of a thousand conversations sets thousands.
-const HOLDS_AT_ONCE: usize = 16;
+const HOLDS_AT_ONCE: usize = 64;
 
 /// Where the bucket is and who is asking.
 #[derive(Clone, Debug)]
@@ -145,8 +145,7 @@ impl S3Media {
     /// Connects and checks the bucket: it must exist and be reachable; whether it has Object
     /// Lock decides whether holds are mirrored. New files are written in `spool` first.
     pub fn open(settings: &S3Settings, spool: PathBuf) -> Result<S3Media, String> {
-        std::fs::create_dir_all(&spool)
-            .map_err(|e| format!("creating {}: {e}", spool.display()))?;
+        super::open_spool(&spool).map_err(|e| format!("creating {}: {e}", spool.display()))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("holdfast-s3")
