@@ -190,22 +190,42 @@ fn protected_in_db(dir: &Path, conv: &str) -> bool {
         == 1
 }
 
-/// The legal hold of each of the prefix's objects, as the bucket says (`None`: never held).
-fn holds(settings: &S3Settings) -> Vec<Option<String>> {
+/// Every version of the prefix's objects: (key, version id), by key.
+fn versions(settings: &S3Settings) -> Vec<(String, Option<String>)> {
     moto::sdk(settings, |client, settings| async move {
         let listed = client
-            .list_objects_v2()
+            .list_object_versions()
             .bucket(&settings.bucket)
             .prefix(format!("{}/", settings.prefix))
             .send()
             .await
             .unwrap();
+        let mut out: Vec<(String, Option<String>)> = listed
+            .versions()
+            .iter()
+            .map(|v| {
+                (
+                    v.key().unwrap().to_owned(),
+                    v.version_id().map(str::to_owned),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    })
+}
+
+/// The legal hold of each version, as the bucket says (`None`: never held).
+fn holds(settings: &S3Settings) -> Vec<Option<String>> {
+    let listed = versions(settings);
+    moto::sdk(settings, |client, settings| async move {
         let mut out = Vec::new();
-        for o in listed.contents() {
+        for (key, version) in listed {
             let hold = client
                 .get_object_legal_hold()
                 .bucket(&settings.bucket)
-                .key(o.key().unwrap())
+                .key(key)
+                .set_version_id(version)
                 .send()
                 .await
                 .ok()
@@ -347,22 +367,16 @@ fn a_crash_between_the_database_commit_and_the_bucket_is_reconciled() {
         reconciled,
         serde_json::json!({"holds": true, "settled": 0, "held": 2, "lifted": 0})
     );
+    let listed = versions(&settings);
     let refused = moto::sdk(&settings, |client, settings| async move {
         use aws_sdk_s3::error::ProvideErrorMetadata;
-        let versions = client
-            .list_object_versions()
-            .bucket(&settings.bucket)
-            .prefix(format!("{}/", settings.prefix))
-            .send()
-            .await
-            .unwrap();
         let mut codes = Vec::new();
-        for v in versions.versions() {
+        for (key, version) in listed {
             let e = client
                 .delete_object()
                 .bucket(&settings.bucket)
-                .key(v.key().unwrap())
-                .set_version_id(v.version_id().map(str::to_owned))
+                .key(key)
+                .set_version_id(version)
                 .send()
                 .await
                 .err()

@@ -5686,10 +5686,10 @@ const ON_POSTGRES: &[(&str, BackendTest)] = backend_tests![
 #[path = "support/throwaway_postgres.rs"]
 mod throwaway_postgres;
 
-/// Every test in [`ON_POSTGRES`] on one throwaway PostgreSQL, each in a database of its own.
-#[test]
-fn the_backend_neutral_tests_pass_on_postgres() {
-    // A server error's cause is logged, not answered: shown with a failing test's output.
+/// The runtime a suite of backend tests runs its tests on, one after another, with the
+/// server's logs shown with a failing test's output (a server error's cause is logged, not
+/// answered); `HOLDFAST_TEST_LOG=debug` shows more.
+fn suite_runtime() -> tokio::runtime::Runtime {
     let _ = tracing_subscriber::fmt()
         .with_max_level(match std::env::var("HOLDFAST_TEST_LOG").as_deref() {
             Ok("debug") => tracing::Level::DEBUG,
@@ -5697,12 +5697,18 @@ fn the_backend_neutral_tests_pass_on_postgres() {
         })
         .with_test_writer()
         .try_init();
-    let pg = throwaway_postgres::ThrowawayPostgres::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Every test in [`ON_POSTGRES`] on one throwaway PostgreSQL, each in a database of its own.
+#[test]
+fn the_backend_neutral_tests_pass_on_postgres() {
+    let runtime = suite_runtime();
+    let pg = throwaway_postgres::ThrowawayPostgres::start();
     let mut admin = postgres::Client::connect(&pg.url(), postgres::NoTls).unwrap();
     // `HOLDFAST_PG_TESTS=name,name` runs only those.
     let only = std::env::var("HOLDFAST_PG_TESTS").ok();
@@ -5778,14 +5784,12 @@ async fn two_instances_on_postgres_share_one_bucket(url: String, moto: &moto::Mo
     protection(a, &manager, "protect", &conv)
         .await
         .assert_status(200);
-    b.send(
+    send_bytes(
+        b,
+        &admin,
         "POST",
         &format!("/api/recordings/{rec}/attachments?name=late.txt"),
-        &[
-            ("cookie", admin.as_str()),
-            ("content-type", "text/plain"),
-            ("x-holdfast-csrf", "1"),
-        ],
+        "text/plain",
         b"arrived later",
     )
     .await
@@ -5831,21 +5835,10 @@ mod moto;
 /// Object Lock; then the legal-hold tests.
 #[test]
 fn the_media_tests_pass_on_s3() {
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(match std::env::var("HOLDFAST_TEST_LOG").as_deref() {
-            Ok("debug") => tracing::Level::DEBUG,
-            _ => tracing::Level::ERROR,
-        })
-        .with_test_writer()
-        .try_init();
+    let runtime = suite_runtime();
     let moto = moto::Moto::start();
     moto.create_bucket("holdfast-media", true);
     moto.create_bucket("holdfast-plain", false);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
     // `HOLDFAST_S3_TESTS=name,name` runs only those.
     let only = std::env::var("HOLDFAST_S3_TESTS").ok();
     let wanted = |name: &str| {
@@ -5874,6 +5867,23 @@ fn the_media_tests_pass_on_s3() {
     if wanted("plain_bucket") {
         runtime.block_on(a_bucket_without_object_lock_keeps_media_but_no_holds(&moto));
     }
+}
+
+/// A raw body sent as the app sends it (a cookie session with its CSRF header).
+async fn send_bytes(
+    server: &Server,
+    cookie: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Answer {
+    let headers = [
+        ("cookie", cookie),
+        ("content-type", content_type),
+        ("x-holdfast-csrf", "1"),
+    ];
+    server.send(method, path, &headers, body).await
 }
 
 /// The legal hold of an object, as the bucket says (`None`: it never had one).
@@ -6006,18 +6016,15 @@ async fn legal_holds_follow_protection_in_an_object_lock_bucket(moto: &moto::Mot
 
     // What arrives later is held too: an uploaded attachment, and a recording ingested into
     // the conversation.
-    let upload = server
-        .send(
-            "POST",
-            &format!("/api/recordings/{rec}/attachments?name=late.txt"),
-            &[
-                ("cookie", admin.as_str()),
-                ("content-type", "text/plain"),
-                ("x-holdfast-csrf", "1"),
-            ],
-            b"arrived later",
-        )
-        .await;
+    let upload = send_bytes(
+        &server,
+        &admin,
+        "POST",
+        &format!("/api/recordings/{rec}/attachments?name=late.txt"),
+        "text/plain",
+        b"arrived later",
+    )
+    .await;
     upload.assert_status(201);
     let later = new_id();
     let body = serde_json::json!({"id": conv, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
@@ -6072,18 +6079,15 @@ async fn when_the_bucket_does_not_answer_nothing_is_lost_and_holds_are_settled_l
     let with_media = serde_json::json!({"id": new_id(), "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
         "direction": "inbound", "recordings": [{"id": new_id(), "media": "call", "role": "policy", "mediaBase64": b64(b"x")}]});
     let refused = server.post_json("/api/ingest", &admin, &with_media).await;
-    let upload = server
-        .send(
-            "PUT",
-            &format!("/api/recordings/{late_rec}/media"),
-            &[
-                ("cookie", admin.as_str()),
-                ("content-type", "audio/wav"),
-                ("x-holdfast-csrf", "1"),
-            ],
-            b"late audio",
-        )
-        .await;
+    let upload = send_bytes(
+        &server,
+        &admin,
+        "PUT",
+        &format!("/api/recordings/{late_rec}/media"),
+        "audio/wav",
+        b"late audio",
+    )
+    .await;
     moto.resume();
     refused.assert_error(503, "media.storage.failing");
     upload.assert_error(503, "media.storage.failing");
@@ -6091,19 +6095,16 @@ async fn when_the_bucket_does_not_answer_nothing_is_lost_and_holds_are_settled_l
         !details(&server, &admin, &late_conv).await.recordings[0].has_media,
         "the database names no object"
     );
-    server
-        .send(
-            "PUT",
-            &format!("/api/recordings/{late_rec}/media"),
-            &[
-                ("cookie", admin.as_str()),
-                ("content-type", "audio/wav"),
-                ("x-holdfast-csrf", "1"),
-            ],
-            b"late audio",
-        )
-        .await
-        .assert_status(201);
+    send_bytes(
+        &server,
+        &admin,
+        "PUT",
+        &format!("/api/recordings/{late_rec}/media"),
+        "audio/wav",
+        b"late audio",
+    )
+    .await
+    .assert_status(201);
 
     // The protect is committed, but not acknowledged.
     moto.pause();

@@ -100,11 +100,7 @@ pub fn drain(store: &dyn Store, media: &dyn MediaStore) -> Result<usize, String>
             return Ok(settled);
         };
         after = Some((org.to_string(), id.to_string()));
-        let mut by_org: BTreeMap<OrgId, Vec<ConversationId>> = BTreeMap::new();
-        for (org, id) in &page {
-            by_org.entry(*org).or_default().push(*id);
-        }
-        for (org, ids) in by_org {
+        for (org, ids) in by_org(&page) {
             settle(store, media, org, &ids)?;
             settled += ids.len();
         }
@@ -112,6 +108,15 @@ pub fn drain(store: &dyn Store, media: &dyn MediaStore) -> Result<usize, String>
             return Ok(settled);
         }
     }
+}
+
+/// A page of (organization, conversation) keys, by organization.
+fn by_org(page: &[(OrgId, ConversationId)]) -> BTreeMap<OrgId, Vec<ConversationId>> {
+    let mut out: BTreeMap<OrgId, Vec<ConversationId>> = BTreeMap::new();
+    for (org, id) in page {
+        out.entry(*org).or_default().push(*id);
+    }
+    out
 }
 
 /// What `holdfast media reconcile` did.
@@ -150,11 +155,7 @@ pub fn reconcile(store: &dyn Store, media: &dyn MediaStore) -> Result<Reconciled
             break;
         };
         after = Some((org.to_string(), id.to_string()));
-        let mut by_org: BTreeMap<OrgId, Vec<ConversationId>> = BTreeMap::new();
-        for (org, id) in &page {
-            by_org.entry(*org).or_default().push(*id);
-        }
-        for (org, ids) in by_org {
+        for (org, ids) in by_org(&page) {
             for state in store.hold_states(org, &ids).map_err(|e| e.to_string())? {
                 let failures = media.set_holds(&state.objects, true);
                 if let Some((key, e)) = failures.first() {
