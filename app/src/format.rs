@@ -2,7 +2,7 @@
 
 use holdfast_core::time::Instant;
 
-pub use holdfast_core::format::{count, count_at_least, count_of};
+pub use holdfast_core::format::{count, count_at_least, count_of, counted, counted_of};
 
 /// `4:05` or `1:02:03`.
 pub fn duration(ms: u64) -> String {

@@ -21,6 +21,22 @@ pub fn count_of(n: crate::protection::Count) -> String {
     }
 }
 
+/// A count with its noun: `1 interaction`, `3,000 interactions`, `0 interactions`.
+pub fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
+/// [`count_of`] with its noun: `1 interaction`, `more than 10,000 interactions`, and as English
+/// has it, `more than 1 interaction`.
+pub fn counted_of(n: crate::protection::Count, one: &str, many: &str) -> String {
+    match n {
+        crate::protection::Count::Exact(n) => counted(n, one, many),
+        // "more than one recording", "more than two recordings".
+        crate::protection::Count::MoreThan(n) => format!("more than {}", counted(n, one, many)),
+    }
+}
+
 /// A count that may be a lower bound: `10,000+` when counting stopped there.
 pub fn count_at_least(n: u64, exact: bool) -> String {
     match exact {
@@ -49,5 +65,28 @@ mod tests {
         use crate::protection::Count;
         assert_eq!(super::count_of(Count::Exact(2_651)), "2,651");
         assert_eq!(super::count_of(Count::MoreThan(10_000)), "more than 10,000");
+    }
+
+    #[test]
+    fn a_noun_follows_its_count() {
+        use super::{counted, counted_of};
+        use crate::protection::Count;
+        let it = |n: u64| counted(n, "interaction", "interactions");
+        assert_eq!(it(0), "0 interactions");
+        assert_eq!(it(1), "1 interaction");
+        assert_eq!(it(2), "2 interactions");
+        assert_eq!(it(1000), "1,000 interactions");
+        assert_eq!(
+            counted_of(Count::Exact(1), "recording", "recordings"),
+            "1 recording"
+        );
+        assert_eq!(
+            counted_of(Count::MoreThan(1), "recording", "recordings"),
+            "more than 1 recording"
+        );
+        assert_eq!(
+            counted_of(Count::MoreThan(10_000), "recording", "recordings"),
+            "more than 10,000 recordings"
+        );
     }
 }

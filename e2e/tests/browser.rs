@@ -10,7 +10,7 @@ use fantoccini::Locator;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
-use holdfast_core::format::count;
+use holdfast_core::format::{count, counted};
 use holdfast_e2e::Harness;
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -75,9 +75,17 @@ async fn click(h: &Harness, css: &str) {
 /// the message.
 async fn confirm(h: &Harness) -> String {
     click(h, "dialog button.btn-primary").await;
-    let done = text(h, "dialog .done").await;
-    click(h, "dialog button.btn").await;
-    done
+    dialog_closed(h).await;
+    announced(h).await
+}
+
+/// What the page said politely after a commit (its live region), once it says something.
+async fn announced(h: &Harness) -> String {
+    let region = find(h, "p.announcement[role=status][aria-live=polite]").await;
+    eventually(h, "the result to be announced", || async {
+        region.text().await.ok().filter(|t| !t.is_empty())
+    })
+    .await
 }
 
 /// Waits until no dialog is open (the preview is removed from the page when it closes).
@@ -231,7 +239,10 @@ async fn manager_selects_a_page_previews_and_protects() {
         .send_keys("Case 2026-118")
         .await
         .unwrap();
-    assert_eq!(confirm(&h).await, format!("Protected {new} interactions."));
+    assert_eq!(
+        confirm(&h).await,
+        format!("Protected {}.", counted(new, "interaction", "interactions"))
+    );
     let after = format!("Protected conversations: {} / 1,000", before + new);
     eventually(&h, "the cap meter to update", || async {
         (text(&h, ".cap-meter").await == after).then_some(())
@@ -352,9 +363,9 @@ async fn selecting_all_matching_beyond_the_cap_is_refused_before_anything_is_sen
     assert_eq!(
         refusal,
         format!(
-            "Over the limit: protecting {} more interactions would exceed the limit of 1,000 \
+            "Over the limit: protecting {} would exceed the limit of 1,000 \
              protected conversations by {}. Only 960 more can be protected. Nothing was sent.",
-            count(new),
+            counted(new, "more interaction", "more interactions"),
             count(new - 960)
         )
     );
@@ -508,7 +519,7 @@ async fn the_details_tab_releases_and_protects_with_the_protected_checkbox() {
     checkbox.click().await.unwrap();
     let numbers = text(&h, "dialog dl").await;
     assert!(numbers.contains("Will be released\n1"), "{numbers}");
-    assert_eq!(confirm(&h).await, "Released 1 interactions.");
+    assert_eq!(confirm(&h).await, "Released 1 interaction.");
     eventually(&h, "the lock to go", || async {
         let boxes = all(&h, ".protected-toggle input").await;
         let checked = boxes.first()?.prop("checked").await.ok()??;
@@ -521,7 +532,7 @@ async fn the_details_tab_releases_and_protects_with_the_protected_checkbox() {
     );
 
     click(&h, ".protected-toggle input").await;
-    assert_eq!(confirm(&h).await, "Protected 1 interactions.");
+    assert_eq!(confirm(&h).await, "Protected 1 interaction.");
     find(&h, ".protected-toggle svg[aria-label=Protected]").await;
     h.finish().await;
 }
@@ -838,9 +849,9 @@ async fn protecting_one_interaction_with_the_keyboard_alone() {
     type_text(&h, "Keyboard only").await;
     move_focus_to(&h, &[Key::Tab], "dialog button.btn-primary", 6).await;
     press(&h, &[Key::Enter]).await;
-    assert_eq!(text(&h, "dialog .done").await, "Protected 1 interactions.");
-    press(&h, &[Key::Escape]).await;
+    // The dialog closes by itself and the result is said in the page's polite live region.
     dialog_closed(&h).await;
+    assert_eq!(announced(&h).await, "Protected 1 interaction.");
     // The selection is cleared, so Protect is disabled: the focus goes to the page's heading.
     assert!(focus_is(&h, "main h1").await, "focus on the heading");
     eventually(&h, "the lock on the row", || async {
@@ -1114,7 +1125,13 @@ async fn the_seed_flow_end_to_end_without_a_page_reload() {
         numbers.contains(&format!("Will be protected\n{new}")),
         "{numbers}"
     );
-    assert_eq!(confirm(&h).await, format!("Protected {new} interactions."));
+    assert_eq!(
+        confirm(&h).await,
+        format!(
+            "Protected {}.",
+            counted(new as u64, "interaction", "interactions")
+        )
+    );
     eventually(&h, "a lock on every row", || async {
         (locks().await == 25).then_some(())
     })
@@ -1140,7 +1157,7 @@ async fn the_seed_flow_end_to_end_without_a_page_reload() {
         "after navigating in place the focus starts at the page"
     );
     checkbox.click().await.unwrap();
-    assert_eq!(confirm(&h).await, "Released 1 interactions.");
+    assert_eq!(confirm(&h).await, "Released 1 interaction.");
     eventually(&h, "the lock to go", || async {
         all(&h, ".protected-toggle svg")
             .await

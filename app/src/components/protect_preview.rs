@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::format::{count, count_of};
+use crate::format::{count, count_of, counted, counted_of};
 use crate::state::Session;
 
 /// Opens the preview of `action` on `selection`: fetches the selection's counts and the
@@ -62,17 +62,13 @@ pub enum Preview {
     Plan(ProtectPlan, Selection),
     Sending(ProtectAction),
     Refused(ProtectAction, PlanError),
-    Done(ProtectAction, String),
     Failed(String),
 }
 
 impl Preview {
     fn action(&self) -> Option<ProtectAction> {
         match self {
-            Preview::Loading(a, _)
-            | Preview::Sending(a)
-            | Preview::Refused(a, _)
-            | Preview::Done(a, _) => Some(*a),
+            Preview::Loading(a, _) | Preview::Sending(a) | Preview::Refused(a, _) => Some(*a),
             Preview::Plan(plan, _) => Some(plan.action),
             Preview::Failed(_) => None,
         }
@@ -94,16 +90,16 @@ pub fn refusal(e: &PlanError) -> String {
             headroom,
             cap,
         } => format!(
-            "Over the limit: protecting {} more interactions would exceed the limit of {} protected conversations by {}. Only {} more can be protected. Nothing was sent.",
-            count(*new),
+            "Over the limit: protecting {} would exceed the limit of {} protected conversations by {}. Only {} more can be protected. Nothing was sent.",
+            counted(*new, "more interaction", "more interactions"),
             count(*cap),
             count(new.saturating_sub(*headroom)),
             count(*headroom)
         ),
         // Counting stopped past the headroom: what is known is enough to refuse.
         PlanError::OverCap { new, headroom, cap } => format!(
-            "Over the limit: protecting {} more interactions would exceed the limit of {} protected conversations. Only {} more can be protected. Nothing was sent.",
-            count_of(*new),
+            "Over the limit: protecting {} would exceed the limit of {} protected conversations. Only {} more can be protected. Nothing was sent.",
+            counted_of(*new, "more interaction", "more interactions"),
             count(*cap),
             count(*headroom)
         ),
@@ -161,8 +157,9 @@ fn numbers(plan: &ProtectPlan) -> AnyView {
     view! { <dl class="numbers" aria-label="Preview">{items}</dl> }.into_any()
 }
 
-/// The dialog. After a commit it clears the selection and bumps `revision`, so the table and
-/// the cap meter show the new state without a reload.
+/// The dialog. After a commit it clears the selection, bumps `revision` (so the table and the
+/// cap meter show the new state without a reload), closes, and says what was done in a polite
+/// live region beside it.
 #[component]
 pub fn ProtectPreview(
     preview: RwSignal<Option<Preview>>,
@@ -172,39 +169,8 @@ pub fn ProtectPreview(
     let session = Session::get();
     let reason = RwSignal::new(String::new());
     let reason_error = move || Reason::new(&reason.get()).err().map(|e| e.to_string());
-    let confirm = move |_| {
-        let Some(Preview::Plan(plan, selection)) = preview.get_untracked() else {
-            return;
-        };
-        let Ok(text) = Reason::new(&reason.get_untracked()) else {
-            return;
-        };
-        preview.set(Some(Preview::Sending(plan.action)));
-        spawn_local(async move {
-            let text = text.map(|r| r.as_str().to_owned());
-            let next = match api::change_protection(plan.action, selection, text).await {
-                Ok(done) => {
-                    session.org.set(Some(done.org));
-                    selected.set(Selected::Nothing);
-                    revision.update(|r| *r += 1);
-                    reason.set(String::new());
-                    let verb = match plan.action {
-                        ProtectAction::Protect => "Protected",
-                        ProtectAction::Release => "Released",
-                    };
-                    Preview::Done(
-                        plan.action,
-                        format!("{verb} {} interactions.", count(done.changed)),
-                    )
-                }
-                Err(e) => {
-                    session.handle_error(&e);
-                    Preview::Failed(e.to_string())
-                }
-            };
-            preview.set(Some(next));
-        });
-    };
+    // The result of a commit, said politely once the dialog has closed.
+    let announcement = RwSignal::new(String::new());
     // One native modal <dialog> while a preview is open: it keeps focus inside, makes the page
     // behind it inert and closes on Escape. Closing gives the focus back to the control that
     // opened it, or, when that control is gone or disabled (the commit cleared the selection,
@@ -216,6 +182,8 @@ pub fn ProtectPreview(
         if let Some(d) = dialog.get()
             && !d.open()
         {
+            // A new preview: the last result is said again if it comes again.
+            announcement.set(String::new());
             opener.set_value(
                 document()
                     .active_element()
@@ -243,6 +211,50 @@ pub fn ProtectPreview(
             let _ = target.focus();
         }
     };
+    let confirm = move |_| {
+        let Some(Preview::Plan(plan, selection)) = preview.get_untracked() else {
+            return;
+        };
+        let Ok(text) = Reason::new(&reason.get_untracked()) else {
+            return;
+        };
+        preview.set(Some(Preview::Sending(plan.action)));
+        spawn_local(async move {
+            let text = text.map(|r| r.as_str().to_owned());
+            match api::change_protection(plan.action, selection, text).await {
+                Ok(done) => {
+                    session.org.set(Some(done.org));
+                    selected.set(Selected::Nothing);
+                    revision.update(|r| *r += 1);
+                    let verb = match plan.action {
+                        ProtectAction::Protect => "Protected",
+                        ProtectAction::Release => "Released",
+                    };
+                    // Closed once the page has drawn the cleared selection, so that the
+                    // focus does not go back to a Protect button about to be disabled.
+                    set_timeout(close, std::time::Duration::ZERO);
+                    let said = format!(
+                        "{verb} {}.",
+                        counted(done.changed, "interaction", "interactions")
+                    );
+                    announcement.set(said.clone());
+                    // Shown for a while, then gone, unless something newer was said.
+                    set_timeout(
+                        move || {
+                            if announcement.get_untracked() == said {
+                                announcement.set(String::new());
+                            }
+                        },
+                        std::time::Duration::from_secs(10),
+                    );
+                }
+                Err(e) => {
+                    session.handle_error(&e);
+                    preview.set(Some(Preview::Failed(e.to_string())));
+                }
+            }
+        });
+    };
     let heading = move || {
         preview.with(|p| {
             p.as_ref()
@@ -266,10 +278,13 @@ pub fn ProtectPreview(
             Preview::Plan(plan, _) => {
                 let past_due = (plan.action == ProtectAction::Release && plan.past_due_recordings > 0).then(|| {
                     view! {
-                        <p class="refusal">{format!(
-                            "{} recordings are past their deletion date and will be deleted by the next retention sweep after release.",
-                            count(plan.past_due_recordings)
-                        )}</p>
+                        <p class="refusal">{match plan.past_due_recordings {
+                            1 => "1 recording is past its deletion date and will be deleted by the next retention sweep after release.".to_owned(),
+                            n => format!(
+                                "{} recordings are past their deletion date and will be deleted by the next retention sweep after release.",
+                                count(n)
+                            ),
+                        }}</p>
                     }
                 });
                 let reason_field = (plan.action == ProtectAction::Protect).then(|| view! {
@@ -283,11 +298,10 @@ pub fn ProtectPreview(
                 view! { {numbers(&plan)} {past_due} {reason_field} }.into_any()
             }
             Preview::Refused(_, e) => notice("refusal", refusal(&e)),
-            Preview::Done(_, message) => notice("done", message),
             Preview::Failed(e) => notice("refusal", e),
         })
     };
-    move || {
+    let dialog_view = move || {
         is_open.get().then(|| {
             view! {
                 <dialog class="dialog" node_ref=dialog aria-labelledby="preview-title"
@@ -310,5 +324,9 @@ pub fn ProtectPreview(
                 </dialog>
             }
         })
+    };
+    view! {
+        <p class="announcement" role="status" aria-live="polite">{move || announcement.get()}</p>
+        {dialog_view}
     }
 }

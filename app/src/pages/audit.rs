@@ -103,12 +103,12 @@ pub fn AuditPage() -> impl IntoView {
                             <td>{format!("{} {}", e.entity_type.as_str(), e.entity_id)}</td>
                             <td>{actor}</td>
                             <td>{e.client.ip.clone().unwrap_or_default()}</td>
-                            <td>{(recordings > 0).then(|| format!("{recordings} recording(s)"))}</td>
+                            <td>{(recordings > 0).then(|| format::counted(recordings as u64, "recording", "recordings"))}</td>
                             <td>{details}</td>
                         </tr>
                     }
                 }).collect();
-                let shown = format!("{} events", format::count(p.total));
+                let shown = format::counted(p.total, "event", "events");
                 let (has_prev, has_next) = (p.page > 1, u64::from(p.page) * u64::from(p.page_size) < p.total);
                 view! {
                     {chain}

@@ -105,6 +105,7 @@ pub fn InteractionsPage() -> impl IntoView {
             }
         });
         let text = match all_matching {
+            true if exact && n == 1 => "The 1 matching interaction is selected.".to_owned(),
             true if exact => format!("All {} matching interactions are selected.", count(n)),
             // Beyond the bound the exact number comes with the preview, which counts them.
             true => format!(
