@@ -684,14 +684,21 @@ pub async fn metrics(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         (Some(expected), Some(given)) if auth::same_secret(expected, &given) => {}
         _ => return Err(ApiError::Unauthorized),
     }
-    let protected = blocking(state, |s| {
-        s.organizations()?
+    let holds = state.media.keeps_holds();
+    let (protected, holds_pending) = blocking(state, move |s| {
+        let protected = s
+            .organizations()?
             .into_iter()
             .map(|(id, _)| {
                 s.org_status(id)
                     .map(|st| (id.to_string(), st.protected, st.cap.get()))
             })
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Result<Vec<_>, _>>()?;
+        let pending = match holds {
+            true => Some(s.pending_holds(None, 10_000)?.len()),
+            false => None,
+        };
+        Ok((protected, pending))
     })
     .await?;
     let broken: Vec<String> = state
@@ -700,9 +707,11 @@ pub async fn metrics(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         .into_iter()
         .map(|(org, _)| org.to_string())
         .collect();
-    let mut resp = hyper::Response::new(crate::body::RespBody::full(
-        state.metrics.render(&protected, &broken),
-    ));
+    let mut resp = hyper::Response::new(crate::body::RespBody::full(state.metrics.render(
+        &protected,
+        &broken,
+        holds_pending,
+    )));
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

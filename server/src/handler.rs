@@ -289,6 +289,7 @@ pub(crate) async fn settle_holds(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     settled.map(|_| ()).map_err(|e| {
+        state.metrics.add_hold_failure();
         tracing::error!(error = %e, "legal holds not settled");
         ApiError::MediaStorage(
             "the change is saved, but media storage has not taken its legal holds yet; they are \

@@ -1,5 +1,5 @@
 //! Prometheus metrics: requests and latency by route and status class, protected conversations
-//! per organization, and recordings deleted by the sweep.
+//! per organization, recordings deleted by the sweep, and legal holds not yet settled.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -22,6 +22,8 @@ struct Series {
 pub struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, u16), Series>>,
     pub sweep_deleted: AtomicU64,
+    /// Requests whose legal holds the bucket did not take (committed, answered 503).
+    pub hold_failures: AtomicU64,
 }
 
 impl Metrics {
@@ -43,9 +45,19 @@ impl Metrics {
         self.sweep_deleted.fetch_add(n as u64, Ordering::Relaxed);
     }
 
+    pub fn add_hold_failure(&self) {
+        self.hold_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The text exposition format, with the protected counts given per organization id.
-    /// `broken` names the organizations whose audit chain was found broken.
-    pub fn render(&self, protected: &[(String, u32, u32)], broken: &[String]) -> String {
+    /// `broken` names the organizations whose audit chain was found broken; `holds_pending`
+    /// is how many conversations' legal holds wait to be settled, where storage keeps holds.
+    pub fn render(
+        &self,
+        protected: &[(String, u32, u32)],
+        broken: &[String],
+        holds_pending: Option<usize>,
+    ) -> String {
         let mut out = String::new();
         let map = self
             .requests
@@ -140,6 +152,26 @@ impl Metrics {
             "holdfast_sweep_deleted_total {}",
             self.sweep_deleted.load(Ordering::Relaxed)
         );
+        if let Some(pending) = holds_pending {
+            for (name, kind, help, value) in [
+                (
+                    "holdfast_media_holds_pending",
+                    "gauge",
+                    "Conversations whose objects' legal holds wait to be settled (counted up to 10,000).",
+                    pending as u64,
+                ),
+                (
+                    "holdfast_media_hold_failures_total",
+                    "counter",
+                    "Protects and releases committed whose legal holds the bucket did not take at once.",
+                    self.hold_failures.load(Ordering::Relaxed),
+                ),
+            ] {
+                let _ = writeln!(out, "# HELP {name} {help}");
+                let _ = writeln!(out, "# TYPE {name} {kind}");
+                let _ = writeln!(out, "{name} {value}");
+            }
+        }
         out
     }
 }

@@ -2974,6 +2974,8 @@ async fn metrics_and_the_openapi_document_are_served_on(backend: Backend) {
         "{text}"
     );
     assert!(text.contains("holdfast_sweep_deleted_total 0"));
+    // A directory keeps no legal holds: nothing about them to report.
+    assert!(!text.contains("holdfast_media_holds"), "{text}");
     assert!(
         !text.contains("Northwind"),
         "organizations by id, not by name"
@@ -6118,8 +6120,22 @@ async fn when_the_bucket_does_not_answer_nothing_is_lost_and_holds_are_settled_l
             .conversation
             .protected
     );
-    // Whether the bucket took the calls it did not answer is unknown: the mark stays.
+    // Whether the bucket took the calls it did not answer is unknown: the mark stays, and the
+    // scraper sees it.
     assert_eq!(server.store.pending_holds(None, 10).unwrap().len(), 1);
+    let metric = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned))
+    };
+    let scraped = server.scrape().await;
+    assert_eq!(
+        metric(&scraped, "holdfast_media_holds_pending").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        metric(&scraped, "holdfast_media_hold_failures_total").as_deref(),
+        Some("1")
+    );
 
     // The sweep settles what is marked; the mark goes.
     let media = server.media.clone();
@@ -6132,6 +6148,10 @@ async fn when_the_bucket_does_not_answer_nothing_is_lost_and_holds_are_settled_l
         vec![Some("ON".to_owned()); 2]
     );
     assert_eq!(server.store.pending_holds(None, 10).unwrap(), vec![]);
+    assert_eq!(
+        metric(&server.scrape().await, "holdfast_media_holds_pending").as_deref(),
+        Some("0")
+    );
     // Repeating the protect is safe: nothing to do.
     protection(&server, &manager, "protect", &conv)
         .await
