@@ -9,6 +9,7 @@ pub mod audit;
 pub mod content;
 pub mod deletion;
 pub mod domain;
+pub mod forecast;
 pub mod format;
 pub mod genesys;
 pub mod ids;

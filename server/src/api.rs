@@ -549,6 +549,37 @@ pub async fn retention_policies(state: &AppState, req: &Req) -> Result<Resp, Api
     Ok(json(StatusCode::OK, &body))
 }
 
+/// `GET /api/retention/forecast?days=N`: what the sweep will delete in the next N days (default
+/// 30, at most 366), per UTC day, and what it would delete but for a protection.
+pub async fn retention_forecast(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    use holdfast_core::forecast;
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let days = match req
+        .uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("days="))
+    {
+        None => 30,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=forecast::MAX_DAYS).contains(d))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "days is a whole number from 1 to {}",
+                    forecast::MAX_DAYS
+                ))
+            })?,
+    };
+    let (org, now) = (caller.org_id, chrono::Utc::now());
+    let (start, until) = forecast::window(now, days);
+    let counts = blocking(state, move |s| s.deletion_forecast(org, now, start, until)).await?;
+    Ok(json(StatusCode::OK, &forecast::forecast(now, days, counts)))
+}
+
 /// `POST /api/retention-policies` or `PUT /api/retention-policies/{id}`: audited as
 /// `UpdateRetention`. Applies to recordings that arrive from now on.
 pub async fn save_policy(state: &AppState, req: &Req, id: Option<&str>) -> Result<Resp, ApiError> {

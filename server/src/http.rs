@@ -241,6 +241,7 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         Route::RecordingMedia(id) => api::media(state, req, MediaKind::Recording(id)).await,
         Route::Attachment(id) => api::media(state, req, MediaKind::Attachment(id)).await,
         Route::RetentionPolicies => api::retention_policies(state, req).await,
+        Route::RetentionForecast => api::retention_forecast(state, req).await,
         Route::RetentionPolicy(id) => api::save_policy(state, req, Some(&id)).await,
         Route::View(id) => api::view(state, req, &id).await,
         Route::AuditCsv => api::audit(state, req, true).await,

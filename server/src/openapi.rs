@@ -204,6 +204,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "Retention policies",
     },
     Endpoint {
+        method: "GET",
+        path: "/api/retention/forecast",
+        route: "retention.forecast",
+        permission: VIEW,
+        summary: "What the retention sweep will delete in the next `days` days (1 to 366, default 30), per UTC day, protected recordings apart",
+    },
+    Endpoint {
         method: "POST",
         path: "/api/retention-policies",
         route: "retention.policies",

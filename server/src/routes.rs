@@ -41,6 +41,8 @@ pub enum Route {
     DeleteTranscript(RecordingId),
     DeleteAttachment(String),
     RetentionPolicies,
+    /// What the sweep will delete in the coming days.
+    RetentionForecast,
     RetentionPolicy(String),
     OauthToken,
     GenesysSetProtection,
@@ -163,6 +165,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             (Method::POST, Route::RetentionPolicies),
         ]),
         "/api/views" => api(&[(Method::GET, Route::Views), (Method::POST, Route::Views)]),
+        "/api/retention/forecast" => api(&[(Method::GET, Route::RetentionForecast)]),
         "/api/audit.csv" => api(&[(Method::GET, Route::AuditCsv)]),
         "/oauth/token" => api(&[(Method::POST, Route::OauthToken)]),
         "/api/v2/recordings/deletionprotection" => api(&[
@@ -224,6 +227,7 @@ impl Route {
             Route::DeleteTranscript(_) => "recordings.transcript.delete",
             Route::DeleteAttachment(_) => "attachments.delete",
             Route::RetentionPolicies => "retention.policies",
+            Route::RetentionForecast => "retention.forecast",
             Route::RetentionPolicy(_) => "retention.policy",
             Route::View(_) => "views.one",
             Route::AuditCsv => "audit.csv",
@@ -278,6 +282,7 @@ mod tests {
             Route::UploadAttachment(r),
             Route::Attachment(s()),
             Route::RetentionPolicies,
+            Route::RetentionForecast,
             Route::RetentionPolicy(s()),
             Route::OauthToken,
             Route::GenesysSetProtection,

@@ -4472,6 +4472,10 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
         .await;
     delete(&server, &view_path, &manager).await;
     server.get("/api/retention-policies", &admin).await;
+    server
+        .get("/api/retention/forecast?days=30", &manager)
+        .await
+        .assert_status(200);
     let policy = serde_json::json!({"name": "p", "order": 1, "enabled": true, "media": [], "queues": [], "direction": null, "action": {"kind": "keep"}});
     server
         .post_json("/api/retention-policies", &admin, &policy)
@@ -5683,6 +5687,7 @@ const ON_POSTGRES: &[(&str, BackendTest)] = backend_tests![
     media_and_attachments_upload_as_raw_bodies_with_their_checksums_on,
     a_read_only_postgres_answers_503_loses_nothing_and_says_so_on_healthz_on,
     the_release_preview_counts_exactly_what_the_next_sweep_deletes_on,
+    the_deletion_forecast_says_what_each_sweep_then_deletes_on,
 ];
 
 #[path = "support/throwaway_postgres.rs"]
@@ -5811,6 +5816,94 @@ async fn two_instances_on_postgres_share_one_bucket(url: String, moto: &moto::Mo
     for key in &keys {
         assert_eq!(versions_in_bucket(&settings, key), 0, "{key}");
     }
+}
+
+#[tokio::test]
+async fn the_deletion_forecast_says_what_each_sweep_then_deletes() {
+    the_deletion_forecast_says_what_each_sweep_then_deletes_on(Backend::Sqlite).await;
+}
+
+/// The forecast of both organizations, day by day, against what the sweep deletes when run at
+/// the end of each day: the same numbers. Protected recordings are never deleted and stay
+/// counted apart.
+async fn the_deletion_forecast_says_what_each_sweep_then_deletes_on(backend: Backend) {
+    use holdfast_core::forecast::{Due, Forecast};
+    let server = start_on("forecast", &backend).await;
+    let northwind = server.login("manager").await;
+    let contoso = server.login("contoso.manager").await;
+    for bad in ["0", "367", "x", "-1"] {
+        server
+            .get(&format!("/api/retention/forecast?days={bad}"), &northwind)
+            .await
+            .assert_error(400, "bad.request");
+    }
+    let forecast = |cookie: String| {
+        let server = &server;
+        async move {
+            let f: Forecast = server
+                .get("/api/retention/forecast?days=30", &cookie)
+                .await
+                .parse();
+            f
+        }
+    };
+    let (a, b) = (
+        forecast(northwind.clone()).await,
+        forecast(contoso.clone()).await,
+    );
+    assert_eq!(a.days.len(), 30);
+    assert_eq!(a.days[0].date, a.now.format("%Y-%m-%d").to_string());
+    let default: Forecast = server
+        .get("/api/retention/forecast", &northwind)
+        .await
+        .parse();
+    assert_eq!(default.days.len(), 30);
+
+    let media = server.media.clone();
+    let sweep = |at: holdfast_core::time::Instant| {
+        holdfast_server::sweep::run_once(server.store.as_ref(), media.as_ref(), at).unwrap() as u64
+    };
+    let now = a.now.max(b.now);
+    assert_eq!(
+        sweep(now),
+        a.past_due.deletable + b.past_due.deletable,
+        "the next sweep deletes what is past due"
+    );
+    let (start, _) = holdfast_core::forecast::window(now, 30);
+    let mut swept_days = 0;
+    let mut total = a.past_due.deletable + b.past_due.deletable;
+    for last in [0usize, 1, 6, 29] {
+        let end =
+            start + chrono::Duration::days(last as i64 + 1) - chrono::Duration::milliseconds(1);
+        let expected: u64 = (swept_days..=last)
+            .map(|d| a.days[d].due.deletable + b.days[d].due.deletable)
+            .sum();
+        assert_eq!(sweep(end), expected, "the sweep at the end of day {last}");
+        total += expected;
+        swept_days = last + 1;
+    }
+    assert!(total > 0, "the demo data has recordings due within 30 days");
+    // What was protected is all still there, in its day; nothing deletable is left in the 30.
+    let protected = |f: &Forecast| -> u64 {
+        f.past_due.protected + f.days.iter().map(|d| d.due.protected).sum::<u64>()
+    };
+    let after = forecast(northwind.clone()).await;
+    assert!(
+        protected(&a) > 0,
+        "the demo data has protected recordings due"
+    );
+    assert_eq!(protected(&after), protected(&a));
+    assert_eq!(
+        after.days.iter().map(|d| d.due.deletable).sum::<u64>() + after.past_due.deletable,
+        0
+    );
+    assert_eq!(
+        after.past_due,
+        Due {
+            deletable: 0,
+            protected: a.past_due.protected
+        }
+    );
 }
 
 /// The tests whose subject is media, run again with media in an S3 bucket.

@@ -345,6 +345,17 @@ pub trait Store: Transact + 'static {
         limit: usize,
     ) -> StoreResult<Vec<StoredObject>>;
 
+    /// The organization's available recordings due before `until`, counted by (day, protected):
+    /// the day is `None` at or before `now` (past due), else whole days since `start` (core's
+    /// `forecast::day_of`).
+    fn deletion_forecast(
+        &self,
+        org: OrgId,
+        now: Instant,
+        start: Instant,
+        until: Instant,
+    ) -> StoreResult<Vec<(Option<i64>, bool, u64)>>;
+
     /// Up to `limit` conversations marked for a legal-hold update ([`Tx::mark_holds`]), every
     /// organization, in (organization, id) order after `after`: what the reconciler settles.
     fn pending_holds(

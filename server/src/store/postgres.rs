@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/0003_media_checksums.sql"),
     include_str!("postgres/0004_summary_columns.sql"),
     include_str!("postgres/0005_media_holds.sql"),
+    include_str!("postgres/0006_forecast_by_date.sql"),
 ];
 
 /// The advisory lock migrations run under, so that instances starting together apply each once.

@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0010_ids_per_organization.sql"),
     include_str!("sqlite/0011_media_checksums.sql"),
     include_str!("sqlite/0012_media_holds.sql"),
+    include_str!("sqlite/0013_forecast_by_date.sql"),
 ];
 
 /// How many rows a batched insert or delete writes per statement: far below SQLite's limit of
@@ -1100,6 +1101,35 @@ impl Store for SqliteStore {
                 )?
                 .collect::<Result<_, _>>()?;
             Ok(rows)
+        })
+    }
+
+    fn deletion_forecast(
+        &self,
+        org: OrgId,
+        now: Instant,
+        start: Instant,
+        until: Instant,
+    ) -> StoreResult<Vec<(Option<i64>, bool, u64)>> {
+        self.read(|c| {
+            let rows = c
+                .prepare_cached(
+                    "SELECT CASE WHEN r.delete_date <= ?2 THEN NULL ELSE (r.delete_date - ?3) / 86400000 END AS day,
+                            c.protected, COUNT(*)
+                     FROM recordings r INDEXED BY recordings_org_due
+                     JOIN conversations c ON c.org_id = r.org_id AND c.id = r.conversation_id
+                     WHERE r.org_id = ?1 AND r.file_state = 'AVAILABLE' AND r.delete_date < ?4
+                     GROUP BY day, c.protected",
+                )?
+                .query_map(
+                    params![org.to_string(), ms(now), ms(start), ms(until)],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?)),
+                )?
+                .collect::<Result<Vec<(Option<i64>, bool, i64)>, _>>()?;
+            Ok(rows
+                .into_iter()
+                .map(|(day, p, n)| (day, p, u64::try_from(n).unwrap_or(0)))
+                .collect())
         })
     }
 

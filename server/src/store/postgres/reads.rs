@@ -818,6 +818,42 @@ impl Store for PgStore {
         })
     }
 
+    fn deletion_forecast(
+        &self,
+        org: OrgId,
+        now: Instant,
+        start: Instant,
+        until: Instant,
+    ) -> StoreResult<Vec<(Option<i64>, bool, u64)>> {
+        self.read(|pg| {
+            Ok(pg
+                .tx
+                .query(
+                    "SELECT CASE WHEN r.delete_date <= $2 THEN NULL ELSE (r.delete_date - $3) / 86400000 END AS day,
+                            c.protected, COUNT(*)
+                     FROM recordings r
+                     JOIN conversations c ON c.org_id = r.org_id AND c.id = r.conversation_id
+                     WHERE r.org_id = $1 AND r.file_state = 'AVAILABLE' AND r.delete_date < $4
+                     GROUP BY 1, 2",
+                    &[
+                        &org.to_string(),
+                        &now.timestamp_millis(),
+                        &start.timestamp_millis(),
+                        &until.timestamp_millis(),
+                    ],
+                )?
+                .into_iter()
+                .map(|row| {
+                    (
+                        row.get::<_, Option<i64>>(0),
+                        row.get::<_, bool>(1),
+                        u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
+                    )
+                })
+                .collect())
+        })
+    }
+
     fn pending_holds(
         &self,
         after: Option<&(String, String)>,
