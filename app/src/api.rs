@@ -231,6 +231,11 @@ pub fn audit_csv_url(q: &holdfast_core::audit::AuditQuery) -> String {
     format!("/api/audit.csv?{}", q.filters_query())
 }
 
+/// What the retention sweep will delete in the next `days` days.
+pub async fn forecast(days: u32) -> Result<holdfast_core::forecast::Forecast, ApiError> {
+    get(&format!("/api/retention/forecast?days={days}")).await
+}
+
 /// The user's saved views.
 pub async fn views() -> Result<Vec<holdfast_core::api::SavedView>, ApiError> {
     get("/api/views").await

@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use crate::components::shell::Shell;
 use crate::pages::audit::AuditPage;
 use crate::pages::details::DetailsPage;
+use crate::pages::forecast::ForecastPage;
 use crate::pages::interactions::InteractionsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::views::ViewsPage;
@@ -34,6 +35,7 @@ pub fn App() -> impl IntoView {
             Route::Details(id) => view! { <DetailsPage id=id /> }.into_any(),
             Route::Audit => view! { <AuditPage /> }.into_any(),
             Route::Views => view! { <ViewsPage /> }.into_any(),
+            Route::Forecast => view! { <ForecastPage /> }.into_any(),
         }
     };
     // The window title names the page, for tabs and history.

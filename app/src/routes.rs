@@ -14,6 +14,7 @@ pub enum Route {
     Details(ConversationId),
     Audit,
     Views,
+    Forecast,
 }
 
 impl Route {
@@ -22,6 +23,7 @@ impl Route {
         match path {
             "/audit" => Route::Audit,
             "/views" => Route::Views,
+            "/forecast" => Route::Forecast,
             path => path
                 .strip_prefix("/interactions/")
                 .and_then(|id| ConversationId::parse(id).ok())
@@ -32,8 +34,10 @@ impl Route {
     /// Whether a path (without its query) is one of the app's pages: only those links navigate
     /// in place; anything else the server serves (health, metrics, the API) loads normally.
     pub fn is_page(path: &str) -> bool {
-        matches!(path, "/" | "/interactions" | "/audit" | "/views")
-            || path.starts_with("/interactions/")
+        matches!(
+            path,
+            "/" | "/interactions" | "/audit" | "/views" | "/forecast"
+        ) || path.starts_with("/interactions/")
     }
 
     /// The page's name, for the window title.
@@ -43,6 +47,7 @@ impl Route {
             Route::Details(_) => "Interaction",
             Route::Audit => "Audit trail",
             Route::Views => "Saved views",
+            Route::Forecast => "Deletion forecast",
         }
     }
 

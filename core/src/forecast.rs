@@ -29,8 +29,10 @@ pub struct Due {
 pub struct ForecastDay {
     /// `2026-12-06`.
     pub date: String,
-    #[serde(flatten)]
-    pub due: Due,
+    /// Deleted by the sweep that day (not protected).
+    pub deletable: u64,
+    /// Due that day, but kept while their conversation is protected.
+    pub protected: u64,
 }
 
 /// `GET /api/retention/forecast`.
@@ -73,21 +75,22 @@ pub fn forecast(
                 date: (start + Duration::days(i64::from(i)))
                     .format("%Y-%m-%d")
                     .to_string(),
-                due: Due::default(),
+                deletable: 0,
+                protected: 0,
             })
             .collect(),
     };
     for (day, protected, n) in counts {
-        let due = match day {
-            None => &mut out.past_due,
+        let (deletable, kept) = match day {
+            None => (&mut out.past_due.deletable, &mut out.past_due.protected),
             Some(i) => match usize::try_from(i).ok().and_then(|i| out.days.get_mut(i)) {
-                Some(d) => &mut d.due,
+                Some(d) => (&mut d.deletable, &mut d.protected),
                 None => continue,
             },
         };
         match protected {
-            true => due.protected += n,
-            false => due.deletable += n,
+            true => *kept += n,
+            false => *deletable += n,
         }
     }
     out
@@ -142,7 +145,7 @@ mod tests {
         let days: Vec<(&str, u64, u64)> = f
             .days
             .iter()
-            .map(|d| (d.date.as_str(), d.due.deletable, d.due.protected))
+            .map(|d| (d.date.as_str(), d.deletable, d.protected))
             .collect();
         assert_eq!(
             days,

@@ -17,6 +17,7 @@ use crate::api::{
 use crate::audit::{Actor, AuditAction, AuditEvent, Client, Details, EntityType};
 use crate::deletion::EffectiveDeletion;
 use crate::domain::{Direction, FileState, Media, Permission, RecordingRole};
+use crate::forecast::{Due, Forecast, ForecastDay};
 use crate::ids::{ConversationId, OrgId, RecordingId, UserId};
 use crate::protection::{Count, Outcome, PlanError, ProtectAction, SelectionSummary};
 use crate::time::Instant;
@@ -634,6 +635,20 @@ from_object!(AuditPage {
     chain_verified: "chainVerified",
     chain_error: "chainError",
 });
+from_object!(Due {
+    deletable: "deletable",
+    protected: "protected",
+});
+from_object!(ForecastDay {
+    date: "date",
+    deletable: "deletable",
+    protected: "protected",
+});
+from_object!(Forecast {
+    now: "now",
+    past_due: "pastDue",
+    days: "days",
+});
 from_object!(SavedView {
     id: "id",
     name: "name",
@@ -814,6 +829,11 @@ mod tests {
 
     #[test]
     fn reads_every_answer_the_app_reads() {
+        reads_serde(&crate::forecast::forecast(
+            at("2026-12-06T15:30:00.125Z"),
+            2,
+            [(None, true, 3), (Some(1), false, 7)],
+        ));
         reads_serde(&Me {
             user_id: UserId::from_uuid(uuid::Uuid::from_u128(7)),
             username: "manager".to_owned(),

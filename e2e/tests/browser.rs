@@ -1359,3 +1359,61 @@ async fn a_recording_ingested_as_a_web_page_never_runs_in_the_managers_browser()
     assert_eq!(planted, serde_json::json!(["planted"]));
     h.finish().await;
 }
+
+/// The deletion forecast page shows the server's forecast: the past-due row and every day, and
+/// as many days as chosen.
+#[tokio::test]
+async fn the_deletion_forecast_shows_what_the_sweep_will_delete_day_by_day() {
+    let h = Harness::start().await;
+    sign_in(&h, "analyst", "holdfast-demo").await;
+    row_ids(&h).await;
+    click(&h, "nav a[href='/forecast']").await;
+    let rows = || async {
+        let mut out = Vec::new();
+        for row in all(&h, "table[aria-label='Deletion forecast'] tbody tr").await {
+            out.push(row.text().await.unwrap());
+        }
+        out
+    };
+    eventually(&h, "the forecast's 31 rows", || async {
+        (rows().await.len() == 31).then_some(())
+    })
+    .await;
+    let forecast = h
+        .client()
+        .execute_async(
+            "fetch('/api/retention/forecast?days=30').then(r => r.json()).then(arguments[0])",
+            vec![],
+        )
+        .await
+        .expect("the script runs");
+    let n = |v: &serde_json::Value| count(v.as_u64().expect("a count"));
+    let shown = rows().await;
+    assert_eq!(
+        shown[0],
+        format!(
+            "Past due: the next sweep {} {}",
+            n(&forecast["pastDue"]["deletable"]),
+            n(&forecast["pastDue"]["protected"])
+        )
+    );
+    for (i, day) in forecast["days"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(
+            shown[i + 1],
+            format!(
+                "{} {} {}",
+                day["date"].as_str().unwrap(),
+                n(&day["deletable"]),
+                n(&day["protected"])
+            )
+        );
+    }
+    h.screenshot("forecast").await;
+    let days = find(&h, "select").await;
+    days.select_by_value("7").await.unwrap();
+    eventually(&h, "a week's rows", || async {
+        (rows().await.len() == 8).then_some(())
+    })
+    .await;
+    h.finish().await;
+}

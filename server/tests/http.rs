@@ -5876,7 +5876,7 @@ async fn the_deletion_forecast_says_what_each_sweep_then_deletes_on(backend: Bac
         let end =
             start + chrono::Duration::days(last as i64 + 1) - chrono::Duration::milliseconds(1);
         let expected: u64 = (swept_days..=last)
-            .map(|d| a.days[d].due.deletable + b.days[d].due.deletable)
+            .map(|d| a.days[d].deletable + b.days[d].deletable)
             .sum();
         assert_eq!(sweep(end), expected, "the sweep at the end of day {last}");
         total += expected;
@@ -5885,7 +5885,7 @@ async fn the_deletion_forecast_says_what_each_sweep_then_deletes_on(backend: Bac
     assert!(total > 0, "the demo data has recordings due within 30 days");
     // What was protected is all still there, in its day; nothing deletable is left in the 30.
     let protected = |f: &Forecast| -> u64 {
-        f.past_due.protected + f.days.iter().map(|d| d.due.protected).sum::<u64>()
+        f.past_due.protected + f.days.iter().map(|d| d.protected).sum::<u64>()
     };
     let after = forecast(northwind.clone()).await;
     assert!(
@@ -5894,7 +5894,7 @@ async fn the_deletion_forecast_says_what_each_sweep_then_deletes_on(backend: Bac
     );
     assert_eq!(protected(&after), protected(&a));
     assert_eq!(
-        after.days.iter().map(|d| d.due.deletable).sum::<u64>() + after.past_due.deletable,
+        after.days.iter().map(|d| d.deletable).sum::<u64>() + after.past_due.deletable,
         0
     );
     assert_eq!(

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod details;
+pub mod forecast;
 pub mod interactions;
 pub mod login;
 pub mod views;
