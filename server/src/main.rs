@@ -659,7 +659,8 @@ struct MediaArgs {
 /// default) or an S3 bucket.
 fn open_media(cli: &MediaArgs) -> anyhow::Result<Arc<dyn MediaStore>> {
     match cli.media.as_deref() {
-        Some(url) if url.starts_with("s3://") => {
+        // `s3:/x` and other slips are refused as S3 settings, not made a directory.
+        Some(url) if url.starts_with("s3:") => {
             let settings =
                 S3Settings::from_url(url, cli.s3_endpoint.clone(), cli.s3_region.clone())
                     .map_err(|e| anyhow::anyhow!(e))?;

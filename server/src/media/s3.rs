@@ -55,20 +55,14 @@ impl S3Settings {
         endpoint: Option<String>,
         region: Option<String>,
     ) -> Result<S3Settings, String> {
-        let rest = url
-            .strip_prefix("s3://")
-            .ok_or_else(|| format!("{url}: media is a directory or s3://bucket/prefix"))?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(format!("{url}: name the bucket: s3://bucket/prefix"));
-        }
+        let (bucket, prefix) = bucket_and_prefix(url)?;
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let need = |name: &str| {
             env(name).ok_or_else(|| format!("S3 media needs the environment variable {name}"))
         };
         Ok(S3Settings {
-            bucket: bucket.to_owned(),
-            prefix: prefix.trim_matches('/').to_owned(),
+            bucket,
+            prefix,
             endpoint: endpoint
                 .or_else(|| env("AWS_ENDPOINT_URL_S3"))
                 .or_else(|| env("AWS_ENDPOINT_URL")),
@@ -114,6 +108,28 @@ impl S3Settings {
         }
         Client::from_conf(conf.build())
     }
+}
+
+/// The bucket and prefix of `s3://bucket/prefix` (the prefix without slashes at its ends). A
+/// bucket name S3 would refuse is refused here, where the message can say why.
+pub fn bucket_and_prefix(url: &str) -> Result<(String, String), String> {
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| format!("{url}: media is a directory or s3://bucket/prefix"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let valid = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !valid {
+        return Err(format!(
+            "{url}: '{bucket}' is not a bucket name (3 to 63 lowercase letters, digits, dots and \
+             hyphens, starting and ending with a letter or digit): s3://bucket/prefix"
+        ));
+    }
+    Ok((bucket.to_owned(), prefix.trim_matches('/').to_owned()))
 }
 
 /// Objects in one bucket under one prefix.
@@ -488,5 +504,39 @@ impl MediaStore for S3Media {
             let body = out.body.into_inner().map_err(io::Error::other);
             Ok(RespBody::Stream(Box::pin(body)))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bucket_and_prefix;
+
+    #[test]
+    fn a_media_url_names_a_valid_bucket_and_a_prefix() {
+        let ok = |url: &str| bucket_and_prefix(url).unwrap();
+        assert_eq!(
+            ok("s3://holdfast-media/prod/eu"),
+            ("holdfast-media".to_owned(), "prod/eu".to_owned())
+        );
+        assert_eq!(
+            ok("s3://holdfast-media"),
+            ("holdfast-media".to_owned(), String::new())
+        );
+        assert_eq!(
+            ok("s3://holdfast.media/prod/"),
+            ("holdfast.media".to_owned(), "prod".to_owned())
+        );
+        for bad in [
+            "s3:/holdfast-media",
+            "holdfast-media",
+            "s3://",
+            "s3:///prefix",
+            "s3://ab/x",
+            "s3://Holdfast/x",
+            "s3://-holdfast/x",
+            "s3://holdfast_media/x",
+        ] {
+            assert!(bucket_and_prefix(bad).is_err(), "{bad} was taken");
+        }
     }
 }
