@@ -25,8 +25,14 @@ impl Drop for Moto {
     }
 }
 
-/// A Python that can run `moto.server`.
+/// A Python that can run `moto.server`, found (or its venv made) once per test process, so
+/// that suites starting moto at once never build the venv twice.
 fn python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(find_python).clone()
+}
+
+fn find_python() -> PathBuf {
     let has_moto = |python: &std::path::Path| {
         Command::new(python)
             .args(["-c", "import moto.server, flask"])
