@@ -555,13 +555,7 @@ pub async fn retention_forecast(state: &AppState, req: &Req) -> Result<Resp, Api
     use holdfast_core::forecast;
     let caller = caller(state, req).await?;
     require(&caller, Permission::RecordingView)?;
-    let days = match req
-        .uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("days="))
-    {
+    let days = match req.query_param("days") {
         None => 30,
         Some(text) => text
             .parse::<u32>()

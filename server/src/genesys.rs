@@ -94,13 +94,7 @@ fn failed(id: ConversationId, code: &str, message: &str) -> FailedUpdate {
 /// `PUT /api/v2/recordings/deletionprotection?protect=true|false`.
 pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;
-    let protect = match req
-        .uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|p| p.strip_prefix("protect="))
-    {
+    let protect = match req.query_param("protect") {
         Some("true") => true,
         Some("false") => false,
         _ => {

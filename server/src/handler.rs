@@ -113,6 +113,14 @@ impl Req {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The raw (still percent-encoded) value of the first `name=` in the query.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.uri
+            .query()?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+    }
+
     /// A 415 unless the body is declared JSON.
     pub fn require_json(&self) -> Result<(), ApiError> {
         let ct = self.header("content-type").unwrap_or("");

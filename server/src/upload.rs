@@ -167,13 +167,7 @@ fn refuse(target: Target, slot: MediaSlot) -> Result<(), ApiError> {
 /// The `name` query parameter of an attachment upload.
 fn attachment_name(head: &Req) -> Result<String, ApiError> {
     let bad = || ApiError::BadRequest("name the attachment: ?name= (URL-encoded)".to_owned());
-    let raw = head
-        .uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("name="))
-        .ok_or_else(bad)?;
+    let raw = head.query_param("name").ok_or_else(bad)?;
     let name = holdfast_core::view::percent_decode(raw).map_err(|_| bad())?;
     if name.trim().is_empty() {
         return Err(bad());
