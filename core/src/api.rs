@@ -142,6 +142,10 @@ pub struct ProtectRequest {
     pub action: ProtectAction,
     pub selection: Selection,
     pub reason: Option<String>,
+    /// A protect into this legal hold (`None`: the default hold). A release always acts on
+    /// the default hold: a legal hold is released as a whole.
+    #[serde(default)]
+    pub hold: Option<crate::ids::HoldId>,
 }
 
 /// What happened to one listed conversation.
@@ -214,6 +218,9 @@ pub struct ConversationDetails {
     pub conversation: ConversationRow,
     pub recordings: Vec<RecordingInfo>,
     pub protection: Option<ProtectionInfo>,
+    /// The active holds that cover it: the default hold, legal holds, or none.
+    #[serde(default)]
+    pub holds: Vec<crate::holds::HoldRef>,
 }
 
 /// `PUT /api/recordings/{id}/deleteDate`: a new retention date, or `null` to keep.

@@ -95,6 +95,21 @@ id_type!(
     RecordingId,
     "recording"
 );
+id_type!(
+    /// A legal hold (a matter) of one organization; [`HoldId::DEFAULT`] is the hold the
+    /// Protect and Release buttons and the Genesys flag act on.
+    HoldId,
+    "hold"
+);
+
+impl HoldId {
+    /// Every organization's default hold: the nil UUID.
+    pub const DEFAULT: HoldId = HoldId(Uuid::nil());
+
+    pub fn is_default(&self) -> bool {
+        *self == Self::DEFAULT
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod forecast;
 pub mod format;
 pub mod genesys;
+pub mod holds;
 pub mod ids;
 pub mod protection;
 pub mod retention;
@@ -23,4 +24,4 @@ pub mod wire;
 pub use domain::{
     Cap, Direction, FileState, Media, Permission, Permissions, Reason, RecordingRole,
 };
-pub use ids::{ConversationId, OrgId, RecordingId, UserId};
+pub use ids::{ConversationId, HoldId, OrgId, RecordingId, UserId};

@@ -197,15 +197,21 @@ pub struct SelectionSummary {
     /// Not protected and not protectable (no recording, or none policy-based and available).
     pub without_recording: Count,
     /// Available recordings of the protected ones whose deletion date has passed: a release
-    /// hands them to the next sweep.
+    /// hands them to the next sweep. Those of the held ones are not counted: a release leaves
+    /// them protected.
     pub past_due_recordings: u32,
+    /// Of the protected ones, those a legal hold (a matter, not the default hold) covers: the
+    /// Release button leaves them protected until their hold is released.
+    pub held: u32,
 }
 
 impl SelectionSummary {
     /// The summary of listed conversations from where each stands: each id once, those not in
-    /// the organization nowhere; with the past-due recordings of the protected ones.
+    /// the organization nowhere; with the past-due recordings of the protected ones that are
+    /// not held, and the protected ones a legal hold covers (`held`, each once).
     pub fn of_standings(
         standings: &[(crate::ids::ConversationId, Standing)],
+        held: &[crate::ids::ConversationId],
         past_due_recordings: u32,
     ) -> SelectionSummary {
         let mut seen = std::collections::BTreeSet::new();
@@ -226,6 +232,12 @@ impl SelectionSummary {
             protectable: Count::Exact(protectable),
             without_recording: Count::Exact(without),
             past_due_recordings,
+            held: held
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                .try_into()
+                .unwrap_or(u32::MAX),
         }
     }
 
@@ -255,6 +267,9 @@ pub struct ProtectPlan {
     pub cap: u32,
     /// On release: recordings that the next sweep will delete because their date has passed.
     pub past_due_recordings: u32,
+    /// On release: protected conversations that stay protected because a legal hold covers
+    /// them (counted in `unchanged`).
+    pub held: u32,
 }
 
 /// Why a protect or release is refused as a whole.
@@ -319,9 +334,12 @@ pub fn plan_protection(
             Count::Exact(sel.protected),
             sel.without_recording,
         ),
+        // The held ones stay protected: only their hold's release lets them go.
         ProtectAction::Release => (
-            Count::Exact(sel.protected),
-            sel.protectable.plus(sel.without_recording),
+            Count::Exact(sel.protected.saturating_sub(sel.held)),
+            sel.protectable
+                .plus(sel.without_recording)
+                .plus(Count::Exact(sel.held.min(sel.protected))),
             Count::Exact(0),
         ),
     };
@@ -342,11 +360,14 @@ pub fn plan_protection(
                 cap: org.cap.get(),
             });
         }
-        (ProtectAction::Release, _) => (sel.protected, org.protected.saturating_sub(sel.protected)),
+        (ProtectAction::Release, _) => {
+            let released = sel.protected.saturating_sub(sel.held);
+            (released, org.protected.saturating_sub(released))
+        }
     };
-    let past_due_recordings = match action {
-        ProtectAction::Protect => 0,
-        ProtectAction::Release => sel.past_due_recordings,
+    let (past_due_recordings, held) = match action {
+        ProtectAction::Protect => (0, 0),
+        ProtectAction::Release => (sel.past_due_recordings, sel.held.min(sel.protected)),
     };
     Ok(ProtectPlan {
         action,
@@ -357,6 +378,7 @@ pub fn plan_protection(
         after,
         cap: org.cap.get(),
         past_due_recordings,
+        held,
     })
 }
 
@@ -417,6 +439,7 @@ mod tests {
             protectable: Count::Exact(sel.1),
             without_recording: Count::Exact(sel.2),
             past_due_recordings: sel.3,
+            held: 0,
         };
         let got = plan_protection(&org, Permissions::of(perms), action, &sel).map(|p| {
             (
@@ -547,6 +570,38 @@ mod tests {
     }
 
     #[test]
+    fn a_release_leaves_the_held_ones_protected() {
+        let org = OrgStatus {
+            protected: 20,
+            cap: Cap::new(1000).unwrap(),
+        };
+        let sel = |protected, held| SelectionSummary {
+            protected,
+            protectable: Count::Exact(2),
+            without_recording: Count::Exact(1),
+            past_due_recordings: 3,
+            held,
+        };
+        let perms = Permissions::of(ALL);
+        let plan = plan_protection(&org, perms, ProtectAction::Release, &sel(10, 4)).unwrap();
+        assert_eq!(
+            (plan.change, plan.unchanged, plan.after, plan.held, plan.past_due_recordings),
+            (6, Count::Exact(7), 14, 4, 3)
+        );
+        // Every protected one held: nothing to release.
+        assert_eq!(
+            plan_protection(&org, perms, ProtectAction::Release, &sel(4, 4)),
+            Err(PlanError::NothingToDo {
+                unchanged: Count::Exact(7),
+                without_recording: Count::Exact(0),
+            })
+        );
+        // A protect ignores holds.
+        let plan = plan_protection(&org, perms, ProtectAction::Protect, &sel(4, 4)).unwrap();
+        assert_eq!((plan.change, plan.held), (2, 0));
+    }
+
+    #[test]
     fn outcomes_per_conversation() {
         use ProtectAction::*;
         use Standing::*;
@@ -582,6 +637,7 @@ mod tests {
             protectable,
             without_recording: without,
             past_due_recordings: 0,
+            held: 0,
         };
         let got = plan_protection(&org, Permissions::of(ALL), action, &sel)
             .map(|p| (p.change, p.unchanged, p.without_recording, p.after));
@@ -661,12 +717,13 @@ mod tests {
             (id(5), Protectable),
         ];
         assert_eq!(
-            SelectionSummary::of_standings(&listed, 7),
+            SelectionSummary::of_standings(&listed, &[id(1), id(1)], 7),
             SelectionSummary {
                 protected: 1,
                 protectable: Count::Exact(2),
                 without_recording: Count::Exact(1),
                 past_due_recordings: 7,
+                held: 1,
             }
         );
     }

@@ -18,7 +18,11 @@ use crate::audit::{Actor, AuditAction, AuditEvent, Client, Details, EntityType};
 use crate::deletion::EffectiveDeletion;
 use crate::domain::{Direction, FileState, Media, Permission, RecordingRole};
 use crate::forecast::{Due, Forecast, ForecastDay};
-use crate::ids::{ConversationId, OrgId, RecordingId, UserId};
+use crate::holds::{
+    CreateHoldRequest, HoldDetails, HoldInfo, HoldList, HoldMember, HoldRef, ReleaseCounts,
+    ReleaseHoldRequest,
+};
+use crate::ids::{ConversationId, HoldId, OrgId, RecordingId, UserId};
 use crate::protection::{Count, Outcome, PlanError, ProtectAction, SelectionSummary};
 use crate::time::Instant;
 
@@ -457,7 +461,13 @@ macro_rules! ids {
         }
     )+};
 }
-ids!(ConversationId, RecordingId, OrgId, UserId);
+ids!(ConversationId, RecordingId, OrgId, UserId, HoldId);
+
+impl ToJson for HoldId {
+    fn to_json(&self) -> Json {
+        Json::Str(self.to_string())
+    }
+}
 
 /// Fieldless enums whose wire name is their canonical `as_str` name.
 macro_rules! named {
@@ -505,7 +515,7 @@ macro_rules! names {
 }
 names!(Outcome { Changed = "changed", Unchanged = "unchanged", NoRecording = "noRecording", NotFound = "notFound" });
 names!(ProtectAction { Protect = "protect", Release = "release" });
-names!(EntityType { Conversation = "Conversation", Recording = "Recording", User = "User", RetentionPolicy = "RetentionPolicy" });
+names!(EntityType { Conversation = "Conversation", Recording = "Recording", User = "User", RetentionPolicy = "RetentionPolicy", Hold = "Hold" });
 
 /// Structs read member by member; every field is named once, here, as serde names it.
 macro_rules! from_object {
@@ -557,6 +567,7 @@ from_object!(SelectionSummary {
     protectable: "protectable",
     without_recording: "withoutRecording",
     past_due_recordings: "pastDueRecordings",
+    held: "held",
 });
 from_object!(SummaryResponse {
     summary: "summary",
@@ -603,6 +614,44 @@ from_object!(ConversationDetails {
     conversation: "conversation",
     recordings: "recordings",
     protection: "protection",
+    holds: "holds",
+});
+from_object!(HoldRef {
+    id: "id",
+    name: "name",
+    case_reference: "caseReference",
+});
+from_object!(HoldInfo {
+    id: "id",
+    name: "name",
+    case_reference: "caseReference",
+    description: "description",
+    owner: "owner",
+    created_at: "createdAt",
+    released_at: "releasedAt",
+    released_by: "releasedBy",
+    conversations: "conversations",
+});
+from_object!(HoldList { entities: "entities" });
+from_object!(HoldMember {
+    id: "id",
+    start_time: "startTime",
+    queue: "queue",
+    added_at: "addedAt",
+    added_by: "addedBy",
+    reason: "reason",
+    protected: "protected",
+});
+from_object!(ReleaseCounts {
+    covered: "covered",
+    stay_protected: "stayProtected",
+    deletable: "deletable",
+    past_due_recordings: "pastDueRecordings",
+});
+from_object!(HoldDetails {
+    hold: "hold",
+    release: "release",
+    members: "members",
 });
 from_object!(Client {
     ip: "ip",
@@ -615,6 +664,7 @@ from_object!(Details {
     old_date: "oldDate",
     new_date: "newDate",
     message: "message",
+    hold: "hold",
 });
 from_object!(AuditEvent {
     seq: "seq",
@@ -759,7 +809,24 @@ impl ToJson for ProtectRequest {
             ("action", self.action.to_json()),
             ("selection", self.selection.to_json()),
             ("reason", self.reason.to_json()),
+            ("hold", self.hold.to_json()),
         ])
+    }
+}
+
+impl ToJson for CreateHoldRequest {
+    fn to_json(&self) -> Json {
+        Json::object(vec![
+            ("name", self.name.to_json()),
+            ("caseReference", self.case_reference.to_json()),
+            ("description", self.description.to_json()),
+        ])
+    }
+}
+
+impl ToJson for ReleaseHoldRequest {
+    fn to_json(&self) -> Json {
+        Json::object(vec![("reason", self.reason.to_json())])
     }
 }
 
@@ -854,6 +921,7 @@ mod tests {
             protectable: Count::Exact(2),
             without_recording: Count::MoreThan(10_000),
             past_due_recordings: 4,
+            held: 5,
         };
         let org = OrgStatusDto {
             protected: 40,
@@ -921,9 +989,56 @@ mod tests {
                     recording(3, EffectiveDeletion::Deleted),
                     recording(4, EffectiveDeletion::On(at("2026-12-24T18:00:00Z"))),
                 ],
+                holds: match protection {
+                    Some(_) => vec![
+                        HoldRef {
+                            id: HoldId::DEFAULT,
+                            name: "Default hold".to_owned(),
+                            case_reference: None,
+                        },
+                        HoldRef {
+                            id: HoldId::from_uuid(uuid::Uuid::from_u128(3)),
+                            name: "Smith".to_owned(),
+                            case_reference: Some("CV-1".to_owned()),
+                        },
+                    ],
+                    None => Vec::new(),
+                },
                 protection,
             });
         }
+        let hold = |n: u128, released: bool| HoldInfo {
+            id: HoldId::from_uuid(uuid::Uuid::from_u128(n)),
+            name: format!("Matter {n}"),
+            case_reference: (n % 2 == 0).then(|| format!("CV-{n}")),
+            description: released.then(|| "line 1\nline 2".to_owned()),
+            owner: "maria".to_owned(),
+            created_at: at("2026-11-20T10:00:00Z"),
+            released_at: released.then(|| at("2026-12-01T10:00:00.5Z")),
+            released_by: released.then(|| "lee".to_owned()),
+            conversations: if released { 0 } else { 12 },
+        };
+        reads_serde(&HoldList {
+            entities: vec![hold(1, false), hold(2, true)],
+        });
+        reads_serde(&HoldDetails {
+            hold: hold(4, false),
+            release: ReleaseCounts {
+                covered: 12,
+                stay_protected: 2,
+                deletable: 10,
+                past_due_recordings: 3,
+            },
+            members: vec![HoldMember {
+                id: ConversationId::from_uuid(uuid::Uuid::from_u128(5)),
+                start_time: at("2026-11-01T08:00:00Z"),
+                queue: Some("Billing".to_owned()),
+                added_at: at("2026-11-20T10:00:00Z"),
+                added_by: "maria".to_owned(),
+                reason: None,
+                protected: true,
+            }],
+        });
         let event = |seq: u64, action, actor| AuditEvent {
             seq,
             time: at("2026-11-25T22:00:00.123Z"),
@@ -940,7 +1055,8 @@ mod tests {
                 EntityType::Recording,
                 EntityType::User,
                 EntityType::RetentionPolicy,
-            ][seq as usize % 4],
+                EntityType::Hold,
+            ][seq as usize % 5],
             entity_id: format!("entity-{seq}"),
             details: Details {
                 recordings: vec![RecordingId::from_uuid(uuid::Uuid::from_u128(9))],
@@ -948,6 +1064,7 @@ mod tests {
                 old_date: seq.is_multiple_of(3).then(|| "2026-12-01".to_owned()),
                 new_date: Some("2027-01-01".to_owned()),
                 message: (!seq.is_multiple_of(3)).then(|| "sweep".to_owned()),
+                hold: seq.is_multiple_of(2).then(|| format!("hold-{seq}")),
             },
         };
         reads_serde(&AuditPage {
@@ -1031,13 +1148,24 @@ mod tests {
                 (ProtectAction::Protect, Some("Case 4711".to_owned())),
                 (ProtectAction::Release, None),
             ] {
-                writes_like_serde(&ProtectRequest {
-                    action,
-                    selection: selection.clone(),
-                    reason,
-                });
+                for hold in [None, Some(HoldId::from_uuid(uuid::Uuid::from_u128(3)))] {
+                    writes_like_serde(&ProtectRequest {
+                        action,
+                        selection: selection.clone(),
+                        reason: reason.clone(),
+                        hold,
+                    });
+                }
             }
         }
+        writes_like_serde(&CreateHoldRequest {
+            name: "Smith v. Northwind".to_owned(),
+            case_reference: Some("CV-2026-114".to_owned()),
+            description: None,
+        });
+        writes_like_serde(&ReleaseHoldRequest {
+            reason: Some("settled".to_owned()),
+        });
         for query in [None, Some("sort=date.asc".to_owned())] {
             writes_like_serde(&SaveViewRequest {
                 name: "Open cases".to_owned(),

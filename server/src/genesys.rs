@@ -279,6 +279,7 @@ fn message(e: &AuditEvent) -> AuditLogMessage {
         EntityType::Recording => "recordings",
         EntityType::User => "users",
         EntityType::RetentionPolicy => "recording/mediaretentionpolicies",
+        EntityType::Hold => "holdfast/holds",
     };
     let mut context = serde_json::Map::new();
     if let Some(reason) = &e.details.reason {
@@ -292,6 +293,7 @@ fn message(e: &AuditEvent) -> AuditLogMessage {
         ("oldDeleteDate", &e.details.old_date),
         ("newDeleteDate", &e.details.new_date),
         ("message", &e.details.message),
+        ("holdId", &e.details.hold),
     ] {
         if let Some(v) = value {
             context.insert(key.to_owned(), v.clone().into());
@@ -320,6 +322,7 @@ const ENTITY_TYPES: &[EntityType] = &[
     EntityType::Recording,
     EntityType::User,
     EntityType::RetentionPolicy,
+    EntityType::Hold,
 ];
 
 /// `POST /api/v2/audits/query/realtime`.

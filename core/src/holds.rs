@@ -1,0 +1,328 @@
+//! Legal holds (matters): a named hold, with an optional case reference and description, covers
+//! conversations. A conversation is protected while at least one active hold covers it; every
+//! organization has a default hold, which the Protect and Release buttons and the Genesys flag
+//! act on, so a protection made without naming a hold behaves as it always has.
+//!
+//! - Adding conversations to a hold protects those not protected (against the cap, as any
+//!   protect: [`crate::protection::plan_protection`]) and lets the protected ones join it.
+//! - The Release button (and the Genesys flag) releases only conversations no legal hold
+//!   covers: the held ones stay protected ([`crate::protection::SelectionSummary::held`]).
+//! - Releasing a hold releases the conversations nothing else keeps protected (the default
+//!   hold or another active hold); its preview counts them exactly ([`ReleaseCounts`]).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Permission, Permissions};
+use crate::ids::{ConversationId, HoldId};
+use crate::time::Instant;
+
+pub const NAME_MAX_CHARS: usize = 120;
+pub const CASE_MAX_CHARS: usize = 100;
+pub const DESCRIPTION_MAX_CHARS: usize = 2000;
+
+/// A hold's fields as the user gave them, checked.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct NewHold {
+    pub name: String,
+    pub case_reference: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Why a hold cannot be created, or released.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum HoldError {
+    NameMissing,
+    TooLong {
+        field: String,
+        chars: usize,
+        max: usize,
+    },
+    ControlCharacter {
+        field: String,
+    },
+    /// The caller lacks the permission the change needs.
+    MissingPermission { permission: Permission },
+    /// The hold was released already: it covers nothing more.
+    Released,
+    /// The default hold is never released as a whole: its conversations are released with
+    /// the Release button.
+    DefaultHold,
+}
+
+impl fmt::Display for HoldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HoldError::NameMissing => f.write_str("a hold needs a name"),
+            HoldError::TooLong { field, chars, max } => {
+                write!(f, "the {field} has {chars} characters; at most {max} are allowed")
+            }
+            HoldError::ControlCharacter { field } => {
+                write!(f, "the {field} contains a control character")
+            }
+            HoldError::MissingPermission { permission } => {
+                write!(f, "you do not have the permission {permission}")
+            }
+            HoldError::Released => f.write_str("this hold is released: it covers nothing more"),
+            HoldError::DefaultHold => f.write_str(
+                "the default hold is not released as a whole: release its interactions with Release",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for HoldError {}
+
+/// Trims `text`; empty is `None`. Single-line fields refuse every control character, the
+/// description allows line breaks and tabs.
+fn field(
+    text: Option<&str>,
+    name: &str,
+    max: usize,
+    multiline: bool,
+) -> Result<Option<String>, HoldError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(HoldError::TooLong {
+            field: name.to_owned(),
+            chars,
+            max,
+        });
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')))
+    {
+        return Err(HoldError::ControlCharacter {
+            field: name.to_owned(),
+        });
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// Checks a new hold: a name of 1 to 120 characters, a case reference of at most 100, a
+/// description of at most 2,000; creating one needs the permission to protect.
+pub fn new_hold(perms: Permissions, request: &CreateHoldRequest) -> Result<NewHold, HoldError> {
+    if !perms.contains(Permission::ProtectionApply) {
+        return Err(HoldError::MissingPermission {
+            permission: Permission::ProtectionApply,
+        });
+    }
+    let name = field(Some(&request.name), "name", NAME_MAX_CHARS, false)?
+        .ok_or(HoldError::NameMissing)?;
+    Ok(NewHold {
+        name,
+        case_reference: field(
+            request.case_reference.as_deref(),
+            "case reference",
+            CASE_MAX_CHARS,
+            false,
+        )?,
+        description: field(
+            request.description.as_deref(),
+            "description",
+            DESCRIPTION_MAX_CHARS,
+            true,
+        )?,
+    })
+}
+
+/// Whether the caller may release this hold now.
+pub fn check_release(perms: Permissions, hold: &HoldInfo) -> Result<(), HoldError> {
+    if !perms.contains(Permission::ProtectionRevoke) {
+        return Err(HoldError::MissingPermission {
+            permission: Permission::ProtectionRevoke,
+        });
+    }
+    if hold.id.is_default() {
+        return Err(HoldError::DefaultHold);
+    }
+    if hold.released_at.is_some() {
+        return Err(HoldError::Released);
+    }
+    Ok(())
+}
+
+/// What releasing a hold does, counted exactly (a hold covers at most the cap's worth of
+/// protected conversations): each conversation it covers either stays protected or becomes
+/// deletable, and the past-due recordings of those are what the next sweep deletes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseCounts {
+    /// Conversations the hold covers now.
+    pub covered: u32,
+    /// Of those, kept protected by the default hold or another active hold.
+    pub stay_protected: u32,
+    /// Of those, no longer protected once the hold is released.
+    pub deletable: u32,
+    /// Available recordings of the deletable ones whose deletion date has passed: the next
+    /// sweep deletes them.
+    pub past_due_recordings: u32,
+}
+
+/// `POST /api/holds`.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateHoldRequest {
+    pub name: String,
+    #[serde(default)]
+    pub case_reference: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `POST /api/holds/{id}/release`.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct ReleaseHoldRequest {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A hold as lists and pages show it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldInfo {
+    pub id: HoldId,
+    pub name: String,
+    pub case_reference: Option<String>,
+    pub description: Option<String>,
+    /// The user name of who created it.
+    pub owner: String,
+    #[serde(with = "crate::time::iso")]
+    pub created_at: Instant,
+    #[serde(with = "crate::time::iso_opt")]
+    pub released_at: Option<Instant>,
+    pub released_by: Option<String>,
+    /// Conversations it covers now (none once released).
+    pub conversations: u32,
+}
+
+/// `GET /api/holds`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct HoldList {
+    pub entities: Vec<HoldInfo>,
+}
+
+/// One conversation a hold covers, or covered until its release.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldMember {
+    pub id: ConversationId,
+    #[serde(with = "crate::time::iso")]
+    pub start_time: Instant,
+    pub queue: Option<String>,
+    #[serde(with = "crate::time::iso")]
+    pub added_at: Instant,
+    pub added_by: String,
+    pub reason: Option<String>,
+    /// Whether the conversation is protected now (by this hold or another).
+    pub protected: bool,
+}
+
+/// `GET /api/holds/{id}`: the hold, its conversations and what releasing it would do.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldDetails {
+    pub hold: HoldInfo,
+    pub release: ReleaseCounts,
+    pub members: Vec<HoldMember>,
+}
+
+/// A hold that covers a conversation, as its details page lists it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldRef {
+    pub id: HoldId,
+    pub name: String,
+    pub case_reference: Option<String>,
+}
+
+/// The name the default hold is shown with.
+pub const DEFAULT_HOLD_NAME: &str = "Default hold";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(name: &str, case: Option<&str>, description: Option<&str>) -> CreateHoldRequest {
+        CreateHoldRequest {
+            name: name.to_owned(),
+            case_reference: case.map(str::to_owned),
+            description: description.map(str::to_owned),
+        }
+    }
+
+    const BOTH: &[Permission] = &[Permission::ProtectionApply, Permission::ProtectionRevoke];
+
+    #[test]
+    fn a_new_hold_is_checked() {
+        let perms = Permissions::of(BOTH);
+        assert_eq!(
+            new_hold(perms, &request("  Smith v. Northwind ", Some(" "), Some("a\nb"))),
+            Ok(NewHold {
+                name: "Smith v. Northwind".to_owned(),
+                case_reference: None,
+                description: Some("a\nb".to_owned()),
+            })
+        );
+        assert_eq!(new_hold(perms, &request(" ", None, None)), Err(HoldError::NameMissing));
+        assert_eq!(
+            new_hold(perms, &request(&"x".repeat(121), None, None)),
+            Err(HoldError::TooLong {
+                field: "name".to_owned(),
+                chars: 121,
+                max: 120
+            })
+        );
+        assert_eq!(
+            new_hold(perms, &request("a", Some("line\nbreak"), None)),
+            Err(HoldError::ControlCharacter {
+                field: "case reference".to_owned()
+            })
+        );
+        assert_eq!(
+            new_hold(Permissions::of(&[Permission::ProtectionRevoke]), &request("a", None, None)),
+            Err(HoldError::MissingPermission {
+                permission: Permission::ProtectionApply
+            })
+        );
+    }
+
+    #[test]
+    fn only_an_active_matter_is_released() {
+        let hold = HoldInfo {
+            id: HoldId::from_uuid(uuid::Uuid::from_u128(7)),
+            name: "Audit".to_owned(),
+            case_reference: None,
+            description: None,
+            owner: "maria".to_owned(),
+            created_at: Instant::from_timestamp_millis(0).unwrap(),
+            released_at: None,
+            released_by: None,
+            conversations: 3,
+        };
+        let perms = Permissions::of(BOTH);
+        assert_eq!(check_release(perms, &hold), Ok(()));
+        assert_eq!(
+            check_release(Permissions::of(&[Permission::ProtectionApply]), &hold),
+            Err(HoldError::MissingPermission {
+                permission: Permission::ProtectionRevoke
+            })
+        );
+        let default = HoldInfo {
+            id: HoldId::DEFAULT,
+            ..hold.clone()
+        };
+        assert_eq!(check_release(perms, &default), Err(HoldError::DefaultHold));
+        let released = HoldInfo {
+            released_at: Some(hold.created_at),
+            ..hold
+        };
+        assert_eq!(check_release(perms, &released), Err(HoldError::Released));
+    }
+}
