@@ -163,6 +163,9 @@ pub struct ProtectResponse {
     pub unchanged: crate::protection::Count,
     pub without_recording: crate::protection::Count,
     pub not_found: u32,
+    /// Into a legal hold: protected conversations that joined it (not counted in `changed`).
+    #[serde(default)]
+    pub joined: u32,
     pub org: OrgStatusDto,
     /// For a selection by ids: each listed conversation's outcome, in the order listed.
     pub outcomes: Vec<ConversationOutcome>,

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Permission, Permissions};
 use crate::ids::{ConversationId, HoldId};
+use crate::protection::{
+    OrgStatus, PlanError, ProtectAction, ProtectPlan, SelectionSummary, plan_protection,
+};
 use crate::time::Instant;
 
 pub const NAME_MAX_CHARS: usize = 120;
@@ -242,6 +245,33 @@ pub struct HoldRef {
     pub case_reference: Option<String>,
 }
 
+/// The plan for adding a selection to a legal hold: the unprotected protectable ones are
+/// protected against the cap exactly as a protect would ([`plan_protection`]); the protected
+/// ones join the hold at no cost, so a selection of protected ones only is not "nothing to do".
+pub fn plan_add(
+    org: &OrgStatus,
+    perms: Permissions,
+    sel: &SelectionSummary,
+) -> Result<ProtectPlan, PlanError> {
+    match plan_protection(org, perms, ProtectAction::Protect, sel) {
+        Err(PlanError::NothingToDo {
+            unchanged,
+            without_recording,
+        }) if sel.protected > 0 => Ok(ProtectPlan {
+            action: ProtectAction::Protect,
+            change: 0,
+            unchanged,
+            without_recording,
+            before: org.protected,
+            after: org.protected,
+            cap: org.cap.get(),
+            past_due_recordings: 0,
+            held: 0,
+        }),
+        other => other,
+    }
+}
+
 /// The name the default hold is shown with.
 pub const DEFAULT_HOLD_NAME: &str = "Default hold";
 
@@ -289,6 +319,44 @@ mod tests {
             new_hold(Permissions::of(&[Permission::ProtectionRevoke]), &request("a", None, None)),
             Err(HoldError::MissingPermission {
                 permission: Permission::ProtectionApply
+            })
+        );
+    }
+
+    #[test]
+    fn protected_ones_join_a_hold_without_cost() {
+        use crate::domain::Cap;
+        use crate::protection::Count;
+        let org = OrgStatus {
+            protected: 1000,
+            cap: Cap::new(1000).unwrap(),
+        };
+        let sel = |protected, protectable| SelectionSummary {
+            protected,
+            protectable: Count::Exact(protectable),
+            without_recording: Count::Exact(2),
+            past_due_recordings: 0,
+            held: 0,
+        };
+        let perms = Permissions::of(BOTH);
+        let plan = plan_add(&org, perms, &sel(5, 0)).unwrap();
+        assert_eq!(
+            (plan.change, plan.unchanged, plan.without_recording, plan.after),
+            (0, Count::Exact(5), Count::Exact(2), 1000)
+        );
+        assert_eq!(
+            plan_add(&org, perms, &sel(5, 1)),
+            Err(PlanError::OverCap {
+                new: Count::Exact(1),
+                headroom: 0,
+                cap: 1000
+            })
+        );
+        assert_eq!(
+            plan_add(&org, perms, &sel(0, 0)),
+            Err(PlanError::NothingToDo {
+                unchanged: Count::Exact(0),
+                without_recording: Count::Exact(2)
             })
         );
     }

@@ -288,6 +288,10 @@ pub enum PlanError {
     /// The new protections are not known to fit the remaining headroom: nothing changes
     /// (rule 7).
     OverCap { new: Count, headroom: u32, cap: u32 },
+    /// The legal hold named is not the organization's.
+    UnknownHold,
+    /// The legal hold named was released: it takes nothing more.
+    HoldReleased,
 }
 
 impl fmt::Display for PlanError {
@@ -308,6 +312,10 @@ impl fmt::Display for PlanError {
                 f,
                 "protecting {new} more would exceed the limit of {cap} protected conversations; only {headroom} more can be protected"
             ),
+            PlanError::UnknownHold => f.write_str("no such legal hold"),
+            PlanError::HoldReleased => {
+                f.write_str("this legal hold is released: it takes no more interactions")
+            }
         }
     }
 }

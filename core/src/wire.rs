@@ -582,6 +582,7 @@ from_object!(ProtectResponse {
     unchanged: "unchanged",
     without_recording: "withoutRecording",
     not_found: "notFound",
+    joined: "joined",
     org: "org",
     outcomes: "outcomes",
 });
@@ -765,6 +766,8 @@ impl FromJson for PlanError {
                 headroom: value.field("headroom")?,
                 cap: value.field("cap")?,
             }),
+            "unknownHold" => Ok(PlanError::UnknownHold),
+            "holdReleased" => Ok(PlanError::HoldReleased),
             _ => error("expected a known refusal"),
         }
     }
@@ -933,6 +936,7 @@ mod tests {
             unchanged: Count::MoreThan(10_000),
             without_recording: Count::Exact(3),
             not_found: 4,
+            joined: 2,
             org,
             outcomes: [
                 Outcome::Changed,

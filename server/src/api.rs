@@ -8,10 +8,10 @@ use holdfast_core::api::{
 };
 use holdfast_core::audit::AuditQuery;
 use holdfast_core::audit::{Actor, AuditAction, Client, Details, EntityType};
-use holdfast_core::protection::OrgStatus;
+use holdfast_core::protection::{OrgStatus, ProtectAction};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::view::ViewState;
-use holdfast_core::{ConversationId, Permission, Reason, RecordingId};
+use holdfast_core::{ConversationId, HoldId, Permission, Reason, RecordingId};
 use hyper::StatusCode;
 use hyper::header::{HeaderValue, SET_COOKIE};
 
@@ -221,10 +221,16 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     check_selection(&body.selection)?;
     let reason = Reason::new(body.reason.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if body.action == ProtectAction::Release && body.hold.is_some_and(|h| !h.is_default()) {
+        return Err(ApiError::BadRequest(
+            "a legal hold is released as a whole: POST /api/holds/{id}/release".to_owned(),
+        ));
+    }
     let change = ProtectionChange {
         action: body.action,
         selection: body.selection,
         reason,
+        hold: body.hold,
     };
     let ctx = audit_context(&caller, req);
     let (org, perms) = (caller.org_id, caller.permissions);
@@ -242,13 +248,14 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
             unchanged: outcome.plan.unchanged,
             without_recording: outcome.plan.without_recording,
             not_found: u32::try_from(outcome.not_found.len()).unwrap_or(u32::MAX),
+            joined: u32::try_from(outcome.joined.len()).unwrap_or(u32::MAX),
             org: status_dto(status),
             outcomes: outcome
                 .standings
                 .iter()
                 .map(|(id, standing)| ConversationOutcome {
                     id: *id,
-                    outcome: outcome.plan.action.outcome(*standing),
+                    outcome: outcome.outcome_of(*id, *standing),
                 })
                 .collect(),
         },
@@ -572,6 +579,82 @@ pub async fn retention_forecast(state: &AppState, req: &Req) -> Result<Resp, Api
     let (start, until) = forecast::window(now, days);
     let counts = blocking(state, move |s| s.deletion_forecast(org, now, start, until)).await?;
     Ok(json(StatusCode::OK, &forecast::forecast(now, days, counts)))
+}
+
+/// A hold refused, as the API answers it.
+fn hold_refused(e: holdfast_core::holds::HoldError) -> ApiError {
+    use holdfast_core::holds::HoldError;
+    match e {
+        HoldError::MissingPermission { permission } => ApiError::Forbidden(permission),
+        HoldError::Released | HoldError::DefaultHold => ApiError::Conflict(e.to_string()),
+        HoldError::NameMissing | HoldError::TooLong { .. } | HoldError::ControlCharacter { .. } => {
+            ApiError::BadRequest(e.to_string())
+        }
+    }
+}
+
+/// `GET /api/holds?q=` lists the organization's holds (the default hold first, active ones
+/// before released ones, newest first), with a search in names and case references; `POST`
+/// creates a legal hold, audited as `CreateHold`.
+pub async fn holds(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let org = caller.org_id;
+    if req.method == hyper::Method::GET {
+        let search = req
+            .query_param("q")
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+        if search.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(ApiError::BadRequest(
+                "the search has more than 200 characters".to_owned(),
+            ));
+        }
+        let entities = blocking(state, move |s| s.holds(org, search.as_deref())).await?;
+        return Ok(json(
+            StatusCode::OK,
+            &holdfast_core::holds::HoldList { entities },
+        ));
+    }
+    let body: holdfast_core::holds::CreateHoldRequest = req.json()?;
+    let (perms, ctx) = (caller.permissions, audit_context(&caller, req));
+    let created = blocking(state, move |s| {
+        usecase::holds::create(s, org, perms, &body, &ctx)
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, &created.map_err(hold_refused)?))
+}
+
+/// `GET /api/holds/{id}`: the hold, its conversations and what releasing it would do now.
+pub async fn hold(state: &AppState, req: &Req, id: HoldId) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let (org, now) = (caller.org_id, chrono::Utc::now());
+    let details = blocking(state, move |s| s.hold_details(org, id, now)).await?;
+    Ok(json(StatusCode::OK, &details.ok_or(ApiError::NotFound)?))
+}
+
+/// `POST /api/holds/{id}/release` `{"reason"}`: releases a legal hold as a whole; answers what
+/// it did (the counts its preview showed, read again in the release's transaction).
+pub async fn release_hold(state: &AppState, req: &Req, id: HoldId) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let body: holdfast_core::holds::ReleaseHoldRequest = match req.body.is_empty() {
+        true => Default::default(),
+        false => req.json()?,
+    };
+    let reason = Reason::new(body.reason.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let (org, perms, ctx) = (caller.org_id, caller.permissions, audit_context(&caller, req));
+    let released = blocking(state, move |s| {
+        usecase::holds::release(s, org, perms, id, reason.as_ref(), &ctx)
+    })
+    .await?
+    .ok_or(ApiError::NotFound)?
+    .map_err(hold_refused)?;
+    settle_holds(state, org, released.released).await?;
+    Ok(json(StatusCode::OK, &released.counts))
 }
 
 /// `POST /api/retention-policies` or `PUT /api/retention-policies/{id}`: audited as

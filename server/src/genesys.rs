@@ -112,8 +112,25 @@ pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp
     let ids = body_ids(req)?;
     let org = caller.org_id;
     let listed = ids.clone();
-    let standings = blocking(state, move |s| s.classify(org, &listed)).await?;
+    let (standings, held) = blocking(state, move |s| {
+        let standings = s.classify(org, &listed)?;
+        let held = match protect {
+            true => Vec::new(),
+            false => s.held(org, &listed)?,
+        };
+        Ok((standings, held))
+    })
+    .await?;
     let mut failed_updates = Vec::new();
+    // A release leaves them protected: a legal hold covers them until it is released as a
+    // whole.
+    for id in &held {
+        failed_updates.push(failed(
+            *id,
+            "conversation.legal.hold",
+            "The conversation stays protected: a legal hold covers it until the hold is released.",
+        ));
+    }
     for (id, standing) in &standings {
         match standing {
             Standing::NotFound => {
@@ -131,6 +148,7 @@ pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp
         action,
         selection: holdfast_core::api::Selection::Ids { ids },
         reason: None,
+        hold: None,
     };
     let (perms, ctx) = (caller.permissions, audit_context(&caller, req));
     let outcome = blocking(state, move |s| {

@@ -3,7 +3,7 @@
 
 use hyper::Method;
 
-use holdfast_core::{ConversationId, RecordingId};
+use holdfast_core::{ConversationId, HoldId, RecordingId};
 
 use crate::error::ApiError;
 
@@ -44,6 +44,12 @@ pub enum Route {
     /// What the sweep will delete in the coming days.
     RetentionForecast,
     RetentionPolicy(String),
+    /// Legal holds: the list, and a new one.
+    Holds,
+    /// A hold with its conversations and what releasing it would do.
+    Hold(HoldId),
+    /// Releases a legal hold as a whole.
+    HoldRelease(HoldId),
     OauthToken,
     GenesysSetProtection,
     GenesysGetProtection,
@@ -109,6 +115,14 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 .to_string();
             return api(&[(Method::PUT, Route::RetentionPolicy(p))]);
         }
+        ["api", "holds", h] => {
+            let h = id(h, HoldId::parse)?;
+            return api(&[(Method::GET, Route::Hold(h))]);
+        }
+        ["api", "holds", h, "release"] => {
+            let h = id(h, HoldId::parse)?;
+            return api(&[(Method::POST, Route::HoldRelease(h))]);
+        }
         ["api", "recordings", r, "transcript"] => {
             let r = id(r, RecordingId::parse)?;
             return api(&[(Method::DELETE, Route::DeleteTranscript(r))]);
@@ -166,6 +180,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ]),
         "/api/views" => api(&[(Method::GET, Route::Views), (Method::POST, Route::Views)]),
         "/api/retention/forecast" => api(&[(Method::GET, Route::RetentionForecast)]),
+        "/api/holds" => api(&[(Method::GET, Route::Holds), (Method::POST, Route::Holds)]),
         "/api/audit.csv" => api(&[(Method::GET, Route::AuditCsv)]),
         "/oauth/token" => api(&[(Method::POST, Route::OauthToken)]),
         "/api/v2/recordings/deletionprotection" => api(&[
@@ -229,6 +244,9 @@ impl Route {
             Route::RetentionPolicies => "retention.policies",
             Route::RetentionForecast => "retention.forecast",
             Route::RetentionPolicy(_) => "retention.policy",
+            Route::Holds => "holds",
+            Route::Hold(_) => "holds.one",
+            Route::HoldRelease(_) => "holds.release",
             Route::View(_) => "views.one",
             Route::AuditCsv => "audit.csv",
             Route::GenesysSetProtection => "v2.deletionprotection.put",
@@ -284,6 +302,9 @@ mod tests {
             Route::RetentionPolicies,
             Route::RetentionForecast,
             Route::RetentionPolicy(s()),
+            Route::Holds,
+            Route::Hold(HoldId::DEFAULT),
+            Route::HoldRelease(HoldId::DEFAULT),
             Route::OauthToken,
             Route::GenesysSetProtection,
             Route::GenesysGetProtection,

@@ -3990,6 +3990,7 @@ fn check_release_preview(
         action: ProtectAction::Release,
         selection,
         reason: None,
+        hold: None,
     };
     let perms = Permissions::of(&[Permission::RecordingView, Permission::ProtectionRevoke]);
     holdfast_server::usecase::protection::apply(store, org, perms, &change, &ctx)
@@ -5688,6 +5689,7 @@ const ON_POSTGRES: &[(&str, BackendTest)] = backend_tests![
     a_read_only_postgres_answers_503_loses_nothing_and_says_so_on_healthz_on,
     the_release_preview_counts_exactly_what_the_next_sweep_deletes_on,
     the_deletion_forecast_says_what_each_sweep_then_deletes_on,
+    legal_holds_cover_conversations_and_are_released_as_a_whole_on,
 ];
 
 #[path = "support/throwaway_postgres.rs"]
@@ -5904,6 +5906,295 @@ async fn the_deletion_forecast_says_what_each_sweep_then_deletes_on(backend: Bac
             protected: a.past_due.protected
         }
     );
+}
+
+#[tokio::test]
+async fn legal_holds_cover_conversations_and_are_released_as_a_whole() {
+    legal_holds_cover_conversations_and_are_released_as_a_whole_on(Backend::Sqlite).await;
+}
+
+/// Holds (matters) over the API: a hold is created, takes protectable and protected
+/// interactions, keeps them protected against the Release button and the Genesys flag, and its
+/// release lets go only what nothing else protects, exactly as its preview said; every change
+/// is audited with the hold's id; another organization never sees it.
+async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend: Backend) {
+    use holdfast_core::holds::{HoldDetails, HoldInfo, HoldList, ReleaseCounts};
+    let server = start_on("holds", &backend).await;
+    let manager = server.login("manager").await;
+    let analyst = server.login("analyst").await;
+    let supervisor = server.login("supervisor").await;
+    let contoso = server.login("contoso.manager").await;
+    let me: Me = server.get("/api/session", &manager).await.parse();
+    let events_before = server.store.audit_events(me.org_id).unwrap().len();
+    let p = protectable_ids(&server, &manager, 100, 6).await;
+    assert_eq!(p.len(), 6);
+    let protect = |ids: &[String], hold: Option<&str>| {
+        serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "Case CV", "hold": hold})
+    };
+    let release = |ids: &[String]| {
+        serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}})
+    };
+
+    // Creating: checked, owned by its creator, audited.
+    for (body, status, code) in [
+        (serde_json::json!({"name": "  "}), 400, "bad.request"),
+        (serde_json::json!({"name": "x".repeat(121)}), 400, "bad.request"),
+        (serde_json::json!({"name": "A", "caseReference": "a\u{7}"}), 400, "bad.request"),
+        (serde_json::json!({"nom": "A"}), 400, "bad.request"),
+    ] {
+        server
+            .post_json("/api/holds", &manager, &body)
+            .await
+            .assert_error(status, code);
+    }
+    server
+        .post_json("/api/holds", &analyst, &serde_json::json!({"name": "A"}))
+        .await
+        .assert_error(403, "missing.permissions");
+    let answer = server
+        .post_json(
+            "/api/holds",
+            &manager,
+            &serde_json::json!({"name": " Smith v. Northwind ", "caseReference": "CV-2026-114", "description": "Billing dispute\nfiled 2026-11-30"}),
+        )
+        .await;
+    answer.assert_status(201);
+    let smith: HoldInfo = answer.parse();
+    assert_eq!(
+        (smith.name.as_str(), smith.case_reference.as_deref(), smith.owner.as_str(), smith.conversations, smith.released_at),
+        ("Smith v. Northwind", Some("CV-2026-114"), "manager", 0, None)
+    );
+    let hold_path = format!("/api/holds/{}", smith.id);
+    let smith_id = smith.id.to_string();
+
+    // p0 and p1 protected by the Protect button (the default hold); then p0..p3 into the hold:
+    // two new protections, two already protected join it.
+    let (before, _) = status(&server, &manager).await;
+    server
+        .post_json("/api/protection", &manager, &protect(&p[0..2], None))
+        .await
+        .assert_status(200);
+    server
+        .post_json("/api/protection", &supervisor, &protect(&p[4..5], None))
+        .await
+        .assert_status(200);
+    let into = server
+        .post_json("/api/protection", &supervisor, &protect(&p[0..4], Some(&smith_id)))
+        .await;
+    into.assert_status(200);
+    let into = into.json();
+    assert_eq!(
+        (into["changed"].as_u64(), into["joined"].as_u64(), into["org"]["protected"].as_u64()),
+        (Some(2), Some(2), Some(before + 5))
+    );
+    // Again: everything is a member already.
+    let again = server
+        .post_json("/api/protection", &manager, &protect(&p[0..4], Some(&smith_id)))
+        .await
+        .json();
+    assert_eq!((again["changed"].as_u64(), again["joined"].as_u64()), (Some(0), Some(0)));
+
+    // The list: the default hold first, each with what it covers now; the search.
+    let list: HoldList = server.get("/api/holds", &manager).await.parse();
+    let names: Vec<(&str, u32)> = list
+        .entities
+        .iter()
+        .map(|h| (h.name.as_str(), h.conversations))
+        .collect();
+    let default_count = u32::try_from(before).unwrap() + 3;
+    assert_eq!(
+        names,
+        vec![("Default hold", default_count), ("Smith v. Northwind", 4)]
+    );
+    let found: HoldList = server.get("/api/holds?q=cv-2026", &manager).await.parse();
+    assert_eq!(found.entities.iter().map(|h| h.id).collect::<Vec<_>>(), vec![smith.id]);
+    let none: HoldList = server.get("/api/holds?q=zzz", &manager).await.parse();
+    assert_eq!(none.entities, vec![]);
+
+    // Each interaction lists the holds that cover it.
+    let holds_of = |id: String| {
+        let server = &server;
+        let manager = manager.clone();
+        async move {
+            details(server, &manager, &id)
+                .await
+                .holds
+                .iter()
+                .map(|h| h.name.clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(holds_of(p[0].clone()).await, vec!["Default hold", "Smith v. Northwind"]);
+    assert_eq!(holds_of(p[2].clone()).await, vec!["Smith v. Northwind"]);
+    assert_eq!(holds_of(p[5].clone()).await, Vec::<String>::new());
+
+    // The Release button leaves what a legal hold covers protected.
+    let summary = server
+        .post_json(
+            "/api/selection/summary",
+            &manager,
+            &serde_json::json!({"selection": {"kind": "ids", "ids": &p[0..5]}}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (summary["summary"]["protected"].as_u64(), summary["summary"]["held"].as_u64()),
+        (Some(5), Some(4))
+    );
+    server
+        .post_json("/api/protection", &manager, &release(&p[0..4]))
+        .await
+        .assert_error(409, "nothing.to.do");
+    let released = server
+        .post_json("/api/protection", &manager, &release(&[p[0].clone(), p[4].clone()]))
+        .await
+        .json();
+    assert_eq!(released["changed"].as_u64(), Some(1));
+    assert_eq!(
+        released["outcomes"],
+        serde_json::json!([{"id": p[0], "outcome": "unchanged"}, {"id": p[4], "outcome": "changed"}])
+    );
+    // So does the Genesys flag, and it says why.
+    let token = bearer(&server, "manager").await;
+    let genesys = v2(
+        &server,
+        "PUT",
+        "/api/v2/recordings/deletionprotection?protect=false",
+        &token,
+        &serde_json::json!({"conversationIds": [p[2]]}),
+    )
+    .await;
+    genesys.assert_status(200);
+    assert_eq!(
+        genesys.json()["failedUpdates"][0]["errorCode"].as_str(),
+        Some("conversation.legal.hold")
+    );
+    assert_eq!(holds_of(p[2].clone()).await, vec!["Smith v. Northwind"]);
+
+    // The hold's page: its interactions and what releasing it does (p0 and p1 stay protected
+    // by the default hold; p2 and p3 become deletable).
+    let page: HoldDetails = server.get(&hold_path, &manager).await.parse();
+    assert_eq!(
+        page.members.iter().map(|m| m.id.to_string()).collect::<std::collections::BTreeSet<_>>(),
+        p[0..4].iter().cloned().collect()
+    );
+    assert!(page.members.iter().all(|m| m.added_by == "supervisor" && m.protected));
+    let preview = ReleaseCounts {
+        covered: 4,
+        stay_protected: 2,
+        deletable: 2,
+        past_due_recordings: page.release.past_due_recordings,
+    };
+    assert_eq!(page.release, preview);
+
+    // Releasing: the permission to revoke, an active legal hold, exactly what the preview said.
+    let release_path = format!("{hold_path}/release");
+    let settled = serde_json::json!({"reason": "Settled out of court"});
+    server
+        .post_json(&release_path, &supervisor, &settled)
+        .await
+        .assert_error(403, "missing.permissions");
+    server
+        .post_json(
+            &format!("/api/holds/{}/release", holdfast_core::HoldId::DEFAULT),
+            &manager,
+            &settled,
+        )
+        .await
+        .assert_error(409, "conflict");
+    let (protected_before, _) = status(&server, &manager).await;
+    let done = server.post_json(&release_path, &manager, &settled).await;
+    done.assert_status(200);
+    assert_eq!(done.parse::<ReleaseCounts>(), preview);
+    assert_eq!(status(&server, &manager).await.0, protected_before - 2);
+    assert_eq!(holds_of(p[0].clone()).await, vec!["Default hold"]);
+    assert_eq!(holds_of(p[3].clone()).await, Vec::<String>::new());
+    server
+        .post_json(&release_path, &manager, &settled)
+        .await
+        .assert_error(409, "conflict");
+    let after: HoldDetails = server.get(&hold_path, &manager).await.parse();
+    assert_eq!(
+        (after.hold.released_by.as_deref(), after.hold.conversations, after.members.len()),
+        (Some("manager"), 0, 4),
+        "a released hold keeps its members for its report"
+    );
+    assert_eq!(
+        after.members.iter().filter(|m| m.protected).count(),
+        2,
+        "only those the default hold covers are still protected"
+    );
+    server
+        .post_json("/api/protection", &manager, &protect(&p[5..6], Some(&smith_id)))
+        .await
+        .assert_error(409, "hold.released");
+
+    // Unknown, foreign and malformed holds.
+    let unknown = holdfast_core::HoldId::from_uuid(uuid::Uuid::from_u128(77)).to_string();
+    server
+        .get(&format!("/api/holds/{unknown}"), &manager)
+        .await
+        .assert_error(404, "not.found");
+    server.get(&hold_path, &contoso).await.assert_error(404, "not.found");
+    server
+        .post_json("/api/protection", &manager, &protect(&p[5..6], Some(&unknown)))
+        .await
+        .assert_error(404, "hold.not.found");
+    server
+        .post_json("/api/protection", &contoso, &protect(&p[5..6], Some(&smith_id)))
+        .await
+        .assert_error(404, "hold.not.found");
+    server.get("/api/holds/not-a-uuid", &manager).await.assert_error(400, "bad.request");
+    let mut with_hold = release(&p[5..6]);
+    with_hold["hold"] = serde_json::json!(smith_id);
+    server
+        .post_json("/api/protection", &manager, &with_hold)
+        .await
+        .assert_error(400, "bad.request");
+
+    // A filter into a hold: every protected interaction joins; at the cap, a new one does not fit.
+    let matter: HoldInfo = server
+        .post_json("/api/holds", &manager, &serde_json::json!({"name": "Regulator inquiry"}))
+        .await
+        .parse();
+    let (protected_now, _) = status(&server, &manager).await;
+    let filter = serde_json::json!({"action": "protect", "selection": {"kind": "filter", "query": "protected=yes", "except": []}, "hold": matter.id});
+    let joined = server.post_json("/api/protection", &manager, &filter).await.json();
+    assert_eq!(
+        (joined["changed"].as_u64(), joined["joined"].as_u64()),
+        (Some(0), Some(protected_now))
+    );
+    server
+        .store
+        .set_cap(me.org_id, holdfast_core::Cap::new(u32::try_from(protected_now).unwrap()).unwrap())
+        .unwrap();
+    server
+        .post_json("/api/protection", &manager, &protect(&p[5..6], Some(&matter.id.to_string())))
+        .await
+        .assert_error(409, "protection.limit.exceeded");
+
+    // The audit trail: each change once, naming the hold.
+    let events = server.store.audit_events(me.org_id).unwrap();
+    let of_smith: Vec<(AuditAction, String)> = events[events_before..]
+        .iter()
+        .filter(|(e, _)| e.details.hold.as_deref() == Some(smith_id.as_str()))
+        .map(|(e, _)| (e.action, e.entity_id.clone()))
+        .collect();
+    let mut expected = vec![
+        (AuditAction::CreateHold, smith_id.clone()),
+        (AuditAction::ApplyProtection, p[2].clone()),
+        (AuditAction::ApplyProtection, p[3].clone()),
+        (AuditAction::AddToHold, p[0].clone()),
+        (AuditAction::AddToHold, p[1].clone()),
+        (AuditAction::ReleaseHold, smith_id.clone()),
+    ];
+    let mut revoked = vec![
+        (AuditAction::RevokeProtection, p[2].clone()),
+        (AuditAction::RevokeProtection, p[3].clone()),
+    ];
+    revoked.sort_by(|a, b| a.1.cmp(&b.1));
+    expected.extend(revoked);
+    assert_eq!(of_smith, expected);
 }
 
 /// The tests whose subject is media, run again with media in an S3 bucket.

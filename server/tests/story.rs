@@ -108,6 +108,7 @@ fn change(action: ProtectAction, selection: Selection) -> ProtectionChange {
         action,
         selection,
         reason: None,
+        hold: None,
     }
 }
 

@@ -14,13 +14,14 @@ use std::fmt;
 use holdfast_core::api::{ConversationDetails, ConversationPage, SavedView, Selection};
 use holdfast_core::audit::{Actor, AuditEvent, ChainHash, Client, StoredEvent};
 use holdfast_core::deletion::{DeleteDateChange, RecordingState};
+use holdfast_core::holds::{HoldDetails, HoldInfo, NewHold};
 use holdfast_core::protection::{OrgStatus, ProtectAction, ProtectPlan, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
 use holdfast_core::view::ViewState;
 use holdfast_core::{
-    Cap, ConversationId, Direction, Media, OrgId, Permissions, Reason, RecordingId, RecordingRole,
-    UserId,
+    Cap, ConversationId, Direction, HoldId, Media, OrgId, Permissions, Reason, RecordingId,
+    RecordingRole, UserId,
 };
 
 /// A failure of the store, not of the request.
@@ -385,6 +386,16 @@ pub trait Store: Transact + 'static {
         marks: &[(ConversationId, i64)],
     ) -> StoreResult<Vec<ConversationId>>;
 
+    /// The listed conversations an active legal hold covers, each once.
+    fn held(&self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<ConversationId>>;
+    /// The organization's holds, the default hold first, then the newest first; with a
+    /// search, those whose name or case reference contains it (case-insensitively).
+    fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<Vec<HoldInfo>>;
+    /// A hold with its members (active ones; every one it had once released) and what
+    /// releasing it would do now.
+    fn hold_details(&self, org: OrgId, id: HoldId, now: Instant)
+    -> StoreResult<Option<HoldDetails>>;
+
     /// The user's saved views, by name.
     fn views(&self, user: UserId) -> StoreResult<Vec<SavedView>>;
     /// Saves a view; `None` when the user already has a view of that name.
@@ -470,6 +481,8 @@ pub struct ProtectionChange {
     pub action: ProtectAction,
     pub selection: Selection,
     pub reason: Option<Reason>,
+    /// A protect into this legal hold; `None` (or the default hold's id): the default hold.
+    pub hold: Option<HoldId>,
 }
 
 /// What a committed protect or release did.
@@ -482,6 +495,24 @@ pub struct ProtectionOutcome {
     pub not_found: Vec<ConversationId>,
     /// For a selection by ids: where each stood when the plan was made, in the order listed.
     pub standings: Vec<(ConversationId, Standing)>,
+    /// Into a legal hold: the protected conversations that joined it.
+    pub joined: Vec<ConversationId>,
+    /// On a release of listed ids: the protected ones a legal hold kept protected.
+    pub held: Vec<ConversationId>,
+}
+
+impl ProtectionOutcome {
+    /// What the change did to a listed conversation that stood at `standing`.
+    pub fn outcome_of(
+        &self,
+        id: ConversationId,
+        standing: Standing,
+    ) -> holdfast_core::protection::Outcome {
+        match self.held.contains(&id) {
+            true => holdfast_core::protection::Outcome::Unchanged,
+            false => self.plan.action.outcome(standing),
+        }
+    }
 }
 
 /// An organization's recorded chain head (`seq`, hash) and its stored events, as stored.
@@ -596,12 +627,52 @@ pub trait Tx {
         org: OrgId,
         conversations: &[ConversationId],
     ) -> StoreResult<HashMap<ConversationId, Vec<RecordingId>>>;
-    /// Protects conversations that are not protected.
+    /// Protects conversations that are not protected: into the default hold (`by_default`),
+    /// or for a legal hold that [`Tx::join_hold`] then names.
     fn protect(
         &mut self,
         org: OrgId,
         conversations: &[ConversationId],
         by: &ProtectedBy,
+        by_default: bool,
+    ) -> StoreResult<()>;
+    /// The listed conversations an active legal hold covers, each once.
+    fn held(&mut self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<ConversationId>>;
+    /// The protected conversations of a selection (at most the cap's worth).
+    fn protected_in(&mut self, org: OrgId, selection: &Selection)
+    -> StoreResult<Vec<ConversationId>>;
+    /// A hold of the organization, with the conversations it covers now.
+    fn hold(&mut self, org: OrgId, id: HoldId) -> StoreResult<Option<HoldInfo>>;
+    /// Adds a legal hold.
+    fn insert_hold(
+        &mut self,
+        org: OrgId,
+        id: HoldId,
+        hold: &NewHold,
+        owner: &str,
+        at: Instant,
+    ) -> StoreResult<()>;
+    /// Makes protected conversations members of an active legal hold; returns those that were
+    /// not members already, in the order given.
+    fn join_hold(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        conversations: &[ConversationId],
+        by: &ProtectedBy,
+    ) -> StoreResult<Vec<ConversationId>>;
+    /// What releasing an active legal hold would do now: its members that stay protected
+    /// (the default hold or another active hold covers them), those that would not, and the
+    /// past-due recordings of those.
+    fn hold_release(&mut self, org: OrgId, hold: HoldId, now: Instant) -> StoreResult<HoldRelease>;
+    /// Marks a legal hold released and its members inactive (the rows stay for its report).
+    fn end_hold(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        at: Instant,
+        by: &str,
+        reason: Option<&str>,
     ) -> StoreResult<()>;
     /// Releases protected conversations.
     fn release(&mut self, org: OrgId, conversations: &[ConversationId]) -> StoreResult<()>;
@@ -675,6 +746,27 @@ pub trait Tx {
         recording: RecordingId,
         attachment: &NewAttachment,
     ) -> StoreResult<()>;
+}
+
+/// What releasing a legal hold does to its members ([`Tx::hold_release`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HoldRelease {
+    pub stay_protected: Vec<ConversationId>,
+    pub deletable: Vec<ConversationId>,
+    pub past_due_recordings: u32,
+}
+
+impl HoldRelease {
+    /// The counts a preview shows.
+    pub fn counts(&self) -> holdfast_core::holds::ReleaseCounts {
+        let n = |v: &Vec<ConversationId>| u32::try_from(v.len()).unwrap_or(u32::MAX);
+        holdfast_core::holds::ReleaseCounts {
+            covered: n(&self.stay_protected) + n(&self.deletable),
+            stay_protected: n(&self.stay_protected),
+            deletable: n(&self.deletable),
+            past_due_recordings: self.past_due_recordings,
+        }
+    }
 }
 
 /// Where a recording stands for an upload of its media.

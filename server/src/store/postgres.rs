@@ -20,15 +20,17 @@ use holdfast_core::protection::{
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
 use holdfast_core::view::Filters;
-use holdfast_core::{Cap, ConversationId, FileState, OrgId, RecordingId};
+use holdfast_core::holds::{HoldInfo, NewHold};
+use holdfast_core::{Cap, ConversationId, FileState, HoldId, OrgId, RecordingId};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls};
 
+mod holds;
 mod reads;
 
 use super::{
-    FoundAttachment, FoundRecording, MediaSlot, NewAttachment, NewConversation, NewRecording,
+    FoundAttachment, FoundRecording, HoldRelease, MediaSlot, NewAttachment, NewConversation, NewRecording,
     ProtectedBy, Standing, StorageFault, StoreError, StoreResult, StoredMedia, Transact, Tx,
 };
 
@@ -40,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/0004_summary_columns.sql"),
     include_str!("postgres/0005_media_holds.sql"),
     include_str!("postgres/0006_forecast_by_date.sql"),
+    include_str!("postgres/0007_legal_holds.sql"),
 ];
 
 /// The advisory lock migrations run under, so that instances starting together apply each once.
@@ -632,8 +635,9 @@ impl Tx for PgTx<'_, '_> {
                     "SELECT COUNT(*) FROM protections p
                      JOIN conversations c ON c.org_id = p.org_id AND c.id = p.conversation_id
                      JOIN recordings r ON r.org_id = c.org_id AND r.conversation_id = c.id
-                     WHERE {} AND r.file_state = 'AVAILABLE' AND r.delete_date <= {now}",
-                    sql.text
+                     WHERE {} AND NOT {HELD} AND r.file_state = 'AVAILABLE' AND r.delete_date <= {now}",
+                    sql.text,
+                    HELD = holds::HELD
                 ),
                 &sql.refs(),
             )?
@@ -649,20 +653,29 @@ impl Tx for PgTx<'_, '_> {
     ) -> StoreResult<SelectionSummary> {
         if let Selection::Ids { ids } = selection {
             let standings = self.classify(org, ids)?;
+            let protected: Vec<ConversationId> = standings
+                .iter()
+                .filter(|(_, s)| *s == Standing::Protected)
+                .map(|(id, _)| *id)
+                .collect();
+            let held = self.held_of(org, &protected)?;
             let due = self.past_due(org, selection, now)?;
-            return Ok(SelectionSummary::of_standings(&standings, due));
+            return Ok(SelectionSummary::of_standings(&standings, &held, due));
         }
         let status = self.org_status(org)?;
         let sql = selection_sql(org, selection)?;
         let row = self.tx.query_one(
             &format!(
-                "SELECT COUNT(*), COUNT(*) FILTER (WHERE {PROTECTABLE}) FROM protections p
+                "SELECT COUNT(*), COUNT(*) FILTER (WHERE {PROTECTABLE}), COUNT(*) FILTER (WHERE {HELD})
+                 FROM protections p
                  JOIN conversations c ON c.org_id = p.org_id AND c.id = p.conversation_id WHERE {}",
-                sql.text
+                sql.text,
+                HELD = holds::HELD
             ),
             &sql.refs(),
         )?;
         let protected: i64 = row.get(0);
+        let held: i64 = row.get(2);
         let view_bound = self.view_bound(selection)?;
         let protectable_bound = counting_bound(&status, view_bound);
         let protectable = self.count_up_to(
@@ -684,6 +697,7 @@ impl Tx for PgTx<'_, '_> {
             ),
             without_recording: Count::of(u32::try_from(without).unwrap_or(u32::MAX), view_bound),
             past_due_recordings: self.past_due(org, selection, now)?,
+            held: to_u32(held),
         })
     }
 
@@ -700,10 +714,13 @@ impl Tx for PgTx<'_, '_> {
                 "SELECT c.id FROM conversations c WHERE {} AND {PROTECTABLE} AND NOT {PROTECTED}",
                 sql.text
             ),
+            // The held ones stay: only their hold's release lets them go.
             ProtectAction::Release => format!(
                 "SELECT c.id FROM protections p
-                 JOIN conversations c ON c.org_id = p.org_id AND c.id = p.conversation_id WHERE {}",
-                sql.text
+                 JOIN conversations c ON c.org_id = p.org_id AND c.id = p.conversation_id
+                 WHERE {} AND NOT {HELD}",
+                sql.text,
+                HELD = holds::HELD
             ),
         };
         self.tx
@@ -738,21 +755,88 @@ impl Tx for PgTx<'_, '_> {
         org: OrgId,
         conversations: &[ConversationId],
         by: &ProtectedBy,
+        by_default: bool,
     ) -> StoreResult<()> {
         self.ensure_locked(org)?;
         let listed: Vec<String> = conversations.iter().map(ToString::to_string).collect();
         self.tx.execute(
-            "INSERT INTO protections (org_id, conversation_id, protected_at, protected_by, reason)
-             SELECT $1, id, $3, $4, $5 FROM unnest($2::text[]) AS id",
+            "INSERT INTO protections (org_id, conversation_id, protected_at, protected_by, reason, by_default)
+             SELECT $1, id, $3, $4, $5, $6 FROM unnest($2::text[]) AS id",
             &[
                 &org.to_string(),
                 &listed,
                 &by.at.timestamp_millis(),
                 &by.by,
                 &by.reason,
+                &by_default,
             ],
         )?;
         Ok(())
+    }
+
+    fn held(&mut self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<ConversationId>> {
+        self.held_of(org, ids)
+    }
+
+    fn protected_in(
+        &mut self,
+        org: OrgId,
+        selection: &Selection,
+    ) -> StoreResult<Vec<ConversationId>> {
+        self.ensure_locked(org)?;
+        let sql = selection_sql(org, selection)?;
+        self.tx
+            .query(
+                &format!(
+                    "SELECT DISTINCT c.id FROM protections p
+                     JOIN conversations c ON c.org_id = p.org_id AND c.id = p.conversation_id WHERE {}",
+                    sql.text
+                ),
+                &sql.refs(),
+            )?
+            .iter()
+            .map(|row| parse_id(row.get(0), ConversationId::parse))
+            .collect()
+    }
+
+    fn hold(&mut self, org: OrgId, id: HoldId) -> StoreResult<Option<HoldInfo>> {
+        self.find_hold(org, id)
+    }
+
+    fn insert_hold(
+        &mut self,
+        org: OrgId,
+        id: HoldId,
+        hold: &NewHold,
+        owner: &str,
+        at: Instant,
+    ) -> StoreResult<()> {
+        self.add_hold(org, id, hold, owner, at)
+    }
+
+    fn join_hold(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        conversations: &[ConversationId],
+        by: &ProtectedBy,
+    ) -> StoreResult<Vec<ConversationId>> {
+        self.add_members(org, hold, conversations, by)
+    }
+
+    fn hold_release(&mut self, org: OrgId, hold: HoldId, now: Instant) -> StoreResult<HoldRelease> {
+        self.release_of(org, hold, now)
+    }
+
+    fn end_hold(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        at: Instant,
+        by: &str,
+        reason: Option<&str>,
+    ) -> StoreResult<()> {
+        self.close_hold(org, hold, at, by, reason)
     }
 
     fn release(&mut self, org: OrgId, conversations: &[ConversationId]) -> StoreResult<()> {

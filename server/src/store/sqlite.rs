@@ -14,14 +14,16 @@ use holdfast_core::api::{
 };
 use holdfast_core::audit::{self, AuditEvent};
 use holdfast_core::deletion::{self, RecordingState};
+use holdfast_core::holds::{HoldDetails, HoldInfo};
 use holdfast_core::protection::{Count, OrgStatus, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
 use holdfast_core::view::{Filters, SortKey, ViewState};
 use holdfast_core::{
-    Cap, ConversationId, Direction, FileState, Media, OrgId, Permissions, RecordingId,
+    Cap, ConversationId, Direction, FileState, HoldId, Media, OrgId, Permissions, RecordingId,
     RecordingRole, UserId,
 };
+mod holds;
 mod tx;
 
 use rusqlite::types::Value;
@@ -48,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0011_media_checksums.sql"),
     include_str!("sqlite/0012_media_holds.sql"),
     include_str!("sqlite/0013_forecast_by_date.sql"),
+    include_str!("sqlite/0014_legal_holds.sql"),
 ];
 
 /// How many rows a batched insert or delete writes per statement: far below SQLite's limit of
@@ -1233,6 +1236,23 @@ impl Store for SqliteStore {
         })
     }
 
+    fn held(&self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<ConversationId>> {
+        self.read(|c| holds::held(c, org, ids))
+    }
+
+    fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<Vec<HoldInfo>> {
+        self.read(|c| holds::holds(c, org, search))
+    }
+
+    fn hold_details(
+        &self,
+        org: OrgId,
+        id: HoldId,
+        now: Instant,
+    ) -> StoreResult<Option<HoldDetails>> {
+        self.read(|c| holds::hold_details(c, org, id, now))
+    }
+
     fn views(&self, user: UserId) -> StoreResult<Vec<SavedView>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
@@ -1565,8 +1585,14 @@ fn summarize(
     let (query, except) = match selection {
         Selection::Ids { ids } => {
             let standings = classify(c, org, ids)?;
+            let protected: Vec<ConversationId> = standings
+                .iter()
+                .filter(|(_, s)| *s == Standing::Protected)
+                .map(|(id, _)| *id)
+                .collect();
             return Ok(SelectionSummary::of_standings(
                 &standings,
+                &holds::held(c, org, &protected)?,
                 past_due(c, org, selection, now)?,
             ));
         }
@@ -1578,12 +1604,14 @@ fn summarize(
     // by whether they are protectable: the counts below count protected and unprotected alike
     // (the summary index does not hold `protected`, so that a protect does not rewrite it) and
     // subtract these.
-    let (protected, protected_protectable): (i64, i64) = c.query_row(
+    let (protected, protected_protectable, held): (i64, i64, i64) = c.query_row(
         &format!(
-            "SELECT COUNT(*), COALESCE(SUM({PROTECTABLE}), 0) FROM conversations c INDEXED BY conversations_org_protected WHERE {where_sql} AND {IS_PROTECTED}"
+            "SELECT COUNT(*), COALESCE(SUM({PROTECTABLE}), 0), COALESCE(SUM({HELD}), 0)
+             FROM conversations c INDEXED BY conversations_org_protected WHERE {where_sql} AND {IS_PROTECTED}",
+            HELD = holds::HELD
         ),
         params_from_iter(args.iter()),
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     let filters = Filters::from_query(query).map_err(StoreError::BadFilter)?;
     let plans = text_plans(c, &filters)?;
@@ -1617,11 +1645,12 @@ fn summarize(
         protectable,
         without_recording: without,
         past_due_recordings: past_due(c, org, selection, now)?,
+        held: n(held),
     })
 }
 
-/// The available recordings of a selection's protected conversations whose date has come:
-/// what a release hands to the next sweep (rule 6).
+/// The available recordings of a selection's protected conversations whose date has come and
+/// that no legal hold keeps protected: what a release hands to the next sweep (rule 6).
 fn past_due(c: &Connection, org: OrgId, selection: &Selection, now: Instant) -> StoreResult<u32> {
     let (where_sql, mut args) = selection_sql(c, org, selection)?;
     args.push(Value::Integer(ms(now)));
@@ -1636,7 +1665,8 @@ fn past_due(c: &Connection, org: OrgId, selection: &Selection, now: Instant) -> 
         &format!(
             "SELECT COUNT(*) FROM conversations c {protected_index} CROSS JOIN recordings r
              WHERE r.org_id = c.org_id AND r.conversation_id = c.id AND {where_sql} AND {IS_PROTECTED}
-               AND r.file_state = 'AVAILABLE' AND r.delete_date <= ?"
+               AND NOT {HELD} AND r.file_state = 'AVAILABLE' AND r.delete_date <= ?",
+            HELD = holds::HELD
         ),
         params_from_iter(args.iter()),
         |r| r.get(0),
@@ -1793,6 +1823,7 @@ fn conversation_details(
         conversation,
         recordings,
         protection,
+        holds: holds::holds_of(c, org, id)?,
     }))
 }
 

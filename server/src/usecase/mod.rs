@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod deletion;
+pub mod holds;
 pub mod ingest;
 pub mod protection;
 pub mod retention;

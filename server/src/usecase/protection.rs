@@ -9,7 +9,7 @@ use holdfast_core::audit::{Actor, AuditAction, Details, EntityType};
 use holdfast_core::protection::{
     Outcome, PlanError, ProtectAction, SelectionSummary, plan_protection,
 };
-use holdfast_core::{OrgId, Permissions};
+use holdfast_core::{ConversationId, OrgId, Permissions};
 
 use crate::store::{
     AuditContext, AuditDraft, ProtectedBy, ProtectionChange, ProtectionOutcome, Standing,
@@ -38,31 +38,65 @@ pub fn apply_in(
     ctx: &AuditContext,
 ) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
     let status = tx.org_status(org)?;
+    // A protect into a legal hold: the hold must be the organization's and active.
+    let hold = match change.hold.filter(|h| !h.is_default()) {
+        Some(id) => match tx.hold(org, id)? {
+            None => return Ok(Err(PlanError::UnknownHold)),
+            Some(h) if h.released_at.is_some() => return Ok(Err(PlanError::HoldReleased)),
+            Some(_) => Some(id),
+        },
+        None => None,
+    };
     // Listed ids are read once, for the plan and for each one's outcome; their past-due
-    // recordings only matter to a release.
-    let (summary, standings) = match &change.selection {
+    // recordings only matter to a release, and which are held only to a release.
+    let (summary, standings, held) = match &change.selection {
         Selection::Ids { ids } => {
             let standings = tx.classify(org, ids)?;
-            let due = match change.action {
-                ProtectAction::Protect => 0,
-                ProtectAction::Release => tx.past_due(org, &change.selection, ctx.now)?,
+            let (held, due) = match change.action {
+                ProtectAction::Protect => (Vec::new(), 0),
+                ProtectAction::Release => {
+                    let protected: Vec<ConversationId> = standings
+                        .iter()
+                        .filter(|(_, s)| *s == Standing::Protected)
+                        .map(|(id, _)| *id)
+                        .collect();
+                    (
+                        tx.held(org, &protected)?,
+                        tx.past_due(org, &change.selection, ctx.now)?,
+                    )
+                }
             };
-            (SelectionSummary::of_standings(&standings, due), standings)
+            (
+                SelectionSummary::of_standings(&standings, &held, due),
+                standings,
+                held,
+            )
         }
-        Selection::Filter { .. } => (tx.summarize(org, &change.selection, ctx.now)?, Vec::new()),
+        Selection::Filter { .. } => (
+            tx.summarize(org, &change.selection, ctx.now)?,
+            Vec::new(),
+            Vec::new(),
+        ),
     };
-    let plan = match plan_protection(&status, perms, change.action, &summary) {
+    let planned = match hold {
+        Some(_) => holdfast_core::holds::plan_add(&status, perms, &summary),
+        None => plan_protection(&status, perms, change.action, &summary),
+    };
+    let plan = match planned {
         Ok(plan) => plan,
         Err(e) => return Ok(Err(e)),
     };
-    let ids = match &change.selection {
-        // Listed ids: the standings already read say which change (core's outcome), each once.
+    let ids: Vec<ConversationId> = match &change.selection {
+        // Listed ids: the standings already read say which change (core's outcome), each once;
+        // a release leaves the held ones.
         Selection::Ids { .. } => {
             let mut seen = HashSet::new();
             standings
                 .iter()
                 .filter(|(id, standing)| {
-                    change.action.outcome(*standing) == Outcome::Changed && seen.insert(*id)
+                    change.action.outcome(*standing) == Outcome::Changed
+                        && !held.contains(id)
+                        && seen.insert(*id)
                 })
                 .map(|(id, _)| *id)
                 .collect()
@@ -78,18 +112,17 @@ pub fn apply_in(
         )));
     }
     let reason = change.reason.as_ref().map(|r| r.as_str().to_owned());
-    let mut recordings_of = tx.recordings_of(org, &ids)?;
+    let by = ProtectedBy {
+        at: ctx.now,
+        by: match &ctx.actor {
+            Actor::User { name, .. } => name.clone(),
+            Actor::System => "system".to_owned(),
+        },
+        reason: reason.clone(),
+    };
     let action = match change.action {
         ProtectAction::Protect => {
-            let by = ProtectedBy {
-                at: ctx.now,
-                by: match &ctx.actor {
-                    Actor::User { name, .. } => name.clone(),
-                    Actor::System => "system".to_owned(),
-                },
-                reason: reason.clone(),
-            };
-            tx.protect(org, &ids, &by)?;
+            tx.protect(org, &ids, &by, hold.is_none())?;
             AuditAction::ApplyProtection
         }
         ProtectAction::Release => {
@@ -97,16 +130,45 @@ pub fn apply_in(
             AuditAction::RevokeProtection
         }
     };
-    let drafts = ids.iter().map(|id| AuditDraft {
-        action,
-        entity_type: EntityType::Conversation,
-        entity_id: id.to_string(),
-        details: Details {
-            recordings: recordings_of.remove(id).unwrap_or_default(),
-            reason: reason.clone(),
-            ..Details::default()
-        },
-    });
+    // Into a legal hold: the new protections and the protected ones of the selection join it.
+    let joined = match hold {
+        Some(id) => {
+            let mut members = ids.clone();
+            let protected = match &change.selection {
+                Selection::Ids { .. } => standings
+                    .iter()
+                    .filter(|(_, s)| *s == Standing::Protected)
+                    .map(|(id, _)| *id)
+                    .collect(),
+                Selection::Filter { .. } => tx.protected_in(org, &change.selection)?,
+            };
+            members.extend(protected.into_iter().filter(|id| !ids.contains(id)));
+            let new: HashSet<ConversationId> = ids.iter().copied().collect();
+            tx.join_hold(org, id, &members, &by)?
+                .into_iter()
+                .filter(|id| !new.contains(id))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let mut recordings_of = tx.recordings_of(org, &[ids.as_slice(), joined.as_slice()].concat())?;
+    let hold_text = hold.map(|h| h.to_string());
+    let drafts = ids
+        .iter()
+        .map(|id| (action, id))
+        .chain(joined.iter().map(|id| (AuditAction::AddToHold, id)))
+        .map(|(action, id)| AuditDraft {
+            action,
+            entity_type: EntityType::Conversation,
+            entity_id: id.to_string(),
+            details: Details {
+                recordings: recordings_of.remove(id).unwrap_or_default(),
+                reason: reason.clone(),
+                hold: hold_text.clone(),
+                ..Details::default()
+            },
+        })
+        .collect::<Vec<_>>();
     super::audit::append(tx, org, ctx, drafts)?;
     // Their stored objects' legal holds follow once this commits (`media::holds`).
     tx.mark_holds(org, &ids)?;
@@ -120,5 +182,7 @@ pub fn apply_in(
         changed: ids,
         not_found,
         standings,
+        joined,
+        held,
     }))
 }

@@ -10,12 +10,13 @@ use holdfast_core::api::{
 };
 use holdfast_core::audit::{AuditEvent, Columns, StoredEvent};
 use holdfast_core::deletion::{self, RecordingState};
+use holdfast_core::holds::{HoldDetails, HoldInfo};
 use holdfast_core::protection::{OrgStatus, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
 use holdfast_core::view::{SortKey, ViewState};
 use holdfast_core::{
-    Cap, ConversationId, Direction, FileState, Media, OrgId, Permissions, RecordingId,
+    Cap, ConversationId, Direction, FileState, HoldId, Media, OrgId, Permissions, RecordingId,
     RecordingRole, UserId,
 };
 use postgres::IsolationLevel;
@@ -677,6 +678,23 @@ impl Store for PgStore {
         self.read(|pg| pg.summarize(org, selection, now))
     }
 
+    fn held(&self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<ConversationId>> {
+        self.read(|pg| pg.held_of(org, ids))
+    }
+
+    fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<Vec<HoldInfo>> {
+        self.read(|pg| pg.list_holds(org, search))
+    }
+
+    fn hold_details(
+        &self,
+        org: OrgId,
+        id: HoldId,
+        now: Instant,
+    ) -> StoreResult<Option<HoldDetails>> {
+        self.read(|pg| pg.details_of_hold(org, id, now))
+    }
+
     fn conversation_details(
         &self,
         org: OrgId,
@@ -756,10 +774,12 @@ impl Store for PgStore {
                     attachments,
                 });
             }
+            let holds = pg.holds_of(org, id)?;
             Ok(Some(ConversationDetails {
                 conversation,
                 recordings,
                 protection,
+                holds,
             }))
         })
     }

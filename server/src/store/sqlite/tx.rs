@@ -9,17 +9,18 @@ use holdfast_core::audit::{ChainHash, StoredEvent};
 use holdfast_core::protection::{OrgStatus, ProtectAction, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
-use holdfast_core::{ConversationId, OrgId, RecordingId};
+use holdfast_core::holds::{HoldInfo, NewHold};
+use holdfast_core::{ConversationId, HoldId, OrgId, RecordingId};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::{
-    IS_PROTECTED, PROTECTABLE, ROWS_PER_STATEMENT, Summaries, classify, conversation_known,
+    IS_PROTECTED, KEY_INDEX, PROTECTABLE, holds, ROWS_PER_STATEMENT, Summaries, classify, conversation_known,
     insert_attachment, insert_conversation, insert_recording, ms, org_status, parse_id, past_due,
     policies, recording_known, recording_state, selection_sql, summarize,
 };
 use crate::store::{
-    FoundAttachment, FoundRecording, MediaSlot, NewAttachment, NewConversation, NewRecording,
+    FoundAttachment, FoundRecording, HoldRelease, MediaSlot, NewAttachment, NewConversation, NewRecording,
     ProtectedBy, Standing, StoreError, StoreResult, StoredMedia, Tx,
 };
 
@@ -68,7 +69,8 @@ impl Tx for SqliteTx<'_> {
         let (where_sql, args) = selection_sql(self.tx, org, selection)?;
         let wanted = match action {
             ProtectAction::Protect => format!("NOT {IS_PROTECTED} AND {PROTECTABLE}"),
-            ProtectAction::Release => IS_PROTECTED.to_owned(),
+            // The held ones stay: only their hold's release lets them go.
+            ProtectAction::Release => format!("{IS_PROTECTED} AND NOT {}", holds::HELD),
         };
         // A release by filter reads the protected conversations only (see `summarize`).
         let index = match action {
@@ -119,12 +121,13 @@ impl Tx for SqliteTx<'_> {
         org: OrgId,
         conversations: &[ConversationId],
         by: &ProtectedBy,
+        by_default: bool,
     ) -> StoreResult<()> {
         // A few hundred rows a statement.
         let org_text = org.to_string();
         for chunk in conversations.chunks(ROWS_PER_STATEMENT) {
-            let rows = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-            let mut args: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+            let rows = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+            let mut args: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
             for id in chunk {
                 args.extend([
                     Value::Text(id.to_string()),
@@ -132,15 +135,82 @@ impl Tx for SqliteTx<'_> {
                     Value::Integer(ms(by.at)),
                     Value::Text(by.by.clone()),
                     by.reason.clone().map_or(Value::Null, Value::Text),
+                    Value::Integer(i64::from(by_default)),
                 ]);
             }
             self.tx
                 .prepare_cached(&format!(
-                    "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason) VALUES {rows}"
+                    "INSERT INTO protections (conversation_id, org_id, protected_at, protected_by, reason, by_default) VALUES {rows}"
                 ))?
                 .execute(params_from_iter(args.iter()))?;
         }
         Ok(())
+    }
+
+    fn held(&mut self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<ConversationId>> {
+        holds::held(self.tx, org, ids)
+    }
+
+    fn protected_in(
+        &mut self,
+        org: OrgId,
+        selection: &Selection,
+    ) -> StoreResult<Vec<ConversationId>> {
+        let (where_sql, args) = selection_sql(self.tx, org, selection)?;
+        // Listed ids by their key; a filter through the protected index (the cap's worth).
+        let index = match selection {
+            Selection::Ids { .. } => KEY_INDEX,
+            Selection::Filter { .. } => "INDEXED BY conversations_org_protected",
+        };
+        let mut stmt = self.tx.prepare(&format!(
+            "SELECT DISTINCT c.id FROM conversations c {index} WHERE {where_sql} AND {IS_PROTECTED}"
+        ))?;
+        let ids: Vec<String> = stmt
+            .query_map(params_from_iter(args.iter()), |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.iter()
+            .map(|id| parse_id(id, ConversationId::parse))
+            .collect()
+    }
+
+    fn hold(&mut self, org: OrgId, id: HoldId) -> StoreResult<Option<HoldInfo>> {
+        holds::hold(self.tx, org, id)
+    }
+
+    fn insert_hold(
+        &mut self,
+        org: OrgId,
+        id: HoldId,
+        hold: &NewHold,
+        owner: &str,
+        at: Instant,
+    ) -> StoreResult<()> {
+        holds::insert_hold(self.tx, org, id, hold, owner, at)
+    }
+
+    fn join_hold(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        conversations: &[ConversationId],
+        by: &ProtectedBy,
+    ) -> StoreResult<Vec<ConversationId>> {
+        holds::join_hold(self.tx, org, hold, conversations, by)
+    }
+
+    fn hold_release(&mut self, org: OrgId, hold: HoldId, now: Instant) -> StoreResult<HoldRelease> {
+        holds::hold_release(self.tx, org, hold, now)
+    }
+
+    fn end_hold(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        at: Instant,
+        by: &str,
+        reason: Option<&str>,
+    ) -> StoreResult<()> {
+        holds::end_hold(self.tx, org, hold, at, by, reason)
     }
 
     fn release(&mut self, org: OrgId, conversations: &[ConversationId]) -> StoreResult<()> {

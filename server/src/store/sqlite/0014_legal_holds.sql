@@ -1,0 +1,49 @@
+-- Legal holds (matters). A conversation is protected (a row in `protections`, which the cap
+-- counts) while the default hold or at least one active legal hold covers it:
+-- - the default hold is every organization's nil-UUID hold, which the Protect and Release
+--   buttons and the Genesys flag act on; its conversations are the protections with
+--   `by_default = 1` (every protection made before holds existed);
+-- - a legal hold's conversations are its `hold_members` rows; `active` turns 0 when the hold is
+--   released, and the rows stay for its report.
+-- A protection row without `by_default` exists only while an active legal hold covers it.
+CREATE TABLE holds (
+    org_id         TEXT NOT NULL REFERENCES organizations(id),
+    id             TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    case_ref       TEXT,
+    description    TEXT,
+    owner          TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    released_at    INTEGER,
+    released_by    TEXT,
+    release_reason TEXT,
+    PRIMARY KEY (org_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE hold_members (
+    org_id          TEXT NOT NULL,
+    hold_id         TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    added_at        INTEGER NOT NULL,
+    added_by        TEXT NOT NULL,
+    reason          TEXT,
+    active          INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (org_id, hold_id, conversation_id)
+) STRICT, WITHOUT ROWID;
+
+-- Whether a conversation is held, looked up by key: only active rows, at most the cap's worth
+-- per hold.
+CREATE INDEX hold_members_active ON hold_members(org_id, conversation_id, hold_id) WHERE active = 1;
+
+ALTER TABLE protections ADD COLUMN by_default INTEGER NOT NULL DEFAULT 1;
+
+INSERT INTO holds (org_id, id, name, owner, created_at)
+SELECT id, '00000000-0000-0000-0000-000000000000', 'Default hold', 'system',
+       CAST(strftime('%s', 'now') AS INTEGER) * 1000
+FROM organizations;
+
+CREATE TRIGGER organizations_default_hold AFTER INSERT ON organizations BEGIN
+    INSERT INTO holds (org_id, id, name, owner, created_at)
+    VALUES (NEW.id, '00000000-0000-0000-0000-000000000000', 'Default hold', 'system',
+            CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+END;
