@@ -361,7 +361,15 @@ fn body(method: &str, path: &str) -> Option<(&'static str, Value)> {
         }
         ("POST", "/api/protection") => {
             json!({"type": "object", "required": ["action", "selection"], "properties": {
-            "action": names(&["protect", "release"]), "selection": selection, "reason": text(500)}})
+            "action": names(&["protect", "release"]), "selection": selection, "reason": text(500),
+            "hold": {"oneOf": [uuid(), {"type": "null"}], "description": "protect into this legal hold (default: the default hold)"}}})
+        }
+        ("POST", "/api/holds") => {
+            json!({"type": "object", "required": ["name"], "properties": {
+            "name": text(120), "caseReference": text(100), "description": text(2000)}})
+        }
+        ("POST", "/api/holds/{id}/release") => {
+            json!({"type": "object", "properties": {"reason": text(500)}})
         }
         ("PUT", "/api/recordings/{id}/deleteDate") => {
             json!({"type": "object", "required": ["deleteDate"], "properties": {"deleteDate": nullable_instant}})
@@ -467,6 +475,7 @@ fn query(method: &str, path: &str) -> Vec<Value> {
             all.extend(page());
             all
         }
+        ("GET", "/api/holds") => vec![param("q", json!({"type": "string", "maxLength": 200}))],
         ("POST", "/api/recordings/{id}/attachments") => {
             vec![
                 json!({"name": "name", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 200}}),

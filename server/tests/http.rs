@@ -4416,6 +4416,33 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
             server.post_json("/api/protection", &manager, &body).await;
         }
     }
+    // Legal holds: created, filled by ids and by filter, listed, shown, released.
+    let hold = server
+        .post_json("/api/holds", &manager, &serde_json::json!({"name": "Plans"}))
+        .await;
+    hold.assert_status(201);
+    let hold = hold.json()["id"].as_str().unwrap().to_owned();
+    for selection in [&by_ids, &by_filter] {
+        let body = serde_json::json!({"action": "protect", "selection": selection, "hold": hold});
+        server.post_json("/api/protection", &manager, &body).await;
+    }
+    server
+        .post_json(
+            "/api/selection/summary",
+            &manager,
+            &serde_json::json!({"selection": by_filter}),
+        )
+        .await;
+    let release_ids = serde_json::json!({"action": "release", "selection": by_ids});
+    server.post_json("/api/protection", &manager, &release_ids).await;
+    server.get("/api/holds?q=plan", &manager).await.assert_status(200);
+    server.get(&format!("/api/holds/{}", holdfast_core::HoldId::DEFAULT), &manager).await.assert_status(200);
+    server.get(&format!("/api/holds/{hold}"), &manager).await.assert_status(200);
+    details(&server, &manager, &conv).await;
+    server
+        .post_json(&format!("/api/holds/{hold}/release"), &manager, &serde_json::json!({}))
+        .await
+        .assert_status(200);
     put_json(
         &server,
         &format!("/api/recordings/{rec}/deleteDate"),
@@ -4720,7 +4747,7 @@ async fn a_store_filled_with_demo_data_keeps_every_index_and_trigger_of_a_new_on
     SqliteStore::open(&fresh.0.join("db.sqlite3")).unwrap();
     let filled = schema(&server._dir.0.join("db.sqlite3"));
     assert_eq!(filled, schema(&fresh.0.join("db.sqlite3")));
-    assert_eq!(filled.iter().filter(|(t, _, _)| t == "trigger").count(), 6);
+    assert_eq!(filled.iter().filter(|(t, _, _)| t == "trigger").count(), 7);
     // The summary columns the fill wrote equal what the triggers keep, and the search index
     // holds every participant.
     assert_denormalized_consistent(&server);
