@@ -7,6 +7,10 @@ use holdfast_core::api::{
     CSRF_HEADER, ConversationPage, ErrorBody, LoginRequest, Me, OrgStatusDto, ProtectRequest,
     ProtectResponse, Selection, SummaryRequest, SummaryResponse,
 };
+use holdfast_core::HoldId;
+use holdfast_core::holds::{
+    CreateHoldRequest, HoldDetails, HoldInfo, HoldList, ReleaseCounts, ReleaseHoldRequest,
+};
 use holdfast_core::protection::ProtectAction;
 use holdfast_core::view::ViewState;
 use holdfast_core::wire::{self, FromJson, Json, ToJson};
@@ -193,10 +197,12 @@ pub async fn summary(selection: Selection) -> Result<SummaryResponse, ApiError> 
 }
 
 /// Protects or releases a selection; the server re-checks the plan and commits it atomically.
+/// `hold`: a protect into this legal hold (`None`: the default hold).
 pub async fn change_protection(
     action: ProtectAction,
     selection: Selection,
     reason: Option<String>,
+    hold: Option<HoldId>,
 ) -> Result<ProtectResponse, ApiError> {
     send(
         "POST",
@@ -205,7 +211,37 @@ pub async fn change_protection(
             action,
             selection,
             reason,
+            hold,
         } as &dyn ToJson),
+    )
+    .await
+}
+
+/// The organization's holds, with a search in names and case references.
+pub async fn holds(search: &str) -> Result<HoldList, ApiError> {
+    match search.trim() {
+        "" => get("/api/holds").await,
+        q => get(&format!("/api/holds?q={}", holdfast_core::view::percent_encode(q))).await,
+    }
+}
+
+/// Creates a legal hold.
+pub async fn create_hold(request: CreateHoldRequest) -> Result<HoldInfo, ApiError> {
+    send("POST", "/api/holds", Some(&request as &dyn ToJson)).await
+}
+
+/// A hold, its interactions and what releasing it would do.
+pub async fn hold(id: HoldId) -> Result<HoldDetails, ApiError> {
+    get(&format!("/api/holds/{id}")).await
+}
+
+/// Releases a legal hold as a whole.
+pub async fn release_hold(id: HoldId, reason: Option<String>) -> Result<ReleaseCounts, ApiError> {
+    let body = ReleaseHoldRequest { reason };
+    send(
+        "POST",
+        &format!("/api/holds/{id}/release"),
+        Some(&body as &dyn ToJson),
     )
     .await
 }

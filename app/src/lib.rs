@@ -15,6 +15,7 @@ use crate::components::shell::Shell;
 use crate::pages::audit::AuditPage;
 use crate::pages::details::DetailsPage;
 use crate::pages::forecast::ForecastPage;
+use crate::pages::holds::{HoldPage, HoldsPage};
 use crate::pages::interactions::InteractionsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::views::ViewsPage;
@@ -36,6 +37,8 @@ pub fn App() -> impl IntoView {
             Route::Audit => view! { <AuditPage /> }.into_any(),
             Route::Views => view! { <ViewsPage /> }.into_any(),
             Route::Forecast => view! { <ForecastPage /> }.into_any(),
+            Route::Holds => view! { <HoldsPage /> }.into_any(),
+            Route::Hold(id) => view! { <HoldPage id=id /> }.into_any(),
         }
     };
     // The window title names the page, for tabs and history.

@@ -2,7 +2,7 @@
 //! through core's encoding, so reload, back and forward, bookmarks and shared links restore the
 //! view. Links inside the app navigate without reloading the page.
 
-use holdfast_core::ConversationId;
+use holdfast_core::{ConversationId, HoldId};
 use holdfast_core::view::{ViewError, ViewState};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -15,6 +15,8 @@ pub enum Route {
     Audit,
     Views,
     Forecast,
+    Holds,
+    Hold(HoldId),
 }
 
 impl Route {
@@ -24,6 +26,11 @@ impl Route {
             "/audit" => Route::Audit,
             "/views" => Route::Views,
             "/forecast" => Route::Forecast,
+            "/holds" => Route::Holds,
+            path if path.starts_with("/holds/") => path
+                .strip_prefix("/holds/")
+                .and_then(|id| HoldId::parse(id).ok())
+                .map_or(Route::Holds, Route::Hold),
             path => path
                 .strip_prefix("/interactions/")
                 .and_then(|id| ConversationId::parse(id).ok())
@@ -36,8 +43,9 @@ impl Route {
     pub fn is_page(path: &str) -> bool {
         matches!(
             path,
-            "/" | "/interactions" | "/audit" | "/views" | "/forecast"
+            "/" | "/interactions" | "/audit" | "/views" | "/forecast" | "/holds"
         ) || path.starts_with("/interactions/")
+            || path.starts_with("/holds/")
     }
 
     /// The page's name, for the window title.
@@ -48,6 +56,8 @@ impl Route {
             Route::Audit => "Audit trail",
             Route::Views => "Saved views",
             Route::Forecast => "Deletion forecast",
+            Route::Holds => "Legal holds",
+            Route::Hold(_) => "Legal hold",
         }
     }
 

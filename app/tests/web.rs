@@ -186,6 +186,7 @@ async fn a_plan_shows_the_numbers_against_the_cap() {
         protectable: Count::Exact(25),
         without_recording: Count::Exact(2),
         past_due_recordings: 0,
+        held: 0,
     };
     let plan = plan_protection(&org, perms, ProtectAction::Protect, &sel).unwrap();
     let _mounted = mount_to(host.clone(), move || {

@@ -5,7 +5,8 @@
 use holdfast_core::api::Selection;
 use holdfast_core::domain::REASON_MAX_CHARS;
 use holdfast_core::protection::{Count, PlanError, ProtectAction, ProtectPlan, plan_protection};
-use holdfast_core::{Reason, selection::Selected};
+use holdfast_core::holds::plan_add;
+use holdfast_core::{HoldId, Reason, selection::Selected};
 use leptos::prelude::*;
 
 use crate::load::notice;
@@ -19,17 +20,40 @@ use crate::state::Session;
 
 /// Opens the preview of `action` on `selection`: fetches the selection's counts and the
 /// organization's standing, and shows core's plan or its refusal. Nothing changes yet.
-pub fn open(preview: RwSignal<Option<Preview>>, action: ProtectAction, selection: Selection) {
+/// `into_hold`: a protect into a legal hold, chosen in the dialog among the active ones.
+pub fn open(
+    preview: RwSignal<Option<Preview>>,
+    action: ProtectAction,
+    selection: Selection,
+    into_hold: bool,
+) {
     let session = Session::get();
     let ticket = NEXT_TICKET.fetch_add(1, Ordering::Relaxed);
     let loading = Preview::Loading(action, ticket);
     preview.set(Some(loading.clone()));
     let perms = session.permissions_untracked();
     spawn_local(async move {
-        let shown = match api::summary(selection.clone()).await {
-            Ok(answer) => {
+        let holds = match into_hold {
+            false => Ok(Vec::new()),
+            true => api::holds("").await.map(|list| {
+                list.entities
+                    .into_iter()
+                    .filter(|h| !h.id.is_default() && h.released_at.is_none())
+                    .map(|h| (h.id, h.name))
+                    .collect::<Vec<_>>()
+            }),
+        };
+        let shown = match (holds, api::summary(selection.clone()).await) {
+            (Ok(holds), _) if into_hold && holds.is_empty() => Preview::Failed(
+                "There is no active legal hold. Create one on the Legal holds page first.".to_owned(),
+            ),
+            (Ok(holds), Ok(answer)) => {
                 session.org.set(Some(answer.org));
                 match crate::state::org_status(answer.org) {
+                    Some(org) if into_hold => match plan_add(&org, perms, &answer.summary) {
+                        Ok(plan) => Preview::IntoHold(plan, selection, holds),
+                        Err(e) => Preview::Refused(action, e),
+                    },
                     Some(org) => match plan_protection(&org, perms, action, &answer.summary) {
                         Ok(plan) => Preview::Plan(plan, selection),
                         Err(e) => Preview::Refused(action, e),
@@ -39,7 +63,7 @@ pub fn open(preview: RwSignal<Option<Preview>>, action: ProtectAction, selection
                     }
                 }
             }
-            Err(e) => {
+            (Err(e), _) | (_, Err(e)) => {
                 session.handle_error(&e);
                 Preview::Failed(e.to_string())
             }
@@ -60,6 +84,9 @@ pub enum Preview {
     /// Counting the selection; the number names this opening of the preview.
     Loading(ProtectAction, u64),
     Plan(ProtectPlan, Selection),
+    /// A protect into a legal hold: the plan (the same for every hold: the cap decides) and
+    /// the active holds to choose from, by id and name.
+    IntoHold(ProtectPlan, Selection, Vec<(HoldId, String)>),
     Sending(ProtectAction),
     Refused(ProtectAction, PlanError),
     Failed(String),
@@ -69,7 +96,7 @@ impl Preview {
     fn action(&self) -> Option<ProtectAction> {
         match self {
             Preview::Loading(a, _) | Preview::Sending(a) | Preview::Refused(a, _) => Some(*a),
-            Preview::Plan(plan, _) => Some(plan.action),
+            Preview::Plan(plan, _) | Preview::IntoHold(plan, ..) => Some(plan.action),
             Preview::Failed(_) => None,
         }
     }
@@ -115,14 +142,22 @@ pub fn refusal(e: &PlanError) -> String {
         PlanError::MissingPermission { permission } => {
             format!("You do not have the permission {permission}.")
         }
+        PlanError::UnknownHold => "That legal hold does not exist.".to_owned(),
+        PlanError::HoldReleased => {
+            "That legal hold is released: it takes no more interactions.".to_owned()
+        }
     }
 }
 
-fn numbers(plan: &ProtectPlan) -> AnyView {
-    let rows: Vec<(&str, String)> = match plan.action {
+fn numbers(plan: &ProtectPlan, into_hold: bool) -> AnyView {
+    let already = match into_hold {
+        true => "Already protected: they join the hold",
+        false => "Already protected",
+    };
+    let mut rows: Vec<(&str, String)> = match plan.action {
         ProtectAction::Protect => vec![
             ("Will be protected", count(plan.change)),
-            ("Already protected", count_of(plan.unchanged)),
+            (already, count_of(plan.unchanged)),
             ("No recording to protect", count_of(plan.without_recording)),
             (
                 "Protected conversations now",
@@ -150,6 +185,9 @@ fn numbers(plan: &ProtectPlan) -> AnyView {
             ),
         ],
     };
+    if plan.held > 0 {
+        rows.insert(1, ("Stay protected by a legal hold", count(plan.held)));
+    }
     let items: Vec<_> = rows
         .into_iter()
         .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
@@ -169,6 +207,8 @@ pub fn ProtectPreview(
     let session = Session::get();
     let reason = RwSignal::new(String::new());
     let reason_error = move || Reason::new(&reason.get()).err().map(|e| e.to_string());
+    // The legal hold chosen for a protect into one (empty: the first listed).
+    let hold_choice = RwSignal::new(String::new());
     // The result of a commit, said politely once the dialog has closed.
     let announcement = RwSignal::new(String::new());
     // One native modal <dialog> while a preview is open: it keeps focus inside, makes the page
@@ -198,6 +238,7 @@ pub fn ProtectPreview(
             d.close();
         }
         reason.set(String::new());
+        hold_choice.set(String::new());
         preview.set(None);
         let usable = |e: &web_sys::HtmlElement| e.is_connected() && !e.has_attribute("disabled");
         let target = opener.get_value().filter(usable).or_else(|| {
@@ -212,8 +253,18 @@ pub fn ProtectPreview(
         }
     };
     let confirm = move |_| {
-        let Some(Preview::Plan(plan, selection)) = preview.get_untracked() else {
-            return;
+        let (plan, selection, hold) = match preview.get_untracked() {
+            Some(Preview::Plan(plan, selection)) => (plan, selection, None),
+            Some(Preview::IntoHold(plan, selection, holds)) => {
+                let chosen = hold_choice.get_untracked();
+                let hold = holds
+                    .iter()
+                    .find(|(id, _)| id.to_string() == chosen)
+                    .or(holds.first())
+                    .cloned();
+                (plan, selection, hold)
+            }
+            _ => return,
         };
         let Ok(text) = Reason::new(&reason.get_untracked()) else {
             return;
@@ -221,7 +272,7 @@ pub fn ProtectPreview(
         preview.set(Some(Preview::Sending(plan.action)));
         spawn_local(async move {
             let text = text.map(|r| r.as_str().to_owned());
-            match api::change_protection(plan.action, selection, text).await {
+            match api::change_protection(plan.action, selection, text, hold.as_ref().map(|h| h.0)).await {
                 Ok(done) => {
                     session.org.set(Some(done.org));
                     selected.set(Selected::Nothing);
@@ -233,10 +284,17 @@ pub fn ProtectPreview(
                     // Closed once the page has drawn the cleared selection, so that the
                     // focus does not go back to a Protect button about to be disabled.
                     set_timeout(close, std::time::Duration::ZERO);
-                    let said = format!(
-                        "{verb} {}.",
-                        counted(done.changed, "interaction", "interactions")
-                    );
+                    let said = match &hold {
+                        Some((_, name)) => format!(
+                            "Added {} to {name}: {} newly protected.",
+                            counted(done.changed + done.joined, "interaction", "interactions"),
+                            count(done.changed)
+                        ),
+                        None => format!(
+                            "{verb} {}.",
+                            counted(done.changed, "interaction", "interactions")
+                        ),
+                    };
                     announcement.set(said.clone());
                     // Shown for a while, then gone, unless something newer was said.
                     set_timeout(
@@ -256,10 +314,9 @@ pub fn ProtectPreview(
         });
     };
     let heading = move || {
-        preview.with(|p| {
-            p.as_ref()
-                .and_then(Preview::action)
-                .map_or("Preview", title)
+        preview.with(|p| match p {
+            Some(Preview::IntoHold(..)) => "Add to legal hold",
+            p => p.as_ref().and_then(Preview::action).map_or("Preview", title),
         })
     };
     let confirm_label = move || {
@@ -268,6 +325,7 @@ pub fn ProtectPreview(
                 ProtectAction::Protect => "Protect",
                 ProtectAction::Release => "Release",
             }),
+            Some(Preview::IntoHold(..)) => Some("Add to hold"),
             _ => None,
         })
     };
@@ -275,6 +333,26 @@ pub fn ProtectPreview(
         preview.get().map(|p| match p {
             Preview::Loading(..) => notice("loading", "Counting the selection…".to_owned()),
             Preview::Sending(_) => notice("loading", "Saving…".to_owned()),
+            Preview::IntoHold(plan, _, holds) => {
+                let options: Vec<_> = holds
+                    .into_iter()
+                    .map(|(id, name)| view! { <option value=id.to_string()>{name}</option> })
+                    .collect();
+                view! {
+                    <div class="field">
+                        <label for="hold-choice">"Legal hold"</label>
+                        <select id="hold-choice" prop:value=hold_choice
+                            on:change=move |ev| hold_choice.set(event_target_value(&ev))>{options}</select>
+                    </div>
+                    {numbers(&plan, true)}
+                    <div class="field">
+                        <label for="reason">"Reason (optional)"</label>
+                        <input id="reason" maxlength=REASON_MAX_CHARS.to_string()
+                            prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
+                        {move || reason_error().map(|e| view! { <span class="refusal" role="alert">{e}</span> })}
+                    </div>
+                }.into_any()
+            }
             Preview::Plan(plan, _) => {
                 let past_due = (plan.action == ProtectAction::Release && plan.past_due_recordings > 0).then(|| {
                     view! {
@@ -295,7 +373,7 @@ pub fn ProtectPreview(
                         {move || reason_error().map(|e| view! { <span class="refusal" role="alert">{e}</span> })}
                     </div>
                 });
-                view! { {numbers(&plan)} {past_due} {reason_field} }.into_any()
+                view! { {numbers(&plan, false)} {past_due} {reason_field} }.into_any()
             }
             Preview::Refused(_, e) => notice("refusal", refusal(&e)),
             Preview::Failed(e) => notice("refusal", e),

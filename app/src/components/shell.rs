@@ -39,6 +39,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                 <Show when=move || session.permissions().contains(holdfast_core::Permission::AuditView)>
                     <a href="/audit" aria-current=move || current(Route::Audit)>"Audit trail"</a>
                 </Show>
+                <a href="/holds" aria-current=move || matches!(route.get(), Route::Holds | Route::Hold(_)).then_some("page")>"Legal holds"</a>
                 <a href="/forecast" aria-current=move || current(Route::Forecast)>"Deletion forecast"</a>
             </nav>
             <main class="work" tabindex="-1">{children()}</main>

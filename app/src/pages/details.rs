@@ -82,6 +82,26 @@ fn texts(d: &ConversationDetails) -> impl IntoView + use<> {
     items
 }
 
+/// The active holds that cover the interaction, linked to their pages.
+fn holds_text(d: &holdfast_core::api::ConversationDetails) -> AnyView {
+    if d.holds.is_empty() {
+        return view! { "None: deletable when its date comes" }.into_any();
+    }
+    let links: Vec<_> = d
+        .holds
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let name = match &h.case_reference {
+                Some(case) => format!("{} ({case})", h.name),
+                None => h.name.clone(),
+            };
+            view! { {(i > 0).then_some(", ")}<a href=format!("/holds/{}", h.id)>{name}</a> }
+        })
+        .collect();
+    view! { <span class="hold-list">{links}</span> }.into_any()
+}
+
 #[component]
 pub fn DetailsPage(id: ConversationId) -> impl IntoView {
     let session = Session::get();
@@ -102,7 +122,7 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
         } else {
             ProtectAction::Protect
         };
-        protect_preview::open(preview, action, Selection::Ids { ids: vec![id] });
+        protect_preview::open(preview, action, Selection::Ids { ids: vec![id] }, false);
     };
     let copy_link = move |_| {
         if let Some(w) = web_sys::window() {
@@ -150,6 +170,7 @@ pub fn DetailsPage(id: ConversationId) -> impl IntoView {
                     </div>
                     <section role="tabpanel" id="panel-details" aria-labelledby="tab-details">
                     <dl class="facts">
+                        <dt>"Holds"</dt><dd>{holds_text(&d)}</dd>
                         <dt>"Direction"</dt><dd>{c.direction.as_str()}</dd>
                         <dt>"Duration"</dt><dd>{format::duration(c.duration_ms)}</dd>
                         <dt>"Queue"</dt><dd>{c.queue.clone().unwrap_or_default()}</dd>

@@ -69,9 +69,9 @@ pub fn InteractionsPage() -> impl IntoView {
     };
     let perms = move || session.permissions();
 
-    let open_preview = move |action: ProtectAction| {
+    let open_preview = move |action: ProtectAction, into_hold: bool| {
         if let Some(selection) = selected.get_untracked().to_selection() {
-            protect_preview::open(preview, action, selection);
+            protect_preview::open(preview, action, selection, into_hold);
         }
     };
 
@@ -130,11 +130,13 @@ pub fn InteractionsPage() -> impl IntoView {
         <div class="toolbar" role="toolbar" aria-label="Protection">
             <Show when=move || perms().contains(Permission::ProtectionApply)>
                 <button class="btn btn-primary" type="button" disabled=move || selected.with(Selected::is_empty)
-                    on:click=move |_| open_preview(ProtectAction::Protect)>"Protect Recordings"</button>
+                    on:click=move |_| open_preview(ProtectAction::Protect, false)>"Protect Recordings"</button>
+                <button class="btn" type="button" disabled=move || selected.with(Selected::is_empty)
+                    on:click=move |_| open_preview(ProtectAction::Protect, true)>"Add to hold"</button>
             </Show>
             <Show when=move || perms().contains(Permission::ProtectionRevoke)>
                 <button class="btn" type="button" disabled=move || selected.with(Selected::is_empty)
-                    on:click=move |_| open_preview(ProtectAction::Release)>"Release Recordings"</button>
+                    on:click=move |_| open_preview(ProtectAction::Release, false)>"Release Recordings"</button>
             </Show>
         </div>
         <div class="selection-bar">{selection_bar}</div>

@@ -1,0 +1,280 @@
+//! Legal holds (matters): the list with a search and a form to create one, and a hold's page
+//! with its interactions and its release, previewed with the exact counts before it is sent.
+
+use holdfast_core::holds::{CreateHoldRequest, HoldDetails, HoldInfo};
+use holdfast_core::{HoldId, Permission, Reason};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::format::{self, count, counted};
+use crate::load::{load, notice};
+use crate::state::Session;
+
+fn status_text(hold: &HoldInfo) -> String {
+    match hold.released_at {
+        Some(at) => format!(
+            "Released {} by {}",
+            format::instant(at),
+            hold.released_by.clone().unwrap_or_default()
+        ),
+        None => "Active".to_owned(),
+    }
+}
+
+#[component]
+pub fn HoldsPage() -> impl IntoView {
+    let session = Session::get();
+    let search = RwSignal::new(String::new());
+    let revision = RwSignal::new(0u64);
+    let list = load(move || {
+        revision.track();
+        let q = search.get();
+        async move { api::holds(&q).await }
+    });
+    let name = RwSignal::new(String::new());
+    let case_reference = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<(bool, String)>);
+    let may_create = move || session.permissions().contains(Permission::ProtectionApply);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = CreateHoldRequest {
+            name: name.get_untracked(),
+            case_reference: Some(case_reference.get_untracked()),
+            description: Some(description.get_untracked()),
+        };
+        spawn_local(async move {
+            match api::create_hold(request).await {
+                Ok(hold) => {
+                    message.set(Some((true, format!("Created the legal hold “{}”.", hold.name))));
+                    name.set(String::new());
+                    case_reference.set(String::new());
+                    description.set(String::new());
+                    revision.update(|r| *r += 1);
+                }
+                Err(e) => {
+                    session.handle_error(&e);
+                    message.set(Some((false, e.to_string())));
+                }
+            }
+        });
+    };
+    view! {
+        <h1 tabindex="-1">"Legal holds"</h1>
+        <p class="muted">"A legal hold keeps every recording, transcript and attachment of its interactions from deletion, including those that arrive later, until the hold is released. An interaction stays protected while any hold covers it; the Protect button uses the default hold."</p>
+        <form class="filters" role="search" aria-label="Search holds" on:submit=|ev| ev.prevent_default()>
+            <label>"Search"
+                <input type="search" placeholder="Name or case reference" prop:value=search
+                    on:input=move |ev| search.set(event_target_value(&ev)) />
+            </label>
+        </form>
+        {move || match list.get() {
+            None => notice("loading", "Loading…".to_owned()),
+            Some(Err(e)) => notice("alert", e.to_string()),
+            Some(Ok(list)) if list.entities.is_empty() => notice("empty", "No hold matches.".to_owned()),
+            Some(Ok(list)) => {
+                let rows: Vec<_> = list.entities.into_iter().map(|h| {
+                    let href = format!("/holds/{}", h.id);
+                    let status = status_text(&h);
+                    view! {
+                        <tr>
+                            <td><a href=href>{h.name.clone()}</a></td>
+                            <td>{h.case_reference.clone().unwrap_or_default()}</td>
+                            <td class="num">{count(h.conversations)}</td>
+                            <td>{h.owner.clone()}</td>
+                            <td>{format::instant(h.created_at)}</td>
+                            <td>{status}</td>
+                        </tr>
+                    }
+                }).collect();
+                view! {
+                    <div class="table-wrap">
+                        <table class="grid" aria-label="Legal holds">
+                            <thead><tr>
+                                <th scope="col">"Name"</th><th scope="col">"Case reference"</th>
+                                <th scope="col">"Interactions"</th><th scope="col">"Owner"</th>
+                                <th scope="col">"Created"</th><th scope="col">"Status"</th>
+                            </tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }
+        }}
+        <Show when=may_create>
+            <h2>"New legal hold"</h2>
+            <form class="stack" aria-label="New legal hold" on:submit=create>
+                <div class="field">
+                    <label for="hold-name">"Name"</label>
+                    <input id="hold-name" required maxlength="120" prop:value=name
+                        on:input=move |ev| name.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="hold-case">"Case reference (optional)"</label>
+                    <input id="hold-case" maxlength="100" prop:value=case_reference
+                        on:input=move |ev| case_reference.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="hold-description">"Description (optional)"</label>
+                    <textarea id="hold-description" maxlength="2000" prop:value=description
+                        on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                </div>
+                <button class="btn btn-primary" type="submit">"Create hold"</button>
+            </form>
+        </Show>
+        {move || message.get().map(|(ok, text)| {
+            let role = if ok { "status" } else { "alert" };
+            let class = if ok { "muted" } else { "refusal" };
+            view! { <p class=class role=role>{text}</p> }
+        })}
+    }
+}
+
+/// The release section of an active legal hold: what it would do, a reason, and the button.
+fn release_section(
+    d: &HoldDetails,
+    may: bool,
+    reason: RwSignal<String>,
+    release: impl Fn() + Copy + Send + Sync + 'static,
+) -> AnyView {
+    let r = d.release;
+    let items = vec![
+        ("Interactions it covers", count(r.covered)),
+        ("Stay protected by other holds", count(r.stay_protected)),
+        ("Become deletable", count(r.deletable)),
+        ("Recordings past their deletion date", count(r.past_due_recordings)),
+    ]
+    .into_iter()
+    .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
+    .collect::<Vec<_>>();
+    let past_due = (r.past_due_recordings > 0).then(|| {
+        view! {
+            <p class="refusal">{format!(
+                "{} past {} deletion date: the next retention sweep deletes {} after the release.",
+                counted(r.past_due_recordings, "recording is", "recordings are"),
+                if r.past_due_recordings == 1 { "its" } else { "their" },
+                if r.past_due_recordings == 1 { "it" } else { "them" },
+            )}</p>
+        }
+    });
+    let reason_error = move || Reason::new(&reason.get()).err().map(|e| e.to_string());
+    view! {
+        <h2>"Release this hold"</h2>
+        <dl class="numbers" aria-label="Release preview">{items}</dl>
+        {past_due}
+        {may.then(|| view! {
+            <div class="field">
+                <label for="release-reason">"Reason (optional)"</label>
+                <input id="release-reason" maxlength="500" prop:value=reason
+                    on:input=move |ev| reason.set(event_target_value(&ev)) />
+                {move || reason_error().map(|e| view! { <span class="refusal" role="alert">{e}</span> })}
+            </div>
+            <button class="btn btn-danger" type="button" disabled=move || reason_error().is_some()
+                on:click=move |_| release()>"Release hold"</button>
+        })}
+    }
+    .into_any()
+}
+
+#[component]
+pub fn HoldPage(id: HoldId) -> impl IntoView {
+    let session = Session::get();
+    let revision = RwSignal::new(0u64);
+    let details = load(move || {
+        revision.track();
+        api::hold(id)
+    });
+    let reason = RwSignal::new(String::new());
+    let said = RwSignal::new(None::<(bool, String)>);
+    let release = move || {
+        let Ok(text) = Reason::new(&reason.get_untracked()) else {
+            return;
+        };
+        let text = text.map(|r| r.as_str().to_owned());
+        spawn_local(async move {
+            match api::release_hold(id, text).await {
+                Ok(done) => {
+                    said.set(Some((true, format!(
+                        "Released the hold: {} no longer protected, {} still protected by other holds.",
+                        counted(done.deletable, "interaction", "interactions"),
+                        count(done.stay_protected)
+                    ))));
+                    reason.set(String::new());
+                    revision.update(|r| *r += 1);
+                    session.refresh_org();
+                }
+                Err(e) => {
+                    session.handle_error(&e);
+                    said.set(Some((false, e.to_string())));
+                }
+            }
+        });
+    };
+    view! {
+        <p><a href="/holds">"← Legal holds"</a></p>
+        {move || match details.get() {
+            None => notice("loading", "Loading the hold…".to_owned()),
+            Some(Err(e)) => {
+                session.handle_error(&e);
+                notice("alert", e.to_string())
+            }
+            Some(Ok(d)) => {
+                let h = d.hold.clone();
+                let status = status_text(&h);
+                let active = h.released_at.is_none();
+                let may = session.permissions().contains(Permission::ProtectionRevoke);
+                let release_view = (active && !h.id.is_default()).then(|| release_section(&d, may, reason, release));
+                let rows: Vec<_> = d.members.iter().map(|m| {
+                    let href = format!("/interactions/{}", m.id);
+                    view! {
+                        <tr>
+                            <td><a href=href>{format::instant(m.start_time)}</a></td>
+                            <td>{m.queue.clone().unwrap_or_default()}</td>
+                            <td>{format::instant(m.added_at)}</td>
+                            <td>{m.added_by.clone()}</td>
+                            <td>{m.reason.clone().unwrap_or_default()}</td>
+                            <td>{if m.protected { "Protected" } else { "Not protected" }}</td>
+                        </tr>
+                    }
+                }).collect();
+                let members = if rows.is_empty() {
+                    notice("empty", "This hold covers no interaction.".to_owned())
+                } else {
+                    view! {
+                        <div class="table-wrap">
+                            <table class="grid" aria-label="Interactions of the hold">
+                                <thead><tr>
+                                    <th scope="col">"Interaction"</th><th scope="col">"Queue"</th>
+                                    <th scope="col">"Added"</th><th scope="col">"Added by"</th>
+                                    <th scope="col">"Reason"</th><th scope="col">"Now"</th>
+                                </tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                };
+                view! {
+                    <h1 tabindex="-1">{h.name.clone()}</h1>
+                    <dl class="facts">
+                        <dt>"Case reference"</dt><dd>{h.case_reference.clone().unwrap_or_default()}</dd>
+                        <dt>"Description"</dt><dd class="pre">{h.description.clone().unwrap_or_default()}</dd>
+                        <dt>"Owner"</dt><dd>{h.owner.clone()}</dd>
+                        <dt>"Created"</dt><dd>{format::instant(h.created_at)}</dd>
+                        <dt>"Status"</dt><dd>{status}</dd>
+                        <dt>"Interactions covered"</dt><dd>{count(h.conversations)}</dd>
+                    </dl>
+                    <p class="muted">"Add interactions from the interactions view: select them and choose “Add to hold”."</p>
+                    {release_view}
+                    <h2>"Interactions"</h2>
+                    {members}
+                }.into_any()
+            }
+        }}
+        {move || said.get().map(|(ok, text)| {
+            let role = if ok { "status" } else { "alert" };
+            let class = if ok { "announcement" } else { "refusal" };
+            view! { <p class=class role=role>{text}</p> }
+        })}
+    }
+}
