@@ -3,11 +3,11 @@
 //! Calls go through the browser's `fetch`, and JSON through `holdfast_core::wire` rather than
 //! serde: serde's generic code was the largest part of the download after the views.
 
+use holdfast_core::HoldId;
 use holdfast_core::api::{
     CSRF_HEADER, ConversationPage, ErrorBody, LoginRequest, Me, OrgStatusDto, ProtectRequest,
     ProtectResponse, Selection, SummaryRequest, SummaryResponse,
 };
-use holdfast_core::HoldId;
 use holdfast_core::holds::{
     CreateHoldRequest, HoldDetails, HoldInfo, HoldList, ReleaseCounts, ReleaseHoldRequest,
 };
@@ -221,7 +221,13 @@ pub async fn change_protection(
 pub async fn holds(search: &str) -> Result<HoldList, ApiError> {
     match search.trim() {
         "" => get("/api/holds").await,
-        q => get(&format!("/api/holds?q={}", holdfast_core::view::percent_encode(q))).await,
+        q => {
+            get(&format!(
+                "/api/holds?q={}",
+                holdfast_core::view::percent_encode(q)
+            ))
+            .await
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! through core's encoding, so reload, back and forward, bookmarks and shared links restore the
 //! view. Links inside the app navigate without reloading the page.
 
-use holdfast_core::{ConversationId, HoldId};
 use holdfast_core::view::{ViewError, ViewState};
+use holdfast_core::{ConversationId, HoldId};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 

@@ -629,7 +629,9 @@ mod tests {
             "{bytes}"
         );
         assert_eq!(serde_json::from_str::<AuditEvent>(&bytes).unwrap(), held);
-        let plain = event(1, AuditAction::ReleaseHold, None).canonical().unwrap();
+        let plain = event(1, AuditAction::ReleaseHold, None)
+            .canonical()
+            .unwrap();
         assert!(plain.ends_with(r#""message":null}}"#), "{plain}");
     }
 

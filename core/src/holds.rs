@@ -47,7 +47,9 @@ pub enum HoldError {
         field: String,
     },
     /// The caller lacks the permission the change needs.
-    MissingPermission { permission: Permission },
+    MissingPermission {
+        permission: Permission,
+    },
     /// The hold was released already: it covers nothing more.
     Released,
     /// The default hold is never released as a whole: its conversations are released with
@@ -116,8 +118,8 @@ pub fn new_hold(perms: Permissions, request: &CreateHoldRequest) -> Result<NewHo
             permission: Permission::ProtectionApply,
         });
     }
-    let name = field(Some(&request.name), "name", NAME_MAX_CHARS, false)?
-        .ok_or(HoldError::NameMissing)?;
+    let name =
+        field(Some(&request.name), "name", NAME_MAX_CHARS, false)?.ok_or(HoldError::NameMissing)?;
     Ok(NewHold {
         name,
         case_reference: field(
@@ -293,14 +295,20 @@ mod tests {
     fn a_new_hold_is_checked() {
         let perms = Permissions::of(BOTH);
         assert_eq!(
-            new_hold(perms, &request("  Smith v. Northwind ", Some(" "), Some("a\nb"))),
+            new_hold(
+                perms,
+                &request("  Smith v. Northwind ", Some(" "), Some("a\nb"))
+            ),
             Ok(NewHold {
                 name: "Smith v. Northwind".to_owned(),
                 case_reference: None,
                 description: Some("a\nb".to_owned()),
             })
         );
-        assert_eq!(new_hold(perms, &request(" ", None, None)), Err(HoldError::NameMissing));
+        assert_eq!(
+            new_hold(perms, &request(" ", None, None)),
+            Err(HoldError::NameMissing)
+        );
         assert_eq!(
             new_hold(perms, &request(&"x".repeat(121), None, None)),
             Err(HoldError::TooLong {
@@ -316,7 +324,10 @@ mod tests {
             })
         );
         assert_eq!(
-            new_hold(Permissions::of(&[Permission::ProtectionRevoke]), &request("a", None, None)),
+            new_hold(
+                Permissions::of(&[Permission::ProtectionRevoke]),
+                &request("a", None, None)
+            ),
             Err(HoldError::MissingPermission {
                 permission: Permission::ProtectionApply
             })
@@ -341,7 +352,12 @@ mod tests {
         let perms = Permissions::of(BOTH);
         let plan = plan_add(&org, perms, &sel(5, 0)).unwrap();
         assert_eq!(
-            (plan.change, plan.unchanged, plan.without_recording, plan.after),
+            (
+                plan.change,
+                plan.unchanged,
+                plan.without_recording,
+                plan.after
+            ),
             (0, Count::Exact(5), Count::Exact(2), 1000)
         );
         assert_eq!(

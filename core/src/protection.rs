@@ -593,7 +593,13 @@ mod tests {
         let perms = Permissions::of(ALL);
         let plan = plan_protection(&org, perms, ProtectAction::Release, &sel(10, 4)).unwrap();
         assert_eq!(
-            (plan.change, plan.unchanged, plan.after, plan.held, plan.past_due_recordings),
+            (
+                plan.change,
+                plan.unchanged,
+                plan.after,
+                plan.held,
+                plan.past_due_recordings
+            ),
             (6, Count::Exact(7), 14, 4, 3)
         );
         // Every protected one held: nothing to release.

@@ -633,7 +633,9 @@ from_object!(HoldInfo {
     released_by: "releasedBy",
     conversations: "conversations",
 });
-from_object!(HoldList { entities: "entities" });
+from_object!(HoldList {
+    entities: "entities"
+});
 from_object!(HoldMember {
     id: "id",
     start_time: "startTime",
@@ -1014,7 +1016,7 @@ mod tests {
         let hold = |n: u128, released: bool| HoldInfo {
             id: HoldId::from_uuid(uuid::Uuid::from_u128(n)),
             name: format!("Matter {n}"),
-            case_reference: (n % 2 == 0).then(|| format!("CV-{n}")),
+            case_reference: n.is_multiple_of(2).then(|| format!("CV-{n}")),
             description: released.then(|| "line 1\nline 2".to_owned()),
             owner: "maria".to_owned(),
             created_at: at("2026-11-20T10:00:00Z"),

@@ -1417,3 +1417,195 @@ async fn the_deletion_forecast_shows_what_the_sweep_will_delete_day_by_day() {
     .await;
     h.finish().await;
 }
+
+/// The figure after `label` in a definition list's text (label and value on their own lines).
+fn figure(numbers: &str, label: &str) -> u32 {
+    numbers
+        .lines()
+        .skip_while(|l| !l.starts_with(label))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{label} in {numbers}"))
+        .split(' ')
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap()
+}
+
+/// The rows of a table, as their text.
+async fn table_rows(h: &Harness, label: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in all(h, &format!("table[aria-label='{label}'] tbody tr")).await {
+        out.push(row.text().await.unwrap());
+    }
+    out
+}
+
+/// A legal hold from start to end in the browser: created on the holds page, found by its case
+/// reference, filled from the interactions view with "Add to hold" (the dialog's numbers are
+/// the server's), shown with its interactions and the exact release preview, and released:
+/// what the default hold covers stays protected, the rest becomes deletable.
+#[tokio::test]
+async fn a_legal_hold_is_created_filled_from_the_view_and_released_as_previewed() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    let ids = row_ids(&h).await;
+    // Two of the page protected by the Protect button first (the default hold).
+    h.client()
+        .execute_async(
+            "const [ids, done] = arguments;
+             fetch('/api/protection', {method: 'POST', headers: {'content-type': 'application/json', 'x-holdfast-csrf': '1'},
+               body: JSON.stringify({action: 'protect', selection: {kind: 'ids', ids}})}).then(r => done(r.status))",
+            vec![serde_json::json!(ids[..2])],
+        )
+        .await
+        .expect("the script runs");
+    let (can, protected, _) = standings(&h, &ids).await;
+    assert!(can > 0 && protected >= 2, "the first page has both kinds");
+    h.client().refresh().await.unwrap();
+
+    click(&h, "nav a[href='/holds']").await;
+    eventually(&h, "the default hold", || async {
+        let rows = table_rows(&h, "Legal holds").await;
+        (rows.len() == 1 && rows[0].starts_with(&format!("Default hold {} ", 40 + 2))).then_some(())
+    })
+    .await;
+    find(&h, "input#hold-name")
+        .await
+        .send_keys("Smith v. Northwind")
+        .await
+        .unwrap();
+    find(&h, "input#hold-case")
+        .await
+        .send_keys("CV-2026-114")
+        .await
+        .unwrap();
+    click(&h, "form[aria-label='New legal hold'] button[type=submit]").await;
+    eventually(&h, "the new hold in the list", || async {
+        let rows = table_rows(&h, "Legal holds").await;
+        (rows.len() == 2 && rows[1].starts_with("Smith v. Northwind CV-2026-114 0 manager "))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        text(&h, "main p.muted[role=status]").await,
+        "Created the legal hold “Smith v. Northwind”."
+    );
+    find(&h, "input[type=search]")
+        .await
+        .send_keys("cv-2026")
+        .await
+        .unwrap();
+    eventually(&h, "the search to find it alone", || async {
+        let rows = table_rows(&h, "Legal holds").await;
+        (rows.len() == 1 && rows[0].starts_with("Smith v. Northwind")).then_some(())
+    })
+    .await;
+
+    // The first page of the view into the hold.
+    click(&h, "nav a[href='/interactions']").await;
+    row_ids(&h).await;
+    let header = find(&h, "input[aria-label='Select all']").await;
+    header.click().await.unwrap();
+    h.client()
+        .find(Locator::XPath("//button[normalize-space(.)='Add to hold']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let numbers = eventually(&h, "the preview numbers", || async {
+        let dl = h.client().find(Locator::Css("dialog dl")).await.ok()?;
+        dl.text().await.ok()
+    })
+    .await;
+    assert_eq!(text(&h, "dialog h2").await, "Add to legal hold");
+    let chosen = h
+        .client()
+        .execute(
+            "return document.querySelector('#hold-choice').selectedOptions[0].text",
+            vec![],
+        )
+        .await
+        .expect("the script runs");
+    assert_eq!(chosen.as_str(), Some("Smith v. Northwind"));
+    assert_eq!(
+        (
+            figure(&numbers, "Will be protected"),
+            figure(&numbers, "Already protected: they join the hold")
+        ),
+        (can, protected),
+        "{numbers}"
+    );
+    h.screenshot("add-to-hold").await;
+    assert_eq!(
+        confirm(&h).await,
+        format!(
+            "Added {} to Smith v. Northwind: {} newly protected.",
+            counted(can + protected, "interaction", "interactions"),
+            count(can)
+        )
+    );
+
+    // The hold's page: its interactions and what releasing it does.
+    click(&h, "nav a[href='/holds']").await;
+    click(
+        &h,
+        "table[aria-label='Legal holds'] tbody tr:nth-child(2) a",
+    )
+    .await;
+    let preview = eventually(&h, "the release preview", || async {
+        let dl = h
+            .client()
+            .find(Locator::Css("dl[aria-label='Release preview']"))
+            .await
+            .ok()?;
+        dl.text().await.ok()
+    })
+    .await;
+    assert_eq!(
+        (
+            figure(&preview, "Interactions it covers"),
+            figure(&preview, "Stay protected by other holds"),
+            figure(&preview, "Become deletable"),
+        ),
+        (can + protected, protected, can),
+        "{preview}"
+    );
+    assert_eq!(
+        table_rows(&h, "Interactions of the hold").await.len() as u32,
+        can + protected
+    );
+    h.screenshot("legal-hold").await;
+    find(&h, "input#release-reason")
+        .await
+        .send_keys("Settled")
+        .await
+        .unwrap();
+    click(&h, "button.btn-danger").await;
+    eventually(&h, "the release to be said", || async {
+        let said = text(&h, "p.announcement[role=status]").await;
+        (said
+            == format!(
+                "Released the hold: {} no longer protected, {} still protected by other holds.",
+                counted(can, "interaction", "interactions"),
+                count(protected)
+            ))
+        .then_some(())
+    })
+    .await;
+    eventually(&h, "the hold shown released", || async {
+        let facts = text(&h, "dl.facts").await;
+        facts.contains("Released ").then_some(())
+    })
+    .await;
+    let after = "Protected conversations: 42 / 1,000".to_owned();
+    eventually(
+        &h,
+        "the cap meter back to the default hold's 42",
+        || async { (text(&h, ".cap-meter").await == after).then_some(()) },
+    )
+    .await;
+    h.finish().await;
+}

@@ -646,7 +646,11 @@ pub async fn release_hold(state: &AppState, req: &Req, id: HoldId) -> Result<Res
     };
     let reason = Reason::new(body.reason.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let (org, perms, ctx) = (caller.org_id, caller.permissions, audit_context(&caller, req));
+    let (org, perms, ctx) = (
+        caller.org_id,
+        caller.permissions,
+        audit_context(&caller, req),
+    );
     let released = blocking(state, move |s| {
         usecase::holds::release(s, org, perms, id, reason.as_ref(), &ctx)
     })

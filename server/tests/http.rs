@@ -4418,7 +4418,11 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
     }
     // Legal holds: created, filled by ids and by filter, listed, shown, released.
     let hold = server
-        .post_json("/api/holds", &manager, &serde_json::json!({"name": "Plans"}))
+        .post_json(
+            "/api/holds",
+            &manager,
+            &serde_json::json!({"name": "Plans"}),
+        )
         .await;
     hold.assert_status(201);
     let hold = hold.json()["id"].as_str().unwrap().to_owned();
@@ -4434,13 +4438,31 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
         )
         .await;
     let release_ids = serde_json::json!({"action": "release", "selection": by_ids});
-    server.post_json("/api/protection", &manager, &release_ids).await;
-    server.get("/api/holds?q=plan", &manager).await.assert_status(200);
-    server.get(&format!("/api/holds/{}", holdfast_core::HoldId::DEFAULT), &manager).await.assert_status(200);
-    server.get(&format!("/api/holds/{hold}"), &manager).await.assert_status(200);
+    server
+        .post_json("/api/protection", &manager, &release_ids)
+        .await;
+    server
+        .get("/api/holds?q=plan", &manager)
+        .await
+        .assert_status(200);
+    server
+        .get(
+            &format!("/api/holds/{}", holdfast_core::HoldId::DEFAULT),
+            &manager,
+        )
+        .await
+        .assert_status(200);
+    server
+        .get(&format!("/api/holds/{hold}"), &manager)
+        .await
+        .assert_status(200);
     details(&server, &manager, &conv).await;
     server
-        .post_json(&format!("/api/holds/{hold}/release"), &manager, &serde_json::json!({}))
+        .post_json(
+            &format!("/api/holds/{hold}/release"),
+            &manager,
+            &serde_json::json!({}),
+        )
         .await
         .assert_status(200);
     put_json(
@@ -5955,18 +5977,22 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
     let events_before = server.store.audit_events(me.org_id).unwrap().len();
     let p = protectable_ids(&server, &manager, 100, 6).await;
     assert_eq!(p.len(), 6);
-    let protect = |ids: &[String], hold: Option<&str>| {
-        serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "Case CV", "hold": hold})
-    };
-    let release = |ids: &[String]| {
-        serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}})
-    };
+    let protect = |ids: &[String], hold: Option<&str>| serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "Case CV", "hold": hold});
+    let release = |ids: &[String]| serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": ids}});
 
     // Creating: checked, owned by its creator, audited.
     for (body, status, code) in [
         (serde_json::json!({"name": "  "}), 400, "bad.request"),
-        (serde_json::json!({"name": "x".repeat(121)}), 400, "bad.request"),
-        (serde_json::json!({"name": "A", "caseReference": "a\u{7}"}), 400, "bad.request"),
+        (
+            serde_json::json!({"name": "x".repeat(121)}),
+            400,
+            "bad.request",
+        ),
+        (
+            serde_json::json!({"name": "A", "caseReference": "a\u{7}"}),
+            400,
+            "bad.request",
+        ),
         (serde_json::json!({"nom": "A"}), 400, "bad.request"),
     ] {
         server
@@ -5988,8 +6014,20 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
     answer.assert_status(201);
     let smith: HoldInfo = answer.parse();
     assert_eq!(
-        (smith.name.as_str(), smith.case_reference.as_deref(), smith.owner.as_str(), smith.conversations, smith.released_at),
-        ("Smith v. Northwind", Some("CV-2026-114"), "manager", 0, None)
+        (
+            smith.name.as_str(),
+            smith.case_reference.as_deref(),
+            smith.owner.as_str(),
+            smith.conversations,
+            smith.released_at
+        ),
+        (
+            "Smith v. Northwind",
+            Some("CV-2026-114"),
+            "manager",
+            0,
+            None
+        )
     );
     let hold_path = format!("/api/holds/{}", smith.id);
     let smith_id = smith.id.to_string();
@@ -6006,20 +6044,35 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
         .await
         .assert_status(200);
     let into = server
-        .post_json("/api/protection", &supervisor, &protect(&p[0..4], Some(&smith_id)))
+        .post_json(
+            "/api/protection",
+            &supervisor,
+            &protect(&p[0..4], Some(&smith_id)),
+        )
         .await;
     into.assert_status(200);
     let into = into.json();
     assert_eq!(
-        (into["changed"].as_u64(), into["joined"].as_u64(), into["org"]["protected"].as_u64()),
+        (
+            into["changed"].as_u64(),
+            into["joined"].as_u64(),
+            into["org"]["protected"].as_u64()
+        ),
         (Some(2), Some(2), Some(before + 5))
     );
     // Again: everything is a member already.
     let again = server
-        .post_json("/api/protection", &manager, &protect(&p[0..4], Some(&smith_id)))
+        .post_json(
+            "/api/protection",
+            &manager,
+            &protect(&p[0..4], Some(&smith_id)),
+        )
         .await
         .json();
-    assert_eq!((again["changed"].as_u64(), again["joined"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (again["changed"].as_u64(), again["joined"].as_u64()),
+        (Some(0), Some(0))
+    );
 
     // The list: the default hold first, each with what it covers now; the search.
     let list: HoldList = server.get("/api/holds", &manager).await.parse();
@@ -6034,7 +6087,10 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
         vec![("Default hold", default_count), ("Smith v. Northwind", 4)]
     );
     let found: HoldList = server.get("/api/holds?q=cv-2026", &manager).await.parse();
-    assert_eq!(found.entities.iter().map(|h| h.id).collect::<Vec<_>>(), vec![smith.id]);
+    assert_eq!(
+        found.entities.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![smith.id]
+    );
     let none: HoldList = server.get("/api/holds?q=zzz", &manager).await.parse();
     assert_eq!(none.entities, vec![]);
 
@@ -6051,7 +6107,10 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(holds_of(p[0].clone()).await, vec!["Default hold", "Smith v. Northwind"]);
+    assert_eq!(
+        holds_of(p[0].clone()).await,
+        vec!["Default hold", "Smith v. Northwind"]
+    );
     assert_eq!(holds_of(p[2].clone()).await, vec!["Smith v. Northwind"]);
     assert_eq!(holds_of(p[5].clone()).await, Vec::<String>::new());
 
@@ -6065,7 +6124,10 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
         .await
         .json();
     assert_eq!(
-        (summary["summary"]["protected"].as_u64(), summary["summary"]["held"].as_u64()),
+        (
+            summary["summary"]["protected"].as_u64(),
+            summary["summary"]["held"].as_u64()
+        ),
         (Some(5), Some(4))
     );
     server
@@ -6073,7 +6135,11 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
         .await
         .assert_error(409, "nothing.to.do");
     let released = server
-        .post_json("/api/protection", &manager, &release(&[p[0].clone(), p[4].clone()]))
+        .post_json(
+            "/api/protection",
+            &manager,
+            &release(&[p[0].clone(), p[4].clone()]),
+        )
         .await
         .json();
     assert_eq!(released["changed"].as_u64(), Some(1));
@@ -6102,10 +6168,17 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
     // by the default hold; p2 and p3 become deletable).
     let page: HoldDetails = server.get(&hold_path, &manager).await.parse();
     assert_eq!(
-        page.members.iter().map(|m| m.id.to_string()).collect::<std::collections::BTreeSet<_>>(),
+        page.members
+            .iter()
+            .map(|m| m.id.to_string())
+            .collect::<std::collections::BTreeSet<_>>(),
         p[0..4].iter().cloned().collect()
     );
-    assert!(page.members.iter().all(|m| m.added_by == "supervisor" && m.protected));
+    assert!(
+        page.members
+            .iter()
+            .all(|m| m.added_by == "supervisor" && m.protected)
+    );
     let preview = ReleaseCounts {
         covered: 4,
         stay_protected: 2,
@@ -6142,7 +6215,11 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
         .assert_error(409, "conflict");
     let after: HoldDetails = server.get(&hold_path, &manager).await.parse();
     assert_eq!(
-        (after.hold.released_by.as_deref(), after.hold.conversations, after.members.len()),
+        (
+            after.hold.released_by.as_deref(),
+            after.hold.conversations,
+            after.members.len()
+        ),
         (Some("manager"), 0, 4),
         "a released hold keeps its members for its report"
     );
@@ -6152,7 +6229,11 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
         "only those the default hold covers are still protected"
     );
     server
-        .post_json("/api/protection", &manager, &protect(&p[5..6], Some(&smith_id)))
+        .post_json(
+            "/api/protection",
+            &manager,
+            &protect(&p[5..6], Some(&smith_id)),
+        )
         .await
         .assert_error(409, "hold.released");
 
@@ -6162,16 +6243,30 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
         .get(&format!("/api/holds/{unknown}"), &manager)
         .await
         .assert_error(404, "not.found");
-    server.get(&hold_path, &contoso).await.assert_error(404, "not.found");
     server
-        .post_json("/api/protection", &manager, &protect(&p[5..6], Some(&unknown)))
+        .get(&hold_path, &contoso)
+        .await
+        .assert_error(404, "not.found");
+    server
+        .post_json(
+            "/api/protection",
+            &manager,
+            &protect(&p[5..6], Some(&unknown)),
+        )
         .await
         .assert_error(404, "hold.not.found");
     server
-        .post_json("/api/protection", &contoso, &protect(&p[5..6], Some(&smith_id)))
+        .post_json(
+            "/api/protection",
+            &contoso,
+            &protect(&p[5..6], Some(&smith_id)),
+        )
         .await
         .assert_error(404, "hold.not.found");
-    server.get("/api/holds/not-a-uuid", &manager).await.assert_error(400, "bad.request");
+    server
+        .get("/api/holds/not-a-uuid", &manager)
+        .await
+        .assert_error(400, "bad.request");
     let mut with_hold = release(&p[5..6]);
     with_hold["hold"] = serde_json::json!(smith_id);
     server
@@ -6181,22 +6276,36 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
 
     // A filter into a hold: every protected interaction joins; at the cap, a new one does not fit.
     let matter: HoldInfo = server
-        .post_json("/api/holds", &manager, &serde_json::json!({"name": "Regulator inquiry"}))
+        .post_json(
+            "/api/holds",
+            &manager,
+            &serde_json::json!({"name": "Regulator inquiry"}),
+        )
         .await
         .parse();
     let (protected_now, _) = status(&server, &manager).await;
     let filter = serde_json::json!({"action": "protect", "selection": {"kind": "filter", "query": "protected=yes", "except": []}, "hold": matter.id});
-    let joined = server.post_json("/api/protection", &manager, &filter).await.json();
+    let joined = server
+        .post_json("/api/protection", &manager, &filter)
+        .await
+        .json();
     assert_eq!(
         (joined["changed"].as_u64(), joined["joined"].as_u64()),
         (Some(0), Some(protected_now))
     );
     server
         .store
-        .set_cap(me.org_id, holdfast_core::Cap::new(u32::try_from(protected_now).unwrap()).unwrap())
+        .set_cap(
+            me.org_id,
+            holdfast_core::Cap::new(u32::try_from(protected_now).unwrap()).unwrap(),
+        )
         .unwrap();
     server
-        .post_json("/api/protection", &manager, &protect(&p[5..6], Some(&matter.id.to_string())))
+        .post_json(
+            "/api/protection",
+            &manager,
+            &protect(&p[5..6], Some(&matter.id.to_string())),
+        )
         .await
         .assert_error(409, "protection.limit.exceeded");
 

@@ -4,8 +4,8 @@
 
 use holdfast_core::api::Selection;
 use holdfast_core::domain::REASON_MAX_CHARS;
-use holdfast_core::protection::{Count, PlanError, ProtectAction, ProtectPlan, plan_protection};
 use holdfast_core::holds::plan_add;
+use holdfast_core::protection::{Count, PlanError, ProtectAction, ProtectPlan, plan_protection};
 use holdfast_core::{HoldId, Reason, selection::Selected};
 use leptos::prelude::*;
 
@@ -45,7 +45,8 @@ pub fn open(
         };
         let shown = match (holds, api::summary(selection.clone()).await) {
             (Ok(holds), _) if into_hold && holds.is_empty() => Preview::Failed(
-                "There is no active legal hold. Create one on the Legal holds page first.".to_owned(),
+                "There is no active legal hold. Create one on the Legal holds page first."
+                    .to_owned(),
             ),
             (Ok(holds), Ok(answer)) => {
                 session.org.set(Some(answer.org));
@@ -272,7 +273,9 @@ pub fn ProtectPreview(
         preview.set(Some(Preview::Sending(plan.action)));
         spawn_local(async move {
             let text = text.map(|r| r.as_str().to_owned());
-            match api::change_protection(plan.action, selection, text, hold.as_ref().map(|h| h.0)).await {
+            match api::change_protection(plan.action, selection, text, hold.as_ref().map(|h| h.0))
+                .await
+            {
                 Ok(done) => {
                     session.org.set(Some(done.org));
                     selected.set(Selected::Nothing);
@@ -316,7 +319,10 @@ pub fn ProtectPreview(
     let heading = move || {
         preview.with(|p| match p {
             Some(Preview::IntoHold(..)) => "Add to legal hold",
-            p => p.as_ref().and_then(Preview::action).map_or("Preview", title),
+            p => p
+                .as_ref()
+                .and_then(Preview::action)
+                .map_or("Preview", title),
         })
     };
     let confirm_label = move || {
@@ -334,6 +340,12 @@ pub fn ProtectPreview(
             Preview::Loading(..) => notice("loading", "Counting the selection…".to_owned()),
             Preview::Sending(_) => notice("loading", "Saving…".to_owned()),
             Preview::IntoHold(plan, _, holds) => {
+                // The first hold is chosen until another is.
+                let first = holds.first().map(|(id, _)| id.to_string()).unwrap_or_default();
+                let chosen = move || {
+                    let c = hold_choice.get();
+                    if c.is_empty() { first.clone() } else { c }
+                };
                 let options: Vec<_> = holds
                     .into_iter()
                     .map(|(id, name)| view! { <option value=id.to_string()>{name}</option> })
@@ -341,7 +353,7 @@ pub fn ProtectPreview(
                 view! {
                     <div class="field">
                         <label for="hold-choice">"Legal hold"</label>
-                        <select id="hold-choice" prop:value=hold_choice
+                        <select id="hold-choice" prop:value=chosen
                             on:change=move |ev| hold_choice.set(event_target_value(&ev))>{options}</select>
                     </div>
                     {numbers(&plan, true)}

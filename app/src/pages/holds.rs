@@ -47,7 +47,10 @@ pub fn HoldsPage() -> impl IntoView {
         spawn_local(async move {
             match api::create_hold(request).await {
                 Ok(hold) => {
-                    message.set(Some((true, format!("Created the legal hold “{}”.", hold.name))));
+                    message.set(Some((
+                        true,
+                        format!("Created the legal hold “{}”.", hold.name),
+                    )));
                     name.set(String::new());
                     case_reference.set(String::new());
                     description.set(String::new());
@@ -143,7 +146,10 @@ fn release_section(
         ("Interactions it covers", count(r.covered)),
         ("Stay protected by other holds", count(r.stay_protected)),
         ("Become deletable", count(r.deletable)),
-        ("Recordings past their deletion date", count(r.past_due_recordings)),
+        (
+            "Recordings past their deletion date",
+            count(r.past_due_recordings),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
@@ -258,7 +264,7 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                     <h1 tabindex="-1">{h.name.clone()}</h1>
                     <dl class="facts">
                         <dt>"Case reference"</dt><dd>{h.case_reference.clone().unwrap_or_default()}</dd>
-                        <dt>"Description"</dt><dd class="pre">{h.description.clone().unwrap_or_default()}</dd>
+                        {h.description.clone().map(|d| view! { <dt>"Description"</dt><dd class="pre">{d}</dd> })}
                         <dt>"Owner"</dt><dd>{h.owner.clone()}</dd>
                         <dt>"Created"</dt><dd>{format::instant(h.created_at)}</dd>
                         <dt>"Status"</dt><dd>{status}</dd>

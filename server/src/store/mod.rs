@@ -393,8 +393,12 @@ pub trait Store: Transact + 'static {
     fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<Vec<HoldInfo>>;
     /// A hold with its members (active ones; every one it had once released) and what
     /// releasing it would do now.
-    fn hold_details(&self, org: OrgId, id: HoldId, now: Instant)
-    -> StoreResult<Option<HoldDetails>>;
+    fn hold_details(
+        &self,
+        org: OrgId,
+        id: HoldId,
+        now: Instant,
+    ) -> StoreResult<Option<HoldDetails>>;
 
     /// The user's saved views, by name.
     fn views(&self, user: UserId) -> StoreResult<Vec<SavedView>>;
@@ -639,8 +643,11 @@ pub trait Tx {
     /// The listed conversations an active legal hold covers, each once.
     fn held(&mut self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<ConversationId>>;
     /// The protected conversations of a selection (at most the cap's worth).
-    fn protected_in(&mut self, org: OrgId, selection: &Selection)
-    -> StoreResult<Vec<ConversationId>>;
+    fn protected_in(
+        &mut self,
+        org: OrgId,
+        selection: &Selection,
+    ) -> StoreResult<Vec<ConversationId>>;
     /// A hold of the organization, with the conversations it covers now.
     fn hold(&mut self, org: OrgId, id: HoldId) -> StoreResult<Option<HoldInfo>>;
     /// Adds a legal hold.

@@ -14,13 +14,13 @@ use std::sync::Mutex;
 use holdfast_core::api::Selection;
 use holdfast_core::audit::{ChainHash, StoredEvent};
 use holdfast_core::deletion::RecordingState;
+use holdfast_core::holds::{HoldInfo, NewHold};
 use holdfast_core::protection::{
     Count, OrgStatus, ProtectAction, SelectionSummary, counting_bound,
 };
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
 use holdfast_core::view::Filters;
-use holdfast_core::holds::{HoldInfo, NewHold};
 use holdfast_core::{Cap, ConversationId, FileState, HoldId, OrgId, RecordingId};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -30,8 +30,9 @@ mod holds;
 mod reads;
 
 use super::{
-    FoundAttachment, FoundRecording, HoldRelease, MediaSlot, NewAttachment, NewConversation, NewRecording,
-    ProtectedBy, Standing, StorageFault, StoreError, StoreResult, StoredMedia, Transact, Tx,
+    FoundAttachment, FoundRecording, HoldRelease, MediaSlot, NewAttachment, NewConversation,
+    NewRecording, ProtectedBy, Standing, StorageFault, StoreError, StoreResult, StoredMedia,
+    Transact, Tx,
 };
 
 /// The migrations, in order; `holdfast_migrations` records which have run.

@@ -213,9 +213,8 @@ impl PgTx<'_, '_> {
                 true => out.stay_protected.push(id),
                 false => {
                     out.deletable.push(id);
-                    out.past_due_recordings = out
-                        .past_due_recordings
-                        .saturating_add(to_u32(row.get(2)));
+                    out.past_due_recordings =
+                        out.past_due_recordings.saturating_add(to_u32(row.get(2)));
                 }
             }
         }

@@ -174,7 +174,14 @@ pub(super) fn join_hold(
     let (org, hold) = (org.to_string(), hold.to_string());
     let mut joined = Vec::new();
     for id in conversations {
-        let n = stmt.execute(params![org, hold, id.to_string(), ms(by.at), by.by, by.reason])?;
+        let n = stmt.execute(params![
+            org,
+            hold,
+            id.to_string(),
+            ms(by.at),
+            by.by,
+            by.reason
+        ])?;
         if n == 1 {
             joined.push(*id);
         }
@@ -203,7 +210,11 @@ pub(super) fn hold_release(
          ORDER BY m.conversation_id",
     )?;
     let rows = stmt.query_map(params![ms(now), org.to_string(), hold.to_string()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get::<_, i64>(2)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, bool>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
     })?;
     let mut out = HoldRelease::default();
     for row in rows {
@@ -236,8 +247,10 @@ pub(super) fn end_hold(
          WHERE org_id = ? AND id = ? AND released_at IS NULL",
     )?
     .execute(params![ms(at), by, reason, org, hold])?;
-    c.prepare_cached("UPDATE hold_members SET active = 0 WHERE org_id = ? AND hold_id = ? AND active = 1")?
-        .execute(params![org, hold])?;
+    c.prepare_cached(
+        "UPDATE hold_members SET active = 0 WHERE org_id = ? AND hold_id = ? AND active = 1",
+    )?
+    .execute(params![org, hold])?;
     // Protections that only this hold kept.
     c.prepare_cached(
         "DELETE FROM protections WHERE org_id = ?1 AND by_default = 0 AND conversation_id IN (
@@ -326,7 +339,9 @@ pub(super) fn holds_of(
     let (org, id) = (org.to_string(), conversation.to_string());
     let mut out = Vec::new();
     let by_default: Option<bool> = c
-        .prepare_cached("SELECT by_default FROM protections WHERE org_id = ? AND conversation_id = ?")?
+        .prepare_cached(
+            "SELECT by_default FROM protections WHERE org_id = ? AND conversation_id = ?",
+        )?
         .query_row(params![org, id], |r| r.get(0))
         .optional()?;
     if by_default == Some(true) {

@@ -6,22 +6,23 @@ use std::collections::HashMap;
 
 use holdfast_core::api::Selection;
 use holdfast_core::audit::{ChainHash, StoredEvent};
+use holdfast_core::holds::{HoldInfo, NewHold};
 use holdfast_core::protection::{OrgStatus, ProtectAction, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
-use holdfast_core::holds::{HoldInfo, NewHold};
 use holdfast_core::{ConversationId, HoldId, OrgId, RecordingId};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::{
-    IS_PROTECTED, KEY_INDEX, PROTECTABLE, holds, ROWS_PER_STATEMENT, Summaries, classify, conversation_known,
-    insert_attachment, insert_conversation, insert_recording, ms, org_status, parse_id, past_due,
-    policies, recording_known, recording_state, selection_sql, summarize,
+    IS_PROTECTED, KEY_INDEX, PROTECTABLE, ROWS_PER_STATEMENT, Summaries, classify,
+    conversation_known, holds, insert_attachment, insert_conversation, insert_recording, ms,
+    org_status, parse_id, past_due, policies, recording_known, recording_state, selection_sql,
+    summarize,
 };
 use crate::store::{
-    FoundAttachment, FoundRecording, HoldRelease, MediaSlot, NewAttachment, NewConversation, NewRecording,
-    ProtectedBy, Standing, StoreError, StoreResult, StoredMedia, Tx,
+    FoundAttachment, FoundRecording, HoldRelease, MediaSlot, NewAttachment, NewConversation,
+    NewRecording, ProtectedBy, Standing, StoreError, StoreResult, StoredMedia, Tx,
 };
 
 /// A write transaction of the SQLite store.
