@@ -32,6 +32,9 @@ pub enum AuditAction {
     /// A conversation already protected joined a legal hold (one that was not protected gets
     /// `ApplyProtection` naming the hold).
     AddToHold,
+    /// A conversation matched a legal hold's query on arrival but was not protected: the cap
+    /// was reached.
+    HoldCapReached,
 }
 
 impl AuditAction {
@@ -46,6 +49,7 @@ impl AuditAction {
         AuditAction::CreateHold,
         AuditAction::ReleaseHold,
         AuditAction::AddToHold,
+        AuditAction::HoldCapReached,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -60,6 +64,7 @@ impl AuditAction {
             AuditAction::CreateHold => "CreateHold",
             AuditAction::ReleaseHold => "ReleaseHold",
             AuditAction::AddToHold => "AddToHold",
+            AuditAction::HoldCapReached => "HoldCapReached",
         }
     }
 

@@ -14,12 +14,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Permission, Permissions};
+use crate::domain::{Direction, Media, Permission, Permissions};
 use crate::ids::{ConversationId, HoldId};
 use crate::protection::{
     OrgStatus, PlanError, ProtectAction, ProtectPlan, SelectionSummary, plan_protection,
 };
 use crate::time::Instant;
+use crate::view::Filters;
 
 pub const NAME_MAX_CHARS: usize = 120;
 pub const CASE_MAX_CHARS: usize = 100;
@@ -28,6 +29,9 @@ pub const DESCRIPTION_MAX_CHARS: usize = 2000;
 /// A hold's fields as the user gave them, checked.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct NewHold {
+    /// The view filters every interaction it covers matches, now and on arrival (canonical
+    /// form); `None`: it covers what is added to it.
+    pub query: Option<String>,
     pub name: String,
     pub case_reference: Option<String>,
     pub description: Option<String>,
@@ -55,6 +59,16 @@ pub enum HoldError {
     /// The default hold is never released as a whole: its conversations are released with
     /// the Release button.
     DefaultHold,
+    /// The hold's query does not parse, or names what is not fixed when an interaction
+    /// arrives (its protection, recordings or deletion dates), or nothing at all.
+    Query {
+        message: String,
+    },
+    /// What the query matches now cannot all be protected (over the cap, say): no hold is
+    /// created.
+    Refused {
+        plan: PlanError,
+    },
 }
 
 impl fmt::Display for HoldError {
@@ -74,6 +88,10 @@ impl fmt::Display for HoldError {
             HoldError::DefaultHold => f.write_str(
                 "the default hold is not released as a whole: release its interactions with Release",
             ),
+            HoldError::Query { message } => write!(f, "the hold's query: {message}"),
+            HoldError::Refused { plan } => {
+                write!(f, "the interactions the query matches now: {plan}")
+            }
         }
     }
 }
@@ -120,7 +138,17 @@ pub fn new_hold(perms: Permissions, request: &CreateHoldRequest) -> Result<NewHo
     }
     let name =
         field(Some(&request.name), "name", NAME_MAX_CHARS, false)?.ok_or(HoldError::NameMissing)?;
+    let query = match request
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        None => None,
+        Some(q) => Some(hold_query(q)?.to_query()),
+    };
     Ok(NewHold {
+        query,
         name,
         case_reference: field(
             request.case_reference.as_deref(),
@@ -135,6 +163,68 @@ pub fn new_hold(perms: Permissions, request: &CreateHoldRequest) -> Result<NewHo
             true,
         )?,
     })
+}
+
+/// A hold's query: view filters that describe what an interaction is when it arrives (dates,
+/// media, direction, queue, agent, remote party), at least one of them.
+pub fn hold_query(query: &str) -> Result<Filters, HoldError> {
+    let filters = Filters::from_query(query).map_err(|e| HoldError::Query {
+        message: e.to_string(),
+    })?;
+    let state = [
+        ("protected", filters.protected.is_some()),
+        ("recorded", filters.has_recording.is_some()),
+        ("deletedBefore", filters.deleted_before.is_some()),
+    ];
+    if let Some((name, _)) = state.iter().find(|(_, set)| *set) {
+        return Err(HoldError::Query {
+            message: format!(
+                "{name} describes an interaction's state, not what it is; a hold's query uses dates, media, direction, queue, agent or remote party"
+            ),
+        });
+    }
+    if filters == Filters::default() {
+        return Err(HoldError::Query {
+            message: "it needs at least one filter; an empty one would match every interaction"
+                .to_owned(),
+        });
+    }
+    Ok(filters)
+}
+
+/// What an arriving interaction is, as a hold's query reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct ArrivalFacts<'a> {
+    pub start_time: Instant,
+    pub direction: Direction,
+    pub queue: Option<&'a str>,
+    pub agents: &'a [String],
+    pub remote_party: Option<&'a str>,
+    /// The media of its recordings.
+    pub media: &'a [Media],
+}
+
+/// Whether an arriving interaction matches a hold's query, as the interactions view's filters
+/// match it: the start in [from, to), a recording of one of the media, the direction, the
+/// queue exactly, an agent's name and the remote party containing the text (case-insensitive).
+pub fn arrival_matches(filters: &Filters, facts: &ArrivalFacts<'_>) -> bool {
+    let contains = |text: &str, part: &str| text.to_lowercase().contains(&part.to_lowercase());
+    filters.from.is_none_or(|t| facts.start_time >= t)
+        && filters.to.is_none_or(|t| facts.start_time < t)
+        && (filters.media.is_empty() || facts.media.iter().any(|m| filters.media.contains(m)))
+        && filters.direction.is_none_or(|d| d == facts.direction)
+        && filters
+            .queue
+            .as_ref()
+            .is_none_or(|q| facts.queue == Some(q.as_str()))
+        && filters
+            .agent
+            .as_ref()
+            .is_none_or(|a| facts.agents.iter().any(|name| contains(name, a)))
+        && filters
+            .remote
+            .as_ref()
+            .is_none_or(|r| facts.remote_party.is_some_and(|p| contains(p, r)))
 }
 
 /// Whether the caller may release this hold now.
@@ -175,6 +265,10 @@ pub struct ReleaseCounts {
 #[serde(rename_all = "camelCase")]
 pub struct CreateHoldRequest {
     pub name: String,
+    /// View filters (`queue=Billing&agent=Chen`): the hold covers every interaction that
+    /// matches them now and every one that arrives later and matches.
+    #[serde(default)]
+    pub query: Option<String>,
     #[serde(default)]
     pub case_reference: Option<String>,
     #[serde(default)]
@@ -205,6 +299,11 @@ pub struct HoldInfo {
     pub released_by: Option<String>,
     /// Conversations it covers now (none once released).
     pub conversations: u32,
+    /// Its query, if it catches arrivals.
+    pub query: Option<String>,
+    /// Interactions that matched its query on arrival but could not be protected: the cap
+    /// was reached.
+    pub missed: u32,
 }
 
 /// `GET /api/holds`.
@@ -236,6 +335,18 @@ pub struct HoldDetails {
     pub hold: HoldInfo,
     pub release: ReleaseCounts,
     pub members: Vec<HoldMember>,
+    /// Interactions that matched its query on arrival and were not protected (cap reached),
+    /// with when.
+    pub missed: Vec<HoldMiss>,
+}
+
+/// An interaction a query hold matched on arrival but could not protect.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldMiss {
+    pub id: ConversationId,
+    #[serde(with = "crate::time::iso")]
+    pub at: Instant,
 }
 
 /// A hold that covers a conversation, as its details page lists it.
@@ -283,6 +394,7 @@ mod tests {
 
     fn request(name: &str, case: Option<&str>, description: Option<&str>) -> CreateHoldRequest {
         CreateHoldRequest {
+            query: None,
             name: name.to_owned(),
             case_reference: case.map(str::to_owned),
             description: description.map(str::to_owned),
@@ -300,6 +412,7 @@ mod tests {
                 &request("  Smith v. Northwind ", Some(" "), Some("a\nb"))
             ),
             Ok(NewHold {
+                query: None,
                 name: "Smith v. Northwind".to_owned(),
                 case_reference: None,
                 description: Some("a\nb".to_owned()),
@@ -378,6 +491,69 @@ mod tests {
     }
 
     #[test]
+    fn a_query_names_what_an_interaction_is() {
+        let perms = Permissions::of(BOTH);
+        let with = |q: &str| CreateHoldRequest {
+            query: Some(q.to_owned()),
+            ..request("Q", None, None)
+        };
+        assert_eq!(
+            new_hold(perms, &with("agent=Chen&queue=Billing")).map(|h| h.query),
+            Ok(Some("queue=Billing&agent=Chen".to_owned()))
+        );
+        assert_eq!(new_hold(perms, &with("  ")).map(|h| h.query), Ok(None));
+        for bad in [
+            "protected=yes",
+            "recorded=no&queue=A",
+            "deletedBefore=2027-01-01T00:00:00Z",
+            "sort=-date",
+            "colour=red",
+            "page=2",
+        ] {
+            assert!(
+                matches!(new_hold(perms, &with(bad)), Err(HoldError::Query { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_arrival_matches_as_the_view_filters_match() {
+        let at = |t: &str| crate::time::parse(t).unwrap();
+        let agents = ["Wei Chen".to_owned(), "Ana Jensen".to_owned()];
+        let facts = ArrivalFacts {
+            start_time: at("2026-12-01T10:00:00Z"),
+            direction: Direction::Inbound,
+            queue: Some("Billing"),
+            agents: &agents,
+            remote_party: Some("+1 555 0100"),
+            media: &[Media::Call, Media::Chat],
+        };
+        let matches = |q: &str| arrival_matches(&hold_query(q).unwrap(), &facts);
+        for yes in [
+            "queue=Billing",
+            "agent=chen",
+            "remote=555",
+            "media=email,chat",
+            "direction=inbound&agent=JENSEN",
+            "from=2026-12-01T10:00:00Z&to=2026-12-01T10:00:01Z",
+        ] {
+            assert!(matches(yes), "{yes}");
+        }
+        for no in [
+            "queue=billing",
+            "agent=Lee",
+            "remote=999",
+            "media=email",
+            "direction=outbound",
+            "to=2026-12-01T10:00:00Z",
+            "from=2026-12-01T10:00:01Z",
+        ] {
+            assert!(!matches(no), "{no}");
+        }
+    }
+
+    #[test]
     fn only_an_active_matter_is_released() {
         let hold = HoldInfo {
             id: HoldId::from_uuid(uuid::Uuid::from_u128(7)),
@@ -389,6 +565,8 @@ mod tests {
             released_at: None,
             released_by: None,
             conversations: 3,
+            query: None,
+            missed: 0,
         };
         let perms = Permissions::of(BOTH);
         assert_eq!(check_release(perms, &hold), Ok(()));

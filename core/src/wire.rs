@@ -19,8 +19,8 @@ use crate::deletion::EffectiveDeletion;
 use crate::domain::{Direction, FileState, Media, Permission, RecordingRole};
 use crate::forecast::{Due, Forecast, ForecastDay};
 use crate::holds::{
-    CreateHoldRequest, HoldDetails, HoldInfo, HoldList, HoldMember, HoldRef, ReleaseCounts,
-    ReleaseHoldRequest,
+    CreateHoldRequest, HoldDetails, HoldInfo, HoldList, HoldMember, HoldMiss, HoldRef,
+    ReleaseCounts, ReleaseHoldRequest,
 };
 use crate::ids::{ConversationId, HoldId, OrgId, RecordingId, UserId};
 use crate::protection::{Count, Outcome, PlanError, ProtectAction, SelectionSummary};
@@ -632,7 +632,10 @@ from_object!(HoldInfo {
     released_at: "releasedAt",
     released_by: "releasedBy",
     conversations: "conversations",
+    query: "query",
+    missed: "missed",
 });
+from_object!(HoldMiss { id: "id", at: "at" });
 from_object!(HoldList {
     entities: "entities"
 });
@@ -655,6 +658,7 @@ from_object!(HoldDetails {
     hold: "hold",
     release: "release",
     members: "members",
+    missed: "missed",
 });
 from_object!(Client {
     ip: "ip",
@@ -823,6 +827,7 @@ impl ToJson for CreateHoldRequest {
     fn to_json(&self) -> Json {
         Json::object(vec![
             ("name", self.name.to_json()),
+            ("query", self.query.to_json()),
             ("caseReference", self.case_reference.to_json()),
             ("description", self.description.to_json()),
         ])
@@ -1023,6 +1028,8 @@ mod tests {
             released_at: released.then(|| at("2026-12-01T10:00:00.5Z")),
             released_by: released.then(|| "lee".to_owned()),
             conversations: if released { 0 } else { 12 },
+            query: released.then(|| "queue=Billing&agent=Chen".to_owned()),
+            missed: if released { 2 } else { 0 },
         };
         reads_serde(&HoldList {
             entities: vec![hold(1, false), hold(2, true)],
@@ -1043,6 +1050,10 @@ mod tests {
                 added_by: "maria".to_owned(),
                 reason: None,
                 protected: true,
+            }],
+            missed: vec![HoldMiss {
+                id: ConversationId::from_uuid(uuid::Uuid::from_u128(6)),
+                at: at("2026-11-21T10:00:00.25Z"),
             }],
         });
         let event = |seq: u64, action, actor| AuditEvent {
@@ -1165,6 +1176,7 @@ mod tests {
             }
         }
         writes_like_serde(&CreateHoldRequest {
+            query: Some("queue=Billing".to_owned()),
             name: "Smith v. Northwind".to_owned(),
             case_reference: Some("CV-2026-114".to_owned()),
             description: None,

@@ -481,7 +481,7 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     // The body is parsed on the blocking pool, its base64 borrowed rather than copied and
     // decoded into the files a slice at a time: a large recording is held once, as the body.
     let body = req.body.clone();
-    let (conversations, recordings) = blocking(state, move |s| {
+    let (conversations, done) = blocking(state, move |s| {
         let list = match parse_ingest(&body) {
             Ok(list) => list,
             Err(refusal) => return Ok(Err(refusal)),
@@ -504,8 +504,8 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
                 }
             }
         }
-        match usecase::ingest::ingest(s, org, &batch) {
-            Ok(n) => Ok(Ok((conversations, n))),
+        match usecase::ingest::ingest_at(s, org, &batch, chrono::Utc::now()) {
+            Ok(done) => Ok(Ok((conversations, done))),
             Err(e) => {
                 media::remove_files(media.as_ref(), &written);
                 Err(e)
@@ -522,11 +522,17 @@ pub async fn ingest(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         }
         false => ApiError::BadRequest(r.to_string()),
     })?;
+    state.metrics.add_hold_cap_misses(done.caught.missed);
     // Objects that joined a protected conversation get its hold before the answer.
     settle_marked(state, org).await?;
     Ok(json(
         StatusCode::CREATED,
-        &serde_json::json!({"conversations": conversations, "recordings": recordings}),
+        &serde_json::json!({
+            "conversations": conversations,
+            "recordings": done.recordings,
+            "heldByQuery": done.caught.protected.len(),
+            "missedByQuery": done.caught.missed,
+        }),
     ))
 }
 
@@ -587,9 +593,11 @@ fn hold_refused(e: holdfast_core::holds::HoldError) -> ApiError {
     match e {
         HoldError::MissingPermission { permission } => ApiError::Forbidden(permission),
         HoldError::Released | HoldError::DefaultHold => ApiError::Conflict(e.to_string()),
-        HoldError::NameMissing | HoldError::TooLong { .. } | HoldError::ControlCharacter { .. } => {
-            ApiError::BadRequest(e.to_string())
-        }
+        HoldError::NameMissing
+        | HoldError::TooLong { .. }
+        | HoldError::ControlCharacter { .. }
+        | HoldError::Query { .. } => ApiError::BadRequest(e.to_string()),
+        HoldError::Refused { plan } => ApiError::Plan(plan),
     }
 }
 
@@ -622,8 +630,10 @@ pub async fn holds(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let created = blocking(state, move |s| {
         usecase::holds::create(s, org, perms, &body, &ctx)
     })
-    .await?;
-    Ok(json(StatusCode::CREATED, &created.map_err(hold_refused)?))
+    .await?
+    .map_err(hold_refused)?;
+    settle_holds(state, org, created.protected).await?;
+    Ok(json(StatusCode::CREATED, &created.hold))
 }
 
 /// `GET /api/holds/{id}`: the hold, its conversations and what releasing it would do now.

@@ -24,6 +24,8 @@ pub struct Metrics {
     pub sweep_deleted: AtomicU64,
     /// Requests whose legal holds the bucket did not take (committed, answered 503).
     pub hold_failures: AtomicU64,
+    /// Arriving interactions a legal hold's query matched but the cap kept out (per hold).
+    pub hold_cap_misses: AtomicU64,
 }
 
 impl Metrics {
@@ -43,6 +45,10 @@ impl Metrics {
 
     pub fn add_sweep(&self, n: usize) {
         self.sweep_deleted.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub fn add_hold_cap_misses(&self, n: usize) {
+        self.hold_cap_misses.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     pub fn add_hold_failure(&self) {
@@ -151,6 +157,16 @@ impl Metrics {
             out,
             "holdfast_sweep_deleted_total {}",
             self.sweep_deleted.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP holdfast_hold_cap_misses_total Arriving interactions a legal hold's query matched but did not protect: the cap was reached."
+        );
+        let _ = writeln!(out, "# TYPE holdfast_hold_cap_misses_total counter");
+        let _ = writeln!(
+            out,
+            "holdfast_hold_cap_misses_total {}",
+            self.hold_cap_misses.load(Ordering::Relaxed)
         );
         if let Some(pending) = holds_pending {
             for (name, kind, help, value) in [

@@ -5739,6 +5739,7 @@ const ON_POSTGRES: &[(&str, BackendTest)] = backend_tests![
     the_release_preview_counts_exactly_what_the_next_sweep_deletes_on,
     the_deletion_forecast_says_what_each_sweep_then_deletes_on,
     legal_holds_cover_conversations_and_are_released_as_a_whole_on,
+    a_query_hold_catches_what_arrives_and_never_drops_one_silently_on,
 ];
 
 #[path = "support/throwaway_postgres.rs"]
@@ -6331,6 +6332,216 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
     revoked.sort_by(|a, b| a.1.cmp(&b.1));
     expected.extend(revoked);
     assert_eq!(of_smith, expected);
+}
+
+#[tokio::test]
+async fn a_query_hold_catches_what_arrives_and_never_drops_one_silently() {
+    a_query_hold_catches_what_arrives_and_never_drops_one_silently_on(Backend::Sqlite).await;
+}
+
+/// A legal hold with a query covers what it matches when it is created and what arrives later
+/// and matches; at the cap an arrival is not protected, and the hold, the audit trail and
+/// `/metrics` say so.
+async fn a_query_hold_catches_what_arrives_and_never_drops_one_silently_on(backend: Backend) {
+    use holdfast_core::holds::{HoldDetails, HoldInfo, HoldList};
+    let server = start_on("query-holds", &backend).await;
+    let manager = server.login("manager").await;
+    let admin = server.login("admin").await;
+    let me: Me = server.get("/api/session", &manager).await.parse();
+    let arrive = |queue: &str, role: &str, id: &str| {
+        serde_json::json!({"id": id, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+            "direction": "inbound", "queue": queue, "agents": ["Lena Legal"],
+            "recordings": [{"id": new_id(), "media": "chat", "role": role, "transcript": "hello"}]})
+    };
+
+    // Queries that are not a description of an interaction are refused; one that matches more
+    // than fits creates nothing.
+    for (query, code) in [
+        ("protected=yes", "bad.request"),
+        ("sort=-date", "bad.request"),
+        ("queue=A&queue=B", "bad.request"),
+    ] {
+        server
+            .post_json(
+                "/api/holds",
+                &manager,
+                &serde_json::json!({"name": "Q", "query": query}),
+            )
+            .await
+            .assert_error(400, code);
+    }
+    let (protected, cap) = status(&server, &manager).await;
+    let set_cap = |n: u64| {
+        server
+            .store
+            .set_cap(
+                me.org_id,
+                holdfast_core::Cap::new(u32::try_from(n).unwrap()).unwrap(),
+            )
+            .unwrap()
+    };
+    set_cap(protected + 5);
+    server
+        .post_json(
+            "/api/holds",
+            &manager,
+            &serde_json::json!({"name": "Everything inbound", "query": "direction=inbound"}),
+        )
+        .await
+        .assert_error(409, "protection.limit.exceeded");
+    let list: HoldList = server.get("/api/holds", &manager).await.parse();
+    assert_eq!(list.entities.len(), 1, "only the default hold");
+    assert_eq!(
+        status(&server, &manager).await.0,
+        protected,
+        "nothing was protected"
+    );
+    set_cap(cap);
+
+    let answer = server
+        .post_json("/api/holds", &manager, &serde_json::json!({"name": "Legal review", "query": "agent=lena&queue=Legal%20Review"}))
+        .await;
+    answer.assert_status(201);
+    let hold: HoldInfo = answer.parse();
+    assert_eq!(
+        (hold.query.as_deref(), hold.conversations, hold.missed),
+        (Some("queue=Legal%20Review&agent=lena"), 0, 0)
+    );
+    let hold_id = hold.id.to_string();
+
+    // Arrivals: one matching with a policy recording is protected into the hold by the system;
+    // one of another queue and one without a policy recording are not.
+    let (caught, other, adhoc) = (new_id(), new_id(), new_id());
+    let answer = server
+        .post_json(
+            "/api/ingest",
+            &admin,
+            &serde_json::json!([
+                arrive("Legal Review", "policy", &caught),
+                arrive("Billing", "policy", &other),
+                arrive("Legal Review", "adhoc", &adhoc)
+            ]),
+        )
+        .await;
+    answer.assert_status(201);
+    let done = answer.json();
+    assert_eq!(
+        (done["heldByQuery"].as_u64(), done["missedByQuery"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let names = |id: String| {
+        let server = &server;
+        let manager = manager.clone();
+        async move {
+            details(server, &manager, &id)
+                .await
+                .holds
+                .iter()
+                .map(|h| h.name.clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names(caught.clone()).await, vec!["Legal review"]);
+    assert_eq!(names(other.clone()).await, Vec::<String>::new());
+    assert_eq!(names(adhoc.clone()).await, Vec::<String>::new());
+    // A policy recording arriving later in the ad hoc one makes it protectable: caught then.
+    let later = serde_json::json!({"id": adhoc, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+        "direction": "inbound", "queue": "Legal Review", "agents": ["Lena Legal"],
+        "recordings": [{"id": new_id(), "media": "call", "role": "policy"}]});
+    let done = server.post_json("/api/ingest", &admin, &later).await.json();
+    assert_eq!(done["heldByQuery"].as_u64(), Some(1));
+    assert_eq!(names(adhoc.clone()).await, vec!["Legal review"]);
+
+    // A second query hold created now covers what already matches: they join it.
+    let second: HoldInfo = server
+        .post_json(
+            "/api/holds",
+            &manager,
+            &serde_json::json!({"name": "Lena", "query": "agent=Lena%20Legal"}),
+        )
+        .await
+        .parse();
+    assert_eq!(second.conversations, 3, "the Billing one has the agent too");
+    assert_eq!(names(caught.clone()).await, vec!["Legal review", "Lena"]);
+    assert_eq!(names(other.clone()).await, vec!["Lena"]);
+
+    // At the cap: the arrival is not protected, and that is said everywhere.
+    set_cap(status(&server, &manager).await.0);
+    let missed = new_id();
+    let done = server
+        .post_json(
+            "/api/ingest",
+            &admin,
+            &arrive("Legal Review", "policy", &missed),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (done["heldByQuery"].as_u64(), done["missedByQuery"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(names(missed.clone()).await, Vec::<String>::new());
+    let page: HoldDetails = server
+        .get(&format!("/api/holds/{hold_id}"), &manager)
+        .await
+        .parse();
+    assert_eq!(
+        (
+            page.hold.missed,
+            page.missed
+                .iter()
+                .map(|m| m.id.to_string())
+                .collect::<Vec<_>>()
+        ),
+        (1, vec![missed.clone()])
+    );
+    assert_eq!(page.hold.conversations, 2);
+    let events = server.store.audit_events(me.org_id).unwrap();
+    let about = |id: &str| -> Vec<(AuditAction, Option<String>, bool)> {
+        events
+            .iter()
+            .filter(|(e, _)| e.entity_id == id)
+            .map(|(e, _)| {
+                (
+                    e.action,
+                    e.details.hold.clone(),
+                    e.actor == holdfast_core::audit::Actor::System,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        about(&caught),
+        vec![
+            (AuditAction::ApplyProtection, Some(hold_id.clone()), true),
+            (AuditAction::AddToHold, Some(second.id.to_string()), false),
+        ]
+    );
+    let mut missed_events = about(&missed);
+    missed_events.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut expected = vec![
+        (AuditAction::HoldCapReached, Some(hold_id.clone()), true),
+        (
+            AuditAction::HoldCapReached,
+            Some(second.id.to_string()),
+            true,
+        ),
+    ];
+    expected.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(missed_events, expected);
+    assert!(
+        server
+            .scrape()
+            .await
+            .contains("holdfast_hold_cap_misses_total 2\n"),
+        "the misses are counted"
+    );
+    // Arriving again changes nothing: a miss is recorded once.
+    let again = serde_json::json!({"id": missed, "startTime": "2026-11-20T10:00:00Z", "endTime": "2026-11-20T10:05:00Z",
+        "direction": "inbound", "queue": "Legal Review", "agents": ["Lena Legal"],
+        "recordings": [{"id": new_id(), "media": "email", "role": "policy"}]});
+    let done = server.post_json("/api/ingest", &admin, &again).await.json();
+    assert_eq!(done["missedByQuery"].as_u64(), Some(0));
 }
 
 /// The tests whose subject is media, run again with media in an S3 bucket.

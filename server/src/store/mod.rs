@@ -659,6 +659,17 @@ pub trait Tx {
         owner: &str,
         at: Instant,
     ) -> StoreResult<()>;
+    /// The organization's active legal holds that carry a query (id, query), oldest first.
+    fn query_holds(&mut self, org: OrgId) -> StoreResult<Vec<(HoldId, String)>>;
+    /// Records that a query hold matched an arriving conversation it could not protect;
+    /// whether this was not recorded before.
+    fn note_miss(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        conversation: ConversationId,
+        at: Instant,
+    ) -> StoreResult<bool>;
     /// Makes protected conversations members of an active legal hold; returns those that were
     /// not members already, in the order given.
     fn join_hold(

@@ -815,6 +815,20 @@ impl Tx for PgTx<'_, '_> {
         self.add_hold(org, id, hold, owner, at)
     }
 
+    fn query_holds(&mut self, org: OrgId) -> StoreResult<Vec<(HoldId, String)>> {
+        self.active_queries(org)
+    }
+
+    fn note_miss(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        conversation: ConversationId,
+        at: Instant,
+    ) -> StoreResult<bool> {
+        self.add_miss(org, hold, conversation, at)
+    }
+
     fn join_hold(
         &mut self,
         org: OrgId,

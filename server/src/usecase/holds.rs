@@ -2,11 +2,15 @@
 //! with its audit events. Adding conversations to a hold is a protect into it
 //! ([`super::protection::apply`] with a hold).
 
+use holdfast_core::api::Selection;
 use holdfast_core::audit::{Actor, AuditAction, Details, EntityType};
 use holdfast_core::holds::{CreateHoldRequest, HoldError, HoldInfo, ReleaseCounts};
+use holdfast_core::protection::{PlanError, ProtectAction};
 use holdfast_core::{ConversationId, HoldId, OrgId, Permissions, Reason};
 
-use crate::store::{AuditContext, AuditDraft, StoreError, StoreResult, Transact};
+use crate::store::{
+    AuditContext, AuditDraft, ProtectionChange, StoreError, StoreResult, Transact, Tx,
+};
 
 /// The name an audit context acts as.
 fn actor_name(ctx: &AuditContext) -> String {
@@ -16,21 +20,38 @@ fn actor_name(ctx: &AuditContext) -> String {
     }
 }
 
-/// Creates a legal hold owned by the caller, audited as `CreateHold`.
+/// Creates a legal hold owned by the caller, audited as `CreateHold`. A hold with a query
+/// covers, in the same transaction, every interaction the query matches now (protected against
+/// the cap as any protect: when they do not fit, no hold is created); from then on it catches
+/// those that arrive and match ([`catch_arrivals`]).
 pub fn create(
     store: &dyn Transact,
     org: OrgId,
     perms: Permissions,
     request: &CreateHoldRequest,
     ctx: &AuditContext,
-) -> StoreResult<Result<HoldInfo, HoldError>> {
+) -> StoreResult<Result<Created, HoldError>> {
     let hold = match holdfast_core::holds::new_hold(perms, request) {
         Ok(hold) => hold,
         Err(e) => return Ok(Err(e)),
     };
     let id = HoldId::from_uuid(uuid::Uuid::new_v4());
     super::transact(store, |tx| {
+        // What the query matches now must fit before anything is written.
+        let matching = hold.query.as_ref().map(|query| Selection::Filter {
+            query: query.clone(),
+            except: Vec::new(),
+        });
+        if let Some(selection) = &matching {
+            let status = tx.org_status(org)?;
+            let summary = tx.summarize(org, selection, ctx.now)?;
+            match holdfast_core::holds::plan_add(&status, perms, &summary) {
+                Ok(_) | Err(PlanError::NothingToDo { .. } | PlanError::EmptySelection) => {}
+                Err(plan) => return Ok(Err(HoldError::Refused { plan })),
+            }
+        }
         let owner = actor_name(ctx);
+        let mut protected = Vec::new();
         tx.insert_hold(org, id, &hold, &owner, ctx.now)?;
         let draft = AuditDraft {
             action: AuditAction::CreateHold,
@@ -46,11 +67,40 @@ pub fn create(
             },
         };
         super::audit::append(tx, org, ctx, [draft])?;
+        if let Some(selection) = matching {
+            let change = ProtectionChange {
+                action: ProtectAction::Protect,
+                selection,
+                reason: Reason::new("matched the hold's query").ok().flatten(),
+                hold: Some(id),
+            };
+            match super::protection::apply_in(tx, org, perms, &change, ctx)? {
+                Ok(outcome) => protected = outcome.changed,
+                Err(PlanError::NothingToDo { .. } | PlanError::EmptySelection) => {}
+                // Decided above from the same counts in this transaction.
+                Err(plan) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "a query hold's plan changed within its transaction: {plan}"
+                    )));
+                }
+            }
+        }
         let created = tx.hold(org, id)?.ok_or_else(|| {
             StoreError::Corrupt(format!("the hold {id} is not found after its insert"))
         })?;
-        Ok(Ok(created))
+        Ok(Ok(Created {
+            hold: created,
+            protected,
+        }))
     })
+}
+
+/// A hold just created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Created {
+    pub hold: HoldInfo,
+    /// What its query protected: their stored objects' legal holds follow after the commit.
+    pub protected: Vec<ConversationId>,
 }
 
 /// What a committed hold release did.
@@ -120,4 +170,160 @@ pub fn release(
             released: plan.deletable.clone(),
         })))
     })
+}
+
+/// An interaction of an ingest batch, as a hold's query reads it.
+#[derive(Clone, Debug)]
+pub struct Arrived {
+    pub id: ConversationId,
+    pub start_time: holdfast_core::time::Instant,
+    pub direction: holdfast_core::Direction,
+    pub queue: Option<String>,
+    pub agents: Vec<String>,
+    pub remote_party: Option<String>,
+    pub media: Vec<holdfast_core::Media>,
+}
+
+/// What the query holds did with an ingest batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Caught {
+    /// Newly protected: their stored objects' legal holds follow after the commit.
+    pub protected: Vec<ConversationId>,
+    /// Matched but not protected, the cap reached (each hold and interaction once).
+    pub missed: usize,
+}
+
+/// Inside an ingest's transaction: every arriving interaction that an active legal hold's query
+/// matches is covered by that hold, as the system. One that can be protected is protected
+/// into the holds if the cap has room (`ApplyProtection`, then `AddToHold` for each further
+/// hold); one already protected joins them (`AddToHold`); one that can be protected but does
+/// not fit is never dropped silently: each hold records it as missed and the audit trail says
+/// `HoldCapReached`. One without a recording that can be protected is left; a later batch
+/// that brings it one checks it again.
+pub fn catch_arrivals(
+    tx: &mut dyn Tx,
+    org: OrgId,
+    arrivals: &[Arrived],
+    now: holdfast_core::time::Instant,
+) -> StoreResult<Caught> {
+    use holdfast_core::audit::Client;
+    use holdfast_core::holds::{ArrivalFacts, arrival_matches, hold_query};
+    use holdfast_core::protection::Standing;
+    let mut caught = Caught::default();
+    if arrivals.is_empty() {
+        return Ok(caught);
+    }
+    // A stored query always parsed when it was saved; one that no longer does catches nothing.
+    let holds: Vec<(HoldId, holdfast_core::view::Filters)> = tx
+        .query_holds(org)?
+        .into_iter()
+        .filter_map(|(id, query)| hold_query(&query).ok().map(|f| (id, f)))
+        .collect();
+    if holds.is_empty() {
+        return Ok(caught);
+    }
+    let ctx = AuditContext {
+        actor: Actor::System,
+        client: Client::default(),
+        now,
+    };
+    let by = crate::store::ProtectedBy {
+        at: now,
+        by: "system".to_owned(),
+        reason: Some("matched the hold's query on arrival".to_owned()),
+    };
+    let mut drafts = Vec::new();
+    let event = |action, id: ConversationId, hold: HoldId, recordings| AuditDraft {
+        action,
+        entity_type: EntityType::Conversation,
+        entity_id: id.to_string(),
+        details: Details {
+            recordings,
+            reason: by.reason.clone(),
+            hold: Some(hold.to_string()),
+            ..Details::default()
+        },
+    };
+    for a in arrivals {
+        let facts = ArrivalFacts {
+            start_time: a.start_time,
+            direction: a.direction,
+            queue: a.queue.as_deref(),
+            agents: &a.agents,
+            remote_party: a.remote_party.as_deref(),
+            media: &a.media,
+        };
+        let matching: Vec<HoldId> = holds
+            .iter()
+            .filter(|(_, f)| arrival_matches(f, &facts))
+            .map(|(id, _)| *id)
+            .collect();
+        if matching.is_empty() {
+            continue;
+        }
+        let standing = tx
+            .classify(org, &[a.id])?
+            .first()
+            .map_or(Standing::NotFound, |(_, s)| *s);
+        let recordings = tx
+            .recordings_of(org, &[a.id])?
+            .remove(&a.id)
+            .unwrap_or_default();
+        let joins = match standing {
+            Standing::Protected => matching.clone(),
+            Standing::Protectable if tx.org_status(org)?.headroom() > 0 => {
+                tx.protect(org, &[a.id], &by, false)?;
+                tx.mark_holds(org, &[a.id])?;
+                caught.protected.push(a.id);
+                drafts.push(event(
+                    AuditAction::ApplyProtection,
+                    a.id,
+                    matching[0],
+                    recordings.clone(),
+                ));
+                for hold in &matching {
+                    tx.join_hold(org, *hold, &[a.id], &by)?;
+                }
+                matching[1..].to_vec()
+            }
+            Standing::Protectable => {
+                for hold in &matching {
+                    if tx.note_miss(org, *hold, a.id, now)? {
+                        caught.missed += 1;
+                        drafts.push(event(
+                            AuditAction::HoldCapReached,
+                            a.id,
+                            *hold,
+                            recordings.clone(),
+                        ));
+                    }
+                }
+                Vec::new()
+            }
+            Standing::NotProtectable | Standing::NotFound => Vec::new(),
+        };
+        if standing == Standing::Protected {
+            for hold in joins {
+                if !tx.join_hold(org, hold, &[a.id], &by)?.is_empty() {
+                    drafts.push(event(
+                        AuditAction::AddToHold,
+                        a.id,
+                        hold,
+                        recordings.clone(),
+                    ));
+                }
+            }
+        } else {
+            for hold in joins {
+                drafts.push(event(
+                    AuditAction::AddToHold,
+                    a.id,
+                    hold,
+                    recordings.clone(),
+                ));
+            }
+        }
+    }
+    super::audit::append(tx, org, &ctx, drafts)?;
+    Ok(caught)
 }

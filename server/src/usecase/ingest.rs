@@ -14,11 +14,43 @@ use crate::store::{
 /// Ingests a batch; returns how many recordings were added. An existing conversation of the
 /// organization gets the new recordings.
 pub fn ingest(store: &dyn Transact, org: OrgId, batch: &[NewConversation]) -> StoreResult<usize> {
+    ingest_at(store, org, batch, chrono::Utc::now()).map(|done| done.recordings)
+}
+
+/// What an ingest did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ingested {
+    pub recordings: usize,
+    /// What the legal holds' queries caught, and missed for the cap.
+    pub caught: super::holds::Caught,
+}
+
+/// [`ingest`] at `now`, saying what the legal holds' queries caught: in the same transaction,
+/// every arriving interaction an active hold's query matches is covered by it
+/// ([`super::holds::catch_arrivals`]).
+pub fn ingest_at(
+    store: &dyn Transact,
+    org: OrgId,
+    batch: &[NewConversation],
+    now: holdfast_core::time::Instant,
+) -> StoreResult<Ingested> {
     super::transact(store, |tx| {
         let policies = tx.retention_policies(org)?;
         let mut recordings = 0;
         let mut joined = Vec::new();
+        let mut arrived = Vec::new();
         for c in batch {
+            if !c.recordings.is_empty() || !tx.conversation_known(org, c.id)? {
+                arrived.push(super::holds::Arrived {
+                    id: c.id,
+                    start_time: c.start_time,
+                    direction: c.direction,
+                    queue: c.queue.clone(),
+                    agents: c.agents.clone(),
+                    remote_party: c.remote_party.clone(),
+                    media: c.recordings.iter().map(|r| r.media).collect(),
+                });
+            }
             if !tx.conversation_known(org, c.id)? {
                 tx.insert_conversation(org, c)?;
             } else if c.recordings.iter().any(stores_objects) {
@@ -49,7 +81,8 @@ pub fn ingest(store: &dyn Transact, org: OrgId, batch: &[NewConversation]) -> St
         if !protected.is_empty() {
             tx.mark_holds(org, &protected)?;
         }
-        Ok(recordings)
+        let caught = super::holds::catch_arrivals(tx, org, &arrived, now)?;
+        Ok(Ingested { recordings, caught })
     })
 }
 

@@ -10,7 +10,16 @@ CREATE TABLE holds (
     released_at    bigint,
     released_by    text,
     release_reason text,
+    query          text,
     PRIMARY KEY (org_id, id)
+);
+
+CREATE TABLE hold_misses (
+    org_id          text NOT NULL,
+    hold_id         text NOT NULL,
+    conversation_id text NOT NULL,
+    at              bigint NOT NULL,
+    PRIMARY KEY (org_id, hold_id, conversation_id)
 );
 
 CREATE TABLE hold_members (

@@ -3,7 +3,7 @@
 //! organization's row first, so two instances never decide about one hold at once.
 
 use holdfast_core::holds::{
-    DEFAULT_HOLD_NAME, HoldDetails, HoldInfo, HoldMember, HoldRef, NewHold,
+    DEFAULT_HOLD_NAME, HoldDetails, HoldInfo, HoldMember, HoldMiss, HoldRef, NewHold,
 };
 use holdfast_core::time::Instant;
 use holdfast_core::{ConversationId, HoldId, OrgId};
@@ -15,8 +15,8 @@ use crate::store::{HoldRelease, ProtectedBy, StoreResult};
 pub(super) const HELD: &str = "EXISTS (SELECT 1 FROM hold_members m
     WHERE m.org_id = c.org_id AND m.conversation_id = c.id AND m.active)";
 
-const HOLD_COLUMNS: &str =
-    "h.id, h.name, h.case_ref, h.description, h.owner, h.created_at, h.released_at, h.released_by";
+const HOLD_COLUMNS: &str = "h.id, h.name, h.case_ref, h.description, h.owner, h.created_at, h.released_at, h.released_by, h.query,
+     (SELECT COUNT(*) FROM hold_misses x WHERE x.org_id = h.org_id AND x.hold_id = h.id)";
 
 fn hold_of(row: &postgres::Row, conversations: i64) -> StoreResult<HoldInfo> {
     Ok(HoldInfo {
@@ -29,6 +29,8 @@ fn hold_of(row: &postgres::Row, conversations: i64) -> StoreResult<HoldInfo> {
         released_at: row.get::<_, Option<i64>>(6).map(instant).transpose()?,
         released_by: row.get(7),
         conversations: to_u32(conversations),
+        query: row.get(8),
+        missed: to_u32(row.get(9)),
     })
 }
 
@@ -139,8 +141,8 @@ impl PgTx<'_, '_> {
     ) -> StoreResult<()> {
         self.ensure_locked(org)?;
         self.tx.execute(
-            "INSERT INTO holds (org_id, id, name, case_ref, description, owner, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO holds (org_id, id, name, case_ref, description, owner, created_at, query)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
                 &org.to_string(),
                 &id.to_string(),
@@ -149,9 +151,61 @@ impl PgTx<'_, '_> {
                 &hold.description,
                 &owner,
                 &at.timestamp_millis(),
+                &hold.query,
             ],
         )?;
         Ok(())
+    }
+
+    pub(super) fn active_queries(&mut self, org: OrgId) -> StoreResult<Vec<(HoldId, String)>> {
+        self.ensure_locked(org)?;
+        self.tx
+            .query(
+                "SELECT id, query FROM holds WHERE org_id = $1 AND query IS NOT NULL AND released_at IS NULL
+                 ORDER BY created_at, id",
+                &[&org.to_string()],
+            )?
+            .iter()
+            .map(|r| Ok((parse_id(r.get(0), HoldId::parse)?, r.get(1))))
+            .collect()
+    }
+
+    pub(super) fn add_miss(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        conversation: ConversationId,
+        at: Instant,
+    ) -> StoreResult<bool> {
+        self.ensure_locked(org)?;
+        let n = self.tx.execute(
+            "INSERT INTO hold_misses (org_id, hold_id, conversation_id, at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[
+                &org.to_string(),
+                &hold.to_string(),
+                &conversation.to_string(),
+                &at.timestamp_millis(),
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn misses(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Vec<HoldMiss>> {
+        self.tx
+            .query(
+                "SELECT conversation_id, at FROM hold_misses WHERE org_id = $1 AND hold_id = $2
+                 ORDER BY at, conversation_id",
+                &[&org.to_string(), &hold.to_string()],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(HoldMiss {
+                    id: parse_id(r.get(0), ConversationId::parse)?,
+                    at: instant(r.get(1))?,
+                })
+            })
+            .collect()
     }
 
     pub(super) fn add_members(
@@ -300,10 +354,12 @@ impl PgTx<'_, '_> {
             _ => Default::default(),
         };
         let members = self.members(org, &hold)?;
+        let missed = self.misses(org, id)?;
         Ok(Some(HoldDetails {
             hold,
             release,
             members,
+            missed,
         }))
     }
 

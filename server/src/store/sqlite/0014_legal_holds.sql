@@ -17,7 +17,18 @@ CREATE TABLE holds (
     released_at    INTEGER,
     released_by    TEXT,
     release_reason TEXT,
+    -- View filters: the hold also covers every interaction that arrives later and matches.
+    query          TEXT,
     PRIMARY KEY (org_id, id)
+) STRICT, WITHOUT ROWID;
+
+-- Interactions a query hold matched on arrival but could not protect: the cap was reached.
+CREATE TABLE hold_misses (
+    org_id          TEXT NOT NULL,
+    hold_id         TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    at              INTEGER NOT NULL,
+    PRIMARY KEY (org_id, hold_id, conversation_id)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE hold_members (

@@ -3,7 +3,7 @@
 //! (at most the cap's worth while it is active), or a conversation's memberships.
 
 use holdfast_core::holds::{
-    DEFAULT_HOLD_NAME, HoldDetails, HoldInfo, HoldMember, HoldRef, NewHold,
+    DEFAULT_HOLD_NAME, HoldDetails, HoldInfo, HoldMember, HoldMiss, HoldRef, NewHold,
 };
 use holdfast_core::time::Instant;
 use holdfast_core::{ConversationId, HoldId, OrgId};
@@ -16,8 +16,8 @@ use crate::store::{HoldRelease, ProtectedBy, StoreResult};
 pub(super) const HELD: &str = "EXISTS (SELECT 1 FROM hold_members m INDEXED BY hold_members_active
     WHERE m.org_id = c.org_id AND m.conversation_id = c.id AND m.active = 1)";
 
-const HOLD_COLUMNS: &str =
-    "h.id, h.name, h.case_ref, h.description, h.owner, h.created_at, h.released_at, h.released_by";
+const HOLD_COLUMNS: &str = "h.id, h.name, h.case_ref, h.description, h.owner, h.created_at, h.released_at, h.released_by, h.query,
+     (SELECT COUNT(*) FROM hold_misses x WHERE x.org_id = h.org_id AND x.hold_id = h.id)";
 
 /// A hold from [`HOLD_COLUMNS`] and its count.
 fn hold_of(row: &Row<'_>, conversations: i64) -> StoreResult<HoldInfo> {
@@ -32,6 +32,8 @@ fn hold_of(row: &Row<'_>, conversations: i64) -> StoreResult<HoldInfo> {
         released_at: row.get::<_, Option<i64>>(6)?.map(from_ms),
         released_by: row.get(7)?,
         conversations: u32::try_from(conversations).unwrap_or(u32::MAX),
+        query: row.get(8)?,
+        missed: u32::try_from(row.get::<_, i64>(9)?).unwrap_or(u32::MAX),
     })
 }
 
@@ -145,8 +147,8 @@ pub(super) fn insert_hold(
     at: Instant,
 ) -> StoreResult<()> {
     c.prepare_cached(
-        "INSERT INTO holds (org_id, id, name, case_ref, description, owner, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO holds (org_id, id, name, case_ref, description, owner, created_at, query)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         org.to_string(),
@@ -155,9 +157,67 @@ pub(super) fn insert_hold(
         hold.case_reference,
         hold.description,
         owner,
-        ms(at)
+        ms(at),
+        hold.query
     ])?;
     Ok(())
+}
+
+/// The organization's active legal holds that carry a query, oldest first.
+pub(super) fn query_holds(c: &Connection, org: OrgId) -> StoreResult<Vec<(HoldId, String)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, query FROM holds WHERE org_id = ? AND query IS NOT NULL AND released_at IS NULL
+         ORDER BY created_at, id",
+    )?;
+    let rows = stmt.query_map([org.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, query) = row?;
+        out.push((parse_id(&id, HoldId::parse)?, query));
+    }
+    Ok(out)
+}
+
+pub(super) fn note_miss(
+    c: &Connection,
+    org: OrgId,
+    hold: HoldId,
+    conversation: ConversationId,
+    at: Instant,
+) -> StoreResult<bool> {
+    let n = c
+        .prepare_cached(
+            "INSERT INTO hold_misses (org_id, hold_id, conversation_id, at) VALUES (?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            org.to_string(),
+            hold.to_string(),
+            conversation.to_string(),
+            ms(at)
+        ])?;
+    Ok(n == 1)
+}
+
+fn misses(c: &Connection, org: OrgId, hold: HoldId) -> StoreResult<Vec<HoldMiss>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT conversation_id, at FROM hold_misses WHERE org_id = ? AND hold_id = ?
+         ORDER BY at, conversation_id",
+    )?;
+    let rows = stmt.query_map(params![org.to_string(), hold.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, at) = row?;
+        out.push(HoldMiss {
+            id: parse_id(&id, ConversationId::parse)?,
+            at: from_ms(at),
+        });
+    }
+    Ok(out)
 }
 
 pub(super) fn join_hold(
@@ -323,10 +383,12 @@ pub(super) fn hold_details(
         _ => Default::default(),
     };
     let members = members(c, org, &hold)?;
+    let missed = misses(c, org, id)?;
     Ok(Some(HoldDetails {
         hold,
         release,
         members,
+        missed,
     }))
 }
 

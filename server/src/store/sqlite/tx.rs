@@ -189,6 +189,20 @@ impl Tx for SqliteTx<'_> {
         holds::insert_hold(self.tx, org, id, hold, owner, at)
     }
 
+    fn query_holds(&mut self, org: OrgId) -> StoreResult<Vec<(HoldId, String)>> {
+        holds::query_holds(self.tx, org)
+    }
+
+    fn note_miss(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        conversation: ConversationId,
+        at: Instant,
+    ) -> StoreResult<bool> {
+        holds::note_miss(self.tx, org, hold, conversation, at)
+    }
+
     fn join_hold(
         &mut self,
         org: OrgId,
