@@ -229,6 +229,27 @@ pub fn show_view(view: &ViewState, entry: Entry) {
     set_address(&view_url(view), entry);
 }
 
+/// The `query` parameter of the address (the holds page's "from these filters"), decoded.
+pub fn current_hold_query() -> String {
+    let search = window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("query="))
+        .and_then(|q| holdfast_core::view::percent_decode(q).ok())
+        .unwrap_or_default()
+}
+
+/// The address of the holds page with a new hold's query filled in.
+pub fn new_hold_url(filters_query: &str) -> String {
+    format!(
+        "/holds?query={}",
+        holdfast_core::view::percent_encode(filters_query)
+    )
+}
+
 /// The address of an interaction's details.
 pub fn details_url(id: holdfast_core::ConversationId) -> String {
     format!("/interactions/{id}")

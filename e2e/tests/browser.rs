@@ -1433,13 +1433,24 @@ fn figure(numbers: &str, label: &str) -> u32 {
         .unwrap()
 }
 
-/// The rows of a table, as their text.
+/// The rows of a table, as their text, read at one moment (a re-render between rows cannot
+/// leave a stale one).
 async fn table_rows(h: &Harness, label: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for row in all(h, &format!("table[aria-label='{label}'] tbody tr")).await {
-        out.push(row.text().await.unwrap());
-    }
-    out
+    let rows = h
+        .client()
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0])).map(r => r.innerText.replace(/\\s+/g, ' ').trim())",
+            vec![serde_json::json!(format!("table[aria-label='{label}'] tbody tr"))],
+        )
+        .await
+        .expect("the script runs");
+    rows.as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A legal hold from start to end in the browser: created on the holds page, found by its case
@@ -1606,6 +1617,72 @@ async fn a_legal_hold_is_created_filled_from_the_view_and_released_as_previewed(
         "the cap meter back to the default hold's 42",
         || async { (text(&h, ".cap-meter").await == after).then_some(()) },
     )
+    .await;
+    h.finish().await;
+}
+
+/// A legal hold with a query, created on the holds page, catches an interaction that arrives
+/// later and matches: its page lists it, and the interaction's page names the hold.
+#[tokio::test]
+async fn a_query_hold_catches_an_arriving_interaction() {
+    let h = Harness::start().await;
+    sign_in(&h, "admin", "holdfast-demo").await;
+    row_ids(&h).await;
+    click(&h, "nav a[href='/holds']").await;
+    find(&h, "input#hold-name")
+        .await
+        .send_keys("Legal review")
+        .await
+        .unwrap();
+    find(&h, "input#hold-query")
+        .await
+        .send_keys("queue=Legal%20Review")
+        .await
+        .unwrap();
+    click(&h, "form[aria-label='New legal hold'] button[type=submit]").await;
+    eventually(&h, "the hold to be created", || async {
+        let said = text(&h, "main p.muted[role=status]").await;
+        (said
+            == "Created the legal hold “Legal review”. It covers 0 interactions now, and those that arrive and match.")
+            .then_some(())
+    })
+    .await;
+
+    // An interaction arrives (as a recorder would send it) and matches.
+    let id = "7d9d1c1e-5b51-4a39-9a2e-0c3f1e2d4b61";
+    let answer = h
+        .client()
+        .execute_async(
+            "const [id, done] = arguments;
+             fetch('/api/ingest', {method: 'POST', headers: {'content-type': 'application/json', 'x-holdfast-csrf': '1'},
+               body: JSON.stringify({id, startTime: '2026-12-05T09:00:00Z', endTime: '2026-12-05T09:04:00Z',
+                 direction: 'inbound', queue: 'Legal Review', agents: ['Lena Legal'],
+                 recordings: [{id: '0b6f3d7e-1c2a-4e5f-8a9b-7c6d5e4f3a2b', media: 'chat', role: 'policy', transcript: 'hello'}]})})
+               .then(r => r.json()).then(done)",
+            vec![serde_json::json!(id)],
+        )
+        .await
+        .expect("the script runs");
+    assert_eq!(answer["heldByQuery"], serde_json::json!(1), "{answer}");
+
+    h.client().refresh().await.unwrap();
+    click(
+        &h,
+        "table[aria-label='Legal holds'] tbody tr:nth-child(2) a",
+    )
+    .await;
+    eventually(&h, "the caught interaction on the hold's page", || async {
+        (table_rows(&h, "Interactions of the hold").await.len() == 1).then_some(())
+    })
+    .await;
+    let facts = text(&h, "dl.facts").await;
+    assert!(facts.contains("Catches\nqueue=Legal%20Review"), "{facts}");
+    h.screenshot("query-hold").await;
+    click(&h, "table[aria-label='Interactions of the hold'] a").await;
+    eventually(&h, "the interaction to name its hold", || async {
+        let facts = text(&h, "dl.facts").await;
+        facts.contains("Holds\nLegal review").then_some(())
+    })
     .await;
     h.finish().await;
 }

@@ -35,11 +35,14 @@ pub fn HoldsPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let case_reference = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
+    // Filled in when the interactions view sent its filters here.
+    let query = RwSignal::new(crate::routes::current_hold_query());
     let message = RwSignal::new(None::<(bool, String)>);
     let may_create = move || session.permissions().contains(Permission::ProtectionApply);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let request = CreateHoldRequest {
+            query: Some(query.get_untracked()),
             name: name.get_untracked(),
             case_reference: Some(case_reference.get_untracked()),
             description: Some(description.get_untracked()),
@@ -47,13 +50,21 @@ pub fn HoldsPage() -> impl IntoView {
         spawn_local(async move {
             match api::create_hold(request).await {
                 Ok(hold) => {
+                    let covered = match hold.query {
+                        Some(_) => format!(
+                            " It covers {} now, and those that arrive and match.",
+                            counted(hold.conversations, "interaction", "interactions")
+                        ),
+                        None => String::new(),
+                    };
                     message.set(Some((
                         true,
-                        format!("Created the legal hold “{}”.", hold.name),
+                        format!("Created the legal hold “{}”.{covered}", hold.name),
                     )));
                     name.set(String::new());
                     case_reference.set(String::new());
                     description.set(String::new());
+                    query.set(String::new());
                     revision.update(|r| *r += 1);
                 }
                 Err(e) => {
@@ -80,6 +91,9 @@ pub fn HoldsPage() -> impl IntoView {
                 let rows: Vec<_> = list.entities.into_iter().map(|h| {
                     let href = format!("/holds/{}", h.id);
                     let status = status_text(&h);
+                    let missed = (h.missed > 0).then(|| view! {
+                        <span class="refusal">{format!(" · {} matched, not protected: cap reached", count(h.missed))}</span>
+                    });
                     view! {
                         <tr>
                             <td><a href=href>{h.name.clone()}</a></td>
@@ -87,7 +101,7 @@ pub fn HoldsPage() -> impl IntoView {
                             <td class="num">{count(h.conversations)}</td>
                             <td>{h.owner.clone()}</td>
                             <td>{format::instant(h.created_at)}</td>
-                            <td>{status}</td>
+                            <td>{status}{missed}</td>
                         </tr>
                     }
                 }).collect();
@@ -117,6 +131,12 @@ pub fn HoldsPage() -> impl IntoView {
                     <label for="hold-case">"Case reference (optional)"</label>
                     <input id="hold-case" maxlength="100" prop:value=case_reference
                         on:input=move |ev| case_reference.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="hold-query">"Catch interactions matching (optional)"</label>
+                    <input id="hold-query" maxlength="2000" placeholder="queue=Billing&agent=Chen" prop:value=query
+                        on:input=move |ev| query.set(event_target_value(&ev)) />
+                    <span class="muted">"The interactions view's filters: the hold covers every interaction that matches them now and every one that arrives later."</span>
                 </div>
                 <div class="field">
                     <label for="hold-description">"Description (optional)"</label>
@@ -244,6 +264,24 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                         </tr>
                     }
                 }).collect();
+                let missed = (!d.missed.is_empty()).then(|| {
+                    let items: Vec<_> = d.missed.iter().map(|m| {
+                        let href = format!("/interactions/{}", m.id);
+                        view! { <li><a href=href>{format!("Arrived {}", format::instant(m.at))}</a></li> }
+                    }).collect();
+                    view! {
+                        <div class="alert" role="alert">
+                            <p>{format!("{} matched this hold's query but {} not protected: the limit of protected conversations was reached.",
+                                counted(d.missed.len() as u64, "interaction", "interactions"),
+                                if d.missed.len() == 1 { "was" } else { "were" })}</p>
+                            <ul>{items}</ul>
+                        </div>
+                    }
+                });
+                let query = h.query.clone().map(|q| {
+                    let href = format!("/interactions?{q}");
+                    view! { <dt>"Catches"</dt><dd><a href=href>{q.clone()}</a></dd> }
+                });
                 let members = if rows.is_empty() {
                     notice("empty", "This hold covers no interaction.".to_owned())
                 } else {
@@ -269,7 +307,9 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                         <dt>"Created"</dt><dd>{format::instant(h.created_at)}</dd>
                         <dt>"Status"</dt><dd>{status}</dd>
                         <dt>"Interactions covered"</dt><dd>{count(h.conversations)}</dd>
+                        {query}
                     </dl>
+                    {missed}
                     <p class="muted">"Add interactions from the interactions view: select them and choose “Add to hold”."</p>
                     {release_view}
                     <h2>"Interactions"</h2>

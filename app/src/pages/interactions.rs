@@ -197,6 +197,11 @@ fn SaveView(view_state: RwSignal<holdfast_core::view::ViewState>) -> impl IntoVi
                     on:input=move |ev| name.set(event_target_value(&ev)) />
             </label>
             <button class="btn" type="submit">"Save view"</button>
+            {move || {
+                let filters = view_state.with(|v| v.filters.to_query());
+                (!filters.is_empty() && session.permissions().contains(holdfast_core::Permission::ProtectionApply))
+                    .then(|| view! { <a href=crate::routes::new_hold_url(&filters)>"New legal hold from these filters"</a> })
+            }}
             {move || message.get().map(|m| view! { <span class="muted" role="status">{m}</span> })}
         </form>
     }
