@@ -385,6 +385,175 @@ pub fn plan_add(
     }
 }
 
+/// The most interaction ids a pasted or uploaded list may hold.
+pub const MAX_LIST_IDS: usize = 10_000;
+
+/// A pasted or uploaded list: ids one per line, or a CSV column.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct IdList {
+    /// Each id once, in the order first listed.
+    pub ids: Vec<ConversationId>,
+    /// Ids listed more than once (after the first).
+    pub repeated: u32,
+    /// Lines that hold no id (1-based line number and the line, cut to 80 characters); a
+    /// first line without one is a CSV header and not counted.
+    pub invalid: Vec<(u32, String)>,
+}
+
+/// Reads a list: on each line, the first field (split at commas, semicolons or tabs, quotes
+/// trimmed) that is an id. More than [`MAX_LIST_IDS`] ids is refused whole.
+pub fn parse_id_list(text: &str) -> Result<IdList, String> {
+    let mut list = IdList::default();
+    let mut seen = std::collections::HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let id = line
+            .split([',', ';', '\t'])
+            .map(|f| f.trim().trim_matches('"').trim())
+            .find_map(|f| ConversationId::parse(f).ok());
+        match id {
+            Some(id) if seen.insert(id) => list.ids.push(id),
+            Some(_) => list.repeated += 1,
+            None if n == 0 => {}
+            None => list.invalid.push((
+                u32::try_from(n + 1).unwrap_or(u32::MAX),
+                line.chars().take(80).collect(),
+            )),
+        }
+        if list.ids.len() > MAX_LIST_IDS {
+            return Err(format!(
+                "the list has more than {MAX_LIST_IDS} interaction ids; split it"
+            ));
+        }
+    }
+    Ok(list)
+}
+
+/// What adding a list to a hold does to one of its ids.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ListOutcome {
+    /// Not protected, can be: protected into the hold (against the cap).
+    Protectable,
+    /// Protected already: it joins the hold.
+    AlreadyProtected,
+    /// In this hold already: nothing changes.
+    InHold,
+    /// It has no recording that can be protected.
+    NoRecording,
+    /// Not an interaction of the organization.
+    NotFound,
+}
+
+/// `POST /api/holds/{id}/list` and its preview: the list's text.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct ListRequest {
+    pub text: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One listed id and what adding the list does to it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ListRow {
+    pub id: ConversationId,
+    pub outcome: ListOutcome,
+}
+
+/// A line of the list that holds no id.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ListLine {
+    pub line: u32,
+    pub text: String,
+}
+
+/// What adding a list to a hold would do (the preview), or did: per id, the counts, and the
+/// plan against the cap or why it is refused (then nothing is added: all or nothing).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPreview {
+    pub rows: Vec<ListRow>,
+    pub invalid: Vec<ListLine>,
+    pub repeated: u32,
+    pub protectable: u32,
+    pub already_protected: u32,
+    pub in_hold: u32,
+    pub no_recording: u32,
+    pub not_found: u32,
+    /// Protected conversations before and after, and the cap.
+    pub before: u32,
+    pub after: u32,
+    pub cap: u32,
+    /// Why it would be refused (over the cap, nothing to add, ...); `None`: it fits.
+    pub refusal: Option<PlanError>,
+}
+
+/// The preview of adding a list to a hold, from where each id stands and which are in the
+/// hold already; the cap decides as for any protect (core's [`plan_add`]).
+pub fn list_preview(
+    org: &OrgStatus,
+    perms: Permissions,
+    list: &IdList,
+    standings: &[(ConversationId, crate::protection::Standing)],
+    in_hold: &[ConversationId],
+) -> ListPreview {
+    use crate::protection::Standing;
+    let rows: Vec<ListRow> = standings
+        .iter()
+        .map(|(id, standing)| ListRow {
+            id: *id,
+            outcome: match standing {
+                Standing::Protected if in_hold.contains(id) => ListOutcome::InHold,
+                Standing::Protected => ListOutcome::AlreadyProtected,
+                Standing::Protectable => ListOutcome::Protectable,
+                Standing::NotProtectable => ListOutcome::NoRecording,
+                Standing::NotFound => ListOutcome::NotFound,
+            },
+        })
+        .collect();
+    let n = |o: ListOutcome| {
+        u32::try_from(rows.iter().filter(|r| r.outcome == o).count()).unwrap_or(u32::MAX)
+    };
+    let (protectable, already, held) = (
+        n(ListOutcome::Protectable),
+        n(ListOutcome::AlreadyProtected),
+        n(ListOutcome::InHold),
+    );
+    // Those in the hold already change nothing: they count as neither new nor joining.
+    let summary = SelectionSummary {
+        protected: already,
+        protectable: crate::protection::Count::Exact(protectable),
+        without_recording: crate::protection::Count::Exact(n(ListOutcome::NoRecording)),
+        past_due_recordings: 0,
+        held: 0,
+    };
+    let plan = plan_add(org, perms, &summary);
+    ListPreview {
+        invalid: list
+            .invalid
+            .iter()
+            .map(|(line, text)| ListLine {
+                line: *line,
+                text: text.clone(),
+            })
+            .collect(),
+        repeated: list.repeated,
+        protectable,
+        already_protected: already,
+        in_hold: held,
+        no_recording: n(ListOutcome::NoRecording),
+        not_found: n(ListOutcome::NotFound),
+        before: org.protected,
+        after: plan.as_ref().map_or(org.protected, |p| p.after),
+        cap: org.cap.get(),
+        refusal: plan.err(),
+        rows,
+    }
+}
+
 /// The name the default hold is shown with.
 pub const DEFAULT_HOLD_NAME: &str = "Default hold";
 
@@ -551,6 +720,88 @@ mod tests {
         ] {
             assert!(!matches(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_list_is_read_one_id_a_line_or_from_a_csv_column() {
+        let id = |n: u128| ConversationId::from_uuid(uuid::Uuid::from_u128(n));
+        let text = format!(
+            "conversationId,queue\n{},Billing\n\n  {}  \n\"x\";\"{}\"\nnot an id\n{}\n",
+            id(1),
+            id(2),
+            id(3),
+            id(1)
+        );
+        assert_eq!(
+            parse_id_list(&text),
+            Ok(IdList {
+                ids: vec![id(1), id(2), id(3)],
+                repeated: 1,
+                invalid: vec![(6, "not an id".to_owned())],
+            })
+        );
+        let many: String = (0..=10_000u128)
+            .map(|n| format!("{}\n", id(n + 1)))
+            .collect();
+        assert!(parse_id_list(&many).is_err());
+        let most: String = (0..10_000u128)
+            .map(|n| format!("{}\n", id(n + 1)))
+            .collect();
+        assert_eq!(parse_id_list(&most).map(|l| l.ids.len()), Ok(10_000));
+    }
+
+    #[test]
+    fn a_list_preview_says_what_each_id_becomes_and_whether_it_fits() {
+        use crate::domain::Cap;
+        use crate::protection::Standing::*;
+        let id = |n: u128| ConversationId::from_uuid(uuid::Uuid::from_u128(n));
+        let standings = [
+            (id(1), Protectable),
+            (id(2), Protected),
+            (id(3), Protected),
+            (id(4), NotProtectable),
+            (id(5), NotFound),
+            (id(6), Protectable),
+        ];
+        let org = |protected| OrgStatus {
+            protected,
+            cap: Cap::new(10).unwrap(),
+        };
+        let list = IdList::default();
+        let perms = Permissions::of(BOTH);
+        let fits = list_preview(&org(5), perms, &list, &standings, &[id(3)]);
+        assert_eq!(
+            fits.rows.iter().map(|r| r.outcome).collect::<Vec<_>>(),
+            vec![
+                ListOutcome::Protectable,
+                ListOutcome::AlreadyProtected,
+                ListOutcome::InHold,
+                ListOutcome::NoRecording,
+                ListOutcome::NotFound,
+                ListOutcome::Protectable
+            ]
+        );
+        assert_eq!(
+            (
+                fits.protectable,
+                fits.already_protected,
+                fits.in_hold,
+                fits.no_recording,
+                fits.not_found
+            ),
+            (2, 1, 1, 1, 1)
+        );
+        assert_eq!((fits.before, fits.after, fits.refusal), (5, 7, None));
+        let over = list_preview(&org(9), perms, &list, &standings, &[]);
+        assert_eq!(
+            over.refusal,
+            Some(PlanError::OverCap {
+                new: crate::protection::Count::Exact(2),
+                headroom: 1,
+                cap: 10
+            })
+        );
+        assert_eq!(over.after, 9);
     }
 
     #[test]

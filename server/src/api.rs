@@ -645,6 +645,41 @@ pub async fn hold(state: &AppState, req: &Req, id: HoldId) -> Result<Resp, ApiEr
     Ok(json(StatusCode::OK, &details.ok_or(ApiError::NotFound)?))
 }
 
+/// `POST /api/holds/{id}/list/preview` `{"text"}`: what adding the pasted or uploaded list
+/// (up to 10,000 ids, one a line or a CSV column) would do, per id and against the cap;
+/// `POST /api/holds/{id}/list` adds it, all or nothing (409 with the preview's refusal).
+pub async fn hold_list(
+    state: &AppState,
+    req: &Req,
+    id: HoldId,
+    apply: bool,
+) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::ProtectionApply)?;
+    let body: holdfast_core::holds::ListRequest = req.json()?;
+    let list = holdfast_core::holds::parse_id_list(&body.text).map_err(ApiError::BadRequest)?;
+    let reason = Reason::new(body.reason.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let (org, perms, ctx) = (
+        caller.org_id,
+        caller.permissions,
+        audit_context(&caller, req),
+    );
+    let (preview, protected) = blocking(state, move |s| {
+        usecase::holds::add_list(s, org, perms, id, &list, reason.as_ref(), apply, &ctx)
+    })
+    .await?
+    .ok_or(ApiError::NotFound)?
+    .map_err(hold_refused)?;
+    if apply {
+        if let Some(refusal) = preview.refusal {
+            return Err(ApiError::Plan(refusal));
+        }
+        settle_holds(state, org, protected).await?;
+    }
+    Ok(json(StatusCode::OK, &preview))
+}
+
 /// `POST /api/holds/{id}/release` `{"reason"}`: releases a legal hold as a whole; answers what
 /// it did (the counts its preview showed, read again in the release's transaction).
 pub async fn release_hold(state: &AppState, req: &Req, id: HoldId) -> Result<Resp, ApiError> {

@@ -233,6 +233,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "POST",
+        path: "/api/holds/{id}/list/preview",
+        route: "holds.list.preview",
+        permission: Some("recording:deletionProtection:apply"),
+        summary: "What adding a pasted list of up to 10,000 interaction ids would do: per id protectable, already protected, in the hold, no recording or not found, and the cap",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/holds/{id}/list",
+        route: "holds.list",
+        permission: Some("recording:deletionProtection:apply"),
+        summary: "Add a pasted list to a legal hold, all or nothing against the cap",
+    },
+    Endpoint {
+        method: "POST",
         path: "/api/holds/{id}/release",
         route: "holds.release",
         permission: Some("recording:deletionProtection:revoke"),
@@ -367,6 +381,11 @@ fn body(method: &str, path: &str) -> Option<(&'static str, Value)> {
         ("POST", "/api/holds") => {
             json!({"type": "object", "required": ["name"], "properties": {
             "name": text(120), "caseReference": text(100), "description": text(2000)}})
+        }
+        ("POST", "/api/holds/{id}/list") | ("POST", "/api/holds/{id}/list/preview") => {
+            json!({"type": "object", "required": ["text"], "properties": {
+            "text": {"type": "string", "maxLength": 2097152, "description": "up to 10,000 interaction ids, one a line or a CSV column"},
+            "reason": text(500)}})
         }
         ("POST", "/api/holds/{id}/release") => {
             json!({"type": "object", "properties": {"reason": text(500)}})

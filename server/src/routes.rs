@@ -50,6 +50,8 @@ pub enum Route {
     Hold(HoldId),
     /// Releases a legal hold as a whole.
     HoldRelease(HoldId),
+    /// Adds a pasted list of interaction ids to a legal hold (`apply`), or previews it.
+    HoldList(HoldId, bool),
     OauthToken,
     GenesysSetProtection,
     GenesysGetProtection,
@@ -118,6 +120,14 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["api", "holds", h] => {
             let h = id(h, HoldId::parse)?;
             return api(&[(Method::GET, Route::Hold(h))]);
+        }
+        ["api", "holds", h, "list"] => {
+            let h = id(h, HoldId::parse)?;
+            return api(&[(Method::POST, Route::HoldList(h, true))]);
+        }
+        ["api", "holds", h, "list", "preview"] => {
+            let h = id(h, HoldId::parse)?;
+            return api(&[(Method::POST, Route::HoldList(h, false))]);
         }
         ["api", "holds", h, "release"] => {
             let h = id(h, HoldId::parse)?;
@@ -213,6 +223,8 @@ impl Route {
     pub fn body_limit(&self) -> usize {
         match self {
             Route::Ingest => INGEST_MAX_BODY,
+            // Ten thousand ids, with room for a CSV's other columns.
+            Route::HoldList(..) => 2 * 1024 * 1024,
             _ => crate::handler::MAX_BODY,
         }
     }
@@ -247,6 +259,8 @@ impl Route {
             Route::Holds => "holds",
             Route::Hold(_) => "holds.one",
             Route::HoldRelease(_) => "holds.release",
+            Route::HoldList(_, true) => "holds.list",
+            Route::HoldList(_, false) => "holds.list.preview",
             Route::View(_) => "views.one",
             Route::AuditCsv => "audit.csv",
             Route::GenesysSetProtection => "v2.deletionprotection.put",
@@ -305,6 +319,8 @@ mod tests {
             Route::Holds,
             Route::Hold(HoldId::DEFAULT),
             Route::HoldRelease(HoldId::DEFAULT),
+            Route::HoldList(HoldId::DEFAULT, true),
+            Route::HoldList(HoldId::DEFAULT, false),
             Route::OauthToken,
             Route::GenesysSetProtection,
             Route::GenesysGetProtection,

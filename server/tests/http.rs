@@ -5740,6 +5740,7 @@ const ON_POSTGRES: &[(&str, BackendTest)] = backend_tests![
     the_deletion_forecast_says_what_each_sweep_then_deletes_on,
     legal_holds_cover_conversations_and_are_released_as_a_whole_on,
     a_query_hold_catches_what_arrives_and_never_drops_one_silently_on,
+    a_pasted_list_is_previewed_per_id_and_added_all_or_nothing_on,
 ];
 
 #[path = "support/throwaway_postgres.rs"]
@@ -6542,6 +6543,148 @@ async fn a_query_hold_catches_what_arrives_and_never_drops_one_silently_on(backe
         "recordings": [{"id": new_id(), "media": "email", "role": "policy"}]});
     let done = server.post_json("/api/ingest", &admin, &again).await.json();
     assert_eq!(done["missedByQuery"].as_u64(), Some(0));
+}
+
+#[tokio::test]
+async fn a_pasted_list_is_previewed_per_id_and_added_all_or_nothing() {
+    a_pasted_list_is_previewed_per_id_and_added_all_or_nothing_on(Backend::Sqlite).await;
+}
+
+/// A list of ids pasted into a hold: the preview says what each becomes and whether it fits;
+/// adding it is all or nothing against the cap.
+async fn a_pasted_list_is_previewed_per_id_and_added_all_or_nothing_on(backend: Backend) {
+    use holdfast_core::holds::{HoldDetails, HoldInfo, ListOutcome, ListPreview};
+    let server = start_on("hold-list", &backend).await;
+    let manager = server.login("manager").await;
+    let analyst = server.login("analyst").await;
+    let me: Me = server.get("/api/session", &manager).await.parse();
+    let p = protectable_ids(&server, &manager, 100, 4).await;
+    let protected = page_ids(&server, &manager, "protected=yes&size=25").await;
+    let without = page_ids(&server, &manager, "recorded=no&size=25").await;
+    let hold: HoldInfo = server
+        .post_json("/api/holds", &manager, &serde_json::json!({"name": "List"}))
+        .await
+        .parse();
+    let base = format!("/api/holds/{}/list", hold.id);
+    let missing = new_id();
+    // A CSV export: a header, an id column second, a repeated id, a line without one.
+    let text = format!(
+        "queue,conversationId\nBilling,{}\nBilling,{}\nSales,{}\nSales,{}\n,{}\n{}\nnot an id\n{}\n",
+        p[0], p[1], protected[0], without[0], missing, p[0], protected[1]
+    );
+    let body = serde_json::json!({"text": text, "reason": "Subpoena 17"});
+    server
+        .post_json(&format!("{base}/preview"), &analyst, &body)
+        .await
+        .assert_error(403, "missing.permissions");
+    let preview: ListPreview = server
+        .post_json(&format!("{base}/preview"), &manager, &body)
+        .await
+        .parse();
+    let outcomes: Vec<(String, ListOutcome)> = preview
+        .rows
+        .iter()
+        .map(|r| (r.id.to_string(), r.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (p[0].clone(), ListOutcome::Protectable),
+            (p[1].clone(), ListOutcome::Protectable),
+            (protected[0].clone(), ListOutcome::AlreadyProtected),
+            (without[0].clone(), ListOutcome::NoRecording),
+            (missing.clone(), ListOutcome::NotFound),
+            (protected[1].clone(), ListOutcome::AlreadyProtected),
+        ]
+    );
+    let (before, _) = status(&server, &manager).await;
+    assert_eq!(
+        (
+            preview.repeated,
+            preview.invalid.len(),
+            preview.invalid[0].line,
+            preview.before,
+            preview.after,
+            preview.refusal
+        ),
+        (1, 1, 8, before as u32, before as u32 + 2, None)
+    );
+    assert_eq!(
+        status(&server, &manager).await.0,
+        before,
+        "a preview changes nothing"
+    );
+
+    // Over the cap: nothing at all is added.
+    server
+        .store
+        .set_cap(
+            me.org_id,
+            holdfast_core::Cap::new(before as u32 + 1).unwrap(),
+        )
+        .unwrap();
+    server
+        .post_json(&base, &manager, &body)
+        .await
+        .assert_error(409, "protection.limit.exceeded");
+    let page: HoldDetails = server
+        .get(&format!("/api/holds/{}", hold.id), &manager)
+        .await
+        .parse();
+    assert_eq!(page.members.len(), 0, "all or nothing");
+    server
+        .store
+        .set_cap(me.org_id, holdfast_core::Cap::new(1000).unwrap())
+        .unwrap();
+    let done: ListPreview = server.post_json(&base, &manager, &body).await.parse();
+    assert_eq!(
+        (done.protectable, done.already_protected, done.refusal),
+        (2, 2, None)
+    );
+    assert_eq!(status(&server, &manager).await.0, before + 2);
+    let page: HoldDetails = server
+        .get(&format!("/api/holds/{}", hold.id), &manager)
+        .await
+        .parse();
+    let mut members: Vec<String> = page.members.iter().map(|m| m.id.to_string()).collect();
+    members.sort();
+    let mut expected = vec![
+        p[0].clone(),
+        p[1].clone(),
+        protected[0].clone(),
+        protected[1].clone(),
+    ];
+    expected.sort();
+    assert_eq!(members, expected);
+    assert!(
+        page.members
+            .iter()
+            .all(|m| m.reason.as_deref() == Some("Subpoena 17"))
+    );
+    // Again: every id is in the hold now.
+    let again: ListPreview = server
+        .post_json(&format!("{base}/preview"), &manager, &body)
+        .await
+        .parse();
+    assert_eq!(again.in_hold, 4);
+    server
+        .post_json(&base, &manager, &body)
+        .await
+        .assert_error(409, "nothing.to.do");
+    // More than 10,000 ids, or none that parse into a hold that does not exist.
+    let many: String = (0..10_001).map(|_| format!("{}\n", new_id())).collect();
+    server
+        .post_json(&base, &manager, &serde_json::json!({"text": many}))
+        .await
+        .assert_error(400, "bad.request");
+    server
+        .post_json(
+            &format!("/api/holds/{}/list", holdfast_core::HoldId::DEFAULT),
+            &manager,
+            &body,
+        )
+        .await
+        .assert_error(409, "conflict");
 }
 
 /// The tests whose subject is media, run again with media in an S3 bucket.

@@ -659,6 +659,13 @@ pub trait Tx {
         owner: &str,
         at: Instant,
     ) -> StoreResult<()>;
+    /// The listed conversations that are active members of the legal hold.
+    fn in_hold(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<ConversationId>>;
     /// The organization's active legal holds that carry a query (id, query), oldest first.
     fn query_holds(&mut self, org: OrgId) -> StoreResult<Vec<(HoldId, String)>>;
     /// Records that a query hold matched an arriving conversation it could not protect;

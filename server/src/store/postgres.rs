@@ -815,6 +815,15 @@ impl Tx for PgTx<'_, '_> {
         self.add_hold(org, id, hold, owner, at)
     }
 
+    fn in_hold(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<ConversationId>> {
+        self.members_of(org, hold, ids)
+    }
+
     fn query_holds(&mut self, org: OrgId) -> StoreResult<Vec<(HoldId, String)>> {
         self.active_queries(org)
     }

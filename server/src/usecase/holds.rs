@@ -4,7 +4,7 @@
 
 use holdfast_core::api::Selection;
 use holdfast_core::audit::{Actor, AuditAction, Details, EntityType};
-use holdfast_core::holds::{CreateHoldRequest, HoldError, HoldInfo, ReleaseCounts};
+use holdfast_core::holds::{CreateHoldRequest, HoldError, HoldInfo, ListPreview, ReleaseCounts};
 use holdfast_core::protection::{PlanError, ProtectAction};
 use holdfast_core::{ConversationId, HoldId, OrgId, Permissions, Reason};
 
@@ -101,6 +101,54 @@ pub struct Created {
     pub hold: HoldInfo,
     /// What its query protected: their stored objects' legal holds follow after the commit.
     pub protected: Vec<ConversationId>,
+}
+
+/// Adds a pasted or uploaded list to a legal hold, all or nothing against the cap; with
+/// `apply` false, only says what it would do. `Ok(None)`: no such hold.
+pub fn add_list(
+    store: &dyn Transact,
+    org: OrgId,
+    perms: Permissions,
+    id: HoldId,
+    list: &holdfast_core::holds::IdList,
+    reason: Option<&Reason>,
+    apply: bool,
+    ctx: &AuditContext,
+) -> StoreResult<Option<Result<(ListPreview, Vec<ConversationId>), HoldError>>> {
+    super::transact(store, |tx| {
+        let Some(hold) = tx.hold(org, id)? else {
+            return Ok(None);
+        };
+        if hold.id.is_default() {
+            return Ok(Some(Err(HoldError::DefaultHold)));
+        }
+        if hold.released_at.is_some() {
+            return Ok(Some(Err(HoldError::Released)));
+        }
+        let status = tx.org_status(org)?;
+        let standings = tx.classify(org, &list.ids)?;
+        let in_hold = tx.in_hold(org, id, &list.ids)?;
+        let preview =
+            holdfast_core::holds::list_preview(&status, perms, list, &standings, &in_hold);
+        if !apply || preview.refusal.is_some() {
+            return Ok(Some(Ok((preview, Vec::new()))));
+        }
+        let change = ProtectionChange {
+            action: ProtectAction::Protect,
+            selection: Selection::Ids {
+                ids: list.ids.clone(),
+            },
+            reason: reason.cloned(),
+            hold: Some(id),
+        };
+        match super::protection::apply_in(tx, org, perms, &change, ctx)? {
+            Ok(outcome) => Ok(Some(Ok((preview, outcome.changed)))),
+            // The preview was made from the same reads in this transaction.
+            Err(plan) => Err(StoreError::Corrupt(format!(
+                "a list's plan changed within its transaction: {plan}"
+            ))),
+        }
+    })
 }
 
 /// What a committed hold release did.

@@ -157,6 +157,33 @@ impl PgTx<'_, '_> {
         Ok(())
     }
 
+    pub(super) fn members_of(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<ConversationId>> {
+        self.ensure_locked(org)?;
+        let listed: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let found: std::collections::HashSet<String> = self
+            .tx
+            .query(
+                "SELECT conversation_id FROM hold_members
+                 WHERE org_id = $1 AND hold_id = $2 AND conversation_id = ANY($3) AND active",
+                &[&org.to_string(), &hold.to_string(), &listed],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut out: Vec<ConversationId> = Vec::new();
+        for (id, text) in ids.iter().zip(&listed) {
+            if found.contains(text) && !out.contains(id) {
+                out.push(*id);
+            }
+        }
+        Ok(out)
+    }
+
     pub(super) fn active_queries(&mut self, org: OrgId) -> StoreResult<Vec<(HoldId, String)>> {
         self.ensure_locked(org)?;
         self.tx

@@ -163,6 +163,25 @@ pub(super) fn insert_hold(
     Ok(())
 }
 
+pub(super) fn in_hold(
+    c: &Connection,
+    org: OrgId,
+    hold: HoldId,
+    ids: &[ConversationId],
+) -> StoreResult<Vec<ConversationId>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT 1 FROM hold_members WHERE org_id = ? AND hold_id = ? AND conversation_id = ? AND active = 1",
+    )?;
+    let (org, hold) = (org.to_string(), hold.to_string());
+    let mut out = Vec::new();
+    for id in ids {
+        if !out.contains(id) && stmt.exists(params![org, hold, id.to_string()])? {
+            out.push(*id);
+        }
+    }
+    Ok(out)
+}
+
 /// The organization's active legal holds that carry a query, oldest first.
 pub(super) fn query_holds(c: &Connection, org: OrgId) -> StoreResult<Vec<(HoldId, String)>> {
     let mut stmt = c.prepare_cached(

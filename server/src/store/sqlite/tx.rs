@@ -189,6 +189,15 @@ impl Tx for SqliteTx<'_> {
         holds::insert_hold(self.tx, org, id, hold, owner, at)
     }
 
+    fn in_hold(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<ConversationId>> {
+        holds::in_hold(self.tx, org, hold, ids)
+    }
+
     fn query_holds(&mut self, org: OrgId) -> StoreResult<Vec<(HoldId, String)>> {
         holds::query_holds(self.tx, org)
     }
