@@ -9,7 +9,8 @@ use holdfast_core::api::{
     ProtectResponse, Selection, SummaryRequest, SummaryResponse,
 };
 use holdfast_core::holds::{
-    CreateHoldRequest, HoldDetails, HoldInfo, HoldList, ReleaseCounts, ReleaseHoldRequest,
+    CreateHoldRequest, HoldDetails, HoldInfo, HoldList, ListPreview, ListRequest, ReleaseCounts,
+    ReleaseHoldRequest,
 };
 use holdfast_core::protection::ProtectAction;
 use holdfast_core::view::ViewState;
@@ -239,6 +240,21 @@ pub async fn create_hold(request: CreateHoldRequest) -> Result<HoldInfo, ApiErro
 /// A hold, its interactions and what releasing it would do.
 pub async fn hold(id: HoldId) -> Result<HoldDetails, ApiError> {
     get(&format!("/api/holds/{id}")).await
+}
+
+/// What adding a pasted list to a legal hold would do (`apply` false), or adds it.
+pub async fn hold_list(
+    id: HoldId,
+    text: String,
+    reason: Option<String>,
+    apply: bool,
+) -> Result<ListPreview, ApiError> {
+    let url = match apply {
+        true => format!("/api/holds/{id}/list"),
+        false => format!("/api/holds/{id}/list/preview"),
+    };
+    let body = ListRequest { text, reason };
+    send("POST", &url, Some(&body as &dyn ToJson)).await
 }
 
 /// Releases a legal hold as a whole.

@@ -19,8 +19,8 @@ use crate::deletion::EffectiveDeletion;
 use crate::domain::{Direction, FileState, Media, Permission, RecordingRole};
 use crate::forecast::{Due, Forecast, ForecastDay};
 use crate::holds::{
-    CreateHoldRequest, HoldDetails, HoldInfo, HoldList, HoldMember, HoldMiss, HoldRef,
-    ReleaseCounts, ReleaseHoldRequest,
+    CreateHoldRequest, HoldDetails, HoldInfo, HoldList, HoldMember, HoldMiss, HoldRef, ListLine,
+    ListOutcome, ListPreview, ListRequest, ListRow, ReleaseCounts, ReleaseHoldRequest,
 };
 use crate::ids::{ConversationId, HoldId, OrgId, RecordingId, UserId};
 use crate::protection::{Count, Outcome, PlanError, ProtectAction, SelectionSummary};
@@ -513,6 +513,7 @@ macro_rules! names {
         }
     };
 }
+names!(ListOutcome { Protectable = "protectable", AlreadyProtected = "alreadyProtected", InHold = "inHold", NoRecording = "noRecording", NotFound = "notFound" });
 names!(Outcome { Changed = "changed", Unchanged = "unchanged", NoRecording = "noRecording", NotFound = "notFound" });
 names!(ProtectAction { Protect = "protect", Release = "release" });
 names!(EntityType { Conversation = "Conversation", Recording = "Recording", User = "User", RetentionPolicy = "RetentionPolicy", Hold = "Hold" });
@@ -636,6 +637,28 @@ from_object!(HoldInfo {
     missed: "missed",
 });
 from_object!(HoldMiss { id: "id", at: "at" });
+from_object!(ListRow {
+    id: "id",
+    outcome: "outcome"
+});
+from_object!(ListLine {
+    line: "line",
+    text: "text"
+});
+from_object!(ListPreview {
+    rows: "rows",
+    invalid: "invalid",
+    repeated: "repeated",
+    protectable: "protectable",
+    already_protected: "alreadyProtected",
+    in_hold: "inHold",
+    no_recording: "noRecording",
+    not_found: "notFound",
+    before: "before",
+    after: "after",
+    cap: "cap",
+    refusal: "refusal",
+});
 from_object!(HoldList {
     entities: "entities"
 });
@@ -830,6 +853,15 @@ impl ToJson for CreateHoldRequest {
             ("query", self.query.to_json()),
             ("caseReference", self.case_reference.to_json()),
             ("description", self.description.to_json()),
+        ])
+    }
+}
+
+impl ToJson for ListRequest {
+    fn to_json(&self) -> Json {
+        Json::object(vec![
+            ("text", self.text.to_json()),
+            ("reason", self.reason.to_json()),
         ])
     }
 }
@@ -1034,6 +1066,26 @@ mod tests {
         reads_serde(&HoldList {
             entities: vec![hold(1, false), hold(2, true)],
         });
+        reads_serde(&ListPreview {
+            rows: vec![ListRow {
+                id: ConversationId::from_uuid(uuid::Uuid::from_u128(5)),
+                outcome: ListOutcome::InHold,
+            }],
+            invalid: vec![ListLine {
+                line: 3,
+                text: "x".to_owned(),
+            }],
+            repeated: 1,
+            protectable: 2,
+            already_protected: 3,
+            in_hold: 4,
+            no_recording: 5,
+            not_found: 6,
+            before: 7,
+            after: 9,
+            cap: 10,
+            refusal: Some(PlanError::HoldReleased),
+        });
         reads_serde(&HoldDetails {
             hold: hold(4, false),
             release: ReleaseCounts {
@@ -1180,6 +1232,10 @@ mod tests {
             name: "Smith v. Northwind".to_owned(),
             case_reference: Some("CV-2026-114".to_owned()),
             description: None,
+        });
+        writes_like_serde(&ListRequest {
+            text: "a\nb,c".to_owned(),
+            reason: None,
         });
         writes_like_serde(&ReleaseHoldRequest {
             reason: Some("settled".to_owned()),

@@ -1686,3 +1686,95 @@ async fn a_query_hold_catches_an_arriving_interaction() {
     .await;
     h.finish().await;
 }
+
+/// A list pasted into a hold's page: the preview counts each kind of id, then the list is
+/// added and the hold shows its interactions.
+#[tokio::test]
+async fn a_pasted_list_is_previewed_and_added_to_a_hold() {
+    let h = Harness::start().await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    let ids = row_ids(&h).await;
+    let listed = &ids[..6];
+    let (can, protected, without) = standings(&h, listed).await;
+    let hold = h
+        .client()
+        .execute_async(
+            "const [done] = arguments;
+             fetch('/api/holds', {method: 'POST', headers: {'content-type': 'application/json', 'x-holdfast-csrf': '1'},
+               body: JSON.stringify({name: 'Subpoena 17'})}).then(r => r.json()).then(done)",
+            vec![],
+        )
+        .await
+        .expect("the script runs");
+    let hold_id = hold["id"].as_str().expect("a hold id").to_owned();
+    h.client()
+        .goto(&h.url(&format!("/holds/{hold_id}")))
+        .await
+        .unwrap();
+    let missing = "3f0c9a52-6d1b-4e8f-9a7c-2b5d4e6f8a91";
+    let pasted = format!(
+        "conversationId\n{}\nnot an id\n{missing}\n",
+        listed.join("\n")
+    );
+    find(&h, "textarea#list-text")
+        .await
+        .send_keys(&pasted)
+        .await
+        .unwrap();
+    h.client()
+        .find(Locator::XPath(
+            "//button[normalize-space(.)='Preview the list']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let numbers = eventually(&h, "the list preview", || async {
+        let dl = h
+            .client()
+            .find(Locator::Css("dl[aria-label='List preview']"))
+            .await
+            .ok()?;
+        dl.text().await.ok()
+    })
+    .await;
+    assert_eq!(
+        (
+            figure(&numbers, "Will be protected"),
+            figure(&numbers, "Already protected: they join the hold"),
+            figure(&numbers, "No recording to protect"),
+            figure(&numbers, "Not found"),
+            figure(&numbers, "Lines without an id"),
+        ),
+        (can, protected, without, 1, 1),
+        "{numbers}"
+    );
+    h.screenshot("hold-list-preview").await;
+    h.client()
+        .find(Locator::XPath(
+            "//button[normalize-space(.)='Add the list']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(&h, "the list to be added", || async {
+        let said = text(&h, "p.announcement[role=status]").await;
+        (said
+            == format!(
+                "Added {} to the hold: {} newly protected.",
+                counted(can + protected, "interaction", "interactions"),
+                count(can)
+            ))
+        .then_some(())
+    })
+    .await;
+    eventually(&h, "the hold's interactions", || async {
+        (table_rows(&h, "Interactions of the hold").await.len() as u32 == can + protected)
+            .then_some(())
+    })
+    .await;
+    h.finish().await;
+}

@@ -665,8 +665,14 @@ pub async fn hold_list(
         caller.permissions,
         audit_context(&caller, req),
     );
+    let change = usecase::holds::ListChange {
+        hold: id,
+        list,
+        reason,
+        apply,
+    };
     let (preview, protected) = blocking(state, move |s| {
-        usecase::holds::add_list(s, org, perms, id, &list, reason.as_ref(), apply, &ctx)
+        usecase::holds::add_list(s, org, perms, &change, &ctx)
     })
     .await?
     .ok_or(ApiError::NotFound)?

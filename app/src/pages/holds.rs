@@ -1,7 +1,7 @@
 //! Legal holds (matters): the list with a search and a form to create one, and a hold's page
 //! with its interactions and its release, previewed with the exact counts before it is sent.
 
-use holdfast_core::holds::{CreateHoldRequest, HoldDetails, HoldInfo};
+use holdfast_core::holds::{CreateHoldRequest, HoldDetails, HoldInfo, ListOutcome, ListPreview};
 use holdfast_core::{HoldId, Permission, Reason};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -151,6 +151,128 @@ pub fn HoldsPage() -> impl IntoView {
             let class = if ok { "muted" } else { "refusal" };
             view! { <p class=class role=role>{text}</p> }
         })}
+    }
+}
+
+/// The "Add a list" section of an active legal hold: paste ids or read a CSV file, preview
+/// what each becomes and whether it fits, then add all or nothing.
+#[component]
+fn AddList(
+    id: HoldId,
+    revision: RwSignal<u64>,
+    said: RwSignal<Option<(bool, String)>>,
+) -> impl IntoView {
+    let session = Session::get();
+    let text = RwSignal::new(String::new());
+    let preview = RwSignal::new(None::<Result<ListPreview, String>>);
+    let read_file = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(file) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0))
+        else {
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(value) = wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                text.set(value.as_string().unwrap_or_default());
+                preview.set(None);
+            }
+        });
+    };
+    let run = move |apply: bool| {
+        let body = text.get_untracked();
+        spawn_local(async move {
+            match api::hold_list(id, body, None, apply).await {
+                Ok(p) if apply => {
+                    said.set(Some((
+                        true,
+                        format!(
+                            "Added {} to the hold: {} newly protected.",
+                            counted(
+                                p.protectable + p.already_protected,
+                                "interaction",
+                                "interactions"
+                            ),
+                            count(p.protectable)
+                        ),
+                    )));
+                    preview.set(None);
+                    text.set(String::new());
+                    revision.update(|r| *r += 1);
+                    session.refresh_org();
+                }
+                Ok(p) => preview.set(Some(Ok(p))),
+                Err(e) => {
+                    session.handle_error(&e);
+                    preview.set(Some(Err(e.to_string())));
+                }
+            }
+        });
+    };
+    let shown = move || {
+        preview.get().map(|p| match p {
+            Err(e) => view! { <p class="refusal" role="alert">{e}</p> }.into_any(),
+            Ok(p) => {
+                let items = [
+                    ("Will be protected", p.protectable),
+                    ("Already protected: they join the hold", p.already_protected),
+                    ("In this hold already", p.in_hold),
+                    ("No recording to protect", p.no_recording),
+                    ("Not found", p.not_found),
+                    ("Listed twice", p.repeated),
+                    ("Lines without an id", p.invalid.len() as u32),
+                ]
+                .into_iter()
+                .map(|(k, v)| view! { <dt>{k}</dt><dd>{count(v)}</dd> })
+                .collect::<Vec<_>>();
+                let refused = p.refusal.map(|e| view! {
+                    <p class="refusal" role="alert">{crate::components::protect_preview::refusal(&e)}</p>
+                });
+                let problems: Vec<_> = p
+                    .rows
+                    .iter()
+                    .filter(|r| matches!(r.outcome, ListOutcome::NotFound | ListOutcome::NoRecording))
+                    .take(50)
+                    .map(|r| {
+                        let what = match r.outcome {
+                            ListOutcome::NotFound => "not found",
+                            _ => "no recording to protect",
+                        };
+                        view! { <li>{format!("{}: {what}", r.id)}</li> }
+                    })
+                    .collect();
+                let fits = p.refusal.is_none();
+                view! {
+                    <dl class="numbers" aria-label="List preview">{items}
+                        <dt>"Protected conversations after"</dt><dd>{format!("{} / {}", count(p.after), count(p.cap))}</dd>
+                    </dl>
+                    {refused}
+                    <ul class="muted">{problems}</ul>
+                    {fits.then(|| view! {
+                        <button class="btn btn-primary" type="button" on:click=move |_| run(true)>"Add the list"</button>
+                    })}
+                }
+                .into_any()
+            }
+        })
+    };
+    view! {
+        <h2>"Add a list"</h2>
+        <div class="field">
+            <label for="list-text">"Interaction ids: one a line, or a CSV export (up to 10,000)"</label>
+            <textarea id="list-text" prop:value=text
+                on:input=move |ev| { text.set(event_target_value(&ev)); preview.set(None); }></textarea>
+        </div>
+        <div class="field">
+            <label for="list-file">"Or read a file"</label>
+            <input id="list-file" type="file" accept=".csv,.txt,text/csv,text/plain" on:change=read_file />
+        </div>
+        <button class="btn" type="button" disabled=move || text.with(|t| t.trim().is_empty())
+            on:click=move |_| run(false)>"Preview the list"</button>
+        {shown}
     }
 }
 
@@ -311,6 +433,8 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                     </dl>
                     {missed}
                     <p class="muted">"Add interactions from the interactions view: select them and choose “Add to hold”."</p>
+                    {(active && !h.id.is_default() && session.permissions().contains(Permission::ProtectionApply))
+                        .then(|| view! { <AddList id=h.id revision=revision said=said /> })}
                     {release_view}
                     <h2>"Interactions"</h2>
                     {members}

@@ -103,18 +103,31 @@ pub struct Created {
     pub protected: Vec<ConversationId>,
 }
 
+/// A list to add to a legal hold.
+#[derive(Clone, Debug)]
+pub struct ListChange {
+    pub hold: HoldId,
+    pub list: holdfast_core::holds::IdList,
+    pub reason: Option<Reason>,
+    /// False: only say what it would do.
+    pub apply: bool,
+}
+
+/// What a list did, or would do: the preview, and the conversations it protected (their
+/// stored objects' legal holds follow after the commit).
+pub type ListDone = (ListPreview, Vec<ConversationId>);
+
 /// Adds a pasted or uploaded list to a legal hold, all or nothing against the cap; with
 /// `apply` false, only says what it would do. `Ok(None)`: no such hold.
 pub fn add_list(
     store: &dyn Transact,
     org: OrgId,
     perms: Permissions,
-    id: HoldId,
-    list: &holdfast_core::holds::IdList,
-    reason: Option<&Reason>,
-    apply: bool,
+    change: &ListChange,
     ctx: &AuditContext,
-) -> StoreResult<Option<Result<(ListPreview, Vec<ConversationId>), HoldError>>> {
+) -> StoreResult<Option<Result<ListDone, HoldError>>> {
+    let (id, list, apply) = (change.hold, &change.list, change.apply);
+    let reason = change.reason.as_ref();
     super::transact(store, |tx| {
         let Some(hold) = tx.hold(org, id)? else {
             return Ok(None);
