@@ -35,6 +35,14 @@ pub enum AuditAction {
     /// A conversation matched a legal hold's query on arrival but was not protected: the cap
     /// was reached.
     HoldCapReached,
+    /// A user asked to release a legal hold; a second user decides (two-person release).
+    ReleaseRequested,
+    /// A second user approved a requested release (the release's own events follow).
+    ReleaseApproved,
+    /// A requested release was refused or withdrawn.
+    ReleaseRefused,
+    /// An organization's setting changed.
+    UpdateSettings,
 }
 
 impl AuditAction {
@@ -50,6 +58,10 @@ impl AuditAction {
         AuditAction::ReleaseHold,
         AuditAction::AddToHold,
         AuditAction::HoldCapReached,
+        AuditAction::ReleaseRequested,
+        AuditAction::ReleaseApproved,
+        AuditAction::ReleaseRefused,
+        AuditAction::UpdateSettings,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -65,6 +77,10 @@ impl AuditAction {
             AuditAction::ReleaseHold => "ReleaseHold",
             AuditAction::AddToHold => "AddToHold",
             AuditAction::HoldCapReached => "HoldCapReached",
+            AuditAction::ReleaseRequested => "ReleaseRequested",
+            AuditAction::ReleaseApproved => "ReleaseApproved",
+            AuditAction::ReleaseRefused => "ReleaseRefused",
+            AuditAction::UpdateSettings => "UpdateSettings",
         }
     }
 
@@ -82,6 +98,8 @@ pub enum EntityType {
     RetentionPolicy,
     /// A legal hold (a matter).
     Hold,
+    /// An organization (its settings).
+    Organization,
 }
 
 impl EntityType {
@@ -92,6 +110,7 @@ impl EntityType {
             EntityType::User => "User",
             EntityType::RetentionPolicy => "RetentionPolicy",
             EntityType::Hold => "Hold",
+            EntityType::Organization => "Organization",
         }
     }
 }

@@ -69,6 +69,13 @@ pub enum HoldError {
     Refused {
         plan: PlanError,
     },
+    /// The organization releases legal holds with two people, and the one who asked cannot
+    /// approve.
+    SamePerson,
+    /// A release of this hold already waits for a second user.
+    ReleasePending,
+    /// No release of this hold waits for a decision.
+    NoReleasePending,
 }
 
 impl fmt::Display for HoldError {
@@ -91,6 +98,15 @@ impl fmt::Display for HoldError {
             HoldError::Query { message } => write!(f, "the hold's query: {message}"),
             HoldError::Refused { plan } => {
                 write!(f, "the interactions the query matches now: {plan}")
+            }
+            HoldError::SamePerson => f.write_str(
+                "you asked for this release: another user with the permission to release approves it",
+            ),
+            HoldError::ReleasePending => {
+                f.write_str("a release of this hold already waits for a second user's approval")
+            }
+            HoldError::NoReleasePending => {
+                f.write_str("no release of this hold waits for a decision")
             }
         }
     }
@@ -227,6 +243,46 @@ pub fn arrival_matches(filters: &Filters, facts: &ArrivalFacts<'_>) -> bool {
             .is_none_or(|r| facts.remote_party.is_some_and(|p| contains(p, r)))
 }
 
+/// A release of a legal hold asked for and waiting for a second user (two-person release).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseRequest {
+    pub id: String,
+    pub hold: HoldId,
+    pub requested_by_id: crate::ids::UserId,
+    /// The user name of who asked.
+    pub requested_by: String,
+    pub reason: Option<String>,
+    #[serde(with = "crate::time::iso")]
+    pub requested_at: Instant,
+}
+
+/// Whether `approver` may approve a requested release: the permission to release, and not
+/// the one who asked.
+pub fn check_approval(
+    perms: Permissions,
+    request: &ReleaseRequest,
+    approver: crate::ids::UserId,
+) -> Result<(), HoldError> {
+    if !perms.contains(Permission::ProtectionRevoke) {
+        return Err(HoldError::MissingPermission {
+            permission: Permission::ProtectionRevoke,
+        });
+    }
+    match request.requested_by_id == approver {
+        true => Err(HoldError::SamePerson),
+        false => Ok(()),
+    }
+}
+
+/// `PUT /api/org/settings`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgSettings {
+    /// Releasing a legal hold needs a second user's approval.
+    pub two_person_release: bool,
+}
+
 /// Whether the caller may release this hold now.
 pub fn check_release(perms: Permissions, hold: &HoldInfo) -> Result<(), HoldError> {
     if !perms.contains(Permission::ProtectionRevoke) {
@@ -310,6 +366,9 @@ pub struct HoldInfo {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct HoldList {
     pub entities: Vec<HoldInfo>,
+    /// The organization's settings (two-person release).
+    #[serde(default)]
+    pub settings: OrgSettings,
 }
 
 /// One conversation a hold covers, or covered until its release.
@@ -338,6 +397,10 @@ pub struct HoldDetails {
     /// Interactions that matched its query on arrival and were not protected (cap reached),
     /// with when.
     pub missed: Vec<HoldMiss>,
+    /// The release waiting for a second user, if one was asked for.
+    pub pending: Option<ReleaseRequest>,
+    #[serde(default)]
+    pub settings: OrgSettings,
 }
 
 /// An interaction a query hold matched on arrival but could not protect.
@@ -802,6 +865,35 @@ mod tests {
             })
         );
         assert_eq!(over.after, 9);
+    }
+
+    #[test]
+    fn a_release_is_approved_by_a_second_user_only() {
+        let user = |n: u128| crate::ids::UserId::from_uuid(uuid::Uuid::from_u128(n));
+        let request = ReleaseRequest {
+            id: "r".to_owned(),
+            hold: HoldId::from_uuid(uuid::Uuid::from_u128(7)),
+            requested_by_id: user(1),
+            requested_by: "maria".to_owned(),
+            reason: None,
+            requested_at: Instant::from_timestamp_millis(0).unwrap(),
+        };
+        let perms = Permissions::of(BOTH);
+        assert_eq!(check_approval(perms, &request, user(2)), Ok(()));
+        assert_eq!(
+            check_approval(perms, &request, user(1)),
+            Err(HoldError::SamePerson)
+        );
+        assert_eq!(
+            check_approval(
+                Permissions::of(&[Permission::ProtectionApply]),
+                &request,
+                user(2)
+            ),
+            Err(HoldError::MissingPermission {
+                permission: Permission::ProtectionRevoke
+            })
+        );
     }
 
     #[test]

@@ -20,7 +20,8 @@ use crate::domain::{Direction, FileState, Media, Permission, RecordingRole};
 use crate::forecast::{Due, Forecast, ForecastDay};
 use crate::holds::{
     CreateHoldRequest, HoldDetails, HoldInfo, HoldList, HoldMember, HoldMiss, HoldRef, ListLine,
-    ListOutcome, ListPreview, ListRequest, ListRow, ReleaseCounts, ReleaseHoldRequest,
+    ListOutcome, ListPreview, ListRequest, ListRow, OrgSettings, ReleaseCounts, ReleaseHoldRequest,
+    ReleaseRequest,
 };
 use crate::ids::{ConversationId, HoldId, OrgId, RecordingId, UserId};
 use crate::protection::{Count, Outcome, PlanError, ProtectAction, SelectionSummary};
@@ -516,7 +517,7 @@ macro_rules! names {
 names!(ListOutcome { Protectable = "protectable", AlreadyProtected = "alreadyProtected", InHold = "inHold", NoRecording = "noRecording", NotFound = "notFound" });
 names!(Outcome { Changed = "changed", Unchanged = "unchanged", NoRecording = "noRecording", NotFound = "notFound" });
 names!(ProtectAction { Protect = "protect", Release = "release" });
-names!(EntityType { Conversation = "Conversation", Recording = "Recording", User = "User", RetentionPolicy = "RetentionPolicy", Hold = "Hold" });
+names!(EntityType { Conversation = "Conversation", Recording = "Recording", User = "User", RetentionPolicy = "RetentionPolicy", Hold = "Hold", Organization = "Organization" });
 
 /// Structs read member by member; every field is named once, here, as serde names it.
 macro_rules! from_object {
@@ -660,7 +661,19 @@ from_object!(ListPreview {
     refusal: "refusal",
 });
 from_object!(HoldList {
-    entities: "entities"
+    entities: "entities",
+    settings: "settings"
+});
+from_object!(OrgSettings {
+    two_person_release: "twoPersonRelease"
+});
+from_object!(ReleaseRequest {
+    id: "id",
+    hold: "hold",
+    requested_by_id: "requestedById",
+    requested_by: "requestedBy",
+    reason: "reason",
+    requested_at: "requestedAt",
 });
 from_object!(HoldMember {
     id: "id",
@@ -682,6 +695,8 @@ from_object!(HoldDetails {
     release: "release",
     members: "members",
     missed: "missed",
+    pending: "pending",
+    settings: "settings",
 });
 from_object!(Client {
     ip: "ip",
@@ -863,6 +878,15 @@ impl ToJson for ListRequest {
             ("text", self.text.to_json()),
             ("reason", self.reason.to_json()),
         ])
+    }
+}
+
+impl ToJson for OrgSettings {
+    fn to_json(&self) -> Json {
+        Json::object(vec![(
+            "twoPersonRelease",
+            Json::Bool(self.two_person_release),
+        )])
     }
 }
 
@@ -1065,6 +1089,12 @@ mod tests {
         };
         reads_serde(&HoldList {
             entities: vec![hold(1, false), hold(2, true)],
+            settings: OrgSettings {
+                two_person_release: true,
+            },
+        });
+        writes_like_serde(&OrgSettings {
+            two_person_release: true,
         });
         reads_serde(&ListPreview {
             rows: vec![ListRow {
@@ -1107,6 +1137,15 @@ mod tests {
                 id: ConversationId::from_uuid(uuid::Uuid::from_u128(6)),
                 at: at("2026-11-21T10:00:00.25Z"),
             }],
+            pending: Some(ReleaseRequest {
+                id: "r-1".to_owned(),
+                hold: HoldId::from_uuid(uuid::Uuid::from_u128(4)),
+                requested_by_id: UserId::from_uuid(uuid::Uuid::from_u128(9)),
+                requested_by: "maria".to_owned(),
+                reason: Some("settled".to_owned()),
+                requested_at: at("2026-12-01T10:00:00Z"),
+            }),
+            settings: OrgSettings::default(),
         });
         let event = |seq: u64, action, actor| AuditEvent {
             seq,
@@ -1125,7 +1164,8 @@ mod tests {
                 EntityType::User,
                 EntityType::RetentionPolicy,
                 EntityType::Hold,
-            ][seq as usize % 5],
+                EntityType::Organization,
+            ][seq as usize % 6],
             entity_id: format!("entity-{seq}"),
             details: Details {
                 recordings: vec![RecordingId::from_uuid(uuid::Uuid::from_u128(9))],

@@ -592,7 +592,11 @@ fn hold_refused(e: holdfast_core::holds::HoldError) -> ApiError {
     use holdfast_core::holds::HoldError;
     match e {
         HoldError::MissingPermission { permission } => ApiError::Forbidden(permission),
-        HoldError::Released | HoldError::DefaultHold => ApiError::Conflict(e.to_string()),
+        HoldError::Released
+        | HoldError::DefaultHold
+        | HoldError::ReleasePending
+        | HoldError::NoReleasePending => ApiError::Conflict(e.to_string()),
+        HoldError::SamePerson => ApiError::Conflict(e.to_string()),
         HoldError::NameMissing
         | HoldError::TooLong { .. }
         | HoldError::ControlCharacter { .. }
@@ -619,11 +623,8 @@ pub async fn holds(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
                 "the search has more than 200 characters".to_owned(),
             ));
         }
-        let entities = blocking(state, move |s| s.holds(org, search.as_deref())).await?;
-        return Ok(json(
-            StatusCode::OK,
-            &holdfast_core::holds::HoldList { entities },
-        ));
+        let list = blocking(state, move |s| s.holds(org, search.as_deref())).await?;
+        return Ok(json(StatusCode::OK, &list));
     }
     let body: holdfast_core::holds::CreateHoldRequest = req.json()?;
     let (perms, ctx) = (caller.permissions, audit_context(&caller, req));
@@ -708,8 +709,60 @@ pub async fn release_hold(state: &AppState, req: &Req, id: HoldId) -> Result<Res
     .await?
     .ok_or(ApiError::NotFound)?
     .map_err(hold_refused)?;
-    settle_holds(state, org, released.released).await?;
-    Ok(json(StatusCode::OK, &released.counts))
+    match released {
+        usecase::holds::ReleaseOutcome::Released(done) => {
+            settle_holds(state, org, done.released).await?;
+            Ok(json(StatusCode::OK, &done.counts))
+        }
+        // Two-person release: it waits for a second user.
+        usecase::holds::ReleaseOutcome::Requested(request) => {
+            Ok(json(StatusCode::ACCEPTED, &request))
+        }
+    }
+}
+
+/// `POST /api/holds/{id}/release/approve` or `.../refuse`: a second user decides on the
+/// release that waits (two-person release); the one who asked cannot approve it (409
+/// `conflict`), but may withdraw it. An approval answers the release's counts.
+pub async fn decide_release(
+    state: &AppState,
+    req: &Req,
+    id: HoldId,
+    approve: bool,
+) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let (org, perms, ctx) = (
+        caller.org_id,
+        caller.permissions,
+        audit_context(&caller, req),
+    );
+    let done = blocking(state, move |s| {
+        usecase::holds::decide(s, org, perms, id, approve, &ctx)
+    })
+    .await?
+    .ok_or(ApiError::NotFound)?
+    .map_err(hold_refused)?;
+    match done {
+        Some(done) => {
+            settle_holds(state, org, done.released).await?;
+            Ok(json(StatusCode::OK, &done.counts))
+        }
+        None => Ok(json(StatusCode::OK, &serde_json::json!({"refused": true}))),
+    }
+}
+
+/// `PUT /api/org/settings` `{"twoPersonRelease": bool}` (admin), audited as `UpdateSettings`.
+pub async fn org_settings(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::Admin)?;
+    let body: holdfast_core::holds::OrgSettings = req.json()?;
+    let (org, ctx) = (caller.org_id, audit_context(&caller, req));
+    blocking(state, move |s| {
+        usecase::holds::set_settings(s, org, &body, &ctx)
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// `POST /api/retention-policies` or `PUT /api/retention-policies/{id}`: audited as

@@ -298,6 +298,7 @@ fn message(e: &AuditEvent) -> AuditLogMessage {
         EntityType::User => "users",
         EntityType::RetentionPolicy => "recording/mediaretentionpolicies",
         EntityType::Hold => "holdfast/holds",
+        EntityType::Organization => "organizations",
     };
     let mut context = serde_json::Map::new();
     if let Some(reason) = &e.details.reason {
@@ -341,6 +342,7 @@ const ENTITY_TYPES: &[EntityType] = &[
     EntityType::User,
     EntityType::RetentionPolicy,
     EntityType::Hold,
+    EntityType::Organization,
 ];
 
 /// `POST /api/v2/audits/query/realtime`.

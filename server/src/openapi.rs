@@ -247,6 +247,27 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "POST",
+        path: "/api/holds/{id}/release/approve",
+        route: "holds.release.approve",
+        permission: Some("recording:deletionProtection:revoke"),
+        summary: "Two-person release: a second user approves the release that waits (not the one who asked); the hold is released",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/holds/{id}/release/refuse",
+        route: "holds.release.refuse",
+        permission: Some("recording:deletionProtection:revoke"),
+        summary: "Two-person release: refuse (or withdraw) the release that waits",
+    },
+    Endpoint {
+        method: "PUT",
+        path: "/api/org/settings",
+        route: "org.settings",
+        permission: Some("admin"),
+        summary: "The organization's settings: twoPersonRelease (releasing a legal hold needs a second user's approval)",
+    },
+    Endpoint {
+        method: "POST",
         path: "/api/holds/{id}/release",
         route: "holds.release",
         permission: Some("recording:deletionProtection:revoke"),
@@ -386,6 +407,13 @@ fn body(method: &str, path: &str) -> Option<(&'static str, Value)> {
             json!({"type": "object", "required": ["text"], "properties": {
             "text": {"type": "string", "maxLength": 2097152, "description": "up to 10,000 interaction ids, one a line or a CSV column"},
             "reason": text(500)}})
+        }
+        ("PUT", "/api/org/settings") => {
+            json!({"type": "object", "required": ["twoPersonRelease"], "properties": {"twoPersonRelease": {"type": "boolean"}}})
+        }
+        ("POST", "/api/holds/{id}/release/approve")
+        | ("POST", "/api/holds/{id}/release/refuse") => {
+            json!({"type": "object", "properties": {}})
         }
         ("POST", "/api/holds/{id}/release") => {
             json!({"type": "object", "properties": {"reason": text(500)}})

@@ -50,6 +50,10 @@ pub enum Route {
     Hold(HoldId),
     /// Releases a legal hold as a whole.
     HoldRelease(HoldId),
+    /// Approves (`true`) or refuses the release of a legal hold that waits for a second user.
+    HoldDecide(HoldId, bool),
+    /// The organization's settings.
+    OrgSettings,
     /// Adds a pasted list of interaction ids to a legal hold (`apply`), or previews it.
     HoldList(HoldId, bool),
     OauthToken,
@@ -129,6 +133,17 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             let h = id(h, HoldId::parse)?;
             return api(&[(Method::POST, Route::HoldList(h, false))]);
         }
+        [
+            "api",
+            "holds",
+            h,
+            "release",
+            decision @ ("approve" | "refuse"),
+        ] => {
+            let h = id(h, HoldId::parse)?;
+            let approve = *decision == "approve";
+            return api(&[(Method::POST, Route::HoldDecide(h, approve))]);
+        }
         ["api", "holds", h, "release"] => {
             let h = id(h, HoldId::parse)?;
             return api(&[(Method::POST, Route::HoldRelease(h))]);
@@ -191,6 +206,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         "/api/views" => api(&[(Method::GET, Route::Views), (Method::POST, Route::Views)]),
         "/api/retention/forecast" => api(&[(Method::GET, Route::RetentionForecast)]),
         "/api/holds" => api(&[(Method::GET, Route::Holds), (Method::POST, Route::Holds)]),
+        "/api/org/settings" => api(&[(Method::PUT, Route::OrgSettings)]),
         "/api/audit.csv" => api(&[(Method::GET, Route::AuditCsv)]),
         "/oauth/token" => api(&[(Method::POST, Route::OauthToken)]),
         "/api/v2/recordings/deletionprotection" => api(&[
@@ -259,6 +275,9 @@ impl Route {
             Route::Holds => "holds",
             Route::Hold(_) => "holds.one",
             Route::HoldRelease(_) => "holds.release",
+            Route::HoldDecide(_, true) => "holds.release.approve",
+            Route::HoldDecide(_, false) => "holds.release.refuse",
+            Route::OrgSettings => "org.settings",
             Route::HoldList(_, true) => "holds.list",
             Route::HoldList(_, false) => "holds.list.preview",
             Route::View(_) => "views.one",
@@ -319,6 +338,9 @@ mod tests {
             Route::Holds,
             Route::Hold(HoldId::DEFAULT),
             Route::HoldRelease(HoldId::DEFAULT),
+            Route::HoldDecide(HoldId::DEFAULT, true),
+            Route::HoldDecide(HoldId::DEFAULT, false),
+            Route::OrgSettings,
             Route::HoldList(HoldId::DEFAULT, true),
             Route::HoldList(HoldId::DEFAULT, false),
             Route::OauthToken,

@@ -5741,6 +5741,7 @@ const ON_POSTGRES: &[(&str, BackendTest)] = backend_tests![
     legal_holds_cover_conversations_and_are_released_as_a_whole_on,
     a_query_hold_catches_what_arrives_and_never_drops_one_silently_on,
     a_pasted_list_is_previewed_per_id_and_added_all_or_nothing_on,
+    with_two_person_release_a_second_user_approves_on,
 ];
 
 #[path = "support/throwaway_postgres.rs"]
@@ -6685,6 +6686,183 @@ async fn a_pasted_list_is_previewed_per_id_and_added_all_or_nothing_on(backend: 
         )
         .await
         .assert_error(409, "conflict");
+}
+
+#[tokio::test]
+async fn with_two_person_release_a_second_user_approves() {
+    with_two_person_release_a_second_user_approves_on(Backend::Sqlite).await;
+}
+
+/// Two-person release: an administrator turns it on; a release then waits for a second user
+/// with the permission to release; the one who asked cannot approve it but may withdraw it;
+/// every step is audited.
+async fn with_two_person_release_a_second_user_approves_on(backend: Backend) {
+    use holdfast_core::holds::{HoldDetails, HoldInfo, HoldList, ReleaseCounts, ReleaseRequest};
+    let server = start_on("two-person", &backend).await;
+    let manager = server.login("manager").await;
+    let supervisor = server.login("supervisor").await;
+    let admin = server.login("admin").await;
+    let me: Me = server.get("/api/session", &manager).await.parse();
+    let on = serde_json::json!({"twoPersonRelease": true});
+    put_json(&server, "/api/org/settings", &manager, &on)
+        .await
+        .assert_error(403, "missing.permissions");
+    put_json(&server, "/api/org/settings", &admin, &on)
+        .await
+        .assert_status(200);
+    let list: HoldList = server.get("/api/holds", &manager).await.parse();
+    assert!(list.settings.two_person_release);
+
+    let p = protectable_ids(&server, &manager, 100, 2).await;
+    let mut holds = Vec::new();
+    for (name, id) in [("Approved", &p[0]), ("Withdrawn", &p[1])] {
+        let hold: HoldInfo = server
+            .post_json("/api/holds", &manager, &serde_json::json!({"name": name}))
+            .await
+            .parse();
+        let body = serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": [id]}, "hold": hold.id});
+        server
+            .post_json("/api/protection", &manager, &body)
+            .await
+            .assert_status(200);
+        holds.push(hold.id.to_string());
+    }
+    let path = |i: usize, end: &str| format!("/api/holds/{}/release{end}", holds[i]);
+    let (before, _) = status(&server, &manager).await;
+
+    // Asked: nothing is released yet.
+    let asked = server
+        .post_json(
+            &path(0, ""),
+            &manager,
+            &serde_json::json!({"reason": "Matter closed"}),
+        )
+        .await;
+    asked.assert_status(202);
+    let request: ReleaseRequest = asked.parse();
+    assert_eq!(
+        (
+            request.requested_by.as_str(),
+            request.reason.as_deref(),
+            request.requested_by_id
+        ),
+        ("manager", Some("Matter closed"), me.user_id)
+    );
+    assert_eq!(status(&server, &manager).await.0, before);
+    let page: HoldDetails = server
+        .get(&format!("/api/holds/{}", holds[0]), &admin)
+        .await
+        .parse();
+    assert_eq!(
+        page.pending.as_ref().map(|r| r.id.clone()),
+        Some(request.id.clone())
+    );
+    assert_eq!(page.hold.released_at, None);
+    server
+        .post_json(&path(0, ""), &manager, &serde_json::json!({}))
+        .await
+        .assert_error(409, "conflict");
+
+    // Not by the one who asked, not without the permission; then by a second user.
+    let own = server
+        .post_json(&path(0, "/approve"), &manager, &serde_json::json!({}))
+        .await;
+    own.assert_error(409, "conflict");
+    assert!(
+        own.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("another user")
+    );
+    server
+        .post_json(&path(0, "/approve"), &supervisor, &serde_json::json!({}))
+        .await
+        .assert_error(403, "missing.permissions");
+    let approved = server
+        .post_json(&path(0, "/approve"), &admin, &serde_json::json!({}))
+        .await;
+    approved.assert_status(200);
+    assert_eq!(
+        approved.parse::<ReleaseCounts>(),
+        ReleaseCounts {
+            covered: 1,
+            stay_protected: 0,
+            deletable: 1,
+            past_due_recordings: approved.parse::<ReleaseCounts>().past_due_recordings,
+        }
+    );
+    assert_eq!(status(&server, &manager).await.0, before - 1);
+    let page: HoldDetails = server
+        .get(&format!("/api/holds/{}", holds[0]), &admin)
+        .await
+        .parse();
+    assert_eq!(
+        (page.pending, page.hold.released_by.as_deref()),
+        (None, Some("admin"))
+    );
+    server
+        .post_json(&path(0, "/approve"), &admin, &serde_json::json!({}))
+        .await
+        .assert_error(409, "conflict");
+
+    // Withdrawn by the one who asked: the hold stays.
+    server
+        .post_json(&path(1, ""), &manager, &serde_json::json!({}))
+        .await
+        .assert_status(202);
+    server
+        .post_json(&path(1, "/refuse"), &manager, &serde_json::json!({}))
+        .await
+        .assert_status(200);
+    let page: HoldDetails = server
+        .get(&format!("/api/holds/{}", holds[1]), &admin)
+        .await
+        .parse();
+    assert_eq!(
+        (page.pending, page.hold.released_at, page.hold.conversations),
+        (None, None, 1)
+    );
+
+    let events = server.store.audit_events(me.org_id).unwrap();
+    let about = |hold: &str| -> Vec<(AuditAction, String)> {
+        events
+            .iter()
+            .filter(|(e, _)| {
+                e.details.hold.as_deref() == Some(hold)
+                    && e.entity_type == holdfast_core::audit::EntityType::Hold
+            })
+            .map(|(e, _)| {
+                let who = match &e.actor {
+                    holdfast_core::audit::Actor::User { name, .. } => name.clone(),
+                    holdfast_core::audit::Actor::System => "system".to_owned(),
+                };
+                (e.action, who)
+            })
+            .collect()
+    };
+    assert_eq!(
+        about(&holds[0]),
+        vec![
+            (AuditAction::CreateHold, "manager".to_owned()),
+            (AuditAction::ReleaseRequested, "manager".to_owned()),
+            (AuditAction::ReleaseApproved, "admin".to_owned()),
+            (AuditAction::ReleaseHold, "admin".to_owned()),
+        ]
+    );
+    assert_eq!(
+        about(&holds[1]),
+        vec![
+            (AuditAction::CreateHold, "manager".to_owned()),
+            (AuditAction::ReleaseRequested, "manager".to_owned()),
+            (AuditAction::ReleaseRefused, "manager".to_owned()),
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(e, _)| e.action == AuditAction::UpdateSettings
+                && e.details.message.as_deref() == Some("twoPersonRelease=true"))
+    );
 }
 
 /// The tests whose subject is media, run again with media in an S3 bucket.

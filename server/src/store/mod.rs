@@ -14,7 +14,7 @@ use std::fmt;
 use holdfast_core::api::{ConversationDetails, ConversationPage, SavedView, Selection};
 use holdfast_core::audit::{Actor, AuditEvent, ChainHash, Client, StoredEvent};
 use holdfast_core::deletion::{DeleteDateChange, RecordingState};
-use holdfast_core::holds::{HoldDetails, HoldInfo, NewHold};
+use holdfast_core::holds::{HoldDetails, HoldInfo, NewHold, OrgSettings, ReleaseRequest};
 use holdfast_core::protection::{OrgStatus, ProtectAction, ProtectPlan, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
@@ -390,7 +390,11 @@ pub trait Store: Transact + 'static {
     fn held(&self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<ConversationId>>;
     /// The organization's holds, the default hold first, then the newest first; with a
     /// search, those whose name or case reference contains it (case-insensitively).
-    fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<Vec<HoldInfo>>;
+    fn holds(
+        &self,
+        org: OrgId,
+        search: Option<&str>,
+    ) -> StoreResult<holdfast_core::holds::HoldList>;
     /// A hold with its members (active ones; every one it had once released) and what
     /// releasing it would do now.
     fn hold_details(
@@ -658,6 +662,21 @@ pub trait Tx {
         hold: &NewHold,
         owner: &str,
         at: Instant,
+    ) -> StoreResult<()>;
+    /// The organization's settings.
+    fn settings(&mut self, org: OrgId) -> StoreResult<OrgSettings>;
+    fn set_settings(&mut self, org: OrgId, settings: &OrgSettings) -> StoreResult<()>;
+    /// The release of the hold that waits for a second user, if any.
+    fn pending_release(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Option<ReleaseRequest>>;
+    fn insert_release_request(&mut self, org: OrgId, request: &ReleaseRequest) -> StoreResult<()>;
+    /// Records the decision on a requested release.
+    fn decide_release(
+        &mut self,
+        org: OrgId,
+        request: &str,
+        by: &str,
+        at: Instant,
+        approved: bool,
     ) -> StoreResult<()>;
     /// The listed conversations that are active members of the legal hold.
     fn in_hold(

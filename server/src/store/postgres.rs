@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use holdfast_core::api::Selection;
 use holdfast_core::audit::{ChainHash, StoredEvent};
 use holdfast_core::deletion::RecordingState;
-use holdfast_core::holds::{HoldInfo, NewHold};
+use holdfast_core::holds::{HoldInfo, NewHold, OrgSettings, ReleaseRequest};
 use holdfast_core::protection::{
     Count, OrgStatus, ProtectAction, SelectionSummary, counting_bound,
 };
@@ -813,6 +813,34 @@ impl Tx for PgTx<'_, '_> {
         at: Instant,
     ) -> StoreResult<()> {
         self.add_hold(org, id, hold, owner, at)
+    }
+
+    fn settings(&mut self, org: OrgId) -> StoreResult<OrgSettings> {
+        self.org_settings(org)
+    }
+
+    fn set_settings(&mut self, org: OrgId, settings: &OrgSettings) -> StoreResult<()> {
+        self.store_settings(org, settings)
+    }
+
+    fn pending_release(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Option<ReleaseRequest>> {
+        self.ensure_locked(org)?;
+        self.waiting_release(org, hold)
+    }
+
+    fn insert_release_request(&mut self, org: OrgId, request: &ReleaseRequest) -> StoreResult<()> {
+        self.add_release_request(org, request)
+    }
+
+    fn decide_release(
+        &mut self,
+        org: OrgId,
+        request: &str,
+        by: &str,
+        at: Instant,
+        approved: bool,
+    ) -> StoreResult<()> {
+        self.record_decision(org, request, by, at, approved)
     }
 
     fn in_hold(

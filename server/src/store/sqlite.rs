@@ -14,7 +14,7 @@ use holdfast_core::api::{
 };
 use holdfast_core::audit::{self, AuditEvent};
 use holdfast_core::deletion::{self, RecordingState};
-use holdfast_core::holds::{HoldDetails, HoldInfo};
+use holdfast_core::holds::{HoldDetails, HoldList};
 use holdfast_core::protection::{Count, OrgStatus, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
@@ -1240,8 +1240,13 @@ impl Store for SqliteStore {
         self.read(|c| holds::held(c, org, ids))
     }
 
-    fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<Vec<HoldInfo>> {
-        self.read(|c| holds::holds(c, org, search))
+    fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<HoldList> {
+        self.read(|c| {
+            Ok(HoldList {
+                entities: holds::holds(c, org, search)?,
+                settings: holds::settings(c, org)?,
+            })
+        })
     }
 
     fn hold_details(

@@ -4,7 +4,9 @@
 
 use holdfast_core::api::Selection;
 use holdfast_core::audit::{Actor, AuditAction, Details, EntityType};
-use holdfast_core::holds::{CreateHoldRequest, HoldError, HoldInfo, ListPreview, ReleaseCounts};
+use holdfast_core::holds::{
+    CreateHoldRequest, HoldError, HoldInfo, ListPreview, ReleaseCounts, ReleaseRequest,
+};
 use holdfast_core::protection::{PlanError, ProtectAction};
 use holdfast_core::{ConversationId, HoldId, OrgId, Permissions, Reason};
 
@@ -172,9 +174,19 @@ pub struct HoldReleased {
     pub released: Vec<ConversationId>,
 }
 
+/// What a release asked for did: the hold is released, or (two-person release) the release
+/// waits for a second user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReleaseOutcome {
+    Released(HoldReleased),
+    Requested(ReleaseRequest),
+}
+
 /// Releases a legal hold as a whole: the conversations nothing else protects are released
 /// (each audited as `RevokeProtection` naming the hold), the others stay protected; the hold
-/// is audited as `ReleaseHold` with the counts. `Ok(None)`: no such hold.
+/// is audited as `ReleaseHold` with the counts. Where the organization releases with two
+/// people, this only asks (`ReleaseRequested`), and [`decide`] releases once a second user
+/// approves. `Ok(None)`: no such hold.
 pub fn release(
     store: &dyn Transact,
     org: OrgId,
@@ -182,8 +194,9 @@ pub fn release(
     id: HoldId,
     reason: Option<&Reason>,
     ctx: &AuditContext,
-) -> StoreResult<Option<Result<HoldReleased, HoldError>>> {
+) -> StoreResult<Option<Result<ReleaseOutcome, HoldError>>> {
     let reason = reason.map(|r| r.as_str().to_owned());
+    let request_id = uuid::Uuid::new_v4().to_string();
     super::transact(store, |tx| {
         let Some(hold) = tx.hold(org, id)? else {
             return Ok(None);
@@ -191,45 +204,169 @@ pub fn release(
         if let Err(e) = holdfast_core::holds::check_release(perms, &hold) {
             return Ok(Some(Err(e)));
         }
-        let plan = tx.hold_release(org, id, ctx.now)?;
-        let counts = plan.counts();
+        if !tx.settings(org)?.two_person_release {
+            return release_in(tx, org, &hold, reason.as_deref(), ctx)
+                .map(|done| Some(Ok(ReleaseOutcome::Released(done))));
+        }
+        if tx.pending_release(org, id)?.is_some() {
+            return Ok(Some(Err(HoldError::ReleasePending)));
+        }
+        let request = ReleaseRequest {
+            id: request_id.clone(),
+            hold: id,
+            requested_by_id: actor_id(ctx),
+            requested_by: actor_name(ctx),
+            reason: reason.clone(),
+            requested_at: ctx.now,
+        };
+        tx.insert_release_request(org, &request)?;
+        let draft = hold_event(AuditAction::ReleaseRequested, &hold, reason.clone(), None);
+        super::audit::append(tx, org, ctx, [draft])?;
+        Ok(Some(Ok(ReleaseOutcome::Requested(request))))
+    })
+}
+
+/// Approves (a second user with the permission to release: not the one who asked) or refuses
+/// (any user with that permission, the one who asked included) the release of the hold that
+/// waits; an approval releases it in the same transaction. `Ok(None)`: no such hold.
+pub fn decide(
+    store: &dyn Transact,
+    org: OrgId,
+    perms: Permissions,
+    id: HoldId,
+    approve: bool,
+    ctx: &AuditContext,
+) -> StoreResult<Option<Result<Option<HoldReleased>, HoldError>>> {
+    super::transact(store, |tx| {
+        let Some(hold) = tx.hold(org, id)? else {
+            return Ok(None);
+        };
+        let Some(request) = tx.pending_release(org, id)? else {
+            return Ok(Some(Err(HoldError::NoReleasePending)));
+        };
+        let checked = match approve {
+            true => holdfast_core::holds::check_approval(perms, &request, actor_id(ctx))
+                .and_then(|()| holdfast_core::holds::check_release(perms, &hold)),
+            false => match perms.contains(holdfast_core::Permission::ProtectionRevoke) {
+                true => Ok(()),
+                false => Err(HoldError::MissingPermission {
+                    permission: holdfast_core::Permission::ProtectionRevoke,
+                }),
+            },
+        };
+        if let Err(e) = checked {
+            return Ok(Some(Err(e)));
+        }
         let by = actor_name(ctx);
-        tx.end_hold(org, id, ctx.now, &by, reason.as_deref())?;
-        let mut recordings_of = tx.recordings_of(org, &plan.deletable)?;
-        let hold_text = id.to_string();
-        let hold_event = AuditDraft {
-            action: AuditAction::ReleaseHold,
-            entity_type: EntityType::Hold,
-            entity_id: hold_text.clone(),
+        tx.decide_release(org, &request.id, &by, ctx.now, approve)?;
+        let message = format!("asked by {}", request.requested_by);
+        let (action, reason) = match approve {
+            true => (AuditAction::ReleaseApproved, request.reason.clone()),
+            false => (AuditAction::ReleaseRefused, None),
+        };
+        let draft = hold_event(action, &hold, reason, Some(message));
+        super::audit::append(tx, org, ctx, [draft])?;
+        match approve {
+            true => release_in(tx, org, &hold, request.reason.as_deref(), ctx)
+                .map(|done| Some(Ok(Some(done)))),
+            false => Ok(Some(Ok(None))),
+        }
+    })
+}
+
+/// An event about a hold.
+fn hold_event(
+    action: AuditAction,
+    hold: &HoldInfo,
+    reason: Option<String>,
+    message: Option<String>,
+) -> AuditDraft {
+    AuditDraft {
+        action,
+        entity_type: EntityType::Hold,
+        entity_id: hold.id.to_string(),
+        details: Details {
+            reason,
+            message,
+            hold: Some(hold.id.to_string()),
+            ..Details::default()
+        },
+    }
+}
+
+/// The user an audit context acts as (the nil id for the system).
+fn actor_id(ctx: &AuditContext) -> holdfast_core::UserId {
+    match &ctx.actor {
+        Actor::User { id, .. } => *id,
+        Actor::System => holdfast_core::UserId::from_uuid(uuid::Uuid::nil()),
+    }
+}
+
+/// The release itself, inside the caller's transaction.
+fn release_in(
+    tx: &mut dyn Tx,
+    org: OrgId,
+    hold: &HoldInfo,
+    reason: Option<&str>,
+    ctx: &AuditContext,
+) -> StoreResult<HoldReleased> {
+    let id = hold.id;
+    let reason = reason.map(str::to_owned);
+    let plan = tx.hold_release(org, id, ctx.now)?;
+    let counts = plan.counts();
+    let by = actor_name(ctx);
+    tx.end_hold(org, id, ctx.now, &by, reason.as_deref())?;
+    let mut recordings_of = tx.recordings_of(org, &plan.deletable)?;
+    let hold_text = id.to_string();
+    let message = format!(
+        "{}: {} released, {} stay protected by other holds, {} past-due recordings",
+        hold.name, counts.deletable, counts.stay_protected, counts.past_due_recordings
+    );
+    let drafts: Vec<AuditDraft> = std::iter::once(hold_event(
+        AuditAction::ReleaseHold,
+        hold,
+        reason.clone(),
+        Some(message),
+    ))
+    .chain(plan.deletable.iter().map(|conversation| AuditDraft {
+        action: AuditAction::RevokeProtection,
+        entity_type: EntityType::Conversation,
+        entity_id: conversation.to_string(),
+        details: Details {
+            recordings: recordings_of.remove(conversation).unwrap_or_default(),
+            reason: reason.clone(),
+            hold: Some(hold_text.clone()),
+            ..Details::default()
+        },
+    }))
+    .collect();
+    super::audit::append(tx, org, ctx, drafts)?;
+    tx.mark_holds(org, &plan.deletable)?;
+    Ok(HoldReleased {
+        counts,
+        released: plan.deletable,
+    })
+}
+
+/// Changes the organization's settings, audited as `UpdateSettings`.
+pub fn set_settings(
+    store: &dyn Transact,
+    org: OrgId,
+    settings: &holdfast_core::holds::OrgSettings,
+    ctx: &AuditContext,
+) -> StoreResult<()> {
+    super::transact(store, |tx| {
+        tx.set_settings(org, settings)?;
+        let draft = AuditDraft {
+            action: AuditAction::UpdateSettings,
+            entity_type: EntityType::Organization,
+            entity_id: org.to_string(),
             details: Details {
-                reason: reason.clone(),
-                message: Some(format!(
-                    "{}: {} released, {} stay protected by other holds, {} past-due recordings",
-                    hold.name, counts.deletable, counts.stay_protected, counts.past_due_recordings
-                )),
-                hold: Some(hold_text.clone()),
+                message: Some(format!("twoPersonRelease={}", settings.two_person_release)),
                 ..Details::default()
             },
         };
-        let drafts: Vec<AuditDraft> = std::iter::once(hold_event)
-            .chain(plan.deletable.iter().map(|conversation| AuditDraft {
-                action: AuditAction::RevokeProtection,
-                entity_type: EntityType::Conversation,
-                entity_id: conversation.to_string(),
-                details: Details {
-                    recordings: recordings_of.remove(conversation).unwrap_or_default(),
-                    reason: reason.clone(),
-                    hold: Some(hold_text.clone()),
-                    ..Details::default()
-                },
-            }))
-            .collect();
-        super::audit::append(tx, org, ctx, drafts)?;
-        tx.mark_holds(org, &plan.deletable)?;
-        Ok(Some(Ok(HoldReleased {
-            counts,
-            released: plan.deletable.clone(),
-        })))
+        super::audit::append(tx, org, ctx, [draft])
     })
 }
 

@@ -37,6 +37,24 @@ CREATE INDEX hold_members_active ON hold_members (org_id, conversation_id, hold_
 
 ALTER TABLE protections ADD COLUMN by_default boolean NOT NULL DEFAULT true;
 
+ALTER TABLE organizations ADD COLUMN two_person_release boolean NOT NULL DEFAULT false;
+
+CREATE TABLE release_requests (
+    org_id          text NOT NULL,
+    id              text NOT NULL,
+    hold_id         text NOT NULL,
+    requested_by_id text NOT NULL,
+    requested_by    text NOT NULL,
+    reason          text,
+    requested_at    bigint NOT NULL,
+    decided_by      text,
+    decided_at      bigint,
+    approved        boolean,
+    PRIMARY KEY (org_id, id)
+);
+
+CREATE INDEX release_requests_pending ON release_requests (org_id, hold_id) WHERE decided_at IS NULL;
+
 INSERT INTO holds (org_id, id, name, owner, created_at)
 SELECT id, '00000000-0000-0000-0000-000000000000', 'Default hold', 'system',
        (extract(epoch FROM now()) * 1000)::bigint

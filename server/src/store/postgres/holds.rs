@@ -3,10 +3,11 @@
 //! organization's row first, so two instances never decide about one hold at once.
 
 use holdfast_core::holds::{
-    DEFAULT_HOLD_NAME, HoldDetails, HoldInfo, HoldMember, HoldMiss, HoldRef, NewHold,
+    DEFAULT_HOLD_NAME, HoldDetails, HoldInfo, HoldMember, HoldMiss, HoldRef, NewHold, OrgSettings,
+    ReleaseRequest,
 };
 use holdfast_core::time::Instant;
-use holdfast_core::{ConversationId, HoldId, OrgId};
+use holdfast_core::{ConversationId, HoldId, OrgId, UserId};
 
 use super::{PgTx, instant, parse_id, to_u32};
 use crate::store::{HoldRelease, ProtectedBy, StoreResult};
@@ -152,6 +153,93 @@ impl PgTx<'_, '_> {
                 &owner,
                 &at.timestamp_millis(),
                 &hold.query,
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn org_settings(&mut self, org: OrgId) -> StoreResult<OrgSettings> {
+        let row = self.tx.query_one(
+            "SELECT two_person_release FROM organizations WHERE id = $1",
+            &[&org.to_string()],
+        )?;
+        Ok(OrgSettings {
+            two_person_release: row.get(0),
+        })
+    }
+
+    pub(super) fn store_settings(&mut self, org: OrgId, settings: &OrgSettings) -> StoreResult<()> {
+        self.ensure_locked(org)?;
+        self.tx.execute(
+            "UPDATE organizations SET two_person_release = $2 WHERE id = $1",
+            &[&org.to_string(), &settings.two_person_release],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn waiting_release(
+        &mut self,
+        org: OrgId,
+        hold: HoldId,
+    ) -> StoreResult<Option<ReleaseRequest>> {
+        let row = self.tx.query_opt(
+            "SELECT id, requested_by_id, requested_by, reason, requested_at FROM release_requests
+             WHERE org_id = $1 AND hold_id = $2 AND decided_at IS NULL",
+            &[&org.to_string(), &hold.to_string()],
+        )?;
+        row.map(|r| {
+            Ok(ReleaseRequest {
+                id: r.get(0),
+                hold,
+                requested_by_id: parse_id(r.get(1), UserId::parse)?,
+                requested_by: r.get(2),
+                reason: r.get(3),
+                requested_at: instant(r.get(4))?,
+            })
+        })
+        .transpose()
+    }
+
+    pub(super) fn add_release_request(
+        &mut self,
+        org: OrgId,
+        r: &ReleaseRequest,
+    ) -> StoreResult<()> {
+        self.ensure_locked(org)?;
+        self.tx.execute(
+            "INSERT INTO release_requests (org_id, id, hold_id, requested_by_id, requested_by, reason, requested_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &org.to_string(),
+                &r.id,
+                &r.hold.to_string(),
+                &r.requested_by_id.to_string(),
+                &r.requested_by,
+                &r.reason,
+                &r.requested_at.timestamp_millis(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn record_decision(
+        &mut self,
+        org: OrgId,
+        request: &str,
+        by: &str,
+        at: Instant,
+        approved: bool,
+    ) -> StoreResult<()> {
+        self.ensure_locked(org)?;
+        self.tx.execute(
+            "UPDATE release_requests SET decided_by = $3, decided_at = $4, approved = $5
+             WHERE org_id = $1 AND id = $2 AND decided_at IS NULL",
+            &[
+                &org.to_string(),
+                &request,
+                &by,
+                &at.timestamp_millis(),
+                &approved,
             ],
         )?;
         Ok(())
@@ -382,11 +470,15 @@ impl PgTx<'_, '_> {
         };
         let members = self.members(org, &hold)?;
         let missed = self.misses(org, id)?;
+        let pending = self.waiting_release(org, id)?;
+        let settings = self.org_settings(org)?;
         Ok(Some(HoldDetails {
             hold,
             release,
             members,
             missed,
+            pending,
+            settings,
         }))
     }
 

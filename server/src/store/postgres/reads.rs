@@ -10,7 +10,7 @@ use holdfast_core::api::{
 };
 use holdfast_core::audit::{AuditEvent, Columns, StoredEvent};
 use holdfast_core::deletion::{self, RecordingState};
-use holdfast_core::holds::{HoldDetails, HoldInfo};
+use holdfast_core::holds::{HoldDetails, HoldList};
 use holdfast_core::protection::{OrgStatus, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
@@ -682,8 +682,13 @@ impl Store for PgStore {
         self.read(|pg| pg.held_of(org, ids))
     }
 
-    fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<Vec<HoldInfo>> {
-        self.read(|pg| pg.list_holds(org, search))
+    fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<HoldList> {
+        self.read(|pg| {
+            Ok(HoldList {
+                entities: pg.list_holds(org, search)?,
+                settings: pg.org_settings(org)?,
+            })
+        })
     }
 
     fn hold_details(

@@ -48,6 +48,26 @@ CREATE INDEX hold_members_active ON hold_members(org_id, conversation_id, hold_i
 
 ALTER TABLE protections ADD COLUMN by_default INTEGER NOT NULL DEFAULT 1;
 
+-- Two-person release: releasing a legal hold needs a second user's approval.
+ALTER TABLE organizations ADD COLUMN two_person_release INTEGER NOT NULL DEFAULT 0;
+
+-- Releases asked for and waiting for a second user (decided ones stay, with the decision).
+CREATE TABLE release_requests (
+    org_id          TEXT NOT NULL,
+    id              TEXT NOT NULL,
+    hold_id         TEXT NOT NULL,
+    requested_by_id TEXT NOT NULL,
+    requested_by    TEXT NOT NULL,
+    reason          TEXT,
+    requested_at    INTEGER NOT NULL,
+    decided_by      TEXT,
+    decided_at      INTEGER,
+    approved        INTEGER,
+    PRIMARY KEY (org_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX release_requests_pending ON release_requests(org_id, hold_id) WHERE decided_at IS NULL;
+
 INSERT INTO holds (org_id, id, name, owner, created_at)
 SELECT id, '00000000-0000-0000-0000-000000000000', 'Default hold', 'system',
        CAST(strftime('%s', 'now') AS INTEGER) * 1000

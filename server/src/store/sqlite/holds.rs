@@ -3,10 +3,11 @@
 //! (at most the cap's worth while it is active), or a conversation's memberships.
 
 use holdfast_core::holds::{
-    DEFAULT_HOLD_NAME, HoldDetails, HoldInfo, HoldMember, HoldMiss, HoldRef, NewHold,
+    DEFAULT_HOLD_NAME, HoldDetails, HoldInfo, HoldMember, HoldMiss, HoldRef, NewHold, OrgSettings,
+    ReleaseRequest,
 };
 use holdfast_core::time::Instant;
-use holdfast_core::{ConversationId, HoldId, OrgId};
+use holdfast_core::{ConversationId, HoldId, OrgId, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{from_ms, ms, parse_id};
@@ -160,6 +161,92 @@ pub(super) fn insert_hold(
         ms(at),
         hold.query
     ])?;
+    Ok(())
+}
+
+pub(super) fn settings(c: &Connection, org: OrgId) -> StoreResult<OrgSettings> {
+    let two: bool = c
+        .prepare_cached("SELECT two_person_release FROM organizations WHERE id = ?")?
+        .query_row([org.to_string()], |r| r.get(0))?;
+    Ok(OrgSettings {
+        two_person_release: two,
+    })
+}
+
+pub(super) fn set_settings(c: &Connection, org: OrgId, settings: &OrgSettings) -> StoreResult<()> {
+    c.prepare_cached("UPDATE organizations SET two_person_release = ? WHERE id = ?")?
+        .execute(params![settings.two_person_release, org.to_string()])?;
+    Ok(())
+}
+
+pub(super) fn pending_release(
+    c: &Connection,
+    org: OrgId,
+    hold: HoldId,
+) -> StoreResult<Option<ReleaseRequest>> {
+    let row = c
+        .prepare_cached(
+            "SELECT id, requested_by_id, requested_by, reason, requested_at FROM release_requests
+             INDEXED BY release_requests_pending
+             WHERE org_id = ? AND hold_id = ? AND decided_at IS NULL",
+        )?
+        .query_row(params![org.to_string(), hold.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })
+        .optional()?;
+    row.map(|(id, by_id, by, reason, at)| {
+        Ok(ReleaseRequest {
+            id,
+            hold,
+            requested_by_id: parse_id(&by_id, UserId::parse)?,
+            requested_by: by,
+            reason,
+            requested_at: from_ms(at),
+        })
+    })
+    .transpose()
+}
+
+pub(super) fn insert_release_request(
+    c: &Connection,
+    org: OrgId,
+    r: &ReleaseRequest,
+) -> StoreResult<()> {
+    c.prepare_cached(
+        "INSERT INTO release_requests (org_id, id, hold_id, requested_by_id, requested_by, reason, requested_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        org.to_string(),
+        r.id,
+        r.hold.to_string(),
+        r.requested_by_id.to_string(),
+        r.requested_by,
+        r.reason,
+        ms(r.requested_at)
+    ])?;
+    Ok(())
+}
+
+pub(super) fn decide_release(
+    c: &Connection,
+    org: OrgId,
+    request: &str,
+    by: &str,
+    at: Instant,
+    approved: bool,
+) -> StoreResult<()> {
+    c.prepare_cached(
+        "UPDATE release_requests SET decided_by = ?, decided_at = ?, approved = ?
+         WHERE org_id = ? AND id = ? AND decided_at IS NULL",
+    )?
+    .execute(params![by, ms(at), approved, org.to_string(), request])?;
     Ok(())
 }
 
@@ -408,6 +495,8 @@ pub(super) fn hold_details(
         release,
         members,
         missed,
+        pending: pending_release(c, org, id)?,
+        settings: settings(c, org)?,
     }))
 }
 

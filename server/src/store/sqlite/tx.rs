@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use holdfast_core::api::Selection;
 use holdfast_core::audit::{ChainHash, StoredEvent};
-use holdfast_core::holds::{HoldInfo, NewHold};
+use holdfast_core::holds::{HoldInfo, NewHold, OrgSettings, ReleaseRequest};
 use holdfast_core::protection::{OrgStatus, ProtectAction, SelectionSummary};
 use holdfast_core::retention::RetentionPolicy;
 use holdfast_core::time::Instant;
@@ -187,6 +187,33 @@ impl Tx for SqliteTx<'_> {
         at: Instant,
     ) -> StoreResult<()> {
         holds::insert_hold(self.tx, org, id, hold, owner, at)
+    }
+
+    fn settings(&mut self, org: OrgId) -> StoreResult<OrgSettings> {
+        holds::settings(self.tx, org)
+    }
+
+    fn set_settings(&mut self, org: OrgId, settings: &OrgSettings) -> StoreResult<()> {
+        holds::set_settings(self.tx, org, settings)
+    }
+
+    fn pending_release(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Option<ReleaseRequest>> {
+        holds::pending_release(self.tx, org, hold)
+    }
+
+    fn insert_release_request(&mut self, org: OrgId, request: &ReleaseRequest) -> StoreResult<()> {
+        holds::insert_release_request(self.tx, org, request)
+    }
+
+    fn decide_release(
+        &mut self,
+        org: OrgId,
+        request: &str,
+        by: &str,
+        at: Instant,
+        approved: bool,
+    ) -> StoreResult<()> {
+        holds::decide_release(self.tx, org, request, by, at, approved)
     }
 
     fn in_hold(
