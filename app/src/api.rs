@@ -257,8 +257,23 @@ pub async fn hold_list(
     send("POST", &url, Some(&body as &dyn ToJson)).await
 }
 
-/// Releases a legal hold as a whole.
-pub async fn release_hold(id: HoldId, reason: Option<String>) -> Result<ReleaseCounts, ApiError> {
+/// What a release answered: done (its counts), or waiting for a second user.
+pub enum Released {
+    Done(ReleaseCounts),
+    Requested,
+}
+
+impl FromJson for Released {
+    fn from_json(value: &Json) -> Result<Self, wire::WireError> {
+        match value.member("covered")? {
+            Json::Null => Ok(Released::Requested),
+            _ => ReleaseCounts::from_json(value).map(Released::Done),
+        }
+    }
+}
+
+/// Releases a legal hold as a whole (or, with two-person release, asks for it).
+pub async fn release_hold(id: HoldId, reason: Option<String>) -> Result<Released, ApiError> {
     let body = ReleaseHoldRequest { reason };
     send(
         "POST",
@@ -266,6 +281,23 @@ pub async fn release_hold(id: HoldId, reason: Option<String>) -> Result<ReleaseC
         Some(&body as &dyn ToJson),
     )
     .await
+}
+
+/// Approves or refuses the release that waits for a second user.
+pub async fn decide_release(id: HoldId, approve: bool) -> Result<Released, ApiError> {
+    let decision = if approve { "approve" } else { "refuse" };
+    let body = ReleaseHoldRequest { reason: None };
+    send(
+        "POST",
+        &format!("/api/holds/{id}/release/{decision}"),
+        Some(&body as &dyn ToJson),
+    )
+    .await
+}
+
+/// Changes the organization's settings (administrators).
+pub async fn set_settings(settings: holdfast_core::holds::OrgSettings) -> Result<Done, ApiError> {
+    send("PUT", "/api/org/settings", Some(&settings as &dyn ToJson)).await
 }
 
 fn audit_query_string(q: &holdfast_core::audit::AuditQuery) -> String {

@@ -1778,3 +1778,103 @@ async fn a_pasted_list_is_previewed_and_added_to_a_hold() {
     .await;
     h.finish().await;
 }
+
+/// Clicks the button with this text, once it is there.
+async fn click_button(h: &Harness, label: &str) {
+    h.client()
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath(&format!(
+            "//button[normalize-space(.)='{label}']"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no button {label}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{label} does not click: {e}"));
+}
+
+/// Two-person release in the browser: an administrator turns it on and asks to release a
+/// hold; the page says it waits and offers only to withdraw it; a manager approves it.
+#[tokio::test]
+async fn a_two_person_release_is_asked_by_one_user_and_approved_by_another() {
+    let h = Harness::start().await;
+    sign_in(&h, "admin", "holdfast-demo").await;
+    let ids = row_ids(&h).await;
+    click(&h, "nav a[href='/holds']").await;
+    click(&h, "input#two-person").await;
+    let created = h
+        .client()
+        .execute_async(
+            "const [ids, done] = arguments;
+             const post = (url, body) => fetch(url, {method: 'POST', headers: {'content-type': 'application/json', 'x-holdfast-csrf': '1'},
+               body: JSON.stringify(body)}).then(r => r.json());
+             post('/api/holds', {name: 'Closed matter'})
+               .then(hold => post('/api/protection', {action: 'protect', selection: {kind: 'ids', ids}, hold: hold.id})
+                 .then(done_ => fetch('/api/holds').then(r => r.json()))
+                 .then(list => done({hold: hold.id, twoPerson: list.settings.twoPersonRelease})))",
+            vec![serde_json::json!(ids[..1])],
+        )
+        .await
+        .expect("the script runs");
+    assert_eq!(created["twoPerson"], serde_json::json!(true), "{created}");
+    let hold = created["hold"].as_str().unwrap().to_owned();
+    let (can, protected, _) = standings(&h, &ids[..1]).await;
+    let covered = can + protected;
+    h.client()
+        .goto(&h.url(&format!("/holds/{hold}")))
+        .await
+        .unwrap();
+    click_button(&h, "Request release").await;
+    eventually(&h, "the request to wait", || async {
+        let pending = h
+            .client()
+            .find(Locator::Css(".pending"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        (pending.starts_with("Release requested by admin on ")
+            && pending.contains("Another user with the permission to release approves it."))
+        .then_some(())
+    })
+    .await;
+    assert!(
+        h.client()
+            .find(Locator::XPath(
+                "//button[normalize-space(.)='Approve release']"
+            ))
+            .await
+            .is_err(),
+        "the one who asked cannot approve"
+    );
+    h.screenshot("two-person-requested").await;
+
+    click(&h, "header button").await;
+    sign_in(&h, "manager", "holdfast-demo").await;
+    row_ids(&h).await;
+    h.client()
+        .goto(&h.url(&format!("/holds/{hold}")))
+        .await
+        .unwrap();
+    click_button(&h, "Approve release").await;
+    eventually(&h, "the release to be said", || async {
+        let said = text(&h, "p.announcement[role=status]").await;
+        (said
+            == format!(
+                "Released the hold: {} no longer protected, 0 still protected by other holds.",
+                counted(covered, "interaction", "interactions")
+            ))
+        .then_some(())
+    })
+    .await;
+    eventually(&h, "the hold shown released by the manager", || async {
+        text(&h, "dl.facts")
+            .await
+            .contains("Released ")
+            .then_some(())
+    })
+    .await;
+    h.finish().await;
+}

@@ -119,6 +119,25 @@ pub fn HoldsPage() -> impl IntoView {
                 }.into_any()
             }
         }}
+        {move || {
+            let admin = session.permissions().contains(Permission::Admin);
+            let on = list.get().and_then(|l| l.ok()).map(|l| l.settings.two_person_release);
+            on.filter(|_| admin).map(|on| view! {
+                <label class="protected-toggle">
+                    <input type="checkbox" id="two-person" prop:checked=on on:change=move |ev| {
+                        let two_person_release = event_target_checked(&ev);
+                        spawn_local(async move {
+                            let settings = holdfast_core::holds::OrgSettings { two_person_release };
+                            match api::set_settings(settings).await {
+                                Ok(_) => revision.update(|r| *r += 1),
+                                Err(e) => message.set(Some((false, e.to_string()))),
+                            }
+                        });
+                    } />
+                    "Two-person release: releasing a legal hold needs a second user's approval"
+                </label>
+            })
+        }}
         <Show when=may_create>
             <h2>"New legal hold"</h2>
             <form class="stack" aria-label="New legal hold" on:submit=create>
@@ -276,13 +295,17 @@ fn AddList(
     }
 }
 
-/// The release section of an active legal hold: what it would do, a reason, and the button.
+/// The release section of an active legal hold: what it would do, a reason, and the button;
+/// with two-person release, the release that waits and its approval.
 fn release_section(
     d: &HoldDetails,
     may: bool,
+    me: Option<holdfast_core::UserId>,
     reason: RwSignal<String>,
     release: impl Fn() + Copy + Send + Sync + 'static,
+    decide: impl Fn(bool) + Copy + Send + Sync + 'static,
 ) -> AnyView {
+    let two_person = d.settings.two_person_release;
     let r = d.release;
     let items = vec![
         ("Interactions it covers", count(r.covered)),
@@ -311,7 +334,31 @@ fn release_section(
         <h2>"Release this hold"</h2>
         <dl class="numbers" aria-label="Release preview">{items}</dl>
         {past_due}
-        {may.then(|| view! {
+        {d.pending.clone().map(|p| {
+            let own = me == Some(p.requested_by_id);
+            let asked = format!(
+                "Release requested by {} on {}{}.",
+                p.requested_by,
+                format::instant(p.requested_at),
+                p.reason.map(|r| format!(": {r}")).unwrap_or_default()
+            );
+            view! {
+                <div class="pending" role="status">
+                    <p>{asked}</p>
+                    {(may && own).then(|| view! {
+                        <p class="muted">"Another user with the permission to release approves it."</p>
+                        <button class="btn" type="button" on:click=move |_| decide(false)>"Withdraw the request"</button>
+                    })}
+                    {(may && !own).then(|| view! {
+                        <button class="btn btn-danger" type="button" on:click=move |_| decide(true)>"Approve release"</button>
+                        " "
+                        <button class="btn" type="button" on:click=move |_| decide(false)>"Refuse"</button>
+                    })}
+                </div>
+            }
+        })}
+        {(may && d.pending.is_none()).then(|| view! {
+            {two_person.then(|| view! { <p class="muted">"Two-person release: a second user with the permission to release approves it."</p> })}
             <div class="field">
                 <label for="release-reason">"Reason (optional)"</label>
                 <input id="release-reason" maxlength="500" prop:value=reason
@@ -319,10 +366,24 @@ fn release_section(
                 {move || reason_error().map(|e| view! { <span class="refusal" role="alert">{e}</span> })}
             </div>
             <button class="btn btn-danger" type="button" disabled=move || reason_error().is_some()
-                on:click=move |_| release()>"Release hold"</button>
+                on:click=move |_| release()>{if two_person { "Request release" } else { "Release hold" }}</button>
         })}
     }
     .into_any()
+}
+
+/// What a release or its approval did, in words.
+fn release_said(done: api::Released) -> String {
+    match done {
+        api::Released::Done(done) => format!(
+            "Released the hold: {} no longer protected, {} still protected by other holds.",
+            counted(done.deletable, "interaction", "interactions"),
+            count(done.stay_protected)
+        ),
+        api::Released::Requested => {
+            "Release requested: it waits for a second user's approval.".to_owned()
+        }
+    }
 }
 
 #[component]
@@ -343,12 +404,30 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
         spawn_local(async move {
             match api::release_hold(id, text).await {
                 Ok(done) => {
-                    said.set(Some((true, format!(
-                        "Released the hold: {} no longer protected, {} still protected by other holds.",
-                        counted(done.deletable, "interaction", "interactions"),
-                        count(done.stay_protected)
-                    ))));
+                    said.set(Some((true, release_said(done))));
                     reason.set(String::new());
+                    revision.update(|r| *r += 1);
+                    session.refresh_org();
+                }
+                Err(e) => {
+                    session.handle_error(&e);
+                    said.set(Some((false, e.to_string())));
+                }
+            }
+        });
+    };
+    let decide = move |approve: bool| {
+        spawn_local(async move {
+            match api::decide_release(id, approve).await {
+                Ok(done) => {
+                    let text = match (approve, done) {
+                        (true, done) => release_said(done),
+                        (false, _) => {
+                            "The release request is withdrawn or refused: the hold stays."
+                                .to_owned()
+                        }
+                    };
+                    said.set(Some((true, text)));
                     revision.update(|r| *r += 1);
                     session.refresh_org();
                 }
@@ -372,7 +451,7 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                 let status = status_text(&h);
                 let active = h.released_at.is_none();
                 let may = session.permissions().contains(Permission::ProtectionRevoke);
-                let release_view = (active && !h.id.is_default()).then(|| release_section(&d, may, reason, release));
+                let release_view = (active && !h.id.is_default()).then(|| release_section(&d, may, session.me().map(|m| m.user_id), reason, release, decide));
                 let rows: Vec<_> = d.members.iter().map(|m| {
                     let href = format!("/interactions/{}", m.id);
                     view! {
