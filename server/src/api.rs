@@ -752,6 +752,32 @@ pub async fn decide_release(
     }
 }
 
+/// `GET /api/holds/{id}/report.csv`: the hold's report for a legal team: every interaction
+/// with each recording, its size, dates, state and SHA-256, and who added it, when and why.
+pub async fn hold_report(state: &AppState, req: &Req, id: HoldId) -> Result<Resp, ApiError> {
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let (org, now) = (caller.org_id, chrono::Utc::now());
+    let csv = blocking(state, move |s| crate::report::hold_csv(s, org, id, now))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut resp = hyper::Response::new(crate::body::RespBody::full(csv));
+    let h = resp.headers_mut();
+    h.insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    let name = format!("attachment; filename=\"holdfast-hold-{id}.csv\"");
+    if let Ok(value) = HeaderValue::from_str(&name) {
+        h.insert(hyper::header::CONTENT_DISPOSITION, value);
+    }
+    h.insert(
+        hyper::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
+
 /// `PUT /api/org/settings` `{"twoPersonRelease": bool}` (admin), audited as `UpdateSettings`.
 pub async fn org_settings(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;

@@ -50,7 +50,7 @@ pub fn verify_all(store: &dyn Store, checkpoints: &Checkpoints) -> StoreResult<V
         .collect()
 }
 
-fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     // Quote every field, and defuse spreadsheet formulas.
     let text = match text.starts_with(['=', '+', '-', '@']) {
         true => format!("'{text}"),

@@ -248,6 +248,7 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         Route::HoldList(id, apply) => api::hold_list(state, req, id, apply).await,
         Route::HoldDecide(id, approve) => api::decide_release(state, req, id, approve).await,
         Route::OrgSettings => api::org_settings(state, req).await,
+        Route::HoldReport(id) => api::hold_report(state, req, id).await,
         Route::RetentionPolicy(id) => api::save_policy(state, req, Some(&id)).await,
         Route::View(id) => api::view(state, req, &id).await,
         Route::AuditCsv => api::audit(state, req, true).await,

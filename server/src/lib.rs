@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod media;
 pub mod metrics;
 pub mod openapi;
+pub mod report;
 pub mod routes;
 pub mod store;
 pub mod sweep;

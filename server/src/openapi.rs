@@ -260,6 +260,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "Two-person release: refuse (or withdraw) the release that waits",
     },
     Endpoint {
+        method: "GET",
+        path: "/api/holds/{id}/report.csv",
+        route: "holds.report",
+        permission: VIEW,
+        summary: "A hold's report as CSV: each interaction and recording with sizes, dates, state, SHA-256 of media and attachments, and who added it, when and why",
+    },
+    Endpoint {
         method: "PUT",
         path: "/api/org/settings",
         route: "org.settings",

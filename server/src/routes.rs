@@ -54,6 +54,8 @@ pub enum Route {
     HoldDecide(HoldId, bool),
     /// The organization's settings.
     OrgSettings,
+    /// A hold's report, as CSV.
+    HoldReport(HoldId),
     /// Adds a pasted list of interaction ids to a legal hold (`apply`), or previews it.
     HoldList(HoldId, bool),
     OauthToken,
@@ -124,6 +126,10 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["api", "holds", h] => {
             let h = id(h, HoldId::parse)?;
             return api(&[(Method::GET, Route::Hold(h))]);
+        }
+        ["api", "holds", h, "report.csv"] => {
+            let h = id(h, HoldId::parse)?;
+            return api(&[(Method::GET, Route::HoldReport(h))]);
         }
         ["api", "holds", h, "list"] => {
             let h = id(h, HoldId::parse)?;
@@ -278,6 +284,7 @@ impl Route {
             Route::HoldDecide(_, true) => "holds.release.approve",
             Route::HoldDecide(_, false) => "holds.release.refuse",
             Route::OrgSettings => "org.settings",
+            Route::HoldReport(_) => "holds.report",
             Route::HoldList(_, true) => "holds.list",
             Route::HoldList(_, false) => "holds.list.preview",
             Route::View(_) => "views.one",
@@ -341,6 +348,7 @@ mod tests {
             Route::HoldDecide(HoldId::DEFAULT, true),
             Route::HoldDecide(HoldId::DEFAULT, false),
             Route::OrgSettings,
+            Route::HoldReport(HoldId::DEFAULT),
             Route::HoldList(HoldId::DEFAULT, true),
             Route::HoldList(HoldId::DEFAULT, false),
             Route::OauthToken,

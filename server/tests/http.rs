@@ -6190,6 +6190,50 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
     };
     assert_eq!(page.release, preview);
 
+    // The report: a row per recording of each interaction, with its checksum.
+    let report = server
+        .get(&format!("{hold_path}/report.csv"), &manager)
+        .await;
+    report.assert_status(200);
+    assert_eq!(
+        report.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    let text = String::from_utf8(report.body.to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("hold_id,hold_name,case_reference,hold_status,conversation_id,"));
+    let mut expected_rows = 0;
+    for id in &p[0..4] {
+        let d = details(&server, &manager, id).await;
+        expected_rows += d.recordings.len().max(1);
+        for r in &d.recordings {
+            let sha = server
+                .store
+                .media_file(me.org_id, r.id)
+                .unwrap()
+                .and_then(|f| f.sha256)
+                .unwrap_or_default();
+            let row = lines
+                .iter()
+                .find(|l| l.contains(&format!("\"{}\"", r.id)))
+                .unwrap_or_else(|| panic!("a row for recording {}", r.id));
+            assert!(
+                row.starts_with(&format!(
+                    "\"{}\",\"Smith v. Northwind\",\"CV-2026-114\",\"active\",\"{id}\"",
+                    smith.id
+                )),
+                "{row}"
+            );
+            assert!(row.contains(&format!(",\"{sha}\",")), "{row}");
+            assert!(row.contains("\"supervisor\",\"Case CV\",\"true\""), "{row}");
+        }
+    }
+    assert_eq!(lines.len() - 1, expected_rows);
+    server
+        .get(&format!("{hold_path}/report.csv"), &contoso)
+        .await
+        .assert_error(404, "not.found");
+
     // Releasing: the permission to revoke, an active legal hold, exactly what the preview said.
     let release_path = format!("{hold_path}/release");
     let settled = serde_json::json!({"reason": "Settled out of court"});

@@ -511,7 +511,11 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                         {query}
                     </dl>
                     {missed}
-                    <p class="muted">"Add interactions from the interactions view: select them and choose “Add to hold”."</p>
+                    <div class="toolbar no-print">
+                        <a class="btn" href=format!("/api/holds/{}/report.csv", h.id) download="">"Download the report (CSV)"</a>
+                        <button class="btn" type="button" on:click=|_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"Print"</button>
+                    </div>
+                    <p class="muted no-print">"Add interactions from the interactions view: select them and choose “Add to hold”."</p>
                     {(active && !h.id.is_default() && session.permissions().contains(Permission::ProtectionApply))
                         .then(|| view! { <AddList id=h.id revision=revision said=said /> })}
                     {release_view}
