@@ -202,6 +202,12 @@ pub struct RecordingInfo {
     pub has_media: bool,
     pub transcript: Option<String>,
     pub attachments: Vec<AttachmentInfo>,
+    /// Why the deletion date is what it is ("why this date"): the retention policy that set it
+    /// on arrival, or who set it by hand; `None` for dates set before this was kept.
+    #[serde(default)]
+    pub date_reason: Option<String>,
+    #[serde(default, with = "crate::time::iso_opt")]
+    pub date_set_at: Option<Instant>,
 }
 
 /// Who protected an interaction, when and why.

@@ -50,13 +50,37 @@ impl RetentionPolicy {
     }
 }
 
+/// The policy that decides an arriving recording's deletion date: the first enabled matching
+/// one by `order`.
+pub fn deciding_policy<'p>(
+    policies: &'p [RetentionPolicy],
+    rec: &Arrival<'_>,
+) -> Option<&'p RetentionPolicy> {
+    policies
+        .iter()
+        .filter(|p| p.matches(rec))
+        .min_by_key(|p| p.order)
+}
+
+/// Why an arriving recording got its date, in words ("why this date").
+pub fn date_reason(policy: Option<&RetentionPolicy>) -> String {
+    match policy {
+        None => "no retention policy matched on arrival: kept".to_owned(),
+        Some(p) => match p.action {
+            RetentionAction::Keep => format!("retention policy “{}” on arrival: kept", p.name),
+            RetentionAction::DeleteAfterDays { days } => format!(
+                "retention policy “{}” on arrival: deleted {} after creation",
+                p.name,
+                crate::format::counted(days, "day", "days")
+            ),
+        },
+    }
+}
+
 /// The deletion date of an arriving recording: the first enabled matching policy by `order`
 /// decides; with none, the recording is kept (`None`).
 pub fn delete_date_on_arrival(policies: &[RetentionPolicy], rec: &Arrival<'_>) -> Option<Instant> {
-    let policy = policies
-        .iter()
-        .filter(|p| p.matches(rec))
-        .min_by_key(|p| p.order)?;
+    let policy = deciding_policy(policies, rec)?;
     match policy.action {
         RetentionAction::Keep => None,
         RetentionAction::DeleteAfterDays { days } => rec

@@ -607,6 +607,8 @@ from_object!(RecordingInfo {
     has_media: "hasMedia",
     transcript: "transcript",
     attachments: "attachments",
+    date_reason: "dateReason",
+    date_set_at: "dateSetAt",
 });
 from_object!(ProtectionInfo {
     since: "since",
@@ -1033,6 +1035,10 @@ mod tests {
             effective_deletion,
             has_media: n.is_multiple_of(2),
             transcript: (!n.is_multiple_of(2)).then(|| "Hello\nline two\t\u{1}".to_owned()),
+            date_reason: n.is_multiple_of(2).then(|| {
+                "retention policy “Calls” on arrival: deleted 90 days after creation".to_owned()
+            }),
+            date_set_at: n.is_multiple_of(2).then(|| at("2026-11-25T09:00:02Z")),
             attachments: vec![AttachmentInfo {
                 id: format!("att-{n}"),
                 name: "invoice.pdf".to_owned(),

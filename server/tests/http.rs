@@ -6488,6 +6488,43 @@ async fn a_query_hold_catches_what_arrives_and_never_drops_one_silently_on(backe
         }
     };
     assert_eq!(names(caught.clone()).await, vec!["Legal review"]);
+    // Why each date: the policy that decided on arrival, in words.
+    let recording = details(&server, &manager, &caught).await.recordings[0].clone();
+    let policies: Vec<_> = server
+        .store
+        .retention_policies(me.org_id)
+        .unwrap()
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    let arrival = holdfast_core::retention::Arrival {
+        media: holdfast_core::Media::Chat,
+        queue: Some("Legal Review"),
+        direction: holdfast_core::Direction::Inbound,
+        creation_time: recording.created_at,
+    };
+    let why = holdfast_core::retention::date_reason(holdfast_core::retention::deciding_policy(
+        &policies, &arrival,
+    ));
+    assert!(
+        why.starts_with("retention policy “") || why.starts_with("no retention policy"),
+        "{why}"
+    );
+    assert_eq!(recording.date_reason.as_deref(), Some(why.as_str()));
+    assert!(recording.date_set_at.is_some());
+    put_json(
+        &server,
+        &format!("/api/recordings/{}/deleteDate", recording.id),
+        &admin,
+        &serde_json::json!({"deleteDate": null}),
+    )
+    .await
+    .assert_status(200);
+    let recording = details(&server, &manager, &caught).await.recordings[0].clone();
+    assert_eq!(
+        recording.date_reason.as_deref(),
+        Some("set by hand by admin: kept, no deletion date")
+    );
     assert_eq!(names(other.clone()).await, Vec::<String>::new());
     assert_eq!(names(adhoc.clone()).await, Vec::<String>::new());
     // A policy recording arriving later in the ad hoc one makes it protectable: caught then.

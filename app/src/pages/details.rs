@@ -41,6 +41,14 @@ fn recording_row(r: &RecordingInfo) -> impl IntoView + use<> {
         let src = api::media_url(r.id);
         view! { <audio controls preload="none" src=src aria-label="Play the call recording"></audio> }
     });
+    // "Why this date": the policy that set it on arrival, or who set it by hand, and when.
+    let why = r.date_reason.clone().map(|reason| {
+        let when = r
+            .date_set_at
+            .map(|t| format!(" ({})", format::instant(t)))
+            .unwrap_or_default();
+        view! { <div class="why muted">{format!("Why this date: {reason}{when}")}</div> }
+    });
     view! {
         <tr>
             <td>{r.media.as_str()}</td>
@@ -48,7 +56,7 @@ fn recording_row(r: &RecordingInfo) -> impl IntoView + use<> {
             <td>{format::instant(r.created_at)}</td>
             <td>{size_or_duration(r)}</td>
             <td>{r.file_state.as_str()}</td>
-            <td>{deletion(r)}</td>
+            <td>{deletion(r)}{why}</td>
             <td>{player}</td>
         </tr>
     }

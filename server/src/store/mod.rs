@@ -663,6 +663,14 @@ pub trait Tx {
         owner: &str,
         at: Instant,
     ) -> StoreResult<()>;
+    /// Records why a recording's deletion date is what it is ("why this date").
+    fn note_date(
+        &mut self,
+        org: OrgId,
+        recording: RecordingId,
+        reason: &str,
+        at: Instant,
+    ) -> StoreResult<()>;
     /// The organization's settings.
     fn settings(&mut self, org: OrgId) -> StoreResult<OrgSettings>;
     fn set_settings(&mut self, org: OrgId, settings: &OrgSettings) -> StoreResult<()>;

@@ -815,6 +815,22 @@ impl Tx for PgTx<'_, '_> {
         self.add_hold(org, id, hold, owner, at)
     }
 
+    fn note_date(
+        &mut self,
+        org: OrgId,
+        recording: RecordingId,
+        reason: &str,
+        at: Instant,
+    ) -> StoreResult<()> {
+        self.ensure_locked(org)?;
+        self.tx.execute(
+            "INSERT INTO recording_dates (org_id, recording_id, reason, set_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (org_id, recording_id) DO UPDATE SET reason = excluded.reason, set_at = excluded.set_at",
+            &[&org.to_string(), &recording.to_string(), &reason, &at.timestamp_millis()],
+        )?;
+        Ok(())
+    }
+
     fn settings(&mut self, org: OrgId) -> StoreResult<OrgSettings> {
         self.org_settings(org)
     }

@@ -1768,8 +1768,10 @@ fn conversation_details(
         )
         .optional()?;
     let mut stmt = c.prepare_cached(
-        "SELECT id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, media_path IS NOT NULL, transcript
-         FROM recordings WHERE org_id = ? AND conversation_id = ? ORDER BY created_at, id",
+        "SELECT id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date, media_path IS NOT NULL, transcript,
+                d.reason, d.set_at
+         FROM recordings LEFT JOIN recording_dates d ON d.org_id = recordings.org_id AND d.recording_id = recordings.id
+         WHERE recordings.org_id = ? AND recordings.conversation_id = ? ORDER BY created_at, id",
     )?;
     let raw: Vec<_> = stmt
         .query_map([org.to_string(), id.to_string()], |r| {
@@ -1784,13 +1786,18 @@ fn conversation_details(
                 r.get::<_, Option<i64>>(7)?,
                 r.get::<_, bool>(8)?,
                 r.get::<_, Option<String>>(9)?,
+                (
+                    r.get::<_, Option<String>>(10)?,
+                    r.get::<_, Option<i64>>(11)?,
+                ),
             ))
         })?
         .collect::<Result<_, _>>()?;
     let mut attachments_stmt =
         c.prepare_cached("SELECT id, name, content_type, size_bytes FROM attachments WHERE org_id = ? AND recording_id = ? ORDER BY name")?;
     let mut recordings = Vec::with_capacity(raw.len());
-    for (rid, media, role, created, duration, size, state, date, has_media, transcript) in raw {
+    for (rid, media, role, created, duration, size, state, date, has_media, transcript, why) in raw
+    {
         let corrupt = |what: &str| StoreError::Corrupt(format!("recording {rid}: {what}"));
         let file_state = FileState::parse(&state).ok_or_else(|| corrupt("file state"))?;
         let delete_date = date.map(from_ms);
@@ -1822,6 +1829,8 @@ fn conversation_details(
             has_media,
             transcript,
             attachments,
+            date_reason: why.0,
+            date_set_at: why.1.map(from_ms),
         });
     }
     Ok(Some(ConversationDetails {

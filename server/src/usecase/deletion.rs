@@ -78,6 +78,15 @@ pub fn set_delete_date(
             }));
         }
         tx.store_delete_date(org, id, date)?;
+        let who = match &ctx.actor {
+            holdfast_core::audit::Actor::User { name, .. } => name.clone(),
+            holdfast_core::audit::Actor::System => "the system".to_owned(),
+        };
+        let why = match date {
+            Some(d) => format!("set by hand by {who} to {}", holdfast_core::time::format(d)),
+            None => format!("set by hand by {who}: kept, no deletion date"),
+        };
+        tx.note_date(org, id, &why, ctx.now)?;
         let draft = AuditDraft {
             action: AuditAction::UpdateRetention,
             entity_type: EntityType::Recording,

@@ -68,6 +68,8 @@ pub fn ingest_at(
                 };
                 let date = retention::delete_date_on_arrival(&policies, &arrival);
                 tx.insert_recording(org, c.id, r, date)?;
+                let why = retention::date_reason(retention::deciding_policy(&policies, &arrival));
+                tx.note_date(org, r.id, &why, now)?;
                 recordings += 1;
             }
         }

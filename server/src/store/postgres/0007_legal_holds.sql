@@ -37,6 +37,14 @@ CREATE INDEX hold_members_active ON hold_members (org_id, conversation_id, hold_
 
 ALTER TABLE protections ADD COLUMN by_default boolean NOT NULL DEFAULT true;
 
+CREATE TABLE recording_dates (
+    org_id       text NOT NULL,
+    recording_id text NOT NULL,
+    reason       text NOT NULL,
+    set_at       bigint NOT NULL,
+    PRIMARY KEY (org_id, recording_id)
+);
+
 ALTER TABLE organizations ADD COLUMN two_person_release boolean NOT NULL DEFAULT false;
 
 CREATE TABLE release_requests (

@@ -732,9 +732,10 @@ impl Store for PgStore {
                 })
                 .transpose()?;
             let rows = pg.tx.query(
-                "SELECT id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date,
-                        media_path IS NOT NULL, transcript
-                 FROM recordings WHERE org_id = $1 AND conversation_id = $2 ORDER BY created_at, id",
+                "SELECT r.id, media, role, created_at, duration_ms, size_bytes, file_state, delete_date,
+                        media_path IS NOT NULL, transcript, d.reason, d.set_at
+                 FROM recordings r LEFT JOIN recording_dates d ON d.org_id = r.org_id AND d.recording_id = r.id
+                 WHERE r.org_id = $1 AND r.conversation_id = $2 ORDER BY created_at, r.id",
                 &[&org_text, &id_text],
             )?;
             let mut recordings = Vec::with_capacity(rows.len());
@@ -777,6 +778,8 @@ impl Store for PgStore {
                     has_media: r.get(8),
                     transcript: r.get(9),
                     attachments,
+                    date_reason: r.get(10),
+                    date_set_at: r.get::<_, Option<i64>>(11).map(instant).transpose()?,
                 });
             }
             let holds = pg.holds_of(org, id)?;

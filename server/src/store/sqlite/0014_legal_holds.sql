@@ -48,6 +48,16 @@ CREATE INDEX hold_members_active ON hold_members(org_id, conversation_id, hold_i
 
 ALTER TABLE protections ADD COLUMN by_default INTEGER NOT NULL DEFAULT 1;
 
+-- Why each recording's deletion date is what it is: the retention policy that set it on
+-- arrival, or who set it by hand, and when.
+CREATE TABLE recording_dates (
+    org_id       TEXT NOT NULL,
+    recording_id TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    set_at       INTEGER NOT NULL,
+    PRIMARY KEY (org_id, recording_id)
+) STRICT, WITHOUT ROWID;
+
 -- Two-person release: releasing a legal hold needs a second user's approval.
 ALTER TABLE organizations ADD COLUMN two_person_release INTEGER NOT NULL DEFAULT 0;
 

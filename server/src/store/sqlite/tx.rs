@@ -189,6 +189,22 @@ impl Tx for SqliteTx<'_> {
         holds::insert_hold(self.tx, org, id, hold, owner, at)
     }
 
+    fn note_date(
+        &mut self,
+        org: OrgId,
+        recording: RecordingId,
+        reason: &str,
+        at: Instant,
+    ) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO recording_dates (org_id, recording_id, reason, set_at) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (org_id, recording_id) DO UPDATE SET reason = excluded.reason, set_at = excluded.set_at",
+            )?
+            .execute(params![org.to_string(), recording.to_string(), reason, ms(at)])?;
+        Ok(())
+    }
+
     fn settings(&mut self, org: OrgId) -> StoreResult<OrgSettings> {
         holds::settings(self.tx, org)
     }
