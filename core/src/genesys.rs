@@ -256,6 +256,44 @@ pub struct TokenResponse {
     pub expires_in: u64,
 }
 
+/// One recording of `GET /api/v2/recordings/retention/query`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingRetention {
+    pub conversation_id: String,
+    pub recording_id: String,
+    /// Absent for a recording that is kept (no deletion date).
+    #[serde(
+        default,
+        with = "crate::time::iso_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delete_date: Option<Instant>,
+    #[serde(with = "crate::time::iso")]
+    pub creation_time: Instant,
+}
+
+/// `GET /api/v2/recordings/retention/query`: a page and the cursor to the next one.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingRetentionCursorEntityListing {
+    pub entities: Vec<RecordingRetention>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_uri: Option<String>,
+    pub self_uri: String,
+}
+
+/// The largest `pageSize` of the retention query (Genesys's limit); the default is 25.
+pub const RETENTION_QUERY_MAX_PAGE: u32 = 500;
+pub const RETENTION_QUERY_DEFAULT_PAGE: u32 = 25;
+
+/// Whether a recording is "retained for more days than" the threshold, as Genesys's retention
+/// query selects them: its deletion date is more than `days` days after its creation, or it
+/// has none (kept, so retained longer than any threshold).
+pub fn retained_longer_than(created: Instant, delete_date: Option<Instant>, days: u32) -> bool {
+    delete_date.is_none_or(|d| d - created > chrono::Duration::days(i64::from(days)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

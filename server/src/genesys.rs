@@ -166,6 +166,80 @@ pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp
     ))
 }
 
+/// `GET /api/v2/recordings/retention/query?retentionThresholdDays=N&cursor=&pageSize=`: the
+/// recordings retained for more days than N (their deletion date more than N days after their
+/// creation, or none: kept), a page at a time in recording-id order, with the cursor to the
+/// next page in `nextUri`.
+pub async fn retention_query(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
+    use holdfast_core::genesys::{
+        RETENTION_QUERY_DEFAULT_PAGE, RETENTION_QUERY_MAX_PAGE, RecordingRetention,
+        RecordingRetentionCursorEntityListing,
+    };
+    let caller = caller(state, req).await?;
+    require(&caller, Permission::RecordingView)?;
+    let days: u32 = req
+        .query_param("retentionThresholdDays")
+        .and_then(|d| d.parse().ok())
+        .filter(|d| *d <= 100_000)
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "retentionThresholdDays is required: a whole number of days".to_owned(),
+            )
+        })?;
+    let size = match req.query_param("pageSize") {
+        None => RETENTION_QUERY_DEFAULT_PAGE,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=RETENTION_QUERY_MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "pageSize is a whole number from 1 to {RETENTION_QUERY_MAX_PAGE}"
+                ))
+            })?,
+    };
+    let after =
+        match req.query_param("cursor").filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(RecordingId::parse(c).map_err(|_| {
+                ApiError::BadRequest("the cursor is not one this API gave".to_owned())
+            })?),
+        };
+    let org = caller.org_id;
+    let threshold_ms = i64::from(days) * 86_400_000;
+    let limit = size as usize + 1;
+    let mut rows = blocking(state, move |s| {
+        s.retained_longer_than(org, threshold_ms, after, limit)
+    })
+    .await?;
+    let more = rows.len() > size as usize;
+    rows.truncate(size as usize);
+    let base =
+        format!("/api/v2/recordings/retention/query?retentionThresholdDays={days}&pageSize={size}");
+    let next_uri = match (more, rows.last()) {
+        (true, Some((_, last, _, _))) => Some(format!("{base}&cursor={last}")),
+        _ => None,
+    };
+    let self_uri = match after {
+        Some(a) => format!("{base}&cursor={a}"),
+        None => base,
+    };
+    let listing = RecordingRetentionCursorEntityListing {
+        entities: rows
+            .into_iter()
+            .map(|(c, r, delete_date, created)| RecordingRetention {
+                conversation_id: c.to_string(),
+                recording_id: r.to_string(),
+                delete_date,
+                creation_time: created,
+            })
+            .collect(),
+        next_uri,
+        self_uri,
+    };
+    Ok(json(StatusCode::OK, &listing))
+}
+
 /// `POST /api/v2/recordings/deletionprotection`: which of the listed conversations are protected.
 pub async fn get_deletion_protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     let caller = caller(state, req).await?;

@@ -258,6 +258,7 @@ async fn dispatch(state: &AppState, route: Route, req: &Req) -> Result<Resp, Api
         Route::GenesysRecording(c, r) => genesys::get_recording(state, req, c, r).await,
         Route::GenesysPutRecording(c, r) => genesys::put_recording(state, req, c, r).await,
         Route::GenesysAuditQuery => genesys::audit_query(state, req).await,
+        Route::GenesysRetentionQuery => genesys::retention_query(state, req).await,
         Route::DeleteRecording(id) => api::delete_recording(state, req, id).await,
         Route::SetDeleteDate(id) => api::set_delete_date(state, req, id).await,
         Route::DeleteTranscript(id) => api::delete_part(state, req, Part::Transcript(id)).await,

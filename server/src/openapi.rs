@@ -343,6 +343,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         permission: Some("audits:audit:view"),
         summary: "Genesys: audit query",
     },
+    Endpoint {
+        method: "GET",
+        path: "/api/v2/recordings/retention/query",
+        route: "v2.recordings.retention.query",
+        permission: VIEW,
+        summary: "Genesys: recordings retained for more days than retentionThresholdDays (deletion date more than that after creation, or none), by cursor",
+    },
 ];
 
 use serde_json::{Value, json};
@@ -530,6 +537,14 @@ fn query(method: &str, path: &str) -> Vec<Value> {
             all
         }
         ("GET", "/api/holds") => vec![param("q", json!({"type": "string", "maxLength": 200}))],
+        ("GET", "/api/v2/recordings/retention/query") => vec![
+            json!({"name": "retentionThresholdDays", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 0}}),
+            param("cursor", string()),
+            param(
+                "pageSize",
+                json!({"type": "integer", "minimum": 1, "maximum": 500}),
+            ),
+        ],
         ("POST", "/api/recordings/{id}/attachments") => {
             vec![
                 json!({"name": "name", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 200}}),

@@ -65,6 +65,8 @@ pub enum Route {
     GenesysRecording(ConversationId, RecordingId),
     GenesysPutRecording(ConversationId, RecordingId),
     GenesysAuditQuery,
+    /// Recordings retained for more days than a threshold.
+    GenesysRetentionQuery,
     DeleteRecording(RecordingId),
     SetDeleteDate(RecordingId),
     /// A file of the app, or the app's page for a client-side route.
@@ -220,6 +222,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             (Method::POST, Route::GenesysGetProtection),
         ]),
         "/api/v2/audits/query/realtime" => api(&[(Method::POST, Route::GenesysAuditQuery)]),
+        "/api/v2/recordings/retention/query" => api(&[(Method::GET, Route::GenesysRetentionQuery)]),
         _ if path == "/api" || path.starts_with("/api/") || path.starts_with("/oauth/") => {
             Err(ApiError::NotFound)
         }
@@ -295,6 +298,7 @@ impl Route {
             Route::GenesysRecording(..) => "v2.recording.get",
             Route::GenesysPutRecording(..) => "v2.recording.put",
             Route::GenesysAuditQuery => "v2.audits.query",
+            Route::GenesysRetentionQuery => "v2.recordings.retention.query",
             Route::DeleteRecording(_) => "recordings.delete",
             Route::SetDeleteDate(_) => "recordings.deleteDate",
             Route::Asset(_) => "asset",
@@ -358,6 +362,7 @@ mod tests {
             Route::GenesysRecording(c, r),
             Route::GenesysPutRecording(c, r),
             Route::GenesysAuditQuery,
+            Route::GenesysRetentionQuery,
             Route::DeleteRecording(r),
             Route::SetDeleteDate(r),
             Route::DeleteTranscript(r),

@@ -388,6 +388,16 @@ pub trait Store: Transact + 'static {
 
     /// The listed conversations an active legal hold covers, each once.
     fn held(&self, org: OrgId, ids: &[ConversationId]) -> StoreResult<Vec<ConversationId>>;
+    /// Up to `limit` available recordings of the organization after `after`, in id order, whose
+    /// deletion date is more than `threshold_ms` after their creation or that have none (core's
+    /// `genesys::retained_longer_than`): (conversation, recording, deletion date, creation).
+    fn retained_longer_than(
+        &self,
+        org: OrgId,
+        threshold_ms: i64,
+        after: Option<RecordingId>,
+        limit: usize,
+    ) -> StoreResult<Vec<RetainedRecording>>;
     /// The organization's holds, the default hold first, then the newest first; with a
     /// search, those whose name or case reference contains it (case-insensitively).
     fn holds(
@@ -799,6 +809,9 @@ pub trait Tx {
         attachment: &NewAttachment,
     ) -> StoreResult<()>;
 }
+
+/// A recording as Genesys's retention query lists it.
+pub type RetainedRecording = (ConversationId, RecordingId, Option<Instant>, Instant);
 
 /// What releasing a legal hold does to its members ([`Tx::hold_release`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1240,6 +1240,53 @@ impl Store for SqliteStore {
         self.read(|c| holds::held(c, org, ids))
     }
 
+    fn retained_longer_than(
+        &self,
+        org: OrgId,
+        threshold_ms: i64,
+        after: Option<RecordingId>,
+        limit: usize,
+    ) -> StoreResult<Vec<super::RetainedRecording>> {
+        self.read(|c| {
+            // From the organization's recordings in key order after the cursor: a page reads
+            // its rows and those it passes over.
+            let mut stmt = c.prepare_cached(
+                "SELECT conversation_id, id, delete_date, created_at FROM recordings
+                 WHERE org_id = ? AND id > ? AND file_state = 'AVAILABLE'
+                   AND (delete_date IS NULL OR delete_date - created_at > ?)
+                 ORDER BY id LIMIT ?",
+            )?;
+            let after = after.map(|a| a.to_string()).unwrap_or_default();
+            let rows = stmt.query_map(
+                params![
+                    org.to_string(),
+                    after,
+                    threshold_ms,
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (c, r, d, created) = row?;
+                out.push((
+                    parse_id(&c, ConversationId::parse)?,
+                    parse_id(&r, RecordingId::parse)?,
+                    d.map(from_ms),
+                    from_ms(created),
+                ));
+            }
+            Ok(out)
+        })
+    }
+
     fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<HoldList> {
         self.read(|c| {
             Ok(HoldList {

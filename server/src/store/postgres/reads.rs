@@ -682,6 +682,41 @@ impl Store for PgStore {
         self.read(|pg| pg.held_of(org, ids))
     }
 
+    fn retained_longer_than(
+        &self,
+        org: OrgId,
+        threshold_ms: i64,
+        after: Option<RecordingId>,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::store::RetainedRecording>> {
+        self.read(|pg| {
+            let after = after.map(|a| a.to_string()).unwrap_or_default();
+            pg.tx
+                .query(
+                    "SELECT conversation_id, id, delete_date, created_at FROM recordings
+                     WHERE org_id = $1 AND id > $2 AND file_state = 'AVAILABLE'
+                       AND (delete_date IS NULL OR delete_date - created_at > $3)
+                     ORDER BY id LIMIT $4",
+                    &[
+                        &org.to_string(),
+                        &after,
+                        &threshold_ms,
+                        &i64::try_from(limit).unwrap_or(i64::MAX),
+                    ],
+                )?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        parse_id(r.get(0), ConversationId::parse)?,
+                        parse_id(r.get(1), RecordingId::parse)?,
+                        r.get::<_, Option<i64>>(2).map(instant).transpose()?,
+                        instant(r.get(3))?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
     fn holds(&self, org: OrgId, search: Option<&str>) -> StoreResult<HoldList> {
         self.read(|pg| {
             Ok(HoldList {
