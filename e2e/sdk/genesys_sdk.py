@@ -162,6 +162,18 @@ def main():
           [r["fileState"] for r in native.get(f"/api/conversations/{conv}")["recordings"] if r["id"] == rec["id"]],
           ["DELETED"])
 
+    # The retention query: recordings retained for more than 30 days, a page at a time.
+    first = recording_api.get_recordings_retention_query(retention_threshold_days=30, page_size=10)
+    def retained(e):
+        return e.delete_date is None or (e.delete_date - e.creation_time) > datetime.timedelta(days=30)
+    check("retention query: a page of 10, each retained longer than 30 days",
+          (len(first.entities), all(retained(e) for e in first.entities)), (10, True))
+    cursor = first.next_uri.split("cursor=")[1]
+    second = recording_api.get_recordings_retention_query(retention_threshold_days=30, page_size=10, cursor=cursor)
+    check("retention query: the cursor goes on after the first page",
+          (cursor, second.entities[0].recording_id > cursor, all(retained(e) for e in second.entities)),
+          (first.entities[-1].recording_id, True, True))
+
     # The audit query: one event of each kind, about this conversation or recording.
     now = datetime.datetime.now(UTC)
     interval = f"{(now - datetime.timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}/" \
