@@ -166,6 +166,10 @@ pub struct ProtectResponse {
     /// Into a legal hold: protected conversations that joined it (not counted in `changed`).
     #[serde(default)]
     pub joined: u32,
+    /// A release with two-person release on: asked for, waiting for a second user; nothing
+    /// changed yet.
+    #[serde(default)]
+    pub requested: bool,
     pub org: OrgStatusDto,
     /// For a selection by ids: each listed conversation's outcome, in the order listed.
     pub outcomes: Vec<ConversationOutcome>,

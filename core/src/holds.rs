@@ -255,6 +255,10 @@ pub struct ReleaseRequest {
     pub reason: Option<String>,
     #[serde(with = "crate::time::iso")]
     pub requested_at: Instant,
+    /// A release of interactions from the default hold (the Release button, the Genesys flag):
+    /// how many it released when asked. `None` for a legal hold released as a whole.
+    #[serde(default)]
+    pub interactions: Option<u32>,
 }
 
 /// Whether `approver` may approve a requested release: the permission to release, and not
@@ -397,8 +401,9 @@ pub struct HoldDetails {
     /// Interactions that matched its query on arrival and were not protected (cap reached),
     /// with when.
     pub missed: Vec<HoldMiss>,
-    /// The release waiting for a second user, if one was asked for.
-    pub pending: Option<ReleaseRequest>,
+    /// The releases waiting for a second user: one at most for a legal hold; for the default
+    /// hold, each Release of interactions asked for.
+    pub pending: Vec<ReleaseRequest>,
     #[serde(default)]
     pub settings: OrgSettings,
 }
@@ -877,6 +882,7 @@ mod tests {
             requested_by: "maria".to_owned(),
             reason: None,
             requested_at: Instant::from_timestamp_millis(0).unwrap(),
+            interactions: None,
         };
         let perms = Permissions::of(BOTH);
         assert_eq!(check_approval(perms, &request, user(2)), Ok(()));

@@ -585,6 +585,7 @@ from_object!(ProtectResponse {
     without_recording: "withoutRecording",
     not_found: "notFound",
     joined: "joined",
+    requested: "requested",
     org: "org",
     outcomes: "outcomes",
 });
@@ -676,6 +677,7 @@ from_object!(ReleaseRequest {
     requested_by: "requestedBy",
     reason: "reason",
     requested_at: "requestedAt",
+    interactions: "interactions",
 });
 from_object!(HoldMember {
     id: "id",
@@ -1002,6 +1004,7 @@ mod tests {
             without_recording: Count::Exact(3),
             not_found: 4,
             joined: 2,
+            requested: true,
             org,
             outcomes: [
                 Outcome::Changed,
@@ -1143,14 +1146,15 @@ mod tests {
                 id: ConversationId::from_uuid(uuid::Uuid::from_u128(6)),
                 at: at("2026-11-21T10:00:00.25Z"),
             }],
-            pending: Some(ReleaseRequest {
+            pending: vec![ReleaseRequest {
                 id: "r-1".to_owned(),
                 hold: HoldId::from_uuid(uuid::Uuid::from_u128(4)),
                 requested_by_id: UserId::from_uuid(uuid::Uuid::from_u128(9)),
                 requested_by: "maria".to_owned(),
                 reason: Some("settled".to_owned()),
                 requested_at: at("2026-12-01T10:00:00Z"),
-            }),
+                interactions: Some(12),
+            }],
             settings: OrgSettings::default(),
         });
         let event = |seq: u64, action, actor| AuditEvent {

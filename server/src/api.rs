@@ -241,10 +241,20 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
     .await?;
     let outcome = outcome.map_err(ApiError::Plan)?;
     settle_holds(state, org, outcome.changed.clone()).await?;
+    // Two-person release: asked for, waiting for a second user; nothing changed yet.
+    let requested = outcome.requested.is_some();
+    let status_code = match requested {
+        true => StatusCode::ACCEPTED,
+        false => StatusCode::OK,
+    };
     Ok(json(
-        StatusCode::OK,
+        status_code,
         &ProtectResponse {
-            changed: outcome.plan.change,
+            requested,
+            changed: match requested {
+                true => 0,
+                false => outcome.plan.change,
+            },
             unchanged: outcome.plan.unchanged,
             without_recording: outcome.plan.without_recording,
             not_found: u32::try_from(outcome.not_found.len()).unwrap_or(u32::MAX),
@@ -255,7 +265,10 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
                 .iter()
                 .map(|(id, standing)| ConversationOutcome {
                     id: *id,
-                    outcome: outcome.outcome_of(*id, *standing),
+                    outcome: match requested {
+                        true => holdfast_core::protection::Outcome::Unchanged,
+                        false => outcome.outcome_of(*id, *standing),
+                    },
                 })
                 .collect(),
         },
@@ -737,16 +750,24 @@ pub async fn decide_release(
         caller.permissions,
         audit_context(&caller, req),
     );
+    // The default hold's requests are named (`?request=`); a legal hold has one at most.
+    let request = req.query_param("request").map(str::to_owned);
     let done = blocking(state, move |s| {
-        usecase::holds::decide(s, org, perms, id, approve, &ctx)
+        usecase::holds::decide(s, org, perms, id, request.as_deref(), approve, &ctx)
     })
     .await?
     .ok_or(ApiError::NotFound)?
     .map_err(hold_refused)?;
     match done {
         Some(done) => {
+            let answer = match done.counts {
+                Some(counts) => {
+                    serde_json::to_value(counts).map_err(|e| ApiError::Internal(e.to_string()))?
+                }
+                None => serde_json::json!({"released": done.released.len()}),
+            };
             settle_holds(state, org, done.released).await?;
-            Ok(json(StatusCode::OK, &done.counts))
+            Ok(json(StatusCode::OK, &answer))
         }
         None => Ok(json(StatusCode::OK, &serde_json::json!({"refused": true}))),
     }

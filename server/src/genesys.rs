@@ -156,6 +156,18 @@ pub async fn set_deletion_protection(state: &AppState, req: &Req) -> Result<Resp
     })
     .await?;
     match outcome {
+        // Two-person release: asked for; each conversation it would release says so.
+        Ok(outcome) if outcome.requested.is_some() => {
+            for (id, standing) in &outcome.standings {
+                if *standing == Standing::Protected && !outcome.held.contains(id) {
+                    failed_updates.push(failed(
+                        *id,
+                        "release.awaits.approval",
+                        "Two-person release: the release waits for a second user's approval in Holdfast.",
+                    ));
+                }
+            }
+        }
         Ok(outcome) => settle_holds(state, org, outcome.changed).await?,
         Err(PlanError::NothingToDo { .. }) | Err(PlanError::EmptySelection) => {}
         Err(e) => return Err(ApiError::Plan(e)),

@@ -6856,7 +6856,7 @@ async fn with_two_person_release_a_second_user_approves_on(backend: Backend) {
         .await
         .parse();
     assert_eq!(
-        page.pending.as_ref().map(|r| r.id.clone()),
+        page.pending.first().map(|r| r.id.clone()),
         Some(request.id.clone())
     );
     assert_eq!(page.hold.released_at, None);
@@ -6900,7 +6900,7 @@ async fn with_two_person_release_a_second_user_approves_on(backend: Backend) {
         .parse();
     assert_eq!(
         (page.pending, page.hold.released_by.as_deref()),
-        (None, Some("admin"))
+        (Vec::new(), Some("admin"))
     );
     server
         .post_json(&path(0, "/approve"), &admin, &serde_json::json!({}))
@@ -6922,8 +6922,90 @@ async fn with_two_person_release_a_second_user_approves_on(backend: Backend) {
         .parse();
     assert_eq!(
         (page.pending, page.hold.released_at, page.hold.conversations),
-        (None, None, 1)
+        (Vec::new(), None, 1)
     );
+
+    // The Release button too: asked, then approved by a second user, planned as it runs then.
+    let p2 = protectable_ids(&server, &manager, 100, 1).await;
+    let release =
+        serde_json::json!({"action": "release", "selection": {"kind": "ids", "ids": &p2}});
+    let protect =
+        serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": &p2}});
+    server
+        .post_json("/api/protection", &manager, &protect)
+        .await
+        .assert_status(200);
+    let asked = server
+        .post_json("/api/protection", &manager, &release)
+        .await;
+    asked.assert_status(202);
+    assert_eq!(
+        (
+            asked.json()["requested"].as_bool(),
+            asked.json()["changed"].as_u64()
+        ),
+        (Some(true), Some(0))
+    );
+    assert_eq!(
+        details(&server, &manager, &p2[0]).await.holds.len(),
+        1,
+        "still protected"
+    );
+    let default_path = format!("/api/holds/{}", holdfast_core::HoldId::DEFAULT);
+    let page: HoldDetails = server.get(&default_path, &admin).await.parse();
+    assert_eq!(
+        page.pending
+            .iter()
+            .map(|r| (r.requested_by.as_str(), r.interactions))
+            .collect::<Vec<_>>(),
+        vec![("manager", Some(1))]
+    );
+    let approve = format!(
+        "{default_path}/release/approve?request={}",
+        page.pending[0].id
+    );
+    server
+        .post_json(&approve, &manager, &serde_json::json!({}))
+        .await
+        .assert_error(409, "conflict");
+    server
+        .post_json(
+            &format!("{default_path}/release/approve"),
+            &admin,
+            &serde_json::json!({}),
+        )
+        .await
+        .assert_error(409, "conflict");
+    let done = server
+        .post_json(&approve, &admin, &serde_json::json!({}))
+        .await;
+    done.assert_status(200);
+    assert_eq!(done.json(), serde_json::json!({"released": 1}));
+    assert_eq!(
+        details(&server, &manager, &p2[0]).await.holds.len(),
+        0,
+        "released"
+    );
+    // The Genesys flag asks too, and says so.
+    server
+        .post_json("/api/protection", &manager, &protect)
+        .await
+        .assert_status(200);
+    let token = bearer(&server, "manager").await;
+    let flag = v2(
+        &server,
+        "PUT",
+        "/api/v2/recordings/deletionprotection?protect=false",
+        &token,
+        &serde_json::json!({"conversationIds": &p2}),
+    )
+    .await;
+    flag.assert_status(200);
+    assert_eq!(
+        flag.json()["failedUpdates"][0]["errorCode"].as_str(),
+        Some("release.awaits.approval")
+    );
+    assert_eq!(details(&server, &manager, &p2[0]).await.holds.len(), 1);
 
     let events = server.store.audit_events(me.org_id).unwrap();
     let about = |hold: &str| -> Vec<(AuditAction, String)> {

@@ -517,6 +517,9 @@ pub struct ProtectionOutcome {
     pub joined: Vec<ConversationId>,
     /// On a release of listed ids: the protected ones a legal hold kept protected.
     pub held: Vec<ConversationId>,
+    /// With two-person release: the release asked for, which a second user decides on;
+    /// nothing changed.
+    pub requested: Option<holdfast_core::holds::ReleaseRequest>,
 }
 
 impl ProtectionOutcome {
@@ -684,9 +687,17 @@ pub trait Tx {
     /// The organization's settings.
     fn settings(&mut self, org: OrgId) -> StoreResult<OrgSettings>;
     fn set_settings(&mut self, org: OrgId, settings: &OrgSettings) -> StoreResult<()>;
-    /// The release of the hold that waits for a second user, if any.
-    fn pending_release(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Option<ReleaseRequest>>;
-    fn insert_release_request(&mut self, org: OrgId, request: &ReleaseRequest) -> StoreResult<()>;
+    /// The releases of the hold that wait for a second user, oldest first.
+    fn pending_releases(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Vec<ReleaseRequest>>;
+    /// A release of interactions from the default hold asked for: its selection (JSON).
+    fn release_selection(&mut self, org: OrgId, request: &str) -> StoreResult<Option<String>>;
+    /// Records a release asked for; `selection` for a release of interactions.
+    fn insert_release_request(
+        &mut self,
+        org: OrgId,
+        request: &ReleaseRequest,
+        selection: Option<&str>,
+    ) -> StoreResult<()>;
     /// Records the decision on a requested release.
     fn decide_release(
         &mut self,

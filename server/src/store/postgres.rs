@@ -839,13 +839,23 @@ impl Tx for PgTx<'_, '_> {
         self.store_settings(org, settings)
     }
 
-    fn pending_release(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Option<ReleaseRequest>> {
+    fn pending_releases(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Vec<ReleaseRequest>> {
         self.ensure_locked(org)?;
-        self.waiting_release(org, hold)
+        self.waiting_releases(org, hold)
     }
 
-    fn insert_release_request(&mut self, org: OrgId, request: &ReleaseRequest) -> StoreResult<()> {
-        self.add_release_request(org, request)
+    fn release_selection(&mut self, org: OrgId, request: &str) -> StoreResult<Option<String>> {
+        self.ensure_locked(org)?;
+        self.selection_of(org, request)
+    }
+
+    fn insert_release_request(
+        &mut self,
+        org: OrgId,
+        request: &ReleaseRequest,
+        selection: Option<&str>,
+    ) -> StoreResult<()> {
+        self.add_release_request(org, request, selection)
     }
 
     fn decide_release(

@@ -14,13 +14,7 @@ use crate::store::{
     AuditContext, AuditDraft, ProtectionChange, StoreError, StoreResult, Transact, Tx,
 };
 
-/// The name an audit context acts as.
-fn actor_name(ctx: &AuditContext) -> String {
-    match &ctx.actor {
-        Actor::User { name, .. } => name.clone(),
-        Actor::System => "system".to_owned(),
-    }
-}
+use super::{actor_id, actor_name};
 
 /// Creates a legal hold owned by the caller, audited as `CreateHold`. A hold with a query
 /// covers, in the same transaction, every interaction the query matches now (protected against
@@ -208,7 +202,7 @@ pub fn release(
             return release_in(tx, org, &hold, reason.as_deref(), ctx)
                 .map(|done| Some(Ok(ReleaseOutcome::Released(done))));
         }
-        if tx.pending_release(org, id)?.is_some() {
+        if !tx.pending_releases(org, id)?.is_empty() {
             return Ok(Some(Err(HoldError::ReleasePending)));
         }
         let request = ReleaseRequest {
@@ -218,35 +212,58 @@ pub fn release(
             requested_by: actor_name(ctx),
             reason: reason.clone(),
             requested_at: ctx.now,
+            interactions: None,
         };
-        tx.insert_release_request(org, &request)?;
+        tx.insert_release_request(org, &request, None)?;
         let draft = hold_event(AuditAction::ReleaseRequested, &hold, reason.clone(), None);
         super::audit::append(tx, org, ctx, [draft])?;
         Ok(Some(Ok(ReleaseOutcome::Requested(request))))
     })
 }
 
+/// What an approval released.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Decided {
+    /// A legal hold released as a whole: its counts.
+    pub counts: Option<ReleaseCounts>,
+    /// The conversations no longer protected: their stored objects' legal holds follow.
+    pub released: Vec<ConversationId>,
+}
+
 /// Approves (a second user with the permission to release: not the one who asked) or refuses
-/// (any user with that permission, the one who asked included) the release of the hold that
-/// waits; an approval releases it in the same transaction. `Ok(None)`: no such hold.
+/// (any user with that permission, the one who asked included) a release that waits: the
+/// legal hold's one, or, for the default hold, the one `request` names (a release of
+/// interactions, planned again as it runs now). An approval releases in the same transaction.
+/// `Ok(None)`: no such hold.
 pub fn decide(
     store: &dyn Transact,
     org: OrgId,
     perms: Permissions,
     id: HoldId,
+    request: Option<&str>,
     approve: bool,
     ctx: &AuditContext,
-) -> StoreResult<Option<Result<Option<HoldReleased>, HoldError>>> {
+) -> StoreResult<Option<Result<Option<Decided>, HoldError>>> {
     super::transact(store, |tx| {
         let Some(hold) = tx.hold(org, id)? else {
             return Ok(None);
         };
-        let Some(request) = tx.pending_release(org, id)? else {
+        let pending = tx.pending_releases(org, id)?;
+        let found = match request {
+            Some(r) => pending.into_iter().find(|p| p.id == r),
+            None if id.is_default() => None,
+            None => pending.into_iter().next(),
+        };
+        let Some(request) = found else {
             return Ok(Some(Err(HoldError::NoReleasePending)));
         };
         let checked = match approve {
-            true => holdfast_core::holds::check_approval(perms, &request, actor_id(ctx))
-                .and_then(|()| holdfast_core::holds::check_release(perms, &hold)),
+            true => holdfast_core::holds::check_approval(perms, &request, actor_id(ctx)).and_then(
+                |()| match id.is_default() {
+                    true => Ok(()),
+                    false => holdfast_core::holds::check_release(perms, &hold),
+                },
+            ),
             false => match perms.contains(holdfast_core::Permission::ProtectionRevoke) {
                 true => Ok(()),
                 false => Err(HoldError::MissingPermission {
@@ -257,6 +274,29 @@ pub fn decide(
         if let Err(e) = checked {
             return Ok(Some(Err(e)));
         }
+        // A release of interactions runs first, as the approver, planned as it runs now: a
+        // refusal (nothing left to release, say) writes nothing and leaves the request.
+        let mut decided = Decided::default();
+        if approve && id.is_default() {
+            let selection = tx.release_selection(org, &request.id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("the release {} has no selection", request.id))
+            })?;
+            let selection: Selection = serde_json::from_str(&selection)
+                .map_err(|e| StoreError::Corrupt(format!("a stored selection: {e}")))?;
+            let change = ProtectionChange {
+                action: ProtectAction::Release,
+                selection,
+                reason: request
+                    .reason
+                    .as_deref()
+                    .and_then(|r| Reason::new(r).ok().flatten()),
+                hold: None,
+            };
+            match super::protection::apply_in(tx, org, perms, &change, ctx)? {
+                Ok(outcome) => decided.released = outcome.changed,
+                Err(plan) => return Ok(Some(Err(HoldError::Refused { plan }))),
+            }
+        }
         let by = actor_name(ctx);
         tx.decide_release(org, &request.id, &by, ctx.now, approve)?;
         let message = format!("asked by {}", request.requested_by);
@@ -266,10 +306,17 @@ pub fn decide(
         };
         let draft = hold_event(action, &hold, reason, Some(message));
         super::audit::append(tx, org, ctx, [draft])?;
-        match approve {
-            true => release_in(tx, org, &hold, request.reason.as_deref(), ctx)
-                .map(|done| Some(Ok(Some(done)))),
-            false => Ok(Some(Ok(None))),
+        match (approve, id.is_default()) {
+            (true, false) => {
+                release_in(tx, org, &hold, request.reason.as_deref(), ctx).map(|done| {
+                    Some(Ok(Some(Decided {
+                        counts: Some(done.counts),
+                        released: done.released,
+                    })))
+                })
+            }
+            (true, true) => Ok(Some(Ok(Some(decided)))),
+            (false, _) => Ok(Some(Ok(None))),
         }
     })
 }
@@ -291,14 +338,6 @@ fn hold_event(
             hold: Some(hold.id.to_string()),
             ..Details::default()
         },
-    }
-}
-
-/// The user an audit context acts as (the nil id for the system).
-fn actor_id(ctx: &AuditContext) -> holdfast_core::UserId {
-    match &ctx.actor {
-        Actor::User { id, .. } => *id,
-        Actor::System => holdfast_core::UserId::from_uuid(uuid::Uuid::nil()),
     }
 }
 

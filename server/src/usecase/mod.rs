@@ -12,6 +12,22 @@ pub mod retention;
 
 use crate::store::{StoreError, StoreResult, Transact, Tx};
 
+/// The user name an audit context acts as (`system` for the system).
+pub(crate) fn actor_name(ctx: &crate::store::AuditContext) -> String {
+    match &ctx.actor {
+        holdfast_core::audit::Actor::User { name, .. } => name.clone(),
+        holdfast_core::audit::Actor::System => "system".to_owned(),
+    }
+}
+
+/// The user an audit context acts as (the nil id for the system).
+pub(crate) fn actor_id(ctx: &crate::store::AuditContext) -> holdfast_core::UserId {
+    match &ctx.actor {
+        holdfast_core::audit::Actor::User { id, .. } => *id,
+        holdfast_core::audit::Actor::System => holdfast_core::UserId::from_uuid(uuid::Uuid::nil()),
+    }
+}
+
 /// Runs `work` in one write transaction of `store` and returns what it returned; nothing is
 /// kept when it fails.
 pub fn transact<T>(

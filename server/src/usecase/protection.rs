@@ -6,10 +6,11 @@ use std::collections::HashSet;
 
 use holdfast_core::api::Selection;
 use holdfast_core::audit::{Actor, AuditAction, Details, EntityType};
+use holdfast_core::holds::ReleaseRequest;
 use holdfast_core::protection::{
     Outcome, PlanError, ProtectAction, SelectionSummary, plan_protection,
 };
-use holdfast_core::{ConversationId, OrgId, Permissions};
+use holdfast_core::{ConversationId, HoldId, OrgId, Permissions};
 
 use crate::store::{
     AuditContext, AuditDraft, ProtectedBy, ProtectionChange, ProtectionOutcome, Standing,
@@ -17,7 +18,8 @@ use crate::store::{
 };
 
 /// Protects or releases a selection in one transaction. A refused plan changes nothing and is
-/// returned as `Ok(Err(_))`.
+/// returned as `Ok(Err(_))`. Where the organization releases with two people, a release is
+/// only asked for (`requested`): a second user approves it (`usecase::holds::decide`).
 pub fn apply(
     store: &dyn Transact,
     org: OrgId,
@@ -25,7 +27,118 @@ pub fn apply(
     change: &ProtectionChange,
     ctx: &AuditContext,
 ) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
-    super::transact(store, |tx| apply_in(tx, org, perms, change, ctx))
+    let request_id = uuid::Uuid::new_v4().to_string();
+    super::transact(store, |tx| {
+        if change.action == ProtectAction::Release && tx.settings(org)?.two_person_release {
+            return request_in(tx, org, perms, change, &request_id, ctx);
+        }
+        apply_in(tx, org, perms, change, ctx)
+    })
+}
+
+/// What a selection holds, read once inside the transaction: the summary the plan is made
+/// from, each listed id's standing, and (on a release) the listed ones a legal hold keeps.
+type Read = (
+    SelectionSummary,
+    Vec<(ConversationId, Standing)>,
+    Vec<ConversationId>,
+);
+
+fn read_selection(
+    tx: &mut dyn Tx,
+    org: OrgId,
+    change: &ProtectionChange,
+    now: holdfast_core::time::Instant,
+) -> StoreResult<Read> {
+    Ok(match &change.selection {
+        Selection::Ids { ids } => {
+            let standings = tx.classify(org, ids)?;
+            let (held, due) = match change.action {
+                ProtectAction::Protect => (Vec::new(), 0),
+                ProtectAction::Release => {
+                    let protected: Vec<ConversationId> = standings
+                        .iter()
+                        .filter(|(_, s)| *s == Standing::Protected)
+                        .map(|(id, _)| *id)
+                        .collect();
+                    (
+                        tx.held(org, &protected)?,
+                        tx.past_due(org, &change.selection, now)?,
+                    )
+                }
+            };
+            (
+                SelectionSummary::of_standings(&standings, &held, due),
+                standings,
+                held,
+            )
+        }
+        Selection::Filter { .. } => (
+            tx.summarize(org, &change.selection, now)?,
+            Vec::new(),
+            Vec::new(),
+        ),
+    })
+}
+
+/// A release asked for (two-person release): planned as it would run now, recorded with its
+/// selection for the second user, audited `ReleaseRequested`; nothing is released.
+fn request_in(
+    tx: &mut dyn Tx,
+    org: OrgId,
+    perms: Permissions,
+    change: &ProtectionChange,
+    request_id: &str,
+    ctx: &AuditContext,
+) -> StoreResult<Result<ProtectionOutcome, PlanError>> {
+    let status = tx.org_status(org)?;
+    let (summary, standings, held) = read_selection(tx, org, change, ctx.now)?;
+    let plan = match plan_protection(&status, perms, change.action, &summary) {
+        Ok(plan) => plan,
+        Err(e) => return Ok(Err(e)),
+    };
+    let reason = change.reason.as_ref().map(|r| r.as_str().to_owned());
+    let request = ReleaseRequest {
+        id: request_id.to_owned(),
+        hold: HoldId::DEFAULT,
+        requested_by_id: super::actor_id(ctx),
+        requested_by: super::actor_name(ctx),
+        reason: reason.clone(),
+        requested_at: ctx.now,
+        interactions: Some(plan.change),
+    };
+    let selection = serde_json::to_string(&change.selection)
+        .map_err(|e| StoreError::Corrupt(format!("a selection: {e}")))?;
+    tx.insert_release_request(org, &request, Some(&selection))?;
+    let draft = AuditDraft {
+        action: AuditAction::ReleaseRequested,
+        entity_type: EntityType::Hold,
+        entity_id: HoldId::DEFAULT.to_string(),
+        details: Details {
+            reason,
+            message: Some(format!(
+                "release of {} from the default hold",
+                holdfast_core::format::counted(plan.change, "interaction", "interactions")
+            )),
+            hold: Some(HoldId::DEFAULT.to_string()),
+            ..Details::default()
+        },
+    };
+    super::audit::append(tx, org, ctx, [draft])?;
+    let not_found = standings
+        .iter()
+        .filter(|(_, s)| *s == Standing::NotFound)
+        .map(|(id, _)| *id)
+        .collect();
+    Ok(Ok(ProtectionOutcome {
+        plan,
+        changed: Vec::new(),
+        not_found,
+        standings,
+        joined: Vec::new(),
+        held,
+        requested: Some(request),
+    }))
 }
 
 /// The body of [`apply`], inside its transaction: the counts the plan is made from cannot
@@ -49,35 +162,7 @@ pub fn apply_in(
     };
     // Listed ids are read once, for the plan and for each one's outcome; their past-due
     // recordings only matter to a release, and which are held only to a release.
-    let (summary, standings, held) = match &change.selection {
-        Selection::Ids { ids } => {
-            let standings = tx.classify(org, ids)?;
-            let (held, due) = match change.action {
-                ProtectAction::Protect => (Vec::new(), 0),
-                ProtectAction::Release => {
-                    let protected: Vec<ConversationId> = standings
-                        .iter()
-                        .filter(|(_, s)| *s == Standing::Protected)
-                        .map(|(id, _)| *id)
-                        .collect();
-                    (
-                        tx.held(org, &protected)?,
-                        tx.past_due(org, &change.selection, ctx.now)?,
-                    )
-                }
-            };
-            (
-                SelectionSummary::of_standings(&standings, &held, due),
-                standings,
-                held,
-            )
-        }
-        Selection::Filter { .. } => (
-            tx.summarize(org, &change.selection, ctx.now)?,
-            Vec::new(),
-            Vec::new(),
-        ),
-    };
+    let (summary, standings, held) = read_selection(tx, org, change, ctx.now)?;
     let planned = match hold {
         Some(_) => holdfast_core::holds::plan_add(&status, perms, &summary),
         None => plan_protection(&status, perms, change.action, &summary),
@@ -184,5 +269,6 @@ pub fn apply_in(
         standings,
         joined,
         held,
+        requested: None,
     }))
 }

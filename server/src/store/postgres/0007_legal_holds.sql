@@ -58,6 +58,8 @@ CREATE TABLE release_requests (
     decided_by      text,
     decided_at      bigint,
     approved        boolean,
+    selection       text,
+    interactions    bigint,
     PRIMARY KEY (org_id, id)
 );
 

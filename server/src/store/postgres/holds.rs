@@ -177,38 +177,56 @@ impl PgTx<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn waiting_release(
+    pub(super) fn waiting_releases(
         &mut self,
         org: OrgId,
         hold: HoldId,
-    ) -> StoreResult<Option<ReleaseRequest>> {
-        let row = self.tx.query_opt(
-            "SELECT id, requested_by_id, requested_by, reason, requested_at FROM release_requests
-             WHERE org_id = $1 AND hold_id = $2 AND decided_at IS NULL",
-            &[&org.to_string(), &hold.to_string()],
-        )?;
-        row.map(|r| {
-            Ok(ReleaseRequest {
-                id: r.get(0),
-                hold,
-                requested_by_id: parse_id(r.get(1), UserId::parse)?,
-                requested_by: r.get(2),
-                reason: r.get(3),
-                requested_at: instant(r.get(4))?,
+    ) -> StoreResult<Vec<ReleaseRequest>> {
+        self.tx
+            .query(
+                "SELECT id, requested_by_id, requested_by, reason, requested_at, interactions FROM release_requests
+                 WHERE org_id = $1 AND hold_id = $2 AND decided_at IS NULL ORDER BY requested_at, id",
+                &[&org.to_string(), &hold.to_string()],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(ReleaseRequest {
+                    id: r.get(0),
+                    hold,
+                    requested_by_id: parse_id(r.get(1), UserId::parse)?,
+                    requested_by: r.get(2),
+                    reason: r.get(3),
+                    requested_at: instant(r.get(4))?,
+                    interactions: r.get::<_, Option<i64>>(5).and_then(|n| u32::try_from(n).ok()),
+                })
             })
-        })
-        .transpose()
+            .collect()
+    }
+
+    pub(super) fn selection_of(
+        &mut self,
+        org: OrgId,
+        request: &str,
+    ) -> StoreResult<Option<String>> {
+        Ok(self
+            .tx
+            .query_opt(
+                "SELECT selection FROM release_requests WHERE org_id = $1 AND id = $2",
+                &[&org.to_string(), &request],
+            )?
+            .and_then(|r| r.get::<_, Option<String>>(0)))
     }
 
     pub(super) fn add_release_request(
         &mut self,
         org: OrgId,
         r: &ReleaseRequest,
+        selection: Option<&str>,
     ) -> StoreResult<()> {
         self.ensure_locked(org)?;
         self.tx.execute(
-            "INSERT INTO release_requests (org_id, id, hold_id, requested_by_id, requested_by, reason, requested_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO release_requests (org_id, id, hold_id, requested_by_id, requested_by, reason, requested_at, selection, interactions)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 &org.to_string(),
                 &r.id,
@@ -217,6 +235,8 @@ impl PgTx<'_, '_> {
                 &r.requested_by,
                 &r.reason,
                 &r.requested_at.timestamp_millis(),
+                &selection,
+                &r.interactions.map(i64::from),
             ],
         )?;
         Ok(())
@@ -470,7 +490,7 @@ impl PgTx<'_, '_> {
         };
         let members = self.members(org, &hold)?;
         let missed = self.misses(org, id)?;
-        let pending = self.waiting_release(org, id)?;
+        let pending = self.waiting_releases(org, id)?;
         let settings = self.org_settings(org)?;
         Ok(Some(HoldDetails {
             hold,

@@ -73,6 +73,9 @@ CREATE TABLE release_requests (
     decided_by      TEXT,
     decided_at      INTEGER,
     approved        INTEGER,
+    -- A release of interactions from the default hold: the selection (JSON) and its count.
+    selection       TEXT,
+    interactions    INTEGER,
     PRIMARY KEY (org_id, id)
 ) STRICT, WITHOUT ROWID;
 

@@ -179,48 +179,66 @@ pub(super) fn set_settings(c: &Connection, org: OrgId, settings: &OrgSettings) -
     Ok(())
 }
 
-pub(super) fn pending_release(
+pub(super) fn pending_releases(
     c: &Connection,
     org: OrgId,
     hold: HoldId,
-) -> StoreResult<Option<ReleaseRequest>> {
-    let row = c
-        .prepare_cached(
-            "SELECT id, requested_by_id, requested_by, reason, requested_at FROM release_requests
-             INDEXED BY release_requests_pending
-             WHERE org_id = ? AND hold_id = ? AND decided_at IS NULL",
-        )?
-        .query_row(params![org.to_string(), hold.to_string()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        })
-        .optional()?;
-    row.map(|(id, by_id, by, reason, at)| {
-        Ok(ReleaseRequest {
+) -> StoreResult<Vec<ReleaseRequest>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, requested_by_id, requested_by, reason, requested_at, interactions FROM release_requests
+         INDEXED BY release_requests_pending
+         WHERE org_id = ? AND hold_id = ? AND decided_at IS NULL ORDER BY requested_at, id",
+    )?;
+    let rows = stmt.query_map(params![org.to_string(), hold.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, Option<i64>>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, by_id, by, reason, at, n) = row?;
+        out.push(ReleaseRequest {
             id,
             hold,
             requested_by_id: parse_id(&by_id, UserId::parse)?,
             requested_by: by,
             reason,
             requested_at: from_ms(at),
-        })
-    })
-    .transpose()
+            interactions: n.and_then(|n| u32::try_from(n).ok()),
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn release_selection(
+    c: &Connection,
+    org: OrgId,
+    request: &str,
+) -> StoreResult<Option<String>> {
+    Ok(
+        c.prepare_cached("SELECT selection FROM release_requests WHERE org_id = ? AND id = ?")?
+            .query_row(params![org.to_string(), request], |r| {
+                r.get::<_, Option<String>>(0)
+            })
+            .optional()?
+            .flatten(),
+    )
 }
 
 pub(super) fn insert_release_request(
     c: &Connection,
     org: OrgId,
     r: &ReleaseRequest,
+    selection: Option<&str>,
 ) -> StoreResult<()> {
     c.prepare_cached(
-        "INSERT INTO release_requests (org_id, id, hold_id, requested_by_id, requested_by, reason, requested_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO release_requests (org_id, id, hold_id, requested_by_id, requested_by, reason, requested_at, selection, interactions)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         org.to_string(),
@@ -229,7 +247,9 @@ pub(super) fn insert_release_request(
         r.requested_by_id.to_string(),
         r.requested_by,
         r.reason,
-        ms(r.requested_at)
+        ms(r.requested_at),
+        selection,
+        r.interactions
     ])?;
     Ok(())
 }
@@ -495,7 +515,7 @@ pub(super) fn hold_details(
         release,
         members,
         missed,
-        pending: pending_release(c, org, id)?,
+        pending: pending_releases(c, org, id)?,
         settings: settings(c, org)?,
     }))
 }

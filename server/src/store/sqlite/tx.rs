@@ -213,12 +213,21 @@ impl Tx for SqliteTx<'_> {
         holds::set_settings(self.tx, org, settings)
     }
 
-    fn pending_release(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Option<ReleaseRequest>> {
-        holds::pending_release(self.tx, org, hold)
+    fn pending_releases(&mut self, org: OrgId, hold: HoldId) -> StoreResult<Vec<ReleaseRequest>> {
+        holds::pending_releases(self.tx, org, hold)
     }
 
-    fn insert_release_request(&mut self, org: OrgId, request: &ReleaseRequest) -> StoreResult<()> {
-        holds::insert_release_request(self.tx, org, request)
+    fn release_selection(&mut self, org: OrgId, request: &str) -> StoreResult<Option<String>> {
+        holds::release_selection(self.tx, org, request)
+    }
+
+    fn insert_release_request(
+        &mut self,
+        org: OrgId,
+        request: &ReleaseRequest,
+        selection: Option<&str>,
+    ) -> StoreResult<()> {
+        holds::insert_release_request(self.tx, org, request, selection)
     }
 
     fn decide_release(
