@@ -260,13 +260,16 @@ pub async fn hold_list(
 /// What a release answered: done (its counts), or waiting for a second user.
 pub enum Released {
     Done(ReleaseCounts),
+    /// Interactions released from the default hold (an approved release of interactions).
+    Interactions(u32),
     Requested,
 }
 
 impl FromJson for Released {
     fn from_json(value: &Json) -> Result<Self, wire::WireError> {
-        match value.member("covered")? {
-            Json::Null => Ok(Released::Requested),
+        match (value.member("covered")?, value.member("released")?) {
+            (Json::Null, Json::Null) => Ok(Released::Requested),
+            (Json::Null, n) => u32::from_json(n).map(Released::Interactions),
             _ => ReleaseCounts::from_json(value).map(Released::Done),
         }
     }
@@ -283,13 +286,17 @@ pub async fn release_hold(id: HoldId, reason: Option<String>) -> Result<Released
     .await
 }
 
-/// Approves or refuses the release that waits for a second user.
-pub async fn decide_release(id: HoldId, approve: bool) -> Result<Released, ApiError> {
+/// Approves or refuses a release that waits for a second user (the default hold's are named).
+pub async fn decide_release(
+    id: HoldId,
+    request: &str,
+    approve: bool,
+) -> Result<Released, ApiError> {
     let decision = if approve { "approve" } else { "refuse" };
     let body = ReleaseHoldRequest { reason: None };
     send(
         "POST",
-        &format!("/api/holds/{id}/release/{decision}"),
+        &format!("/api/holds/{id}/release/{decision}?request={request}"),
         Some(&body as &dyn ToJson),
     )
     .await

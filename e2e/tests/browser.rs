@@ -321,7 +321,10 @@ async fn a_supervisor_sees_no_release_button() {
     for b in buttons {
         labels.push(b.text().await.unwrap());
     }
-    assert_eq!(labels, vec!["Protect Recordings".to_owned()]);
+    assert_eq!(
+        labels,
+        vec!["Protect Recordings".to_owned(), "Add to hold".to_owned()]
+    );
     h.finish().await;
 }
 
@@ -629,7 +632,7 @@ async fn a_saved_view_reopens_after_a_reload_and_can_be_renamed_and_deleted() {
     row_ids(&h).await;
     find(&h, ".save-view input")
         .await
-        .send_keys("Legal holds")
+        .send_keys("Case files")
         .await
         .unwrap();
     click(&h, ".save-view button").await;
@@ -637,7 +640,7 @@ async fn a_saved_view_reopens_after_a_reload_and_can_be_renamed_and_deleted() {
         .client()
         .wait()
         .at_most(PATIENCE)
-        .for_element(Locator::XPath("//nav//a[normalize-space(.)='Legal holds']"))
+        .for_element(Locator::XPath("//nav//a[normalize-space(.)='Case files']"))
         .await
         .expect("the saved view is listed");
     // Open it from the default view, after a reload.
@@ -648,7 +651,7 @@ async fn a_saved_view_reopens_after_a_reload_and_can_be_renamed_and_deleted() {
         h.client()
             .wait()
             .at_most(PATIENCE)
-            .for_element(Locator::XPath("//nav//a[normalize-space(.)='Legal holds']"))
+            .for_element(Locator::XPath("//nav//a[normalize-space(.)='Case files']"))
             .await
             .unwrap()
     };
@@ -662,12 +665,12 @@ async fn a_saved_view_reopens_after_a_reload_and_can_be_renamed_and_deleted() {
     click(&h, "nav a[href='/views']").await;
     let name = find(&h, "table[aria-label='Saved views'] input").await;
     name.clear().await.unwrap();
-    name.send_keys("Legal").await.unwrap();
+    name.send_keys("Cases").await.unwrap();
     click(&h, "table[aria-label='Saved views'] button").await;
     h.client()
         .wait()
         .at_most(PATIENCE)
-        .for_element(Locator::XPath("//nav//a[normalize-space(.)='Legal']"))
+        .for_element(Locator::XPath("//nav//a[normalize-space(.)='Cases']"))
         .await
         .expect("the renamed view is listed");
     h.screenshot("saved-views").await;
@@ -682,7 +685,7 @@ async fn a_saved_view_reopens_after_a_reload_and_can_be_renamed_and_deleted() {
     eventually(&h, "the view to be gone", || async {
         let gone = h
             .client()
-            .find(Locator::XPath("//nav//a[normalize-space(.)='Legal']"))
+            .find(Locator::XPath("//nav//a[normalize-space(.)='Cases']"))
             .await
             .is_err();
         gone.then_some(())

@@ -288,6 +288,9 @@ pub fn ProtectPreview(
                     // focus does not go back to a Protect button about to be disabled.
                     set_timeout(close, std::time::Duration::ZERO);
                     let said = match &hold {
+                        _ if done.requested => {
+                            "Release requested: it waits for a second user's approval on the default hold's page.".to_owned()
+                        }
                         Some((_, name)) => format!(
                             "Added {} to {name}: {} newly protected.",
                             counted(done.changed + done.joined, "interaction", "interactions"),

@@ -295,6 +295,51 @@ fn AddList(
     }
 }
 
+/// The releases that wait for a second user, each with what the viewer may do about it.
+fn pending_view(
+    d: &HoldDetails,
+    may: bool,
+    me: Option<holdfast_core::UserId>,
+    decide: impl Fn(String, bool) + Copy + Send + Sync + 'static,
+) -> Vec<AnyView> {
+    d.pending
+        .iter()
+        .map(|p| {
+            let own = me == Some(p.requested_by_id);
+            let what = match p.interactions {
+                Some(n) => format!("Release of {} requested", counted(n, "interaction", "interactions")),
+                None => "Release requested".to_owned(),
+            };
+            let asked = format!(
+                "{what} by {} on {}{}.",
+                p.requested_by,
+                format::instant(p.requested_at),
+                p.reason
+                    .as_ref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            );
+            let (a, b) = (p.id.clone(), p.id.clone());
+            let c = p.id.clone();
+            view! {
+                <div class="pending" role="status">
+                    <p>{asked}</p>
+                    {(may && own).then(move || view! {
+                        <p class="muted">"Another user with the permission to release approves it."</p>
+                        <button class="btn" type="button" on:click=move |_| decide(c.clone(), false)>"Withdraw the request"</button>
+                    })}
+                    {(may && !own).then(move || view! {
+                        <button class="btn btn-danger" type="button" on:click=move |_| decide(a.clone(), true)>"Approve release"</button>
+                        " "
+                        <button class="btn" type="button" on:click=move |_| decide(b.clone(), false)>"Refuse"</button>
+                    })}
+                </div>
+            }
+            .into_any()
+        })
+        .collect()
+}
+
 /// The release section of an active legal hold: what it would do, a reason, and the button;
 /// with two-person release, the release that waits and its approval.
 fn release_section(
@@ -303,7 +348,7 @@ fn release_section(
     me: Option<holdfast_core::UserId>,
     reason: RwSignal<String>,
     release: impl Fn() + Copy + Send + Sync + 'static,
-    decide: impl Fn(bool) + Copy + Send + Sync + 'static,
+    decide: impl Fn(String, bool) + Copy + Send + Sync + 'static,
 ) -> AnyView {
     let two_person = d.settings.two_person_release;
     let r = d.release;
@@ -334,30 +379,8 @@ fn release_section(
         <h2>"Release this hold"</h2>
         <dl class="numbers" aria-label="Release preview">{items}</dl>
         {past_due}
-        {d.pending.clone().map(|p| {
-            let own = me == Some(p.requested_by_id);
-            let asked = format!(
-                "Release requested by {} on {}{}.",
-                p.requested_by,
-                format::instant(p.requested_at),
-                p.reason.map(|r| format!(": {r}")).unwrap_or_default()
-            );
-            view! {
-                <div class="pending" role="status">
-                    <p>{asked}</p>
-                    {(may && own).then(|| view! {
-                        <p class="muted">"Another user with the permission to release approves it."</p>
-                        <button class="btn" type="button" on:click=move |_| decide(false)>"Withdraw the request"</button>
-                    })}
-                    {(may && !own).then(|| view! {
-                        <button class="btn btn-danger" type="button" on:click=move |_| decide(true)>"Approve release"</button>
-                        " "
-                        <button class="btn" type="button" on:click=move |_| decide(false)>"Refuse"</button>
-                    })}
-                </div>
-            }
-        })}
-        {(may && d.pending.is_none()).then(|| view! {
+        {pending_view(d, may, me, decide)}
+        {(may && d.pending.is_empty()).then(|| view! {
             {two_person.then(|| view! { <p class="muted">"Two-person release: a second user with the permission to release approves it."</p> })}
             <div class="field">
                 <label for="release-reason">"Reason (optional)"</label>
@@ -379,6 +402,10 @@ fn release_said(done: api::Released) -> String {
             "Released the hold: {} no longer protected, {} still protected by other holds.",
             counted(done.deletable, "interaction", "interactions"),
             count(done.stay_protected)
+        ),
+        api::Released::Interactions(n) => format!(
+            "Released {}: no longer protected by the default hold.",
+            counted(n, "interaction", "interactions")
         ),
         api::Released::Requested => {
             "Release requested: it waits for a second user's approval.".to_owned()
@@ -416,9 +443,9 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
             }
         });
     };
-    let decide = move |approve: bool| {
+    let decide = move |request: String, approve: bool| {
         spawn_local(async move {
-            match api::decide_release(id, approve).await {
+            match api::decide_release(id, &request, approve).await {
                 Ok(done) => {
                     let text = match (approve, done) {
                         (true, done) => release_said(done),
@@ -451,7 +478,15 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                 let status = status_text(&h);
                 let active = h.released_at.is_none();
                 let may = session.permissions().contains(Permission::ProtectionRevoke);
-                let release_view = (active && !h.id.is_default()).then(|| release_section(&d, may, session.me().map(|m| m.user_id), reason, release, decide));
+                let me = session.me().map(|m| m.user_id);
+                let release_view = match h.id.is_default() {
+                    // The default hold's releases of interactions that wait for a second user.
+                    true => (!d.pending.is_empty()).then(|| view! {
+                        <h2>"Releases waiting for approval"</h2>
+                        {pending_view(&d, may, me, decide)}
+                    }.into_any()),
+                    false => active.then(|| release_section(&d, may, me, reason, release, decide)),
+                };
                 let rows: Vec<_> = d.members.iter().map(|m| {
                     let href = format!("/interactions/{}", m.id);
                     view! {
