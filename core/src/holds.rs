@@ -366,6 +366,21 @@ pub struct HoldInfo {
     pub missed: u32,
 }
 
+impl HoldInfo {
+    /// Whether the holds list's search finds it: its name or case reference contains the text,
+    /// case-insensitively (no search finds every hold).
+    pub fn matches(&self, search: Option<&str>) -> bool {
+        let Some(needle) = search.map(str::to_lowercase) else {
+            return true;
+        };
+        self.name.to_lowercase().contains(&needle)
+            || self
+                .case_reference
+                .as_ref()
+                .is_some_and(|r| r.to_lowercase().contains(&needle))
+    }
+}
+
 /// `GET /api/holds`.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct HoldList {

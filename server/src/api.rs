@@ -398,21 +398,7 @@ pub async fn audit(state: &AppState, req: &Req, csv: bool) -> Result<Resp, ApiEr
         let mut out = Vec::new();
         crate::audit_cli::write_csv(&mut out, events.iter().map(|(e, h)| (e, h.as_str())))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut resp = hyper::Response::new(crate::body::RespBody::full(out));
-        let h = resp.headers_mut();
-        h.insert(
-            hyper::header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
-        h.insert(
-            hyper::header::CONTENT_DISPOSITION,
-            HeaderValue::from_static("attachment; filename=\"holdfast-audit.csv\""),
-        );
-        h.insert(
-            hyper::header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        );
-        return Ok(resp);
+        return Ok(csv_response(out, "holdfast-audit.csv"));
     }
     let page = AuditPage {
         entities: events.into_iter().map(|(e, _)| e).collect(),
@@ -782,21 +768,26 @@ pub async fn hold_report(state: &AppState, req: &Req, id: HoldId) -> Result<Resp
     let csv = blocking(state, move |s| crate::report::hold_csv(s, org, id, now))
         .await?
         .ok_or(ApiError::NotFound)?;
-    let mut resp = hyper::Response::new(crate::body::RespBody::full(csv));
+    Ok(csv_response(csv, &format!("holdfast-hold-{id}.csv")))
+}
+
+/// A CSV download, never cached.
+fn csv_response(body: Vec<u8>, file_name: &str) -> Resp {
+    let mut resp = hyper::Response::new(crate::body::RespBody::full(body));
     let h = resp.headers_mut();
     h.insert(
         hyper::header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    let name = format!("attachment; filename=\"holdfast-hold-{id}.csv\"");
-    if let Ok(value) = HeaderValue::from_str(&name) {
+    // The names given are ASCII without quotes.
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         h.insert(hyper::header::CONTENT_DISPOSITION, value);
     }
     h.insert(
         hyper::header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     );
-    Ok(resp)
+    resp
 }
 
 /// `PUT /api/org/settings` `{"twoPersonRelease": bool}` (admin), audited as `UpdateSettings`.

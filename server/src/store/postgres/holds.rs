@@ -84,18 +84,10 @@ impl PgTx<'_, '_> {
             ),
             &[&org.to_string(), &HoldId::DEFAULT.to_string()],
         )?;
-        let needle = search.map(str::to_lowercase);
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let hold = hold_of(&row, 0)?;
-            let matches = needle.as_ref().is_none_or(|n| {
-                hold.name.to_lowercase().contains(n)
-                    || hold
-                        .case_reference
-                        .as_ref()
-                        .is_some_and(|r| r.to_lowercase().contains(n))
-            });
-            if !matches {
+            if !hold.matches(search) {
                 continue;
             }
             let conversations = match hold.released_at {

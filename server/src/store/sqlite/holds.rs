@@ -91,19 +91,8 @@ pub(super) fn holds(
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .collect::<StoreResult<_>>()?;
-    let needle = search.map(str::to_lowercase);
     let mut out = Vec::with_capacity(rows.len());
-    for hold in rows {
-        let matches = needle.as_ref().is_none_or(|n| {
-            hold.name.to_lowercase().contains(n)
-                || hold
-                    .case_reference
-                    .as_ref()
-                    .is_some_and(|r| r.to_lowercase().contains(n))
-        });
-        if !matches {
-            continue;
-        }
+    for hold in rows.into_iter().filter(|h| h.matches(search)) {
         let conversations = match hold.released_at {
             Some(_) => 0,
             None => covered(c, org, hold.id)?,
