@@ -4202,7 +4202,7 @@ async fn ingest_takes_a_recording_of_megabytes_and_serves_it_back_byte_for_byte_
     answer.assert_status(201);
     assert_eq!(
         answer.json(),
-        serde_json::json!({"conversations": 1, "recordings": 1})
+        serde_json::json!({"conversations": 1, "recordings": 1, "heldByQuery": 0, "missedByQuery": 0})
     );
     let d = details(&server, &admin, &conv).await;
     assert_eq!(d.recordings[0].size_bytes, Some(5_000_000));
