@@ -251,10 +251,7 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
         status_code,
         &ProtectResponse {
             requested,
-            changed: match requested {
-                true => 0,
-                false => outcome.plan.change,
-            },
+            changed: outcome.changed_count(),
             unchanged: outcome.plan.unchanged,
             without_recording: outcome.plan.without_recording,
             not_found: u32::try_from(outcome.not_found.len()).unwrap_or(u32::MAX),
@@ -265,10 +262,7 @@ pub async fn protection(state: &AppState, req: &Req) -> Result<Resp, ApiError> {
                 .iter()
                 .map(|(id, standing)| ConversationOutcome {
                     id: *id,
-                    outcome: match requested {
-                        true => holdfast_core::protection::Outcome::Unchanged,
-                        false => outcome.outcome_of(*id, *standing),
-                    },
+                    outcome: outcome.outcome_of(*id, *standing),
                 })
                 .collect(),
         },
@@ -594,8 +588,8 @@ fn hold_refused(e: holdfast_core::holds::HoldError) -> ApiError {
         HoldError::Released
         | HoldError::DefaultHold
         | HoldError::ReleasePending
-        | HoldError::NoReleasePending => ApiError::Conflict(e.to_string()),
-        HoldError::SamePerson => ApiError::Conflict(e.to_string()),
+        | HoldError::NoReleasePending
+        | HoldError::SamePerson => ApiError::Conflict(e.to_string()),
         HoldError::NameMissing
         | HoldError::TooLong { .. }
         | HoldError::ControlCharacter { .. }

@@ -11,6 +11,36 @@ use crate::format::{self, count, counted};
 use crate::load::{load, notice};
 use crate::state::Session;
 
+/// A table of the pages' kind: labelled, with its column headings.
+fn grid<R: IntoView + 'static>(
+    label: &'static str,
+    headings: &[&'static str],
+    rows: Vec<R>,
+) -> AnyView {
+    let headings: Vec<_> = headings
+        .iter()
+        .map(|h| view! { <th scope="col">{*h}</th> })
+        .collect();
+    view! {
+        <div class="table-wrap">
+            <table class="grid" aria-label=label>
+                <thead><tr>{headings}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// What a change said: done (politely, in `class`) or refused (an alert).
+fn said_view((ok, text): (bool, String), class: &'static str) -> impl IntoView {
+    let (role, class) = match ok {
+        true => ("status", class),
+        false => ("alert", "refusal"),
+    };
+    view! { <p class=class role=role>{text}</p> }
+}
+
 fn status_text(hold: &HoldInfo) -> String {
     match hold.released_at {
         Some(at) => format!(
@@ -105,18 +135,11 @@ pub fn HoldsPage() -> impl IntoView {
                         </tr>
                     }
                 }).collect();
-                view! {
-                    <div class="table-wrap">
-                        <table class="grid" aria-label="Legal holds">
-                            <thead><tr>
-                                <th scope="col">"Name"</th><th scope="col">"Case reference"</th>
-                                <th scope="col">"Interactions"</th><th scope="col">"Owner"</th>
-                                <th scope="col">"Created"</th><th scope="col">"Status"</th>
-                            </tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
-                }.into_any()
+                grid(
+                    "Legal holds",
+                    &["Name", "Case reference", "Interactions", "Owner", "Created", "Status"],
+                    rows,
+                )
             }
         }}
         {move || {
@@ -165,11 +188,7 @@ pub fn HoldsPage() -> impl IntoView {
                 <button class="btn btn-primary" type="submit">"Create hold"</button>
             </form>
         </Show>
-        {move || message.get().map(|(ok, text)| {
-            let role = if ok { "status" } else { "alert" };
-            let class = if ok { "muted" } else { "refusal" };
-            view! { <p class=class role=role>{text}</p> }
-        })}
+        {move || message.get().map(|said| said_view(said, "muted"))}
     }
 }
 
@@ -521,18 +540,11 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                 let members = if rows.is_empty() {
                     notice("empty", "This hold covers no interaction.".to_owned())
                 } else {
-                    view! {
-                        <div class="table-wrap">
-                            <table class="grid" aria-label="Interactions of the hold">
-                                <thead><tr>
-                                    <th scope="col">"Interaction"</th><th scope="col">"Queue"</th>
-                                    <th scope="col">"Added"</th><th scope="col">"Added by"</th>
-                                    <th scope="col">"Reason"</th><th scope="col">"Now"</th>
-                                </tr></thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                        </div>
-                    }.into_any()
+                    grid(
+                        "Interactions of the hold",
+                        &["Interaction", "Queue", "Added", "Added by", "Reason", "Now"],
+                        rows,
+                    )
                 };
                 view! {
                     <h1 tabindex="-1">{h.name.clone()}</h1>
@@ -559,10 +571,6 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                 }.into_any()
             }
         }}
-        {move || said.get().map(|(ok, text)| {
-            let role = if ok { "status" } else { "alert" };
-            let class = if ok { "announcement" } else { "refusal" };
-            view! { <p class=class role=role>{text}</p> }
-        })}
+        {move || said.get().map(|said| said_view(said, "announcement"))}
     }
 }

@@ -529,10 +529,16 @@ impl ProtectionOutcome {
         id: ConversationId,
         standing: Standing,
     ) -> holdfast_core::protection::Outcome {
-        match self.held.contains(&id) {
+        // A release only asked for (two-person release) changed nothing yet.
+        match self.requested.is_some() || self.held.contains(&id) {
             true => holdfast_core::protection::Outcome::Unchanged,
             false => self.plan.action.outcome(standing),
         }
+    }
+
+    /// How many conversations changed: none for a release only asked for.
+    pub fn changed_count(&self) -> u32 {
+        u32::try_from(self.changed.len()).unwrap_or(u32::MAX)
     }
 }
 

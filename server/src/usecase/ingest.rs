@@ -40,7 +40,10 @@ pub fn ingest_at(
         let mut joined = Vec::new();
         let mut arrived = Vec::new();
         for c in batch {
-            if !c.recordings.is_empty() || !tx.conversation_known(org, c.id)? {
+            // Looked up once: whether it is new decides both what the holds' queries see and
+            // whether it is inserted.
+            let known = tx.conversation_known(org, c.id)?;
+            if !c.recordings.is_empty() || !known {
                 arrived.push(super::holds::Arrived {
                     id: c.id,
                     start_time: c.start_time,
@@ -51,7 +54,7 @@ pub fn ingest_at(
                     media: c.recordings.iter().map(|r| r.media).collect(),
                 });
             }
-            if !tx.conversation_known(org, c.id)? {
+            if !known {
                 tx.insert_conversation(org, c)?;
             } else if c.recordings.iter().any(stores_objects) {
                 joined.push(c.id);

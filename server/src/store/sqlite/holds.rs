@@ -441,23 +441,25 @@ pub(super) fn end_hold(
 /// A hold's members: the default hold's protections, or a legal hold's rows (every one it
 /// ever had, once released).
 fn members(c: &Connection, org: OrgId, hold: &HoldInfo) -> StoreResult<Vec<HoldMember>> {
-    // The default hold's members are its protections; the hold id is named either way.
-    let sql = match hold.id.is_default() {
-        true => {
+    // The default hold's members are its protections, a legal hold's its rows.
+    let (sql, args) = match hold.id.is_default() {
+        true => (
             "SELECT p.conversation_id, c.start_time, c.queue, p.protected_at, p.protected_by, p.reason, 1
              FROM protections p JOIN conversations c ON c.org_id = p.org_id AND c.id = p.conversation_id
-             WHERE p.org_id = ?1 AND p.by_default = 1 AND ?2 = '00000000-0000-0000-0000-000000000000'
-             ORDER BY p.protected_at, p.conversation_id"
-        }
-        false => {
+             WHERE p.org_id = ? AND p.by_default = 1
+             ORDER BY p.protected_at, p.conversation_id",
+            vec![org.to_string()],
+        ),
+        false => (
             "SELECT m.conversation_id, c.start_time, c.queue, m.added_at, m.added_by, m.reason, c.protected
              FROM hold_members m JOIN conversations c ON c.org_id = m.org_id AND c.id = m.conversation_id
-             WHERE m.org_id = ?1 AND m.hold_id = ?2
-             ORDER BY m.added_at, m.conversation_id"
-        }
+             WHERE m.org_id = ? AND m.hold_id = ?
+             ORDER BY m.added_at, m.conversation_id",
+            vec![org.to_string(), hold.id.to_string()],
+        ),
     };
     let mut stmt = c.prepare_cached(sql)?;
-    let rows = stmt.query_map(params![org.to_string(), hold.id.to_string()], |r| {
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, i64>(1)?,
