@@ -191,6 +191,7 @@ pub fn hold_query(query: &str) -> Result<Filters, HoldError> {
         ("protected", filters.protected.is_some()),
         ("recorded", filters.has_recording.is_some()),
         ("deletedBefore", filters.deleted_before.is_some()),
+        ("hold", filters.hold.is_some()),
     ];
     if let Some((name, _)) = state.iter().find(|(_, set)| *set) {
         return Err(HoldError::Query {
@@ -758,6 +759,7 @@ mod tests {
             "protected=yes",
             "recorded=no&queue=A",
             "deletedBefore=2027-01-01T00:00:00Z",
+            "queue=A&hold=00000000-0000-0000-0000-000000000000",
             "sort=-date",
             "colour=red",
             "page=2",

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Direction, Media};
+use crate::ids::HoldId;
 use crate::time::Instant;
 
 /// The filters of the interactions view. `None` and empty lists mean "any".
@@ -30,6 +31,10 @@ pub struct Filters {
     pub protected: Option<bool>,
     /// Conversations with a recording whose deletion date is before this instant.
     pub deleted_before: Option<Instant>,
+    /// The conversations of one hold: a legal hold's members (still covered, or as they were
+    /// when it was released), or what the default hold protects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<HoldId>,
 }
 
 /// What the table is sorted by.
@@ -249,6 +254,9 @@ impl Filters {
         if let Some(t) = &self.deleted_before {
             out.push(("deletedBefore", time(t)));
         }
+        if let Some(h) = self.hold {
+            out.push(("hold", h.to_string()));
+        }
     }
 
     /// The filters as a query string (no leading `?`), for API calls that take only filters.
@@ -332,6 +340,7 @@ impl ViewState {
             "remote" => f.remote = Some(parse_text(value).ok_or_else(invalid)?),
             "recorded" => f.has_recording = Some(parse_yes_no(value).ok_or_else(invalid)?),
             "protected" => f.protected = Some(parse_yes_no(value).ok_or_else(invalid)?),
+            "hold" => f.hold = Some(parse_hold(value).ok_or_else(invalid)?),
             "sort" => {
                 let (descending, key) = match value.strip_prefix('-') {
                     Some(key) => (true, key),
@@ -379,6 +388,11 @@ fn parse_time(text: &str) -> Option<Instant> {
     let t = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
     // Views name whole seconds, so that the canonical form is the only form.
     (t.timestamp_subsec_nanos() == 0).then_some(t)
+}
+
+/// A hold's id in its canonical form only, so that a view has one address.
+fn parse_hold(text: &str) -> Option<HoldId> {
+    HoldId::parse(text).ok().filter(|h| h.to_string() == text)
 }
 
 fn parse_yes_no(text: &str) -> Option<bool> {
@@ -503,6 +517,10 @@ mod tests {
             Ok("recorded=no&sort=-deletion"),
         );
         check("columns=date,recording", Ok("columns=date,recording"));
+        check(
+            "hold=00000000-0000-0000-0000-000000000000&protected=no",
+            Ok("protected=no&hold=00000000-0000-0000-0000-000000000000"),
+        );
     }
 
     #[test]
@@ -531,6 +549,16 @@ mod tests {
                 name: "page".to_owned(),
             }),
         );
+        let id = "6a1b5f0e-2f43-4c5e-9a59-0d6c2f8d1b11";
+        for value in [
+            "",
+            "abc",
+            &id.to_uppercase(),
+            &id.replace('-', ""),
+            &format!(" {id}"),
+        ] {
+            check(&format!("hold={value}"), Err(invalid("hold", value)));
+        }
         check("queue=%", Err(ViewError::BadEncoding));
         check("queue=%zz", Err(ViewError::BadEncoding));
         check("queue=%FF", Err(ViewError::BadEncoding));

@@ -42,19 +42,25 @@ fn filters() -> impl Strategy<Value = Filters> {
             proptest::option::of(any::<bool>()),
             proptest::option::of(instant()),
         ),
+        proptest::option::of(any::<u128>().prop_map(|n| {
+            holdfast_core::HoldId::parse(&uuid::Uuid::from_u128(n).to_string()).unwrap()
+        })),
     )
         .prop_map(
-            |((from, to, media), direction, (queue, agent, remote), (rec, prot, del))| Filters {
-                from,
-                to,
-                media,
-                direction,
-                queue,
-                agent,
-                remote,
-                has_recording: rec,
-                protected: prot,
-                deleted_before: del,
+            |((from, to, media), direction, (queue, agent, remote), (rec, prot, del), hold)| {
+                Filters {
+                    from,
+                    to,
+                    media,
+                    direction,
+                    queue,
+                    agent,
+                    remote,
+                    has_recording: rec,
+                    protected: prot,
+                    deleted_before: del,
+                    hold,
+                }
             },
         )
 }

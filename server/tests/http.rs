@@ -4456,6 +4456,39 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
         .get(&format!("/api/holds/{hold}"), &manager)
         .await
         .assert_status(200);
+    // A hold opened as the interactions view, with other filters, and as a selection.
+    let default_hold = holdfast_core::HoldId::DEFAULT;
+    for query in [
+        format!("hold={hold}"),
+        format!("hold={hold}&sort=-deletion&page=2&size=10"),
+        format!("hold={hold}&protected=no"),
+        format!("hold={hold}&agent=Dense%20Agent"),
+        format!("hold={hold}&agent=Rare%20Person&sort=duration"),
+        format!("hold={default_hold}&media=chat"),
+    ] {
+        server
+            .get(&format!("/api/conversations?{query}"), &manager)
+            .await
+            .assert_status(200);
+    }
+    for query in [
+        format!("hold={hold}"),
+        format!("hold={default_hold}&queue=Billing"),
+    ] {
+        let selection = serde_json::json!({"kind": "filter", "query": query, "except": [conv]});
+        server
+            .post_json(
+                "/api/selection/summary",
+                &manager,
+                &serde_json::json!({"selection": selection}),
+            )
+            .await;
+        for action in ["protect", "release"] {
+            let body =
+                serde_json::json!({"action": action, "selection": selection, "reason": "plan"});
+            server.post_json("/api/protection", &manager, &body).await;
+        }
+    }
     details(&server, &manager, &conv).await;
     server
         .post_json(
@@ -4640,7 +4673,17 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
                 .collect();
             let scans = plan.iter().any(|d| full_scan(d, &subqueries));
             let by_id = sql.contains("c.id IN ('") && !plan.iter().any(|d| d.contains("AND id=?)"));
-            if scans || by_id {
+            // A hold's interactions are found from the hold and looked up by key (or among the
+            // protected ones), never by walking the organization's interactions.
+            let of_hold = sql.contains("c.id IN (SELECT m.conversation_id FROM hold_members")
+                || sql.contains("c.id IN (SELECT p.conversation_id FROM protections p")
+                || ((sql.contains("FROM hold_members m") || sql.contains("FROM protections p"))
+                    && sql.contains("JOIN conversations c"));
+            let by_hold = of_hold
+                && !plan
+                    .iter()
+                    .any(|d| d.contains("AND id=?)") || d.contains("conversations_org_protected"));
+            if scans || by_id || by_hold {
                 wrong.push(format!("with {stats}: {sql}\n    {}", plan.join("\n    ")));
             }
         }
@@ -5759,6 +5802,7 @@ const ON_POSTGRES: &[(&str, BackendTest)] = backend_tests![
     the_release_preview_counts_exactly_what_the_next_sweep_deletes_on,
     the_deletion_forecast_says_what_each_sweep_then_deletes_on,
     legal_holds_cover_conversations_and_are_released_as_a_whole_on,
+    a_hold_opens_as_the_interactions_view_with_every_filter_on,
     a_query_hold_catches_what_arrives_and_never_drops_one_silently_on,
     a_pasted_list_is_previewed_per_id_and_added_all_or_nothing_on,
     with_two_person_release_a_second_user_approves_on,
@@ -6402,6 +6446,180 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
 }
 
 #[tokio::test]
+async fn a_hold_opens_as_the_interactions_view_with_every_filter() {
+    a_hold_opens_as_the_interactions_view_with_every_filter_on(Backend::Sqlite).await;
+}
+
+/// `hold=` in the interactions view: a legal hold's interactions (still covered, or as they
+/// were when it was released) and the default hold's, with every other filter, sort, page,
+/// summary and protect by filter; unknown and foreign holds match nothing.
+async fn a_hold_opens_as_the_interactions_view_with_every_filter_on(backend: Backend) {
+    use holdfast_core::api::ConversationRow;
+    use holdfast_core::holds::HoldInfo;
+    let server = start_on("hold-view", &backend).await;
+    let manager = server.login("manager").await;
+    let contoso = server.login("contoso.manager").await;
+    let p = protectable_ids(&server, &manager, 100, 5).await;
+    assert_eq!(p.len(), 5);
+    let rows: ConversationPage = server
+        .get(
+            "/api/conversations?protected=no&recorded=yes&size=100",
+            &manager,
+        )
+        .await
+        .parse();
+    let row = |id: &str| -> ConversationRow {
+        rows.entities
+            .iter()
+            .find(|r| r.id.to_string() == id)
+            .unwrap()
+            .clone()
+    };
+    let hold: HoldInfo = server
+        .post_json(
+            "/api/holds",
+            &manager,
+            &serde_json::json!({"name": "View me"}),
+        )
+        .await
+        .parse();
+    let hold_id = hold.id.to_string();
+    let default_id = holdfast_core::HoldId::DEFAULT.to_string();
+    let (before, _) = status(&server, &manager).await;
+    let protect = |ids: &[String], hold: Option<&str>| serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "View", "hold": hold});
+    // p0, p1 by the Protect button; p1, p2, p3 into the legal hold; p4 stays unprotected.
+    server
+        .post_json("/api/protection", &manager, &protect(&p[0..2], None))
+        .await
+        .assert_status(200);
+    server
+        .post_json(
+            "/api/protection",
+            &manager,
+            &protect(&p[1..4], Some(&hold_id)),
+        )
+        .await
+        .assert_status(200);
+
+    let page = |query: String| {
+        let server = &server;
+        let manager = manager.clone();
+        async move {
+            let page: ConversationPage = server
+                .get(&format!("/api/conversations?{query}"), &manager)
+                .await
+                .parse();
+            page
+        }
+    };
+    let ids_of = |page: &ConversationPage| -> Vec<String> {
+        page.entities.iter().map(|r| r.id.to_string()).collect()
+    };
+    // Newest first, as the view sorts by default (ties by id).
+    let mut members: Vec<ConversationRow> = p[1..4].iter().map(|id| row(id)).collect();
+    members.sort_by(|a, b| (b.start_time, b.id.to_string()).cmp(&(a.start_time, a.id.to_string())));
+    let newest: Vec<String> = members.iter().map(|r| r.id.to_string()).collect();
+    let listed = page(format!("hold={hold_id}")).await;
+    assert_eq!(ids_of(&listed), newest);
+    assert_eq!((listed.total, listed.total_exact), (3, true));
+    assert!(listed.entities.iter().all(|r| r.protected));
+    // Sorted by duration, paged by two.
+    let mut by_duration = members.clone();
+    by_duration
+        .sort_by(|a, b| (a.duration_ms, a.id.to_string()).cmp(&(b.duration_ms, b.id.to_string())));
+    let by_duration: Vec<String> = by_duration.iter().map(|r| r.id.to_string()).collect();
+    let first = page(format!("hold={hold_id}&sort=duration&size=10")).await;
+    assert_eq!(ids_of(&first), by_duration);
+    // With another filter: the members of one direction, exactly.
+    let direction = members[0].direction;
+    let same: Vec<String> = members
+        .iter()
+        .filter(|r| r.direction == direction)
+        .map(|r| r.id.to_string())
+        .collect();
+    let filtered = page(format!("hold={hold_id}&direction={}", direction.as_str())).await;
+    assert_eq!(
+        (ids_of(&filtered), filtered.total),
+        (same.clone(), same.len() as u64)
+    );
+
+    // The default hold: what the Protect button protected, here and before.
+    let default = page(format!("hold={default_id}&size=100")).await;
+    assert_eq!(default.total, before + 2);
+    let default_ids = ids_of(&default);
+    assert!(default_ids.contains(&p[0]) && default_ids.contains(&p[1]));
+    assert!(!default_ids.contains(&p[2]) && !default_ids.contains(&p[4]));
+
+    // The summary and protect by filter read the same interactions.
+    let summary = server
+        .post_json(
+            "/api/selection/summary",
+            &manager,
+            &serde_json::json!({"selection": {"kind": "filter", "query": format!("hold={hold_id}"), "except": []}}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            summary["summary"]["protected"].as_u64(),
+            summary["summary"]["held"].as_u64(),
+            summary["summary"]["protectable"]["exact"].as_u64()
+        ),
+        (Some(3), Some(3), Some(0))
+    );
+    let by_filter = serde_json::json!({"action": "protect", "selection": {"kind": "filter", "query": format!("hold={hold_id}"), "except": []}});
+    server
+        .post_json("/api/protection", &manager, &by_filter)
+        .await
+        .assert_error(409, "nothing.to.do");
+
+    // Released, the hold still opens on what it held; only p1 (the default hold's) stays
+    // protected.
+    server
+        .post_json(
+            &format!("/api/holds/{hold_id}/release"),
+            &manager,
+            &serde_json::json!({"reason": "Closed"}),
+        )
+        .await
+        .assert_status(200);
+    let released = page(format!("hold={hold_id}")).await;
+    assert_eq!(ids_of(&released), newest);
+    let still: Vec<String> = page(format!("hold={hold_id}&protected=yes"))
+        .await
+        .entities
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    assert_eq!(still, vec![p[1].clone()]);
+    let deletable = page(format!("hold={hold_id}&protected=no")).await;
+    assert_eq!(deletable.total, 2);
+
+    // Unknown and foreign holds match nothing; a malformed one is refused.
+    let unknown = holdfast_core::HoldId::from_uuid(uuid::Uuid::from_u128(78)).to_string();
+    let nothing = page(format!("hold={unknown}")).await;
+    assert_eq!((nothing.total, nothing.entities.len()), (0, 0));
+    let foreign: ConversationPage = server
+        .get(&format!("/api/conversations?hold={hold_id}"), &contoso)
+        .await
+        .parse();
+    assert_eq!((foreign.total, foreign.entities.len()), (0, 0));
+    server
+        .get("/api/conversations?hold=not-a-hold", &manager)
+        .await
+        .assert_error(400, "bad.request");
+    // A saved view keeps it.
+    server
+        .post_json(
+            "/api/views",
+            &manager,
+            &serde_json::json!({"name": "The hold", "query": format!("hold={hold_id}&sort=duration")}),
+        )
+        .await
+        .assert_status(201);
+}
+
+#[tokio::test]
 async fn a_query_hold_catches_what_arrives_and_never_drops_one_silently() {
     a_query_hold_catches_what_arrives_and_never_drops_one_silently_on(Backend::Sqlite).await;
 }
@@ -6425,6 +6643,10 @@ async fn a_query_hold_catches_what_arrives_and_never_drops_one_silently_on(backe
     // than fits creates nothing.
     for (query, code) in [
         ("protected=yes", "bad.request"),
+        (
+            "queue=A&hold=00000000-0000-0000-0000-000000000000",
+            "bad.request",
+        ),
         ("sort=-date", "bad.request"),
         ("queue=A&queue=B", "bad.request"),
     ] {

@@ -457,6 +457,21 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<Sql> {
         let t = sql.arg(t.timestamp_millis());
         sql.and(&format!("c.next_delete < {t}"));
     }
+    // A hold's conversations (the cap's worth at most), found from the hold and looked up by key.
+    match f.hold {
+        Some(h) if h.is_default() => sql.and(&format!(
+            "c.id IN (SELECT p.conversation_id FROM protections p
+                      WHERE p.org_id = {org_arg} AND p.by_default)"
+        )),
+        Some(h) => {
+            let h = sql.arg(h.to_string());
+            sql.and(&format!(
+                "c.id IN (SELECT m.conversation_id FROM hold_members m
+                          WHERE m.org_id = {org_arg} AND m.hold_id = {h})"
+            ));
+        }
+        None => {}
+    }
     if !except.is_empty() {
         let except: Vec<String> = except.iter().map(ToString::to_string).collect();
         let except = sql.arg(except);

@@ -521,7 +521,32 @@ fn filter_sql(org: OrgId, f: &Filters, plans: TextPlans) -> (String, Vec<Value>)
     if let Some(t) = f.deleted_before {
         add("c.next_delete < ?", vec![Value::Integer(ms(t))]);
     }
+    if let Some(hold) = f.hold {
+        let org = Value::Text(org.to_string());
+        match hold.is_default() {
+            true => add(
+                "c.id IN (SELECT p.conversation_id FROM protections p
+                          WHERE p.org_id = ? AND p.by_default = 1)",
+                vec![org],
+            ),
+            false => add(
+                "c.id IN (SELECT m.conversation_id FROM hold_members m
+                          WHERE m.org_id = ? AND m.hold_id = ?)",
+                vec![org, Value::Text(hold.to_string())],
+            ),
+        }
+    }
     (sql, args)
+}
+
+/// The index a statement over `c` goes through for these filters: a hold's conversations (the
+/// cap's worth at most) are looked up by their key, never found by walking the organization's
+/// rows in the sort order and checking each.
+fn driving_index(f: &Filters) -> &'static str {
+    match f.hold {
+        Some(_) => KEY_INDEX,
+        None => "",
+    }
 }
 
 /// A text filter that matches many participants and has a trigram: a bounded count reads its
@@ -531,6 +556,10 @@ fn joined_text(f: &Filters, plans: TextPlans) -> Option<(TextKind, &str, TextPla
     fn walked(text: &Option<String>, plan: TextPlan) -> Option<&str> {
         text.as_deref()
             .filter(|t| has_trigram(t) && plan == TextPlan::Walk)
+    }
+    // A hold's conversations are few: counting them is exact and cheap.
+    if f.hold.is_some() {
+        return None;
     }
     if let Some(a) = walked(&f.agent, plans.agent) {
         let plans = TextPlans {
@@ -609,8 +638,9 @@ fn count_up_to(
     }
     let (mut where_sql, mut args) = filter_sql(org, f, plans);
     excluded(&mut where_sql, &mut args);
+    let index = driving_index(f);
     let counted: i64 = c.prepare_cached(&format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE {where_sql} AND {condition} LIMIT ?)"
+            "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c {index} WHERE {where_sql} AND {condition} LIMIT ?)"
         ))?.query_row(params_from_iter(args.iter().chain([&Value::Integer(limit)])), |r| r.get(0))?;
     Ok(u64::try_from(counted).unwrap_or(0))
 }
@@ -664,6 +694,17 @@ fn selection_sql(
             exclude(&mut sql, &mut args, except);
             Ok((sql, args))
         }
+    }
+}
+
+/// The index a statement over a selection's conversations `c` goes through when nothing
+/// narrower applies: listed ids and a hold's conversations by their key.
+fn selection_index(selection: &Selection) -> &'static str {
+    match selection {
+        Selection::Ids { .. } => KEY_INDEX,
+        Selection::Filter { query, .. } => Filters::from_query(query)
+            .map(|f| driving_index(&f))
+            .unwrap_or(""),
     }
 }
 
@@ -995,7 +1036,10 @@ impl Store for SqliteStore {
             let searched = plans.agent == TextPlan::Search || plans.remote == TextPlan::Search;
             let (entities, counted) = query_rows(
                 c,
-                &format!("{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"),
+                &format!(
+                    "{} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+                    driving_index(&view.filters)
+                ),
                 &page_args,
                 searched,
             )?;
@@ -1523,7 +1567,8 @@ fn audit_event(json: &str) -> StoreResult<AuditEvent> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("audit event: {e}")))
 }
 
-/// Conversation rows matching `tail` (a WHERE clause over `c`, with ORDER BY and LIMIT as needed),
+/// Conversation rows matching `tail` (an optional index hint, then a WHERE clause over `c`, with
+/// ORDER BY and LIMIT as needed),
 /// and with `total`, how many rows match before the LIMIT (none when no row comes back).
 fn query_rows(
     c: &Connection,
@@ -1537,7 +1582,7 @@ fn query_rows(
                 (SELECT group_concat(name, char(10)) FROM participants p
                  WHERE p.org_id = c.org_id AND p.conversation_id = c.id AND p.kind = 'agent'),
                 c.media_mask, c.recording_count, c.protected, c.next_delete, {window}
-         FROM conversations c WHERE {tail}"
+         FROM conversations c {tail}"
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
@@ -1794,7 +1839,7 @@ fn conversation_details(
     id: ConversationId,
 ) -> StoreResult<Option<ConversationDetails>> {
     let args = [Value::Text(org.to_string()), Value::Text(id.to_string())];
-    let Some(conversation) = query_rows(c, "c.org_id = ? AND c.id = ?", &args, false)?
+    let Some(conversation) = query_rows(c, "WHERE c.org_id = ? AND c.id = ?", &args, false)?
         .0
         .into_iter()
         .next()

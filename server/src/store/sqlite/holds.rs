@@ -445,14 +445,14 @@ fn members(c: &Connection, org: OrgId, hold: &HoldInfo) -> StoreResult<Vec<HoldM
     let (sql, args) = match hold.id.is_default() {
         true => (
             "SELECT p.conversation_id, c.start_time, c.queue, p.protected_at, p.protected_by, p.reason, 1
-             FROM protections p JOIN conversations c ON c.org_id = p.org_id AND c.id = p.conversation_id
+             FROM protections p CROSS JOIN conversations c ON c.org_id = p.org_id AND c.id = p.conversation_id
              WHERE p.org_id = ? AND p.by_default = 1
              ORDER BY p.protected_at, p.conversation_id",
             vec![org.to_string()],
         ),
         false => (
             "SELECT m.conversation_id, c.start_time, c.queue, m.added_at, m.added_by, m.reason, c.protected
-             FROM hold_members m JOIN conversations c ON c.org_id = m.org_id AND c.id = m.conversation_id
+             FROM hold_members m CROSS JOIN conversations c ON c.org_id = m.org_id AND c.id = m.conversation_id
              WHERE m.org_id = ? AND m.hold_id = ?
              ORDER BY m.added_at, m.conversation_id",
             vec![org.to_string(), hold.id.to_string()],

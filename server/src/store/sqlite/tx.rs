@@ -17,8 +17,8 @@ use rusqlite::{OptionalExtension, params, params_from_iter};
 use super::{
     IS_PROTECTED, KEY_INDEX, PROTECTABLE, ROWS_PER_STATEMENT, Summaries, classify,
     conversation_known, holds, insert_attachment, insert_conversation, insert_recording, ms,
-    org_status, parse_id, past_due, policies, recording_known, recording_state, selection_sql,
-    summarize,
+    org_status, parse_id, past_due, policies, recording_known, recording_state, selection_index,
+    selection_sql, summarize,
 };
 use crate::store::{
     FoundAttachment, FoundRecording, HoldRelease, MediaSlot, NewAttachment, NewConversation,
@@ -76,7 +76,7 @@ impl Tx for SqliteTx<'_> {
         // A release by filter reads the protected conversations only (see `summarize`).
         let index = match action {
             ProtectAction::Release => "INDEXED BY conversations_org_protected",
-            ProtectAction::Protect => "",
+            ProtectAction::Protect => selection_index(selection),
         };
         let mut stmt = self.tx.prepare(&format!(
             "SELECT c.id FROM conversations c {index} WHERE {where_sql} AND {wanted}"
