@@ -6517,7 +6517,7 @@ async fn a_hold_opens_as_the_interactions_view_with_every_filter_on(backend: Bac
     };
     // Newest first, as the view sorts by default (ties by id).
     let mut members: Vec<ConversationRow> = p[1..4].iter().map(|id| row(id)).collect();
-    members.sort_by(|a, b| (b.start_time, b.id.to_string()).cmp(&(a.start_time, a.id.to_string())));
+    members.sort_by_key(|r| std::cmp::Reverse((r.start_time, r.id.to_string())));
     let newest: Vec<String> = members.iter().map(|r| r.id.to_string()).collect();
     let listed = page(format!("hold={hold_id}")).await;
     assert_eq!(ids_of(&listed), newest);
@@ -6525,8 +6525,7 @@ async fn a_hold_opens_as_the_interactions_view_with_every_filter_on(backend: Bac
     assert!(listed.entities.iter().all(|r| r.protected));
     // Sorted by duration, paged by two.
     let mut by_duration = members.clone();
-    by_duration
-        .sort_by(|a, b| (a.duration_ms, a.id.to_string()).cmp(&(b.duration_ms, b.id.to_string())));
+    by_duration.sort_by_key(|r| (r.duration_ms, r.id.to_string()));
     let by_duration: Vec<String> = by_duration.iter().map(|r| r.id.to_string()).collect();
     let first = page(format!("hold={hold_id}&sort=duration&size=10")).await;
     assert_eq!(ids_of(&first), by_duration);
