@@ -1592,6 +1592,36 @@ async fn a_legal_hold_is_created_filled_from_the_view_and_released_as_previewed(
         can + protected
     );
     h.screenshot("legal-hold").await;
+
+    // Opened in the interactions view: the hold's interactions with every filter, sort and
+    // column of the view, and a way back.
+    click(&h, "a[href^='/interactions?hold=']").await;
+    eventually(&h, "the hold's interactions in the view", || async {
+        let said = h
+            .client()
+            .find(Locator::Css("p.hold-filter"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let rows = all(&h, "tbody tr[data-id]").await;
+        (said.starts_with("Showing the interactions of the legal hold Smith v. Northwind")
+            && rows.len() as u32 == can + protected)
+            .then_some(())
+    })
+    .await;
+    let in_view = row_ids(&h).await;
+    assert!(in_view.iter().all(|id| ids.contains(id)), "{in_view:?}");
+    assert_eq!(standings(&h, &in_view).await, (0, can + protected, 0));
+    click(&h, "p.hold-filter a").await;
+    eventually(&h, "the hold's page again", || async {
+        h.client()
+            .find(Locator::Css("dl[aria-label='Release preview']"))
+            .await
+            .ok()
+    })
+    .await;
     find(&h, "input#release-reason")
         .await
         .send_keys("Settled")

@@ -56,6 +56,47 @@ fn text_filter(text: String) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
+/// The hold a view is limited to (`hold=` in its address, from a hold's page): its name, a
+/// link back to it, and a way to remove it. The filter bar has no input for it.
+#[component]
+fn HoldFilter(view_state: RwSignal<ViewState>, on_change: Callback<()>) -> impl IntoView {
+    let hold = Memo::new(move |_| view_state.with(|v| v.filters.hold));
+    let holds = crate::load::load(move || {
+        let wanted = hold.get();
+        async move {
+            match wanted {
+                Some(_) => crate::api::holds("").await.map(|l| l.entities),
+                None => Ok(Vec::new()),
+            }
+        }
+    });
+    move || {
+        let id = hold.get()?;
+        let name = match holds.get() {
+            None => "…".to_owned(),
+            Some(Ok(list)) => list
+                .iter()
+                .find(|h| h.id == id)
+                .map_or_else(|| "an unknown hold".to_owned(), |h| h.name.clone()),
+            Some(Err(e)) => e.to_string(),
+        };
+        let remove = move |_| {
+            view_state.update(|v| {
+                v.filters.hold = None;
+                v.page = 1;
+            });
+            on_change.run(());
+        };
+        Some(view! {
+            <p class="hold-filter" role="status">
+                "Showing the interactions of the legal hold "
+                <a href=format!("/holds/{id}")>{name}</a>
+                <button class="btn-link" type="button" on:click=remove>"Show all interactions"</button>
+            </p>
+        })
+    }
+}
+
 #[component]
 pub fn FilterBar(view_state: RwSignal<ViewState>, on_change: Callback<()>) -> impl IntoView {
     let set = move |f: Box<dyn FnOnce(&mut Filters)>| {
@@ -75,6 +116,7 @@ pub fn FilterBar(view_state: RwSignal<ViewState>, on_change: Callback<()>) -> im
         .map(|s| view! { <option value=s.to_string()>{s.to_string()}</option> })
         .collect();
     view! {
+        <HoldFilter view_state=view_state on_change=on_change />
         <form class="filters" role="search" aria-label="Filters" on:submit=|ev| ev.prevent_default()>
             <label>"From"
                 <input type="date" prop:value=move || local_date(filters().from)

@@ -559,6 +559,7 @@ pub fn HoldPage(id: HoldId) -> impl IntoView {
                     </dl>
                     {missed}
                     <div class="toolbar no-print">
+                        <a class="btn" href=format!("/interactions?hold={}", h.id)>"Open in the interactions view"</a>
                         <a class="btn" href=format!("/api/holds/{}/report.csv", h.id) download="">"Download the report (CSV)"</a>
                         <button class="btn" type="button" on:click=|_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"Print"</button>
                     </div>

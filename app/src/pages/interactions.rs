@@ -199,7 +199,8 @@ fn SaveView(view_state: RwSignal<holdfast_core::view::ViewState>) -> impl IntoVi
             <button class="btn" type="submit">"Save view"</button>
             {move || {
                 let filters = view_state.with(|v| v.filters.to_query());
-                (!filters.is_empty() && session.permissions().contains(holdfast_core::Permission::ProtectionApply))
+                // Only filters that describe an interaction, as core's rule for a hold's query says.
+                (holdfast_core::holds::hold_query(&filters).is_ok() && session.permissions().contains(holdfast_core::Permission::ProtectionApply))
                     .then(|| view! { <a href=crate::routes::new_hold_url(&filters)>"New legal hold from these filters"</a> })
             }}
             {move || message.get().map(|m| view! { <span class="muted" role="status">{m}</span> })}
