@@ -62,6 +62,11 @@ pub fn deciding_policy<'p>(
         .min_by_key(|p| p.order)
 }
 
+/// "Why this date" of a recording whose reason was not kept: its date was set before Holdfast
+/// recorded reasons (the demo data, or an import before legal holds existed).
+pub const DATE_REASON_UNRECORDED: &str =
+    "not recorded: the date was set before Holdfast kept reasons (demo data or an earlier import)";
+
 /// Why an arriving recording got its date, in words ("why this date").
 pub fn date_reason(policy: Option<&RetentionPolicy>) -> String {
     match policy {

@@ -9,7 +9,7 @@ use holdfast_core::{HoldId, OrgId};
 use crate::audit_cli::csv_field;
 use crate::store::{Store, StoreResult};
 
-const HEADER: &str = "hold_id,hold_name,case_reference,hold_status,conversation_id,conversation_start,queue,added_at,added_by,reason,protected_now,recording_id,media,role,recording_created,duration_ms,size_bytes,file_state,deletion_date,media_sha256,attachments";
+const HEADER: &str = "hold_id,hold_name,case_reference,hold_status,conversation_id,conversation_start,queue,added_at,added_by,reason,protected_now,recording_id,media,role,recording_created,duration_ms,size_bytes,file_state,deletion_date,deletion_date_reason,deletion_date_set_at,media_sha256,attachments";
 
 /// The report as CSV (a header and a row per recording, or one per interaction without any);
 /// `None` when the hold is not the organization's.
@@ -75,12 +75,16 @@ pub fn hold_csv(
                 r.size_bytes.map(|s| s.to_string()).unwrap_or_default(),
                 r.file_state.as_str().to_owned(),
                 r.delete_date.map(time).unwrap_or_default(),
+                r.date_reason
+                    .clone()
+                    .unwrap_or_else(|| holdfast_core::retention::DATE_REASON_UNRECORDED.to_owned()),
+                r.date_set_at.map(time).unwrap_or_default(),
                 sha,
                 attachments.join("; "),
             ]);
         }
         if rows.is_empty() {
-            rows.push(vec![String::new(); 10]);
+            rows.push(vec![String::new(); 12]);
         }
         for row in rows {
             let fields: Vec<String> = head.iter().chain(&row).map(|f| csv_field(f)).collect();

@@ -6289,7 +6289,18 @@ async fn legal_holds_cover_conversations_and_are_released_as_a_whole_on(backend:
                 )),
                 "{row}"
             );
-            assert!(row.contains(&format!(",\"{sha}\",")), "{row}");
+            let why = r
+                .date_reason
+                .clone()
+                .unwrap_or_else(|| holdfast_core::retention::DATE_REASON_UNRECORDED.to_owned());
+            let set_at = r
+                .date_set_at
+                .map(holdfast_core::time::format)
+                .unwrap_or_default();
+            assert!(
+                row.contains(&format!(",\"{why}\",\"{set_at}\",\"{sha}\",")),
+                "{row}"
+            );
             assert!(row.contains("\"supervisor\",\"Case CV\",\"true\""), "{row}");
         }
     }

@@ -42,13 +42,15 @@ fn recording_row(r: &RecordingInfo) -> impl IntoView + use<> {
         view! { <audio controls preload="none" src=src aria-label="Play the call recording"></audio> }
     });
     // "Why this date": the policy that set it on arrival, or who set it by hand, and when.
-    let why = r.date_reason.clone().map(|reason| {
-        let when = r
-            .date_set_at
-            .map(|t| format!(" ({})", format::instant(t)))
-            .unwrap_or_default();
-        view! { <div class="why muted">{format!("Why this date: {reason}{when}")}</div> }
-    });
+    let reason = r
+        .date_reason
+        .as_deref()
+        .unwrap_or(holdfast_core::retention::DATE_REASON_UNRECORDED);
+    let when = r
+        .date_set_at
+        .map(|t| format!(" ({})", format::instant(t)))
+        .unwrap_or_default();
+    let why = view! { <div class="why muted">{format!("Why this date: {reason}{when}")}</div> };
     view! {
         <tr>
             <td>{r.media.as_str()}</td>
