@@ -317,6 +317,65 @@ pub fn run(args: &[&str]) -> Result<()> {
         );
     }
 
+    // A legal hold opened in the interactions view: the same ids protected into a hold, its
+    // pages and summary read from the hold, then the hold released as a whole.
+    let (status, answer) = request(
+        &addr,
+        "POST",
+        "/api/holds",
+        &cookie,
+        r#"{"name":"Bench matter"}"#,
+    )?;
+    if status != 201 {
+        bail!("POST /api/holds: {status} {answer}");
+    }
+    let created: serde_json::Value = serde_json::from_str(&answer)?;
+    let hold = created["id"]
+        .as_str()
+        .context("the new hold's id")?
+        .to_owned();
+    let list = ids
+        .iter()
+        .map(|id| format!("\"{id}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    post(
+        "/api/protection",
+        format!(
+            r#"{{"action":"protect","selection":{{"kind":"ids","ids":[{list}]}},"hold":"{hold}","reason":"bench"}}"#
+        ),
+        200,
+    )(0)?;
+    for (what, query) in [
+        (
+            format!("hold of {}, page 1", ids.len()),
+            format!("hold={hold}"),
+        ),
+        (
+            format!("hold of {}, media=call by duration, page 3", ids.len()),
+            format!("hold={hold}&media=call&sort=-duration&page=3"),
+        ),
+    ] {
+        row(
+            &what,
+            "p99 <= 5 ms at 1M, <= 10 ms at 10M",
+            Some(5.0),
+            measure(3, runs, get(format!("/api/conversations?{query}")))?,
+        );
+    }
+    let body = format!(r#"{{"selection":{{"kind":"filter","query":"hold={hold}","except":[]}}}}"#);
+    row(
+        &format!("selection summary, hold of {}", ids.len()),
+        "p99 <= 30 ms at 10M",
+        Some(30.0),
+        measure(2, runs, post("/api/selection/summary", body, 200))?,
+    );
+    let release_path = format!("/api/holds/{hold}/release");
+    let (status, answer) = request(&addr, "POST", &release_path, &cookie, "{}")?;
+    if status != 200 {
+        bail!("POST {release_path}: {status} {answer}");
+    }
+
     // Sixteen managers paging at once, and the same server's health check as the floor.
     let pages = throughput(
         &addr,
