@@ -62,6 +62,17 @@ async fn text(h: &Harness, css: &str) -> String {
         .expect("the element has text")
 }
 
+/// The text of the first element matching `css`, if it is there now (for `eventually`).
+async fn text_now(h: &Harness, css: &str) -> Option<String> {
+    h.client()
+        .find(Locator::Css(css))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()
+}
+
 /// Clicks the first element matching `css`, once it is there.
 async fn click(h: &Harness, css: &str) {
     find(h, css)
@@ -1597,14 +1608,7 @@ async fn a_legal_hold_is_created_filled_from_the_view_and_released_as_previewed(
     // column of the view, and a way back.
     click(&h, "a[href^='/interactions?hold=']").await;
     eventually(&h, "the hold's interactions in the view", || async {
-        let said = h
-            .client()
-            .find(Locator::Css("p.hold-filter"))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+        let said = text_now(&h, "p.hold-filter").await?;
         let rows = all(&h, "tbody tr[data-id]").await;
         (said.starts_with("Showing the interactions of the legal hold Smith v. Northwind")
             && rows.len() as u32 == can + protected)
@@ -1860,14 +1864,7 @@ async fn a_two_person_release_is_asked_by_one_user_and_approved_by_another() {
         .unwrap();
     click_button(&h, "Request release").await;
     eventually(&h, "the request to wait", || async {
-        let pending = h
-            .client()
-            .find(Locator::Css(".pending"))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+        let pending = text_now(&h, ".pending").await?;
         (pending.starts_with("Release requested by admin on ")
             && pending.contains("Another user with the permission to release approves it."))
         .then_some(())

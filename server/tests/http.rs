@@ -4337,6 +4337,22 @@ fn full_scan(detail: &str, subqueries: &[&str]) -> bool {
 /// endpoint is explained on the same database with its statistics scaled to ten million
 /// conversations. None may scan a table that grows with the data, and a statement that names
 /// conversations by id must look them up by id. Nothing is timed.
+/// A selection's summary, then a protect and a release of it, whatever they answer (the plan
+/// test traces their statements).
+async fn summarize_protect_release(server: &Server, cookie: &str, selection: &serde_json::Value) {
+    server
+        .post_json(
+            "/api/selection/summary",
+            cookie,
+            &serde_json::json!({"selection": selection}),
+        )
+        .await;
+    for action in ["protect", "release"] {
+        let body = serde_json::json!({"action": action, "selection": selection, "reason": "plan"});
+        server.post_json("/api/protection", cookie, &body).await;
+    }
+}
+
 #[tokio::test]
 async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
     let server = start("plans").await;
@@ -4403,18 +4419,7 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
     let by_dense_text =
         serde_json::json!({"kind": "filter", "query": "agent=Dense%20Agent", "except": [conv]});
     for selection in [&by_ids, &by_filter, &by_dense_text] {
-        server
-            .post_json(
-                "/api/selection/summary",
-                &manager,
-                &serde_json::json!({"selection": selection}),
-            )
-            .await;
-        for action in ["protect", "release"] {
-            let body =
-                serde_json::json!({"action": action, "selection": selection, "reason": "plan"});
-            server.post_json("/api/protection", &manager, &body).await;
-        }
+        summarize_protect_release(&server, &manager, selection).await;
     }
     // Legal holds: created, filled by ids and by filter, listed, shown, released.
     let hold = server
@@ -4476,18 +4481,7 @@ async fn every_statement_the_store_runs_uses_a_key_or_a_bounded_range() {
         format!("hold={default_hold}&queue=Billing"),
     ] {
         let selection = serde_json::json!({"kind": "filter", "query": query, "except": [conv]});
-        server
-            .post_json(
-                "/api/selection/summary",
-                &manager,
-                &serde_json::json!({"selection": selection}),
-            )
-            .await;
-        for action in ["protect", "release"] {
-            let body =
-                serde_json::json!({"action": action, "selection": selection, "reason": "plan"});
-            server.post_json("/api/protection", &manager, &body).await;
-        }
+        summarize_protect_release(&server, &manager, &selection).await;
     }
     details(&server, &manager, &conv).await;
     server

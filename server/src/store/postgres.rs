@@ -457,17 +457,19 @@ fn selection_sql(org: OrgId, selection: &Selection) -> StoreResult<Sql> {
         let t = sql.arg(t.timestamp_millis());
         sql.and(&format!("c.next_delete < {t}"));
     }
-    // A hold's conversations (the cap's worth at most), found from the hold and looked up by key.
+    // A hold's conversations (the cap's worth at most), read from the hold once, as an array,
+    // and looked up by key: as a semi-join, a count up to its bound walked the organization's
+    // conversations checking each against the hold.
     match f.hold {
         Some(h) if h.is_default() => sql.and(&format!(
-            "c.id IN (SELECT p.conversation_id FROM protections p
-                      WHERE p.org_id = {org_arg} AND p.by_default)"
+            "c.id = ANY(ARRAY(SELECT p.conversation_id FROM protections p
+                              WHERE p.org_id = {org_arg} AND p.by_default))"
         )),
         Some(h) => {
             let h = sql.arg(h.to_string());
             sql.and(&format!(
-                "c.id IN (SELECT m.conversation_id FROM hold_members m
-                          WHERE m.org_id = {org_arg} AND m.hold_id = {h})"
+                "c.id = ANY(ARRAY(SELECT m.conversation_id FROM hold_members m
+                                  WHERE m.org_id = {org_arg} AND m.hold_id = {h}))"
             ));
         }
         None => {}
