@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use crate::store::{StoreError, StoreResult};
+
 /// How long the thread gathers commits before it checkpoints them together.
 const GATHER: Duration = Duration::from_millis(100);
 
@@ -25,16 +27,16 @@ pub(super) struct Checkpointer {
 
 impl Checkpointer {
     /// Starts the thread on its own connection to `path`.
-    pub(super) fn start(path: &Path) -> rusqlite::Result<Checkpointer> {
+    pub(super) fn start(path: &Path) -> StoreResult<Checkpointer> {
         let conn = super::open(path, None)?;
         let (wake, woken) = sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".to_owned())
             .spawn(move || run(&conn, &woken))
-            .ok();
+            .map_err(|e| StoreError::Database(Box::new(e)))?;
         Ok(Checkpointer {
             wake: Some(wake),
-            thread,
+            thread: Some(thread),
         })
     }
 
