@@ -6492,20 +6492,6 @@ async fn a_hold_opens_as_the_interactions_view_with_every_filter_on(backend: Bac
     let default_id = holdfast_core::HoldId::DEFAULT.to_string();
     let (before, _) = status(&server, &manager).await;
     let protect = |ids: &[String], hold: Option<&str>| serde_json::json!({"action": "protect", "selection": {"kind": "ids", "ids": ids}, "reason": "View", "hold": hold});
-    // p0, p1 by the Protect button; p1, p2, p3 into the legal hold; p4 stays unprotected.
-    server
-        .post_json("/api/protection", &manager, &protect(&p[0..2], None))
-        .await
-        .assert_status(200);
-    server
-        .post_json(
-            "/api/protection",
-            &manager,
-            &protect(&p[1..4], Some(&hold_id)),
-        )
-        .await
-        .assert_status(200);
-
     let page = |query: String| {
         let server = &server;
         let manager = manager.clone();
@@ -6517,6 +6503,44 @@ async fn a_hold_opens_as_the_interactions_view_with_every_filter_on(backend: Bac
             page
         }
     };
+    // p0, p1 by the Protect button; p1, p2, p3 into the legal hold; p4 stays unprotected.
+    server
+        .post_json("/api/protection", &manager, &protect(&p[0..2], None))
+        .await
+        .assert_status(200);
+    // The total a view keeps is never older than the hold: p1 joins without any interaction
+    // changing.
+    let empty = page(format!("hold={hold_id}")).await;
+    assert_eq!((empty.total, empty.entities.len()), (0, 0));
+    server
+        .post_json(
+            "/api/protection",
+            &manager,
+            &protect(&p[1..2], Some(&hold_id)),
+        )
+        .await
+        .assert_status(200);
+    let joined = page(format!("hold={hold_id}")).await;
+    assert_eq!(
+        (
+            joined.total,
+            joined
+                .entities
+                .iter()
+                .map(|r| r.id.to_string())
+                .collect::<Vec<_>>()
+        ),
+        (1, vec![p[1].clone()])
+    );
+    server
+        .post_json(
+            "/api/protection",
+            &manager,
+            &protect(&p[1..4], Some(&hold_id)),
+        )
+        .await
+        .assert_status(200);
+
     let ids_of = |page: &ConversationPage| -> Vec<String> {
         page.entities.iter().map(|r| r.id.to_string()).collect()
     };

@@ -72,14 +72,6 @@ fn HoldFilter(view_state: RwSignal<ViewState>, on_change: Callback<()>) -> impl 
     });
     move || {
         let id = hold.get()?;
-        let name = match holds.get() {
-            None => "…".to_owned(),
-            Some(Ok(list)) => list
-                .iter()
-                .find(|h| h.id == id)
-                .map_or_else(|| "an unknown hold".to_owned(), |h| h.name.clone()),
-            Some(Err(e)) => e.to_string(),
-        };
         let remove = move |_| {
             view_state.update(|v| {
                 v.filters.hold = None;
@@ -87,10 +79,23 @@ fn HoldFilter(view_state: RwSignal<ViewState>, on_change: Callback<()>) -> impl 
             });
             on_change.run(());
         };
+        let named = match holds.get() {
+            None => view! { "Showing the interactions of a hold…" }.into_any(),
+            Some(Ok(list)) => match list.iter().find(|h| h.id == id) {
+                Some(h) => view! {
+                    "Showing the interactions of the hold "
+                    <a href=format!("/holds/{id}")>{h.name.clone()}</a>
+                }
+                .into_any(),
+                None => "No hold of your organization has this address: no interaction shows."
+                    .into_any(),
+            },
+            Some(Err(e)) => e.to_string().into_any(),
+        };
         Some(view! {
             <p class="hold-filter" role="status">
-                "Showing the interactions of the legal hold "
-                <a href=format!("/holds/{id}")>{name}</a>
+                {named}
+                " "
                 <button class="btn-link" type="button" on:click=remove>"Show all interactions"</button>
             </p>
         })

@@ -736,6 +736,7 @@ impl Store for SqliteStore {
     fn analyze(&self) -> StoreResult<()> {
         let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         conn.execute_batch("ANALYZE;")?;
+        self.checkpointer.committed();
         Ok(())
     }
 

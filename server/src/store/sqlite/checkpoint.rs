@@ -3,8 +3,8 @@
 //! a thousand pages: a protect of a thousand conversations wrote about 2,400 pages and then
 //! checkpointed them before it could answer. The writer's connection has automatic checkpoints
 //! off; this thread, with a connection of its own, runs PASSIVE checkpoints (they never wait
-//! for readers or the writer) shortly after commits, a few times a second at most, and a last
-//! one when the store is dropped. Durability does not change: a commit still syncs the log
+//! for readers or the writer) shortly after commits, a few times a second at most, a TRUNCATE
+//! one when the log has grown past 64 MiB, and a last one when the store is dropped. Durability does not change: a commit still syncs the log
 //! (`synchronous=FULL`), and what is not checkpointed yet is read from the log and recovered
 //! from it after a crash.
 
@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use crate::store::{StoreError, StoreResult};
+
+/// The log's length (in pages of 4 KiB, 64 MiB) past which a checkpoint empties it.
+const LOG_LIMIT_FRAMES: i64 = 16_384;
 
 /// How long the thread gathers commits before it checkpoints them together.
 const GATHER: Duration = Duration::from_millis(100);
@@ -81,7 +84,18 @@ fn run(conn: &Connection, woken: &Receiver<()>) {
 }
 
 fn checkpoint(conn: &Connection) {
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+    // The log starts over only when a transaction begins after everything in it was
+    // checkpointed, which commits one after another (an import) never leave room for: past
+    // its limit, a TRUNCATE checkpoint waits for the writer between two commits (within the
+    // busy timeout) and empties the log.
+    let log = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+    let done = match log {
+        Ok(frames) if frames > LOG_LIMIT_FRAMES => conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map(|()| frames),
+        other => other,
+    };
+    if let Err(e) = done {
         tracing::warn!(error = %e, "a WAL checkpoint failed; the next commit tries again");
     }
 }
