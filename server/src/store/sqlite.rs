@@ -2218,6 +2218,22 @@ fn classify(
 mod tests {
     use super::*;
 
+    /// A new, empty directory for a test's database.
+    fn temp_dir(kind: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("holdfast-{kind}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// An organization named `name`, with an id from `n`.
+    fn org(n: u128, name: String) -> crate::store::NewOrg {
+        crate::store::NewOrg {
+            id: OrgId::from_uuid(uuid::Uuid::from_u128(n)),
+            name,
+            cap: 10,
+        }
+    }
+
     fn count(c: &Connection, sql: &str) -> i64 {
         c.query_row(sql, [], |r| r.get(0)).unwrap()
     }
@@ -2237,11 +2253,7 @@ mod tests {
             .unwrap();
         assert_eq!(automatic, 0);
         store
-            .create_org(&crate::store::NewOrg {
-                id: OrgId::from_uuid(uuid::Uuid::from_u128(5)),
-                name: "Checkpointed".to_owned(),
-                cap: 10,
-            })
+            .create_org(&org(5, "Checkpointed".to_owned()))
             .unwrap();
         // The database file alone, without its log, has the organization once checkpointed.
         let in_file = || {
@@ -2281,18 +2293,13 @@ mod tests {
     /// does not grow with every commit.
     #[test]
     fn the_log_starts_over_under_commits_one_after_another() {
-        let dir = std::env::temp_dir().join(format!("holdfast-log-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = temp_dir("log");
         let path = dir.join("db.sqlite3");
         let store = SqliteStore::open_with_log_limit(&path, 64).unwrap();
         let mut largest = 0;
         for n in 0..600u128 {
             store
-                .create_org(&crate::store::NewOrg {
-                    id: OrgId::from_uuid(uuid::Uuid::from_u128(1_000 + n)),
-                    name: format!("Org {n} {}", "x".repeat(2_000)),
-                    cap: 10,
-                })
+                .create_org(&org(1_000 + n, format!("Org {n} {}", "x".repeat(2_000))))
                 .unwrap();
             let wal = std::fs::metadata(dir.join("db.sqlite3-wal")).map_or(0, |m| m.len());
             largest = largest.max(wal);
@@ -2310,8 +2317,7 @@ mod tests {
     /// index still right, and another organization may then use the same ids.
     #[test]
     fn the_migration_to_per_organization_ids_keeps_every_row() {
-        let dir = std::env::temp_dir().join(format!("holdfast-migration-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = temp_dir("migration");
         let mut c = open(&dir.join("db.sqlite3"), None).unwrap();
         for sql in &MIGRATIONS[..9] {
             c.execute_batch(sql).unwrap();
